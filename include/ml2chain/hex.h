@@ -1,0 +1,60 @@
+/* hex.h: strict hexadecimal encoding and decoding. Decoders validate every byte and report
+ * the offending offset; nothing is allocated except by the *_alloc variants, whose result the
+ * caller frees with free(). Thread-safe. */
+#ifndef ML2CHAIN_HEX_H
+#define ML2CHAIN_HEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ml2chain/err.h"
+#include "ml2chain/types.h"
+
+typedef enum {
+    M2C_HEX_PREFIX_OPTIONAL = 0, /* "0x" accepted but not needed */
+    M2C_HEX_PREFIX_REQUIRED,     /* must start with "0x" (JSON-RPC quantities and data) */
+    M2C_HEX_PREFIX_FORBIDDEN,    /* must not start with "0x" */
+} m2c_hex_prefix;
+
+/* Decodes `len` chars of hex at `s` (not NUL-terminated necessarily) into `out` (capacity
+ * `cap`); writes the byte count to *out_len. Rejects odd length, non-hex digits (offset of the
+ * first bad char in err), a missing/extra prefix per `mode`, and output larger than `cap`
+ * (M2C_ERR_RANGE). Upper and lower case digits are both accepted. */
+M2C_WUR m2c_status m2c_hex_decode(uint8_t *out, size_t cap, size_t *out_len, const char *s,
+                                  size_t len, m2c_hex_prefix mode, m2c_err *err);
+
+/* As m2c_hex_decode into a malloc'd buffer the caller frees (*out set to NULL on failure;
+ * a zero-length result is a valid non-NULL 1-byte allocation). */
+M2C_WUR m2c_status m2c_hex_decode_alloc(uint8_t **out, size_t *out_len, const char *s,
+                                        size_t len, m2c_hex_prefix mode, m2c_err *err);
+
+/* Decodes exactly `n` bytes (2n digits, optional 0x) into `out`; anything else is an error
+ * that says the expected and actual length. */
+M2C_WUR m2c_status m2c_hex_decode_exact(uint8_t *out, size_t n, const char *s, m2c_err *err);
+
+/* Writes lowercase hex of `n` bytes to `out` (capacity >= 2n + 3 with prefix, 2n + 1
+ * without), NUL-terminated. Returns the number of chars written, excluding the NUL. */
+size_t m2c_hex_encode(char *out, const uint8_t *in, size_t n, int with_prefix);
+
+/* As m2c_hex_encode into a malloc'd string ("0x..." when with_prefix); NULL on OOM. */
+char *m2c_hex_encode_alloc(const uint8_t *in, size_t n, int with_prefix);
+
+/* Parses a JSON-RPC QUANTITY ("0x0", "0x1a"; no leading zeros, prefix required) into a
+ * uint64. Rejects "0x", "0x01", values above 2^64-1. */
+M2C_WUR m2c_status m2c_hex_parse_quantity_u64(uint64_t *out, const char *s, size_t len,
+                                              m2c_err *err);
+
+/* Formats `v` as a QUANTITY ("0x0", "0x1a") into out (capacity >= 19). Returns chars written. */
+size_t m2c_hex_format_quantity_u64(char *out, uint64_t v);
+
+/* Parses a 20-byte address, "0x" + 40 hex digits; mixed case must be a valid EIP-55
+ * checksum (all-lower or all-upper is accepted unchecked). */
+M2C_WUR m2c_status m2c_addr_parse(m2c_addr20 *out, const char *s, m2c_err *err);
+
+/* Writes the EIP-55 checksummed form ("0x" + 40 chars + NUL, 43 bytes) of `a` to out. */
+void m2c_addr_checksum(char out[43], const m2c_addr20 *a);
+
+/* Parses a 32-byte hash, "0x" + 64 hex digits. */
+M2C_WUR m2c_status m2c_hash_parse(m2c_hash32 *out, const char *s, m2c_err *err);
+
+#endif

@@ -1,0 +1,51 @@
+/* main.c: the ml2chain binary: git-style dispatch to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define M2C_VERSION "0.1.0"
+
+/* One line per subcommand, in the order `ml2chain --help` lists them. Each run function
+ * lives in src/cli/cmd_<name>.c. */
+#define M2C_COMMANDS(X) X(version, "print the version")
+
+#define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
+M2C_COMMANDS(DECLARE)
+#undef DECLARE
+
+static const m2c_cli_cmd commands[] = {
+#define ENTRY(name, summary) {#name, summary, m2c_cmd_##name},
+    M2C_COMMANDS(ENTRY)
+#undef ENTRY
+};
+
+int m2c_cmd_version(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("ml2chain %s\n", M2C_VERSION);
+    return 0;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) return m2c_cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "ml2chain: unknown command '%s' (see ml2chain --help)\n", argv[1]);
+    return 2;
+}
