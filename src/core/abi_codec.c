@@ -10,7 +10,7 @@
 
 /* Value nodes one decode may create (arrays of zero-size elements, or offsets pointing at the
  * same data many times, could otherwise turn a few bytes into unbounded work). */
-#define MAX_NODES ((size_t)1 << 22)
+#define MAX_NODES ((size_t)1 << 20)
 
 typedef struct {
     m2c_arena *a;

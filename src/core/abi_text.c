@@ -178,6 +178,7 @@ static m2c_status parse_token(pcur *p, m2c_abi_value *v, const m2c_abi_type *t, 
     }
     case M2C_ABI_FBYTES:
     case M2C_ABI_BYTES: {
+        if (n == 0) return perr(p, M2C_ERR_INVALID, at, "expected %s", "hex bytes (0x for none)");
         uint8_t *b = m2c_arena_alloc(p->a, n / 2 + 1);
         size_t got = 0;
         if (!b) return pnomem(p);
