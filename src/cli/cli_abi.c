@@ -77,7 +77,7 @@ int m2c_cli_abi_print(const char *cmd, const m2c_abi_value *v, int names) {
             const char *nm = v->type->fields[i].name;
             st = nm[0] ? m2c_buf_printf(&b, "%s: ", nm) : m2c_buf_printf(&b, "%zu: ", i);
         }
-        if (!st) st = m2c_abi_value_format(&b, &v->items[i], 1);
+        if (!st) st = m2c_abi_value_format(&b, &v->items[i]);
         if (st) {
             m2c_buf_free(&b);
             return m2c_cli_fail(cmd, "cannot format value %zu: %s", i, m2c_status_str(st));

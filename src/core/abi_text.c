@@ -425,7 +425,7 @@ static m2c_status put_debug_str(m2c_buf *b, const uint8_t *p, size_t n) {
     return st;
 }
 
-m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v, int top) {
+m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v) {
     const m2c_abi_type *t = v->type;
     m2c_status st = M2C_OK;
     char dec[96];
@@ -434,14 +434,14 @@ m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v, int top) {
     case M2C_ABI_UINT:
         m2c_u256_to_dec(dec, sizeof dec, &v->word);
         st = m2c_buf_append_str(b, dec);
-        if (!st && top && strlen(dec) >= 5) st = put_exp_hint(b, dec, 0);
+        if (!st && strlen(dec) >= 5) st = put_exp_hint(b, dec, 0);
         return st;
     case M2C_ABI_INT: {
         int neg = m2c_i256_is_neg(&v->word);
         m2c_u256 mag = neg ? m2c_i256_neg(&v->word) : v->word;
         m2c_u256_to_dec(dec, sizeof dec, &mag); /* INT256_MIN's magnitude is its own bits */
         st = m2c_buf_printf(b, "%s%s", neg ? "-" : "", dec);
-        if (!st && top && strlen(dec) >= 5) st = put_exp_hint(b, dec, neg);
+        if (!st && strlen(dec) >= 5) st = put_exp_hint(b, dec, neg);
         return st;
     }
     case M2C_ABI_BOOL: return m2c_buf_append_str(b, m2c_u256_is_zero(&v->word) ? "false" : "true");
@@ -462,7 +462,7 @@ m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v, int top) {
         st = m2c_buf_append_byte(b, tuple ? '(' : '[');
         for (size_t i = 0; !st && i < v->n; i++) {
             if (i) st = m2c_buf_append_str(b, ", ");
-            if (!st) st = m2c_abi_value_format(b, &v->items[i], 0);
+            if (!st) st = m2c_abi_value_format(b, &v->items[i]);
         }
         if (!st) st = m2c_buf_append_byte(b, tuple ? ')' : ']');
         return st;
