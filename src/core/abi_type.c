@@ -414,8 +414,11 @@ m2c_status m2c_abi_sig_parse(m2c_arena *a, m2c_abi_sig *out, const char *s, m2c_
     if (keyword) {
         size_t before = c.pos;
         skip_ws(&c);
-        at = c.pos;
-        if (peek(&c) != '(' || c.pos == before) { /* "event(...)" would be a name */
+        if (peek(&c) == '(') { /* "event(...)": the word is the name, not a keyword */
+            sig.kind = as == M2C_ABI_EVENT ? M2C_ABI_EVENT : M2C_ABI_FUNCTION;
+        } else {
+            at = c.pos;
+            if (c.pos == before) return bad(&c, at, "expected a space after the keyword");
             wn = ident(&c, &w);
             if (wn == 0) return bad(&c, at, "expected a name");
         }
