@@ -15,7 +15,8 @@ typedef struct {
 /* Prints "ml2chain <cmd>: <message>" on stderr and returns 1 (the exit code for errors). */
 int m2c_cli_fail(const char *cmd, const char *fmt, ...) M2C_PRINTF(2, 3);
 /* As m2c_cli_fail, with ": <err->msg>" appended (or the status name if msg is empty). */
-int m2c_cli_fail_err(const char *cmd, const m2c_err *err, const char *fmt, ...) M2C_PRINTF(3, 4);
+int m2c_cli_fail_err(const char *cmd, const m2c_err *err, const char *fmt, ...)
+    M2C_PRINTF(3, 4);
 
 /* --rpc-url value if given, else $ETH_RPC_URL, else "http://127.0.0.1:8545". */
 const char *m2c_cli_rpc_url(const char *flag_value);
