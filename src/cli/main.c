@@ -14,7 +14,13 @@
     X(calldata, "encode a call: selector and arguments (like cast calldata)")              \
     X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \
     X(sig_event, "the topic0 of an event signature (like cast sig-event)")                 \
-    X(decode_event, "decode an event log from its topics and data")
+    X(decode_event, "decode an event log from its topics and data")                        \
+    X(keccak, "keccak-256 of hex data or text (like cast keccak)")                         \
+    X(to_check_sum_address, "EIP-55 or EIP-1191 checksummed address")                      \
+    X(to_dec, "convert a number to decimal (like cast to-dec)")                            \
+    X(to_hex, "convert a number to 0x hex (like cast to-hex)")                             \
+    X(to_rlp, "RLP-encode hex data or a JSON array of it (like cast to-rlp)")              \
+    X(from_rlp, "decode RLP to a JSON array of hex strings (like cast from-rlp)")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
@@ -42,13 +48,12 @@ static int name_matches(const char *table, const char *arg) {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    {
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "%s", commands[i].name);
         for (char *p = name; *p; p++)
             if (*p == '_') *p = '-';
-        fprintf(f, "  %-12s %s\n", name, commands[i].summary);
+        fprintf(f, "  %-21s %s\n", name, commands[i].summary);
     }
     fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
 }
