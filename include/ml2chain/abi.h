@@ -134,8 +134,9 @@ struct m2c_abi_value {
 /* Decoder options. */
 enum {
     /* Accept what cast accepts: non-zero padding in uintN<256/intN/address/bytesN/bool words
-     * (the value is truncated to the type, bool is any non-zero), unpadded or dirty tails of
-     * bytes and string. Offsets and lengths stay bounds-checked. */
+     * (uintN/intN keep the whole word, as cast prints it; a bool is any non-zero word;
+     * address and bytesN take their bytes), unpadded or dirty tails of bytes and string.
+     * Offsets, lengths and caps stay checked. Such values may not re-encode. */
     M2C_ABI_LENIENT = 1,
 };
 
@@ -186,5 +187,16 @@ M2C_WUR m2c_status m2c_abi_value_parse(m2c_arena *a, m2c_abi_value *out, const m
  * bytes as 0x-hex, strings quoted and escaped as Rust's Debug does (invalid UTF-8 becomes
  * U+FFFD), arrays as [a, b], tuples as (a, b), topic hashes as 0x-hex. */
 M2C_WUR m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v);
+
+/* Appends `v` as JSON: integers as decimal strings (exact at any width), addresses
+ * checksummed, bytes and topic hashes as "0x..." strings, strings as JSON strings (invalid
+ * UTF-8 replaced by U+FFFD), arrays as arrays, tuples as objects when every component has a
+ * distinct name, else as arrays. */
+M2C_WUR m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v);
+
+/* Appends `v` as one table cell: integers in plain decimal, addresses checksummed, bytes
+ * as 0x-hex, bool as true/false, strings as their raw bytes (not quoted; may contain any
+ * byte), arrays and tuples as m2c_abi_value_json. */
+M2C_WUR m2c_status m2c_abi_value_cell(m2c_buf *b, const m2c_abi_value *v);
 
 #endif

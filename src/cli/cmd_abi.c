@@ -20,14 +20,16 @@ static void usage_encode(FILE *f) {
 
 static void usage_decode(FILE *f) {
     fprintf(f,
-            "usage: ml2chain abi decode [--input] [--lenient] [--names] <sig> <data>\n\n"
+            "usage: ml2chain abi decode [--input] [--lenient] [--names|--json] <sig> <data>\n\n"
             "Decodes ABI data, printing one value per line as `cast abi-decode` does.\n"
             "Without --input the outputs of <sig> are decoded (\"balanceOf(address)(uint256)\"),\n"
             "or its parameters when it declares no outputs. With --input, <data> is calldata:\n"
             "a 4-byte selector (which must match <sig>) then the encoded parameters.\n"
             "  --input     decode calldata against the parameters of <sig>\n"
             "  --lenient   accept non-canonical padding and bools, as cast does (docs/abi.md)\n"
-            "  --names     print \"name: value\" lines\n");
+            "  --names     print \"name: value\" lines\n"
+            "  --json      print one line of JSON: an object by parameter name when all are\n"
+            "              named, else an array; integers as decimal strings\n");
 }
 
 static int run_encode(int argc, char **argv) {
@@ -70,9 +72,10 @@ static int run_decode(int argc, char **argv) {
     static const struct option opts[] = {{"input", no_argument, NULL, 'i'},
                                          {"lenient", no_argument, NULL, 'l'},
                                          {"names", no_argument, NULL, 'n'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int input = 0, names = 0, c;
+    int input = 0, names = 0, json = 0, c;
     unsigned flags = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -80,6 +83,7 @@ static int run_decode(int argc, char **argv) {
         case 'i': input = 1; break;
         case 'l': flags |= M2C_ABI_LENIENT; break;
         case 'n': names = 1; break;
+        case 'j': json = 1; break;
         case 'h': usage_decode(stdout); return 0;
         default: usage_decode(stderr); return 1;
         }
@@ -120,7 +124,7 @@ static int run_decode(int argc, char **argv) {
         rc = m2c_cli_fail_err(cmd, &e, "cannot decode %s", input ? "calldata" : "data");
         goto out;
     }
-    rc = m2c_cli_abi_print(cmd, &v, names);
+    rc = m2c_cli_abi_print(cmd, &v, names, json);
 out:
     m2c_arena_free(&a);
     return rc;

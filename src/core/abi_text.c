@@ -470,3 +470,107 @@ m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v) {
     }
     return M2C_ERR_INVALID;
 }
+
+/* ---- JSON and table cells (for dataset sinks) ---- */
+
+static m2c_status put_json_str(m2c_buf *b, const uint8_t *p, size_t n) {
+    m2c_status st = m2c_buf_append_byte(b, '"');
+    size_t i = 0;
+    while (!st && i < n) {
+        uint32_t cp;
+        size_t bad = 0;
+        size_t k = utf8_next(p + i, n - i, &cp, &bad);
+        if (k == 0) {
+            st = m2c_buf_append_str(b, "\xef\xbf\xbd");
+            i += bad;
+            continue;
+        }
+        if (cp == '"')
+            st = m2c_buf_append_str(b, "\\\"");
+        else if (cp == '\\')
+            st = m2c_buf_append_str(b, "\\\\");
+        else if (cp == '\n')
+            st = m2c_buf_append_str(b, "\\n");
+        else if (cp < 0x20 || cp == 0x7f)
+            st = m2c_buf_printf(b, "\\u%04x", (unsigned)cp);
+        else
+            st = m2c_buf_append(b, p + i, k);
+        i += k;
+    }
+    if (!st) st = m2c_buf_append_byte(b, '"');
+    return st;
+}
+
+/* Integers in plain decimal (no hint). */
+static m2c_status put_dec(m2c_buf *b, const m2c_abi_value *v) {
+    char dec[96];
+    if (v->type->kind == M2C_ABI_INT) {
+        m2c_i256_to_dec(dec, sizeof dec, &v->word);
+    } else {
+        m2c_u256_to_dec(dec, sizeof dec, &v->word);
+    }
+    return m2c_buf_append_str(b, dec);
+}
+
+static int names_usable(const m2c_abi_type *t) {
+    for (size_t i = 0; i < t->n_fields; i++) {
+        if (!t->fields[i].name[0]) return 0;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(t->fields[i].name, t->fields[j].name)) return 0;
+    }
+    return t->n_fields > 0;
+}
+
+m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v) {
+    const m2c_abi_type *t = v->type;
+    m2c_status st = M2C_OK;
+    if (v->hashed) {
+        if ((st = m2c_buf_append_byte(b, '"'))) return st;
+        if ((st = put_hex(b, v->bytes, v->len))) return st;
+        return m2c_buf_append_byte(b, '"');
+    }
+    switch (t->kind) {
+    case M2C_ABI_UINT:
+    case M2C_ABI_INT:
+        if ((st = m2c_buf_append_byte(b, '"'))) return st;
+        if ((st = put_dec(b, v))) return st;
+        return m2c_buf_append_byte(b, '"');
+    case M2C_ABI_BOOL: return m2c_buf_append_str(b, m2c_u256_is_zero(&v->word) ? "false" : "true");
+    case M2C_ABI_ADDRESS:
+    case M2C_ABI_FBYTES:
+    case M2C_ABI_BYTES:
+        if ((st = m2c_buf_append_byte(b, '"'))) return st;
+        if ((st = m2c_abi_value_format(b, v))) return st;
+        return m2c_buf_append_byte(b, '"');
+    case M2C_ABI_STRING: return put_json_str(b, v->bytes, v->len);
+    case M2C_ABI_ARRAY:
+    case M2C_ABI_FARRAY:
+    case M2C_ABI_TUPLE: {
+        int obj = t->kind == M2C_ABI_TUPLE && names_usable(t);
+        st = m2c_buf_append_byte(b, obj ? '{' : '[');
+        for (size_t i = 0; !st && i < v->n; i++) {
+            if (i) st = m2c_buf_append_byte(b, ',');
+            if (!st && obj) st = put_json_str(b, (const uint8_t *)t->fields[i].name,
+                                              strlen(t->fields[i].name));
+            if (!st && obj) st = m2c_buf_append_byte(b, ':');
+            if (!st) st = m2c_abi_value_json(b, &v->items[i]);
+        }
+        if (!st) st = m2c_buf_append_byte(b, obj ? '}' : ']');
+        return st;
+    }
+    }
+    return M2C_ERR_INVALID;
+}
+
+m2c_status m2c_abi_value_cell(m2c_buf *b, const m2c_abi_value *v) {
+    if (v->hashed) return put_hex(b, v->bytes, v->len);
+    switch (v->type->kind) {
+    case M2C_ABI_UINT:
+    case M2C_ABI_INT: return put_dec(b, v);
+    case M2C_ABI_STRING: return v->len ? m2c_buf_append(b, v->bytes, v->len) : M2C_OK;
+    case M2C_ABI_ARRAY:
+    case M2C_ABI_FARRAY:
+    case M2C_ABI_TUPLE: return m2c_abi_value_json(b, v);
+    default: return m2c_abi_value_format(b, v);
+    }
+}

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "ml2chain/abi.h"
 #include "ml2chain/hex.h"
 #include "ml2chain/keccak.h"
@@ -532,6 +534,67 @@ TEST(test_abi_decode__random_bytes_never_crash) {
     }
 }
 
+/* ---- JSON and cells ---- */
+
+TEST(test_abi_value_json__valid_json_exact_numbers_and_named_tuples) {
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    const m2c_abi_type *t = type_of(&a, "(uint256 big, int8 neg, address who, string s, "
+                                        "(bool,bytes2)[] xs, string[] names)");
+    REQUIRE(t != NULL);
+    m2c_abi_value v;
+    m2c_err e;
+    REQUIRE(m2c_abi_value_parse(&a, &v, t,
+                                "(115792089237316195423570985008687907853269984665640564039457"
+                                "584007913129639935, -128, 0xf39fd6e51aad88f6f4ce6ab8827279cfff"
+                                "b92266, \"q\\\", [(true, 0xbeef)], [a, b])",
+                                &e) == M2C_OK);
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    REQUIRE(m2c_abi_value_json(&b, &v) == M2C_OK);
+    CHECK_EQ_STR((char *)b.p,
+                 "{\"big\":\"115792089237316195423570985008687907853269984665640564039457584"
+                 "007913129639935\",\"neg\":\"-128\",\"who\":\"0xf39Fd6e51aad88F6F4ce6aB88272"
+                 "79cffFb92266\",\"s\":\"q\\\\\",\"xs\":[[true,\"0xbeef\"]],\"names\":[\"a\","
+                 "\"b\"]}");
+    m2c_buf_reset(&b);
+    REQUIRE(m2c_abi_value_cell(&b, &v.items[0]) == M2C_OK);
+    CHECK_EQ_STR((char *)b.p,
+                 "115792089237316195423570985008687907853269984665640564039457584007913129639935");
+    m2c_buf_reset(&b);
+    REQUIRE(m2c_abi_value_cell(&b, &v.items[3]) == M2C_OK);
+    CHECK_EQ_STR((char *)b.p, "q\\");
+    m2c_buf_free(&b);
+    m2c_arena_free(&a);
+}
+
+TEST(test_abi_value_json__random_values_parse_as_json) {
+    long iters = m2c_test_iters(300);
+    for (long it = 0; it < iters; it++) {
+        m2c_arena a;
+        m2c_arena_init(&a, 0);
+        m2c_buf ts, js;
+        m2c_buf_init(&ts, 0);
+        m2c_buf_init(&js, 0);
+        rand_type_str(&ts, 3);
+        const m2c_abi_type *t = type_of(&a, (char *)ts.p);
+        REQUIRE(t != NULL);
+        m2c_abi_value v;
+        rand_value(&a, &v, t);
+        /* strings with arbitrary bytes, including invalid UTF-8 and controls */
+        if (t->kind == M2C_ABI_STRING && v.len) ((uint8_t *)v.bytes)[0] = (uint8_t)m2c_test_rand();
+        REQUIRE(m2c_abi_value_json(&js, &v) == M2C_OK);
+        json_error_t je;
+        json_t *j = json_loadb((char *)js.p, js.len, JSON_DECODE_ANY, &je);
+        if (!j) fprintf(stderr, "  %s: %s: %s\n", (char *)ts.p, (char *)js.p, je.text);
+        CHECK(j != NULL);
+        json_decref(j);
+        m2c_buf_free(&ts);
+        m2c_buf_free(&js);
+        m2c_arena_free(&a);
+    }
+}
+
 /* ---- event logs ---- */
 
 static m2c_hash32 word_of(const char *hex) {
@@ -823,6 +886,8 @@ TEST_MAIN(T(test_abi_encode__spec_vectors_encode_decode_and_print),
           T(test_abi_decode__aliased_offsets_hit_the_value_cap),
           T(test_abi_roundtrip__random_types_encode_decode_and_text),
           T(test_abi_decode__random_bytes_never_crash),
+          T(test_abi_value_json__valid_json_exact_numbers_and_named_tuples),
+          T(test_abi_value_json__random_values_parse_as_json),
           T(test_abi_decode_log__transfer_and_distinct_errors),
           T(test_abi_decode_log__indexed_dynamic_values_are_topic_hashes),
           T(test_abi_value_text__parse_and_print_as_cast_does),
