@@ -19,22 +19,22 @@
 #include "ml2chain/types.h"
 
 /* Hard caps on untrusted type strings and signatures. */
-#define M2C_ABI_MAX_DEPTH      32        /* nesting of arrays and tuples */
-#define M2C_ABI_MAX_FIELDS     1024      /* components in one tuple */
-#define M2C_ABI_MAX_FIXED_LEN  65536     /* k in T[k] */
-#define M2C_ABI_MAX_STATIC     (1u << 24) /* static encoded size of one type, bytes */
-#define M2C_ABI_MAX_SIG_LEN    65536     /* characters in a signature or type string */
+#define M2C_ABI_MAX_DEPTH     32         /* nesting of arrays and tuples */
+#define M2C_ABI_MAX_FIELDS    1024       /* components in one tuple */
+#define M2C_ABI_MAX_FIXED_LEN 65536      /* k in T[k] */
+#define M2C_ABI_MAX_STATIC    (1u << 24) /* static encoded size of one type, bytes */
+#define M2C_ABI_MAX_SIG_LEN   65536      /* characters in a signature or type string */
 
 typedef enum {
-    M2C_ABI_UINT = 1,  /* uintN, bits in `bits` */
-    M2C_ABI_INT,       /* intN, bits in `bits` */
+    M2C_ABI_UINT = 1, /* uintN, bits in `bits` */
+    M2C_ABI_INT,      /* intN, bits in `bits` */
     M2C_ABI_ADDRESS,
     M2C_ABI_BOOL,
-    M2C_ABI_FBYTES,    /* bytesN, N in `size` */
+    M2C_ABI_FBYTES, /* bytesN, N in `size` */
     M2C_ABI_BYTES,
     M2C_ABI_STRING,
-    M2C_ABI_ARRAY,     /* T[]  */
-    M2C_ABI_FARRAY,    /* T[k], k in `size` */
+    M2C_ABI_ARRAY,  /* T[]  */
+    M2C_ABI_FARRAY, /* T[k], k in `size` */
     M2C_ABI_TUPLE,
 } m2c_abi_kind;
 
@@ -49,14 +49,14 @@ typedef struct {
 
 struct m2c_abi_type {
     m2c_abi_kind kind;
-    unsigned bits;              /* UINT / INT: 8..256 */
-    size_t size;                /* FBYTES: 1..32; FARRAY: k */
-    const m2c_abi_type *elem;   /* ARRAY / FARRAY element */
+    unsigned bits;               /* UINT / INT: 8..256 */
+    size_t size;                 /* FBYTES: 1..32; FARRAY: k */
+    const m2c_abi_type *elem;    /* ARRAY / FARRAY element */
     const m2c_abi_field *fields; /* TUPLE components */
     size_t n_fields;
-    int dynamic;                /* encoded with an offset in its parent's head */
-    size_t head_size;           /* bytes it takes in its parent's head (32 when dynamic) */
-    unsigned depth;             /* 0 for elementary types */
+    int dynamic;      /* encoded with an offset in its parent's head */
+    size_t head_size; /* bytes it takes in its parent's head (32 when dynamic) */
+    unsigned depth;   /* 0 for elementary types */
 };
 
 typedef enum {
@@ -108,8 +108,8 @@ M2C_WUR m2c_status m2c_abi_sig_parse(m2c_arena *a, m2c_abi_sig *out, const char 
 /* Loads the functions, events and errors of an ABI JSON document (an array, or an object with
  * an "abi" array as Foundry and Hardhat artifacts have) into *out (an arena array of *n
  * entries). Tuples come from `components`; fallback/receive entries are skipped. */
-M2C_WUR m2c_status m2c_abi_json_load(m2c_arena *a, m2c_abi_sig **out, size_t *n,
-                                     const char *json, size_t len, m2c_err *err);
+M2C_WUR m2c_status m2c_abi_json_load(m2c_arena *a, m2c_abi_sig **out, size_t *n, const char *json,
+                                     size_t len, m2c_err *err);
 
 /* ---- values ---- */
 
@@ -146,8 +146,7 @@ enum {
  * with little data fails instead of allocating; the arena's cap bounds the rest. Trailing
  * bytes after the encoding are allowed (as Solidity does). Errors give the byte offset. */
 M2C_WUR m2c_status m2c_abi_decode(m2c_arena *a, m2c_abi_value *out, const m2c_abi_type *t,
-                                  const uint8_t *data, size_t len, unsigned flags,
-                                  m2c_err *err);
+                                  const uint8_t *data, size_t len, unsigned flags, m2c_err *err);
 
 /* Appends the ABI encoding of `v` (whose items must match its type) to `b`. For a tuple this
  * is the standard head/tail layout a parameter list uses. */

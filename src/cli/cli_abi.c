@@ -13,7 +13,8 @@ int m2c_cli_abi_sig(const char *cmd, m2c_arena *a, m2c_abi_sig *out, const char 
     m2c_err e;
     m2c_err_clear(&e);
     const char *p = s;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     char *named = NULL;
     if (*p == '(') { /* "(uint256,bool)": a parameter list without a name */
         named = m2c_arena_alloc(a, strlen(p) + 2);

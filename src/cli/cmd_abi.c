@@ -8,14 +8,13 @@
 #include "cli_abi.h"
 
 static void usage_encode(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain abi encode <sig> [args...]\n\n"
-            "ABI-encodes the arguments as the parameters of <sig> (no selector), like\n"
-            "`cast abi-encode`:  ml2chain abi encode \"f(uint256,address[],(bool,string))\" \\\n"
-            "    1 \"[0x..,0x..]\" \"(true,hello)\"\n"
-            "Arguments: integers in decimal or 0x-hex (1e18, \"1 ether\" too), addresses,\n"
-            "true|false, hex bytes, strings as given, [a, b] arrays, (a, b) tuples.\n"
-            "See docs/abi.md. Options must come before <sig>, so negative numbers pass.\n");
+    fprintf(f, "usage: ml2chain abi encode <sig> [args...]\n\n"
+               "ABI-encodes the arguments as the parameters of <sig> (no selector), like\n"
+               "`cast abi-encode`:  ml2chain abi encode \"f(uint256,address[],(bool,string))\" \\\n"
+               "    1 \"[0x..,0x..]\" \"(true,hello)\"\n"
+               "Arguments: integers in decimal or 0x-hex (1e18, \"1 ether\" too), addresses,\n"
+               "true|false, hex bytes, strings as given, [a, b] arrays, (a, b) tuples.\n"
+               "See docs/abi.md. Options must come before <sig>, so negative numbers pass.\n");
 }
 
 static void usage_decode(FILE *f) {
@@ -69,12 +68,10 @@ out:
 
 static int run_decode(int argc, char **argv) {
     const char *cmd = "abi decode";
-    static const struct option opts[] = {{"input", no_argument, NULL, 'i'},
-                                         {"lenient", no_argument, NULL, 'l'},
-                                         {"names", no_argument, NULL, 'n'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"input", no_argument, NULL, 'i'}, {"lenient", no_argument, NULL, 'l'},
+        {"names", no_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0}};
     int input = 0, names = 0, json = 0, c;
     unsigned flags = 0;
     optind = 1;
@@ -110,8 +107,7 @@ static int run_decode(int argc, char **argv) {
             goto out;
         }
         if (memcmp(data, sig.selector, 4) != 0) {
-            rc = m2c_cli_fail(cmd,
-                              "selector 0x%02x%02x%02x%02x is not %s's (0x%02x%02x%02x%02x)",
+            rc = m2c_cli_fail(cmd, "selector 0x%02x%02x%02x%02x is not %s's (0x%02x%02x%02x%02x)",
                               data[0], data[1], data[2], data[3], sig.canonical, sig.selector[0],
                               sig.selector[1], sig.selector[2], sig.selector[3]);
             goto out;

@@ -9,20 +9,19 @@
 #include "ml2chain/hex.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain decode-event --sig <event sig> [--topic <hash>]... [--lenient]\n"
-            "                             [--names|--json] <data>\n\n"
-            "Decodes an event log, one value per line in declared order, as\n"
-            "`cast decode-event` prints them. --topic gives the log's topics in order,\n"
-            "topic0 first (repeat the flag, or pass a comma-separated list). Without topics,\n"
-            "the event must have no indexed parameters. Indexed string, bytes, array and\n"
-            "tuple parameters print as the 32-byte hash their topic holds.\n"
-            "  --sig <sig>    \"Transfer(address indexed from, address indexed to, uint256)\"\n"
-            "  --topic <t>    a topic (0x + 64 hex); up to 4\n"
-            "  --lenient      accept non-canonical padding and bools (docs/abi.md)\n"
-            "  --names        print \"name: value\" lines\n"
-            "  --json         print one line of JSON (an object by parameter name when all\n"
-            "                 are named, else an array; integers as decimal strings)\n");
+    fprintf(f, "usage: ml2chain decode-event --sig <event sig> [--topic <hash>]... [--lenient]\n"
+               "                             [--names|--json] <data>\n\n"
+               "Decodes an event log, one value per line in declared order, as\n"
+               "`cast decode-event` prints them. --topic gives the log's topics in order,\n"
+               "topic0 first (repeat the flag, or pass a comma-separated list). Without topics,\n"
+               "the event must have no indexed parameters. Indexed string, bytes, array and\n"
+               "tuple parameters print as the 32-byte hash their topic holds.\n"
+               "  --sig <sig>    \"Transfer(address indexed from, address indexed to, uint256)\"\n"
+               "  --topic <t>    a topic (0x + 64 hex); up to 4\n"
+               "  --lenient      accept non-canonical padding and bools (docs/abi.md)\n"
+               "  --names        print \"name: value\" lines\n"
+               "  --json         print one line of JSON (an object by parameter name when all\n"
+               "                 are named, else an array; integers as decimal strings)\n");
 }
 
 static int add_topics(const char *cmd, m2c_hash32 *topics, size_t *n, const char *arg) {
@@ -94,10 +93,12 @@ int m2c_cmd_decode_event(int argc, char **argv) {
     if (m2c_cli_abi_hex(cmd, &a, &data, &len, "data", hex)) goto out;
     if (!have_topics) {
         size_t n_idx = 0;
-        for (size_t i = 0; i < ev.inputs->n_fields; i++) n_idx += ev.inputs->fields[i].indexed;
+        for (size_t i = 0; i < ev.inputs->n_fields; i++)
+            n_idx += ev.inputs->fields[i].indexed;
         if (n_idx) {
-            rc = m2c_cli_fail(cmd, "%s has %zu indexed parameter%s: pass the log's topics with "
-                                   "--topic",
+            rc = m2c_cli_fail(cmd,
+                              "%s has %zu indexed parameter%s: pass the log's topics with "
+                              "--topic",
                               ev.canonical, n_idx, n_idx == 1 ? "" : "s");
             goto out;
         }

@@ -95,8 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             /* the canonical form parses back to the same canonical form */
             if (m2c_abi_type_canonical(&canon, t) == M2C_OK) {
                 const m2c_abi_type *t2;
-                if (m2c_abi_type_parse(&a, &t2, (char *)canon.p, canon.len, &e) != M2C_OK)
-                    abort();
+                if (m2c_abi_type_parse(&a, &t2, (char *)canon.p, canon.len, &e) != M2C_OK) abort();
                 if (t2->head_size != t->head_size || t2->dynamic != t->dynamic) abort();
             }
             m2c_buf_free(&canon);
@@ -123,9 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (s && m2c_abi_sig_parse(&a, &sig, s, M2C_ABI_FUNCTION, &e) == M2C_OK) {
             /* the canonical signature parses to itself */
             m2c_abi_sig again;
-            if (m2c_abi_sig_parse(&a, &again, sig.canonical, sig.kind == M2C_ABI_ERROR
-                                                               ? M2C_ABI_FUNCTION
-                                                               : sig.kind,
+            if (m2c_abi_sig_parse(&a, &again, sig.canonical,
+                                  sig.kind == M2C_ABI_ERROR ? M2C_ABI_FUNCTION : sig.kind,
                                   &e) != M2C_OK)
                 abort();
             if (strcmp(again.canonical, sig.canonical) != 0) abort();
