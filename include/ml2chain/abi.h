@@ -156,6 +156,24 @@ M2C_WUR m2c_status m2c_abi_encode(m2c_buf *b, const m2c_abi_value *v, m2c_err *e
 M2C_WUR m2c_status m2c_abi_encode_call(m2c_buf *b, const m2c_abi_sig *sig,
                                        const m2c_abi_value *args, m2c_err *err);
 
+/* Decodes calldata against `sig`: the first 4 bytes must be its selector (M2C_ERR_NOTFOUND
+ * otherwise, M2C_ERR_TRUNCATED when shorter than 4), the rest its parameters (*out is a
+ * value of type sig->inputs). Error offsets count from the start of the calldata. */
+M2C_WUR m2c_status m2c_abi_decode_call(m2c_arena *a, m2c_abi_value *out, const m2c_abi_sig *sig,
+                                       const uint8_t *data, size_t len, unsigned flags,
+                                       m2c_err *err);
+
+/* Appends a readable form of revert data to `b`:
+ *   Error(string)    -> the reason text as given (raw bytes)
+ *   Panic(uint256)   -> "panic 0x11: arithmetic overflow or underflow" (Solidity's codes)
+ *   a custom error among errors[0..n) (kind M2C_ABI_ERROR, e.g. from m2c_abi_json_load) ->
+ *                       "Name(v1, v2)" with values as m2c_abi_value_format prints them
+ *   empty            -> "(no revert data)"
+ *   anything else    -> "0x" + hex of the data
+ * Malformed Error/Panic/custom payloads fall back to hex. `errors` may be NULL when n == 0. */
+M2C_WUR m2c_status m2c_abi_revert_reason(m2c_buf *b, const uint8_t *data, size_t len,
+                                         const m2c_abi_sig *errors, size_t n);
+
 /* ---- event logs ---- */
 
 /* Decodes a log against event `ev`: topics[0] must equal ev->topic0 (unless anonymous), the

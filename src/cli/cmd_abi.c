@@ -100,23 +100,13 @@ static int run_decode(int argc, char **argv) {
     int rc = 1;
     if (m2c_cli_abi_sig(cmd, &a, &sig, argv[optind], M2C_ABI_FUNCTION)) goto out;
     if (m2c_cli_abi_hex(cmd, &a, &data, &len, "data", argv[optind + 1])) goto out;
-    const m2c_abi_type *t = sig.outputs->n_fields && !input ? sig.outputs : sig.inputs;
-    if (input) {
-        if (len < 4) {
-            rc = m2c_cli_fail(cmd, "calldata too short for a selector (%zu < 4 bytes)", len);
-            goto out;
-        }
-        if (memcmp(data, sig.selector, 4) != 0) {
-            rc = m2c_cli_fail(cmd, "selector 0x%02x%02x%02x%02x is not %s's (0x%02x%02x%02x%02x)",
-                              data[0], data[1], data[2], data[3], sig.canonical, sig.selector[0],
-                              sig.selector[1], sig.selector[2], sig.selector[3]);
-            goto out;
-        }
-        data += 4;
-        len -= 4;
-    }
-    if (m2c_abi_decode(&a, &v, t, data, len, flags, &e) != M2C_OK) {
-        if (input && e.offset != (size_t)-1) e.offset += 4;
+    m2c_status st;
+    if (input)
+        st = m2c_abi_decode_call(&a, &v, &sig, data, len, flags, &e);
+    else
+        st = m2c_abi_decode(&a, &v, sig.outputs->n_fields ? sig.outputs : sig.inputs, data, len,
+                            flags, &e);
+    if (st != M2C_OK) {
         rc = m2c_cli_fail_err(cmd, &e, "cannot decode %s", input ? "calldata" : "data");
         goto out;
     }

@@ -471,3 +471,18 @@ m2c_status m2c_abi_decode_log(m2c_arena *a, m2c_abi_value *out, const m2c_abi_si
     out->n = in->n_fields;
     return M2C_OK;
 }
+
+m2c_status m2c_abi_decode_call(m2c_arena *a, m2c_abi_value *out, const m2c_abi_sig *sig,
+                               const uint8_t *data, size_t len, unsigned flags, m2c_err *err) {
+    memset(out, 0, sizeof *out);
+    if (len < 4)
+        return m2c_err_at(err, M2C_ERR_TRUNCATED, len,
+                          "abi decode: calldata too short for a selector (%zu < 4 bytes)", len);
+    if (memcmp(data, sig->selector, 4) != 0)
+        return m2c_err_at(err, M2C_ERR_NOTFOUND, 0,
+                          "abi decode: selector 0x%02x%02x%02x%02x is not %s's", data[0], data[1],
+                          data[2], data[3], sig->canonical);
+    m2c_status st = m2c_abi_decode(a, out, sig->inputs, data + 4, len - 4, flags, err);
+    if (st && err && err->offset != (size_t)-1) err->offset += 4;
+    return st;
+}

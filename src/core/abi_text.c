@@ -578,3 +578,70 @@ m2c_status m2c_abi_value_cell(m2c_buf *b, const m2c_abi_value *v) {
     default: return m2c_abi_value_format(b, v);
     }
 }
+
+/* ---- revert data ---- */
+
+static const char *panic_text(uint64_t code) {
+    switch (code) {
+    case 0x00: return "generic compiler panic";
+    case 0x01: return "assertion failed";
+    case 0x11: return "arithmetic overflow or underflow";
+    case 0x12: return "division or modulo by zero";
+    case 0x21: return "invalid enum value";
+    case 0x22: return "invalid storage byte array encoding";
+    case 0x31: return "pop on an empty array";
+    case 0x32: return "array index out of bounds";
+    case 0x41: return "out of memory";
+    case 0x51: return "call to an uninitialised internal function";
+    default: return "unknown panic code";
+    }
+}
+
+m2c_status m2c_abi_revert_reason(m2c_buf *b, const uint8_t *data, size_t len,
+                                 const m2c_abi_sig *errors, size_t n) {
+    static const uint8_t sel_error[4] = {0x08, 0xc3, 0x79, 0xa0}; /* Error(string) */
+    static const uint8_t sel_panic[4] = {0x4e, 0x48, 0x7b, 0x71}; /* Panic(uint256) */
+    m2c_status st = M2C_OK;
+    if (len == 0) return m2c_buf_append_str(b, "(no revert data)");
+    if (len >= 4) {
+        m2c_arena a;
+        m2c_arena_init(&a, (size_t)16 << 20);
+        m2c_abi_value v;
+        const m2c_abi_type *t = NULL;
+        int done = 0;
+        if (!memcmp(data, sel_error, 4)) {
+            if (m2c_abi_type_parse(&a, &t, "(string)", 8, NULL) == M2C_OK &&
+                m2c_abi_decode(&a, &v, t, data + 4, len - 4, M2C_ABI_LENIENT, NULL) == M2C_OK) {
+                st = v.items[0].len ? m2c_buf_append(b, v.items[0].bytes, v.items[0].len) : M2C_OK;
+                done = 1;
+            }
+        } else if (!memcmp(data, sel_panic, 4)) {
+            if (m2c_abi_type_parse(&a, &t, "(uint256)", 9, NULL) == M2C_OK &&
+                m2c_abi_decode(&a, &v, t, data + 4, len - 4, 0, NULL) == M2C_OK) {
+                char hex[80];
+                uint64_t code = UINT64_MAX;
+                m2c_u256_to_hex(hex, sizeof hex, &v.items[0].word);
+                if (!m2c_u256_to_u64(&code, &v.items[0].word)) code = UINT64_MAX;
+                st = m2c_buf_printf(b, "panic %s: %s", hex, panic_text(code));
+                done = 1;
+            }
+        } else {
+            for (size_t i = 0; i < n && !done; i++) {
+                if (errors[i].kind != M2C_ABI_ERROR || memcmp(data, errors[i].selector, 4))
+                    continue;
+                if (m2c_abi_decode(&a, &v, errors[i].inputs, data + 4, len - 4, 0, NULL) != M2C_OK)
+                    continue;
+                st = m2c_buf_printf(b, "%s(", errors[i].name);
+                for (size_t k = 0; !st && k < v.n; k++) {
+                    if (k) st = m2c_buf_append_str(b, ", ");
+                    if (!st) st = m2c_abi_value_format(b, &v.items[k]);
+                }
+                if (!st) st = m2c_buf_append_byte(b, ')');
+                done = 1;
+            }
+        }
+        m2c_arena_free(&a);
+        if (done) return st;
+    }
+    return put_hex(b, data, len);
+}

@@ -866,6 +866,87 @@ TEST(test_abi_json_load__solc_abi_matches_solc_selectors) {
     free(json);
 }
 
+/* ---- calldata and revert data ---- */
+
+TEST(test_abi_decode_call__checks_selector_and_offsets) {
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    m2c_abi_sig s;
+    REQUIRE(m2c_abi_sig_parse(&a, &s, "transfer(address,uint256)", M2C_ABI_FUNCTION, NULL) ==
+            M2C_OK);
+    uint8_t cd[68] = {0xa9, 0x05, 0x9c, 0xbb};
+    cd[4 + 31] = 0x42, cd[36 + 31] = 7;
+    m2c_abi_value v;
+    m2c_err e;
+    REQUIRE(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_OK);
+    CHECK_EQ_STR(fmt(&v.items[1]), "7");
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, 3, 0, &e) == M2C_ERR_TRUNCATED);
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, 40, 0, &e) == M2C_ERR_TRUNCATED);
+    CHECK_EQ_INT(e.offset, 36); /* counted from the start of the calldata */
+    cd[4] = 1;                  /* dirty address padding */
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_ERR_NONCANONICAL);
+    CHECK_EQ_INT(e.offset, 4);
+    cd[0] = 0;
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "selector 0x00059cbb is not transfer(address,uint256)'s") != NULL);
+    m2c_arena_free(&a);
+}
+
+static const char *revert(const char *hex, const m2c_abi_sig *errs, size_t n) {
+    static char out[512];
+    uint8_t d[512];
+    size_t len = 0;
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    if (m2c_hex_decode(d, sizeof d, &len, hex, strlen(hex), M2C_HEX_PREFIX_OPTIONAL, NULL) ||
+        m2c_abi_revert_reason(&b, d, len, errs, n))
+        snprintf(out, sizeof out, "(failed)");
+    else
+        snprintf(out, sizeof out, "%s", b.p ? (char *)b.p : "");
+    m2c_buf_free(&b);
+    return out;
+}
+
+TEST(test_abi_revert_reason__error_panic_custom_and_unknown) {
+    /* the Solidity documentation's example of revert("Not enough Ether provided.") */
+    CHECK_EQ_STR(revert("08c379a0"
+                        "0000000000000000000000000000000000000000000000000000000000000020"
+                        "000000000000000000000000000000000000000000000000000000000000001a"
+                        "4e6f7420656e6f7567682045746865722070726f76696465642e000000000000",
+                        NULL, 0),
+                 "Not enough Ether provided.");
+    CHECK_EQ_STR(revert("4e487b71"
+                        "0000000000000000000000000000000000000000000000000000000000000011",
+                        NULL, 0),
+                 "panic 0x11: arithmetic overflow or underflow");
+    CHECK_EQ_STR(revert("4e487b71"
+                        "0000000000000000000000000000000000000000000000000000000000000032",
+                        NULL, 0),
+                 "panic 0x32: array index out of bounds");
+    CHECK_EQ_STR(revert("", NULL, 0), "(no revert data)");
+    CHECK_EQ_STR(revert("deadbeef01", NULL, 0), "0xdeadbeef01");
+    CHECK_EQ_STR(revert("08c379a000", NULL, 0), "0x08c379a000"); /* malformed: hex */
+    /* a custom error from solc's ABI JSON */
+    size_t len;
+    char *json = slurp(m2c_test_data("data/abi/Sample.abi.json"), &len);
+    REQUIRE(json != NULL);
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    m2c_abi_sig *sigs;
+    size_t n;
+    REQUIRE(m2c_abi_json_load(&a, &sigs, &n, json, len, NULL) == M2C_OK);
+    const m2c_abi_sig *too_small = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (sigs[i].kind == M2C_ABI_ERROR) too_small = &sigs[i];
+    REQUIRE(too_small != NULL);
+    char hex[300];
+    size_t k = m2c_hex_encode(hex, too_small->selector, 4, 0);
+    snprintf(hex + k, sizeof hex - k, "%064x%064x", 5, 100000);
+    CHECK_EQ_STR(revert(hex, sigs, n), "TooSmall(5, 100000 [1e5])");
+    m2c_arena_free(&a);
+    free(json);
+}
+
 TEST(test_abi_json_load__rejects_malformed_documents) {
     static const char *const bad[] = {
         "",
@@ -926,4 +1007,6 @@ TEST_MAIN(T(test_abi_encode__spec_vectors_encode_decode_and_print),
           T(test_abi_value_text__invalid_utf8_prints_replacement_chars),
           T(test_abi_value_parse__rejects_malformed_with_offset),
           T(test_abi_json_load__solc_abi_matches_solc_selectors),
-          T(test_abi_json_load__rejects_malformed_documents))
+          T(test_abi_json_load__rejects_malformed_documents),
+          T(test_abi_decode_call__checks_selector_and_offsets),
+          T(test_abi_revert_reason__error_panic_custom_and_unknown))
