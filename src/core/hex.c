@@ -95,6 +95,7 @@ m2c_status m2c_hex_decode_alloc(uint8_t **out, size_t *out_len, const char *s, s
                                 m2c_hex_prefix mode, m2c_err *err) {
     *out = NULL;
     if (out_len) *out_len = 0;
+    if (!s && len) return m2c_err_set(err, M2C_ERR_INVALID, "hex: null input");
     size_t skip = has_prefix(s, len) ? 2 : 0;
     size_t cap = (len - skip) / 2;
     uint8_t *p = malloc(cap ? cap : 1);
