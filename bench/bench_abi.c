@@ -165,8 +165,7 @@ static void bench_calldata(void) {
     m2c_arena_init(&a, 0);
     m2c_abi_sig s;
     m2c_err e;
-    if (m2c_abi_sig_parse(&a, &s, "request(bytes32,int256[],address,bytes4)", M2C_ABI_FUNCTION,
-                          &e))
+    if (m2c_abi_sig_parse(&a, &s, "request(bytes32,int256[],address,bytes4)", M2C_ABI_FUNCTION, &e))
         die("sig", &e);
     m2c_abi_value args;
     if (m2c_abi_value_parse(&a, &args, s.inputs,
