@@ -121,7 +121,7 @@ int m2c_cmd_abi(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "decode")) return run_decode(argc - 1, argv + 1);
     FILE *f = argc >= 2 && strcmp(argv[1], "-h") && strcmp(argv[1], "--help") ? stderr : stdout;
     fprintf(f, "usage: ml2chain abi encode <sig> [args...]\n"
-               "       ml2chain abi decode [--input] [--lenient] [--names] <sig> <data>\n"
+               "       ml2chain abi decode [--input] [--lenient] [--names|--json] <sig> <data>\n"
                "`ml2chain abi encode --help` and `ml2chain abi decode --help` say more.\n");
     if (f == stderr && argc >= 2)
         return m2c_cli_fail("abi", "unknown subcommand '%s' (encode or decode)", argv[1]);
