@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 source tests/lib/check.sh
 M=build/ml2chain
 CAST=bin/cast
-cases=${M2C_ABI_CASES:-70}
+cases=${M2C_ABI_CASES:-50}
 seed=$(( ${M2C_TEST_SEED:-20260501} % 2147483647 ))
 
 # same DESC CMD1... -- CMD2...: both commands succeed with identical stdout, or both fail.
@@ -45,6 +45,8 @@ while IFS=$'\037' read -r -a parts; do
     $M calldata "fn$i($types)" "${args[@]}"
   same "$tag decode-calldata" $CAST decode-calldata "fn$i($types)" "$cd_hex" -- \
     $M abi decode --input "fn$i($types)" "$cd_hex"
+  same "$tag abi-decode --input" $CAST abi-decode --input "fn$i($types)" "$enc" -- \
+    $M abi decode --input --no-selector "fn$i($types)" "$enc"
   # events: a random subset of the parameters indexed, with names
   # split the types at top-level commas (tuples hold commas too)
   ev="Ev$i("; n=0; depth=0; cur=""
