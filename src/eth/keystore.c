@@ -452,7 +452,15 @@ m2c_status m2c_keystore_encrypt(m2c_keystore *out, const m2c_key *k, const char 
     memset(out, 0, sizeof *out);
     if (!params) params = &def;
     if ((st = check_params(params, err))) return st;
-    out->kdf = *params;
+    /* field by field: only the chosen kdf's parameters, and no stray padding bytes */
+    out->kdf.kdf = params->kdf;
+    if (params->kdf == M2C_KDF_SCRYPT) {
+        out->kdf.n = params->n;
+        out->kdf.r = params->r;
+        out->kdf.p = params->p;
+    } else {
+        out->kdf.c = params->c;
+    }
     out->salt_len = 32;
     if (fill_random(out->salt, 32) || fill_random(out->iv, 16) || fill_random(uuid, 16)) {
         st = m2c_err_set(err, M2C_ERR_IO, "keystore: getrandom: %s", strerror(errno));
