@@ -304,7 +304,15 @@ m2c_status m2c_tx_decode(m2c_tx *out, const uint8_t *raw, size_t n, m2c_err *err
         goto fail;
     }
     d.list = &top;
-    if (out->type != M2C_TX_LEGACY && (st = field_u64(&d, &out->chain_id, "chainId"))) goto fail;
+    if (out->type != M2C_TX_LEGACY) {
+        if ((st = field_u64(&d, &out->chain_id, "chainId"))) goto fail;
+        /* the encoder refuses it too: a typed tx without a chain id is always a mistake */
+        if (out->chain_id == 0) {
+            st = m2c_err_at(err, M2C_ERR_INVALID, d.base + top.header_len,
+                            "%s transaction has chain id 0", type_name(out->type));
+            goto fail;
+        }
+    }
     if ((st = field_u64(&d, &out->nonce, "nonce"))) goto fail;
     if (out->type == M2C_TX_EIP1559) {
         if ((st = field_u256(&d, &out->max_priority_fee_per_gas, "maxPriorityFeePerGas")))

@@ -395,9 +395,9 @@ TEST(test_tx_decode__rejects_bad_typed_fields) {
         {8, "d7d6943535353535353535353535353535353535353535", 1, "storage keys"},
         {8, "d8d7943535353535353535353535353535353535353535c0", 1, "entry 0 has more than 2 items"},
         {8, "d8d7943535353535353535353535353535353535353535c180", 1, "storage key must be 32 bytes"},
-        {0, "", 0, ""}, /* chain id 0 is decodable... checked below */
+        {0, "", 0, "chain id 0"}, /* found by fuzz_tx_decode: the encoder refuses it */
     };
-    for (size_t i = 0; i + 1 < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fld f[12];
         memcpy(f, ok, sizeof f);
         f[cases[i].idx].hex = cases[i].hex;
