@@ -53,8 +53,8 @@ M2C_WUR m2c_status m2c_key_sign_hash(m2c_sig65 *out, const m2c_key *k, const m2c
 /* Recovers the signer's address from a digest and signature (recovery id 0..3 in b[64]).
  * High-s signatures are accepted here (as ecrecover does); transaction decoding rejects them
  * separately. M2C_ERR_CRYPTO if r or s is zero or out of range or no key recovers. */
-M2C_WUR m2c_status m2c_sig_recover(m2c_addr20 *out, const m2c_hash32 *hash,
-                                   const m2c_sig65 *sig, m2c_err *err);
+M2C_WUR m2c_status m2c_sig_recover(m2c_addr20 *out, const m2c_hash32 *hash, const m2c_sig65 *sig,
+                                   m2c_err *err);
 
 /* 1 when s <= n/2 (the only form EIP-2 allows in transactions), else 0. */
 int m2c_sig_is_low_s(const m2c_sig65 *sig);

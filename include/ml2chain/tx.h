@@ -35,22 +35,22 @@ typedef struct {
 
 typedef struct {
     m2c_tx_type type;
-    uint64_t chain_id;        /* 0 only for a pre-EIP-155 legacy tx (v = 27/28) */
+    uint64_t chain_id; /* 0 only for a pre-EIP-155 legacy tx (v = 27/28) */
     uint64_t nonce;
-    m2c_u256 gas_price;       /* legacy and type 1 */
+    m2c_u256 gas_price;                /* legacy and type 1 */
     m2c_u256 max_priority_fee_per_gas; /* type 2 */
     m2c_u256 max_fee_per_gas;          /* type 2 */
     uint64_t gas_limit;
-    int has_to;               /* 0: contract creation (empty `to`) */
+    int has_to; /* 0: contract creation (empty `to`) */
     m2c_addr20 to;
-    m2c_u256 value;           /* wei */
-    const uint8_t *data;      /* calldata / init code; may be NULL when data_len == 0 */
+    m2c_u256 value;      /* wei */
+    const uint8_t *data; /* calldata / init code; may be NULL when data_len == 0 */
     size_t data_len;
     const m2c_access_entry *access_list; /* types 1 and 2; may be NULL when access_len == 0 */
     size_t access_len;
-    int is_signed;            /* sig is valid */
-    m2c_sig65 sig;            /* r || s || y-parity (0/1) */
-    void *owned_;             /* heap block owned by a decoded tx; NULL otherwise */
+    int is_signed; /* sig is valid */
+    m2c_sig65 sig; /* r || s || y-parity (0/1) */
+    void *owned_;  /* heap block owned by a decoded tx; NULL otherwise */
 } m2c_tx;
 
 /* Frees what m2c_tx_decode allocated and zeroes *tx. NULL and built txs are accepted. */

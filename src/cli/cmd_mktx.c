@@ -17,9 +17,9 @@
 #include "ml2chain/tx.h"
 #include "ml2chain/u256.h"
 
-#define CMD "mktx"
+#define CMD                "mktx"
 #define MAX_ACCESS_ENTRIES 4096
-#define MAX_ACCESS_KEYS 65536
+#define MAX_ACCESS_KEYS    65536
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -54,7 +54,8 @@ static m2c_status parse_amount(m2c_u256 *out, const char *s, m2c_err *err) {
     size_t n = strlen(s), num_len = n;
     unsigned dec = 0;
     *out = m2c_u256_from_u64(0);
-    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return m2c_u256_parse(out, s, n, err);
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return m2c_u256_parse(out, s, n, err);
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t ul = strlen(units[i].unit);
         if (n > ul && !strcasecmp(s + n - ul, units[i].unit)) {
@@ -69,23 +70,26 @@ static m2c_status parse_amount(m2c_u256 *out, const char *s, m2c_err *err) {
     if (int_len == 0 && frac_len == 0)
         return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has no digits", s);
     if (frac_len > dec)
-        return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has more decimals than its unit",
-                           s);
+        return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has more decimals than its unit", s);
     /* digits = integer part || fraction part padded to `dec` digits, read as one integer */
     char digits[200];
     if (int_len + dec + 1 > sizeof digits)
         return m2c_err_set(err, M2C_ERR_RANGE, "amount '%s' is too long", s);
     size_t k = 0;
-    for (size_t i = 0; i < int_len; i++) digits[k++] = s[i];
-    for (size_t i = 0; i < frac_len; i++) digits[k++] = dot[1 + i];
-    for (size_t i = frac_len; i < dec; i++) digits[k++] = '0';
+    for (size_t i = 0; i < int_len; i++)
+        digits[k++] = s[i];
+    for (size_t i = 0; i < frac_len; i++)
+        digits[k++] = dot[1 + i];
+    for (size_t i = frac_len; i < dec; i++)
+        digits[k++] = '0';
     if (k == 0) digits[k++] = '0';
     for (size_t i = 0; i < k; i++)
         if (!isdigit((unsigned char)digits[i]))
             return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' is not a number", s);
     /* strip leading zeros so "0.5ether" is not rejected as having a leading zero */
     size_t z = 0;
-    while (z + 1 < k && digits[z] == '0') z++;
+    while (z + 1 < k && digits[z] == '0')
+        z++;
     return m2c_u256_parse(out, digits + z, k - z, err);
 }
 
@@ -187,23 +191,30 @@ static const char *env_or(const char *v, const char *env) {
 
 int m2c_cmd_mktx(int argc, char **argv) {
     enum {
-        OPT_NONCE = 1, OPT_CHAIN, OPT_GAS_LIMIT, OPT_GAS_PRICE, OPT_PRIO, OPT_VALUE, OPT_LEGACY,
-        OPT_DATA, OPT_CREATE, OPT_ACCESS
+        OPT_NONCE = 1,
+        OPT_CHAIN,
+        OPT_GAS_LIMIT,
+        OPT_GAS_PRICE,
+        OPT_PRIO,
+        OPT_VALUE,
+        OPT_LEGACY,
+        OPT_DATA,
+        OPT_CREATE,
+        OPT_ACCESS
     };
-    static const struct option opts[] = {
-        M2C_CLI_KEY_OPTIONS,
-        {"nonce", required_argument, 0, OPT_NONCE},
-        {"chain", required_argument, 0, OPT_CHAIN},
-        {"gas-limit", required_argument, 0, OPT_GAS_LIMIT},
-        {"gas-price", required_argument, 0, OPT_GAS_PRICE},
-        {"priority-gas-price", required_argument, 0, OPT_PRIO},
-        {"value", required_argument, 0, OPT_VALUE},
-        {"legacy", no_argument, 0, OPT_LEGACY},
-        {"data", required_argument, 0, OPT_DATA},
-        {"create", no_argument, 0, OPT_CREATE},
-        {"access-list", required_argument, 0, OPT_ACCESS},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {M2C_CLI_KEY_OPTIONS,
+                                         {"nonce", required_argument, 0, OPT_NONCE},
+                                         {"chain", required_argument, 0, OPT_CHAIN},
+                                         {"gas-limit", required_argument, 0, OPT_GAS_LIMIT},
+                                         {"gas-price", required_argument, 0, OPT_GAS_PRICE},
+                                         {"priority-gas-price", required_argument, 0, OPT_PRIO},
+                                         {"value", required_argument, 0, OPT_VALUE},
+                                         {"legacy", no_argument, 0, OPT_LEGACY},
+                                         {"data", required_argument, 0, OPT_DATA},
+                                         {"create", no_argument, 0, OPT_CREATE},
+                                         {"access-list", required_argument, 0, OPT_ACCESS},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     m2c_cli_keyarg ka = {0};
     const char *nonce = NULL, *chain = NULL, *gas_limit = NULL, *gas_price = NULL, *prio = NULL,
                *value = NULL, *data = NULL, *access = NULL;
@@ -260,8 +271,10 @@ int m2c_cmd_mktx(int argc, char **argv) {
         }
         data = argv[optind++];
         if (strncmp(data, "0x", 2) != 0) {
-            m2c_cli_fail(CMD, "'%s' is not 0x-hex calldata (function signatures need the abi "
-                              "encoder, which mktx does not use yet)", data);
+            m2c_cli_fail(CMD,
+                         "'%s' is not 0x-hex calldata (function signatures need the abi "
+                         "encoder, which mktx does not use yet)",
+                         data);
             goto out;
         }
     }
@@ -275,10 +288,10 @@ int m2c_cmd_mktx(int argc, char **argv) {
     }
 
     /* fields; mktx signs offline, so every one is required */
-#define REQUIRED(v, flag)                                                                  \
-    if (!(v)) {                                                                            \
-        m2c_cli_fail(CMD, "%s is required (mktx signs offline and asks no node)", flag);   \
-        goto out;                                                                          \
+#define REQUIRED(v, flag)                                                                          \
+    if (!(v)) {                                                                                    \
+        m2c_cli_fail(CMD, "%s is required (mktx signs offline and asks no node)", flag);           \
+        goto out;                                                                                  \
     }
     REQUIRED(nonce, "--nonce");
     REQUIRED(chain, "--chain");
