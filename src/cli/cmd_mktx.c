@@ -1,7 +1,8 @@
 /* cmd_mktx.c: `ml2chain mktx`: build and sign a transaction offline and print the raw signed
  * bytes, like `cast mktx` when every field is given (nothing is fetched from a node, so every
- * field is required). EIP-1559 by default; --legacy for a legacy (EIP-155) transaction, which
- * becomes EIP-2930 (type 1) when it carries an --access-list, as cast does. */
+ * field is required). Calldata is raw hex or, as with cast, a function signature and its
+ * arguments (ABI-encoded through abi.h). EIP-1559 by default; --legacy for a legacy (EIP-155)
+ * transaction, which becomes EIP-2930 (type 1) when it carries an --access-list, as cast does. */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_abi.h"
 #include "keyarg.h"
 #include "ml2chain/hex.h"
 #include "ml2chain/tx.h"
@@ -23,7 +25,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: ml2chain mktx [options] TO [0xDATA]\n"
+            "usage: ml2chain mktx [options] TO [0xDATA | SIG [ARGS...]]\n"
             "       ml2chain mktx [options] --create 0xCODE\n\n"
             "Signs a transaction offline and prints it as raw hex (for eth_sendRawTransaction\n"
             "or `cast publish`). Every field must be given; nothing is fetched from a node.\n\n"
@@ -38,7 +40,8 @@ static void usage(FILE *f) {
             "  --value V                  wei to send (default 0)\n"
             "  --legacy                   legacy transaction instead of EIP-1559\n"
             "  --access-list JSON         [{\"address\":..,\"storageKeys\":[..]},..]\n"
-            "  --data 0xDATA              calldata (or give it after TO)\n"
+            "  --data 0xDATA              calldata (or give it after TO, or give a function\n"
+            "                             signature and its arguments: \"f(uint256)\" 1)\n"
             "  --create                   contract creation; the data is the init code\n"
             "Amounts are wei, or a decimal with a unit: 1ether, 10gwei, 0.5ether, 0x-hex.\n\n"
             "%s",
@@ -226,7 +229,11 @@ int m2c_cmd_mktx(int argc, char **argv) {
     uint8_t *calldata = NULL;
     m2c_access_entry *ents = NULL;
     m2c_hash32 *keys = NULL;
+    m2c_buf encoded;
+    m2c_arena arena;
     m2c_buf_init(&raw, 0);
+    m2c_buf_init(&encoded, 0);
+    m2c_arena_init(&arena, 0);
     m2c_key_wipe(&k);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -269,13 +276,24 @@ int m2c_cmd_mktx(int argc, char **argv) {
             m2c_cli_fail(CMD, "calldata given twice (--data and '%s')", argv[optind]);
             goto out;
         }
-        data = argv[optind++];
-        if (strncmp(data, "0x", 2) != 0) {
-            m2c_cli_fail(CMD,
-                         "'%s' is not 0x-hex calldata (function signatures need the abi "
-                         "encoder, which mktx does not use yet)",
-                         data);
+        if (!strncmp(argv[optind], "0x", 2)) {
+            data = argv[optind++];
+        } else if (create) {
+            m2c_cli_fail(CMD, "--create takes the init code as 0x-hex, not '%s'", argv[optind]);
             goto out;
+        } else {
+            /* cast's form: SIG [ARGS...], ABI-encoded into the calldata */
+            m2c_abi_sig sig;
+            m2c_abi_value args;
+            if (m2c_cli_abi_sig(CMD, &arena, &sig, argv[optind], M2C_ABI_FUNCTION)) goto out;
+            if (m2c_cli_abi_args(CMD, &arena, &args, sig.inputs, argc - optind - 1,
+                                 argv + optind + 1))
+                goto out;
+            if (m2c_abi_encode_call(&encoded, &sig, &args, &err) != M2C_OK) {
+                m2c_cli_fail_err(CMD, &err, "cannot encode the call to %s", sig.canonical);
+                goto out;
+            }
+            optind = argc;
         }
     }
     if (optind < argc) {
@@ -337,6 +355,10 @@ int m2c_cmd_mktx(int argc, char **argv) {
         goto out;
     }
     tx.data = calldata;
+    if (encoded.len) {
+        tx.data = encoded.p;
+        tx.data_len = encoded.len;
+    }
     if (access) {
         if (parse_access_list(&ents, &tx.access_len, &keys, access, &err) != M2C_OK) {
             m2c_cli_fail_err(CMD, &err, "invalid --access-list");
@@ -364,6 +386,8 @@ int m2c_cmd_mktx(int argc, char **argv) {
 out:
     m2c_key_wipe(&k);
     m2c_buf_free(&raw);
+    m2c_buf_free(&encoded);
+    m2c_arena_free(&arena);
     free(calldata);
     free(ents);
     free(keys);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_eth_vs_cast.sh: ml2chain's keys, signatures, transactions and keystores against
 # Foundry's cast on seeded random cases:
-#   - `mktx` raw signed transactions byte-identical to `cast mktx` (legacy, EIP-1559, EIP-2930)
+#   - `mktx` raw signed transactions byte-identical to `cast mktx` (legacy, EIP-1559, EIP-2930,
+#     raw calldata or a function signature with arguments)
 #   - `wallet sign` signatures identical to `cast wallet sign` (text, hex, --no-hash)
 #   - `wallet address` identical to `cast wallet address` for random keys
 #   - `wallet verify` accepting cast's signatures and rejecting them for other addresses
@@ -103,6 +104,22 @@ for i in $(seq 1 $((CASES * 2))); do
   check_eq "mktx #$i $kind" "$want" "$got"
   [ "$want" == "$got" ] || { echo "  args: ${args[*]} $to $data" >&2; fail_seed; }
 done
+# calldata from a function signature and arguments, as cast encodes it
+i=0
+while IFS='|' read -ra call; do
+  i=$((i + 1))
+  k=$(rnd_key "sigcall$i")
+  args=(--private-key "$k" --nonce "$i" --chain 10 --gas-limit 90000 --gas-price 3gwei)
+  if [ $((i % 2)) -eq 0 ]; then args+=(--legacy); else args+=(--priority-gas-price 1); fi
+  want=$("$CAST" mktx "${args[@]}" "0x$(rnd_hex "sigto$i" 20)" "${call[@]}" 2>&1)
+  got=$("$M2C" mktx "${args[@]}" "0x$(rnd_hex "sigto$i" 20)" "${call[@]}" 2>&1)
+  check_eq "mktx with signature ${call[0]}" "$want" "$got"
+done <<EOF
+transfer(address,uint256)|0x$(rnd_hex sigaddr 20)|$(rnd_num sigamt 1000000000)
+approve(address,uint256)|$ANVIL_ADDR1|115792089237316195423570985008687907853269984665640564039457584007913129639935
+f(string,uint8[],(bool,bytes))|hello world|[1,2,3]|(true,0xdead)
+ping()
+EOF
 # contract creation, both kinds
 k=$(rnd_key create)
 for extra in "--legacy --gas-price 7" "--gas-price 9 --priority-gas-price 2"; do
@@ -166,8 +183,9 @@ check_fails "mktx bad to" "invalid TO address" "$M2C" mktx --private-key "$ANVIL
   --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 0x1234
 check_fails "mktx tip above max fee" "above the max fee" "$M2C" mktx --private-key "$ANVIL_KEY0" \
   --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 2 "$ANVIL_ADDR1"
-check_fails "mktx function signature" "abi encoder" "$M2C" mktx --private-key "$ANVIL_KEY0" \
-  --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 "$ANVIL_ADDR1" "f(uint256)" 1
+check_fails "mktx bad function argument" "cannot parse argument 1" "$M2C" mktx --private-key "$ANVIL_KEY0" \
+  --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 "$ANVIL_ADDR1" \
+  "transfer(address,uint256)" 0x12 5
 check_fails "wallet new refuses existing name" "File exists" \
   "$M2C" wallet new "$TMP/ours" mine --password-file "$TMP/pw"
 check_fails "verify bad signature length" "invalid signature" \
