@@ -1,6 +1,8 @@
 /* test_key.c: secp256k1 keys, addresses, signatures and EIP-191 messages (src/eth/key.c). */
 #include "test.h"
 
+#include <pthread.h>
+
 #include "ml2chain/hex.h"
 #include "ml2chain/keccak.h"
 #include "ml2chain/key.h"
@@ -284,7 +286,50 @@ TEST(test_sig_from_rsv__accepts_only_known_v) {
     }
 }
 
-TEST_MAIN(T(test_key_address__matches_published_vectors),
+/* Threads racing on first use of the shared context, then signing concurrently, must get
+ * exactly the signatures one thread gets. Runs first so the context is not yet created. */
+#define SIGN_THREADS    4
+#define SIGN_PER_THREAD 64
+static m2c_hash32 mt_hash[SIGN_THREADS][SIGN_PER_THREAD];
+static m2c_sig65 mt_sig[SIGN_THREADS][SIGN_PER_THREAD];
+static uint8_t mt_secret[32];
+
+static void *sign_worker(void *arg) {
+    size_t t = (size_t)arg;
+    m2c_key k;
+    if (m2c_key_from_bytes(&k, mt_secret, NULL) != M2C_OK) return (void *)1;
+    for (int i = 0; i < SIGN_PER_THREAD; i++)
+        if (m2c_key_sign_hash(&mt_sig[t][i], &k, &mt_hash[t][i], NULL) != M2C_OK) return (void *)1;
+    m2c_key_wipe(&k);
+    return NULL;
+}
+
+TEST(test_key_sign__concurrent_threads_match_single_thread) {
+    pthread_t th[SIGN_THREADS];
+    m2c_test_rand_bytes(mt_secret, 32);
+    mt_secret[0] &= 0x7f;
+    for (int t = 0; t < SIGN_THREADS; t++)
+        for (int i = 0; i < SIGN_PER_THREAD; i++)
+            m2c_test_rand_bytes(mt_hash[t][i].b, 32);
+    for (size_t t = 0; t < SIGN_THREADS; t++)
+        REQUIRE(pthread_create(&th[t], NULL, sign_worker, (void *)t) == 0);
+    for (int t = 0; t < SIGN_THREADS; t++) {
+        void *ret;
+        REQUIRE(pthread_join(th[t], &ret) == 0);
+        CHECK(ret == NULL);
+    }
+    m2c_key k;
+    REQUIRE(m2c_key_from_bytes(&k, mt_secret, NULL) == M2C_OK);
+    for (int t = 0; t < SIGN_THREADS; t++)
+        for (int i = 0; i < SIGN_PER_THREAD; i++) {
+            m2c_sig65 one;
+            REQUIRE(m2c_key_sign_hash(&one, &k, &mt_hash[t][i], NULL) == M2C_OK);
+            CHECK_EQ_MEM(one.b, mt_sig[t][i].b, 65);
+        }
+}
+
+TEST_MAIN(T(test_key_sign__concurrent_threads_match_single_thread),
+          T(test_key_address__matches_published_vectors),
           T(test_key_parse__accepts_0x_and_upper_case),
           T(test_key_parse__rejects_bad_text_without_echoing_it),
           T(test_key_from_bytes__range_boundaries), T(test_key_wipe__clears_every_byte),
