@@ -98,8 +98,8 @@ static m2c_status encode(m2c_buf *out, const m2c_tx *tx, int signed_form, m2c_er
     }
     st = m2c_rlp_list_end(&e);
 out:
-    if (st != M2C_OK && err && err->code == M2C_OK)
-        m2c_err_set(err, st, "cannot encode transaction: %s", m2c_status_str(st));
+    /* only buffer failures (the size cap, allocation) reach here; they set no message */
+    if (st != M2C_OK) m2c_err_set(err, st, "cannot encode transaction: %s", m2c_status_str(st));
     return st;
 }
 
