@@ -10,6 +10,8 @@
  * lives in src/cli/cmd_<name>.c. */
 #define M2C_COMMANDS(X)                                                                    \
     X(version, "print the version")                                                        \
+    X(wallet, "keys, addresses, message signatures and keystores")                         \
+    X(mktx, "sign a transaction offline and print it raw")                                 \
     X(abi, "ABI-encode arguments or decode ABI data (like cast abi-encode/abi-decode)")    \
     X(calldata, "encode a call: selector and arguments (like cast calldata)")              \
     X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \
