@@ -483,7 +483,7 @@ static m2c_status envelope(json_t **result, const json_t *v, uint64_t id, m2c_er
     if (!id_matches) {
         char snip[64];
         char *dump = jid ? json_dumps(jid, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        m2c_json_snippet(snip, sizeof snip, dump ? dump : "missing", dump ? strlen(dump) : 7, 40);
+        sanitize(snip, sizeof snip, dump ? dump : "missing", dump ? strlen(dump) : 7);
         free(dump);
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "response id %s does not match request id %llu",
                            snip, (unsigned long long)id);
@@ -501,9 +501,7 @@ static m2c_status parse_body(json_t **v, const char *body, size_t len, m2c_err *
     m2c_json_snippet(snip, sizeof snip, body, len, SNIPPET_BYTES);
     char why[200] = "";
     if (err) {
-        size_t wl = strnlen(err->msg, sizeof why - 1);
-        memcpy(why, err->msg, wl);
-        why[wl] = 0;
+        sanitize(why, sizeof why, err->msg, strnlen(err->msg, sizeof why - 1));
     }
     if (st == M2C_ERR_TRUNCATED)
         return m2c_err_set(err, st, "truncated json-rpc response (%zu bytes): %s", len, snip);
