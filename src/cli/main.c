@@ -8,7 +8,14 @@
 
 /* One line per subcommand, in the order `ml2chain --help` lists them. Each run function
  * lives in src/cli/cmd_<name>.c. */
-#define M2C_COMMANDS(X) X(version, "print the version")
+#define M2C_COMMANDS(X)                                                                    \
+    X(version, "print the version")                                                        \
+    X(chain_id, "print the chain id of the node")                                          \
+    X(block_number, "print the latest block number")                                       \
+    X(block, "print a block")                                                              \
+    X(receipt, "print a transaction receipt")                                              \
+    X(balance, "print an account balance in wei")                                          \
+    X(rpc, "send a raw JSON-RPC request")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
@@ -27,10 +34,22 @@ int m2c_cmd_version(int argc, char **argv) {
     return 0;
 }
 
+/* Command names are C identifiers in the table; users type '-' for '_' (chain-id). */
+static int name_matches(const char *typed, const char *name) {
+    for (; *typed && *name; typed++, name++)
+        if (*typed != *name && !(*typed == '-' && *name == '_')) return 0;
+    return *typed == *name;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s", commands[i].name);
+        for (char *p = name; *p; p++)
+            if (*p == '_') *p = '-';
+        fprintf(f, "  %-14s %s\n", name, commands[i].summary);
+    }
     fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
 }
 
@@ -45,7 +64,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--version")) return m2c_cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (name_matches(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "ml2chain: unknown command '%s' (see ml2chain --help)\n", argv[1]);
     return 2;
 }
