@@ -830,14 +830,3 @@ m2c_status m2c_rpc_send_raw_transaction(m2c_rpc *c, m2c_hash32 *tx_hash, const u
     json_decref(r);
     return st;
 }
-
-/* Until the streaming parser: envelope + tree walk. */
-m2c_status m2c_rpc_parse_logs_body(m2c_rpc_logs *out, const char *body, size_t len, uint64_t id,
-                                   m2c_err *err) {
-    memset(out, 0, sizeof *out);
-    json_t *r = NULL;
-    m2c_status st = m2c_rpc_parse_response(&r, body, len, id, err);
-    if (!st) st = m2c_rpc_parse_logs(out, r, err);
-    json_decref(r);
-    return st;
-}

@@ -757,6 +757,149 @@ TEST(test_rpc_parse_logs_body__matches_tree_parser) {
     m2c_rpc_logs_free(&a);
 }
 
+/* Appends "0x" + n random bytes as hex (upper or lower case) to b. */
+static void rand_hex(m2c_buf *b, size_t n, int upper) {
+    const char *d = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    REQUIRE(m2c_buf_append_str(b, "\"0x") == M2C_OK);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t v = (uint8_t)m2c_test_rand();
+        REQUIRE(m2c_buf_append_byte(b, (uint8_t)d[v >> 4]) == M2C_OK);
+        REQUIRE(m2c_buf_append_byte(b, (uint8_t)d[v & 15]) == M2C_OK);
+    }
+    REQUIRE(m2c_buf_append_byte(b, '"') == M2C_OK);
+}
+
+static void rand_ws(m2c_buf *b) {
+    static const char w[] = " \n\t\r";
+    int k = (int)(m2c_test_rand() % 3);
+    for (int i = 0; i < k; i++) (void)!m2c_buf_append_byte(b, (uint8_t)w[m2c_test_rand() % 4]);
+}
+
+/* One log object with its fields in random order, random spacing, some nulls, and an
+ * unknown field now and then. */
+static void rand_log(m2c_buf *b) {
+    int order[10];
+    for (int i = 0; i < 10; i++) order[i] = i;
+    for (int i = 9; i > 0; i--) {
+        int j = (int)(m2c_test_rand() % (uint64_t)(i + 1)), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    (void)!m2c_buf_append_byte(b, '{');
+    int first = 1;
+    for (int k = 0; k < 10; k++) {
+        int f = order[k];
+        if (f == 9 && m2c_test_rand() % 2) continue; /* optional unknown field */
+        if (!first) (void)!m2c_buf_append_byte(b, ',');
+        first = 0;
+        rand_ws(b);
+        int upper = (int)(m2c_test_rand() % 4 == 0), null = (int)(m2c_test_rand() % 8 == 0);
+        char q[40];
+        switch (f) {
+        case 0: (void)!m2c_buf_append_str(b, "\"address\":"); rand_hex(b, 20, upper); break;
+        case 1: {
+            (void)!m2c_buf_append_str(b, "\"topics\":[");
+            int nt = (int)(m2c_test_rand() % 5);
+            for (int t = 0; t < nt; t++) {
+                if (t) (void)!m2c_buf_append_byte(b, ',');
+                rand_ws(b);
+                rand_hex(b, 32, upper);
+            }
+            (void)!m2c_buf_append_byte(b, ']');
+            break;
+        }
+        case 2: (void)!m2c_buf_append_str(b, "\"data\":"); rand_hex(b, (size_t)(m2c_test_rand() % 200), upper); break;
+        case 3: case 6: case 7: {
+            const char *name = f == 3 ? "blockNumber" : f == 6 ? "transactionIndex" : "logIndex";
+            if (null)
+                snprintf(q, sizeof q, "null");
+            else
+                snprintf(q, sizeof q, "\"0x%llx\"", (unsigned long long)(m2c_test_rand() >> (m2c_test_rand() % 64)));
+            (void)!m2c_buf_printf(b, "\"%s\":%s", name, q);
+            break;
+        }
+        case 4: case 5:
+            (void)!m2c_buf_printf(b, "\"%s\":", f == 4 ? "blockHash" : "transactionHash");
+            if (null) (void)!m2c_buf_append_str(b, "null");
+            else rand_hex(b, 32, upper);
+            break;
+        case 8: (void)!m2c_buf_append_str(b, null ? "\"removed\":null" : m2c_test_rand() % 2 ? "\"removed\":true" : "\"removed\":false"); break;
+        case 9: (void)!m2c_buf_append_str(b, "\"blockTimestamp\":{\"a\":[true,null,\"x\"]}"); break;
+        }
+        rand_ws(b);
+    }
+    (void)!m2c_buf_append_byte(b, '}');
+}
+
+TEST(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs) {
+    for (long round = 0; round < m2c_test_iters(40); round++) {
+        m2c_buf b;
+        m2c_buf_init(&b, 0);
+        int n = (int)(m2c_test_rand() % 50);
+        (void)!m2c_buf_printf(&b, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[");
+        for (int i = 0; i < n; i++) {
+            if (i) (void)!m2c_buf_append_byte(&b, ',');
+            rand_ws(&b);
+            rand_log(&b);
+        }
+        (void)!m2c_buf_append_str(&b, "]}\n");
+        m2c_rpc_logs f, t;
+        json_t *res = NULL;
+        m2c_err err;
+        CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&f, (const char *)b.p, b.len, 7), M2C_OK);
+        REQUIRE(m2c_rpc_parse_response(&res, (const char *)b.p, b.len, 7, &err) == M2C_OK);
+        REQUIRE(m2c_rpc_parse_logs(&t, res, &err) == M2C_OK);
+        CHECK_EQ_INT(f.n, (size_t)n);
+        REQUIRE(f.n == t.n);
+        for (size_t i = 0; i < f.n; i++) {
+            const m2c_rpc_log *x = &f.v[i], *y = &t.v[i];
+            CHECK_EQ_MEM(x->address.b, y->address.b, 20);
+            CHECK_EQ_INT(x->n_topics, y->n_topics);
+            CHECK_EQ_MEM(x->topics, y->topics, sizeof x->topics);
+            CHECK_EQ_INT(x->data_len, y->data_len);
+            if (x->data_len) CHECK_EQ_MEM(x->data, y->data, x->data_len);
+            CHECK_EQ_INT(x->block_number, y->block_number);
+            CHECK_EQ_MEM(x->block_hash.b, y->block_hash.b, 32);
+            CHECK_EQ_MEM(x->transaction_hash.b, y->transaction_hash.b, 32);
+            CHECK_EQ_INT(x->transaction_index, y->transaction_index);
+            CHECK_EQ_INT(x->log_index, y->log_index);
+            CHECK_EQ_INT(x->removed, y->removed);
+        }
+        m2c_rpc_logs_free(&f);
+        m2c_rpc_logs_free(&t);
+        json_decref(res);
+        m2c_buf_free(&b);
+    }
+}
+
+TEST(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser) {
+    char body[4096];
+    m2c_rpc_logs l;
+    m2c_err err;
+    /* An escaped key is valid JSON the one-pass parser leaves to the tree parser. */
+    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"\\u0061ddress\":\"%s\",\"topics\":[],\"data\":\"0x01\"}]}", A20("a"));
+    CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&l, body, strlen(body), 1), M2C_ERR_UNSUPPORTED);
+    CHECK(l.v == NULL);
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_OK);
+    CHECK(l.n == 1 && l.v[0].address.b[0] == 0xaa && l.v[0].data[0] == 1);
+    m2c_rpc_logs_free(&l);
+    /* Duplicate keys: rejected by both. */
+    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"address\":\"%s\",\"address\":\"%s\",\"topics\":[],\"data\":\"0x\"}]}", A20("a"), A20("b"));
+    CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&l, body, strlen(body), 1), M2C_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "duplicate") != NULL);
+    /* A node error comes back as M2C_ERR_RPC. */
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,\"message\":\"query returned more than 10000 results\"}}");
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_RPC);
+    CHECK_EQ_INT(err.rpc_code, -32005);
+    CHECK(strstr(err.msg, "more than 10000 results") != NULL);
+    /* A 31-byte topic: the tree parser's message. */
+    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"address\":\"%s\",\"topics\":[\"0x%s\"],\"data\":\"0x\"}]}", A20("a"),
+             "11111111111111111111111111111111111111111111111111111111111111");
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "result[0].topics[0]: expected 32-byte hex, got 31 bytes") != NULL);
+}
+
 static const char *BLOCK_FULL =
     "{\"number\":\"0x1b4\",\"hash\":\"" H32("a") "\",\"parentHash\":\"" H32("b") "\","
     "\"timestamp\":\"0x6553f100\",\"baseFeePerGas\":\"0x3b9aca00\",\"gasUsed\":\"0x5208\","
@@ -970,6 +1113,8 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_get_logs__parses_logs_and_sends_filter),
           T(test_rpc_parse_logs__names_the_bad_field),
           T(test_rpc_parse_logs_body__matches_tree_parser),
+          T(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs),
+          T(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser),
           T(test_rpc_parse_block__full_transactions),
           T(test_rpc_parse_block__errors_name_transaction_field),
           T(test_rpc_get_block__null_result_is_notfound),

@@ -71,6 +71,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         m2c_rpc_logs l;
         if (m2c_rpc_parse_logs_body(&l, body, len, 1, &err) != M2C_OK && (l.v || l.n)) __builtin_trap();
         m2c_rpc_logs_free(&l);
+        /* Differential: whatever the one-pass parser accepts, the tree parser accepts with
+         * the same values. */
+        if (m2c_rpc_parse_logs_fast(&l, body, len, 1) == M2C_OK) {
+            json_t *res = NULL;
+            m2c_rpc_logs t;
+            if (m2c_rpc_parse_response(&res, body, len, 1, &err) != M2C_OK) __builtin_trap();
+            if (m2c_rpc_parse_logs(&t, res, &err) != M2C_OK || t.n != l.n) __builtin_trap();
+            for (size_t i = 0; i < l.n; i++) {
+                const m2c_rpc_log *a = &l.v[i], *b = &t.v[i];
+                if (memcmp(&a->address, &b->address, 20) || a->n_topics != b->n_topics ||
+                    memcmp(a->topics, b->topics, sizeof a->topics) || a->removed != b->removed ||
+                    a->data_len != b->data_len || (a->data_len && memcmp(a->data, b->data, a->data_len)) ||
+                    a->block_number != b->block_number || memcmp(&a->block_hash, &b->block_hash, 32) ||
+                    memcmp(&a->transaction_hash, &b->transaction_hash, 32) ||
+                    a->transaction_index != b->transaction_index || a->log_index != b->log_index)
+                    __builtin_trap();
+            }
+            m2c_rpc_logs_free(&t);
+            json_decref(res);
+        }
+        m2c_rpc_logs_free(&l);
         break;
     }
     default: with_result(which, body, len);
