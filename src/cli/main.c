@@ -15,7 +15,9 @@
     X(block, "print a block")                                                              \
     X(receipt, "print a transaction receipt")                                              \
     X(balance, "print an account balance in wei")                                          \
-    X(rpc, "send a raw JSON-RPC request")
+    X(rpc, "send a raw JSON-RPC request")                                                  \
+    X(wallet, "keys, addresses, message signatures and keystores")                         \
+    X(mktx, "sign a transaction offline and print it raw")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
