@@ -16,7 +16,7 @@ typedef struct {
 } m2c_cli_rpc_flags;
 
 /* getopt_long codes of the shared flags; commands list M2C_CLI_RPC_LONGOPTS in their table. */
-enum { M2C_OPT_RPC_URL = 'r', M2C_OPT_RPC_TIMEOUT = 0x1000, M2C_OPT_RETRIES };
+enum { M2C_OPT_RPC_URL = 'r', M2C_OPT_RPC_TIMEOUT = 0x2000, M2C_OPT_RETRIES };
 #define M2C_CLI_RPC_LONGOPTS                                                               \
     {"rpc-url", required_argument, NULL, M2C_OPT_RPC_URL},                                 \
         {"rpc-timeout", required_argument, NULL, M2C_OPT_RPC_TIMEOUT},                     \
