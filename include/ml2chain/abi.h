@@ -181,9 +181,10 @@ M2C_WUR m2c_status m2c_abi_decode_log(m2c_arena *a, m2c_abi_value *out, const m2
 M2C_WUR m2c_status m2c_abi_value_parse(m2c_arena *a, m2c_abi_value *out, const m2c_abi_type *t,
                                        const char *s, m2c_err *err);
 
-/* Appends `v` as cast prints it: numbers in decimal (top-level ones >= 10000 followed by
- * " [1.234e4]"), addresses EIP-55 checksummed, bytes as 0x-hex, strings quoted and escaped as
- * Rust's Debug does, arrays as [a, b], tuples as (a, b). `top` selects the top-level form. */
-M2C_WUR m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v, int top);
+/* Appends `v` as cast prints it: numbers in decimal, those of 5 or more digits followed by
+ * cast's hint " [1.234e4]" (4 significant digits, truncated), addresses EIP-55 checksummed,
+ * bytes as 0x-hex, strings quoted and escaped as Rust's Debug does (invalid UTF-8 becomes
+ * U+FFFD), arrays as [a, b], tuples as (a, b), topic hashes as 0x-hex. */
+M2C_WUR m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v);
 
 #endif

@@ -17,7 +17,18 @@
     X(balance, "print an account balance in wei")                                          \
     X(rpc, "send a raw JSON-RPC request")                                                  \
     X(wallet, "keys, addresses, message signatures and keystores")                         \
-    X(mktx, "sign a transaction offline and print it raw")
+    X(mktx, "sign a transaction offline and print it raw")                                 \
+    X(abi, "ABI-encode arguments or decode ABI data (like cast abi-encode/abi-decode)")    \
+    X(calldata, "encode a call: selector and arguments (like cast calldata)")              \
+    X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \
+    X(sig_event, "the topic0 of an event signature (like cast sig-event)")                 \
+    X(decode_event, "decode an event log from its topics and data")                        \
+    X(keccak, "keccak-256 of hex data or text (like cast keccak)")                         \
+    X(to_check_sum_address, "EIP-55 or EIP-1191 checksummed address")                      \
+    X(to_dec, "convert a number to decimal (like cast to-dec)")                            \
+    X(to_hex, "convert a number to 0x hex (like cast to-hex)")                             \
+    X(to_rlp, "RLP-encode hex data or a JSON array of it (like cast to-rlp)")              \
+    X(from_rlp, "decode RLP to a JSON array of hex strings (like cast from-rlp)")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
@@ -36,21 +47,21 @@ int m2c_cmd_version(int argc, char **argv) {
     return 0;
 }
 
-/* Command names are C identifiers in the table; users type '-' for '_' (chain-id). */
-static int name_matches(const char *typed, const char *name) {
-    for (; *typed && *name; typed++, name++)
-        if (*typed != *name && !(*typed == '-' && *name == '_')) return 0;
-    return *typed == *name;
+/* Table names spell '-' as '_' (C identifiers): "sig_event" answers to `sig-event`. */
+static int name_matches(const char *table, const char *arg) {
+    for (; *table && *arg; table++, arg++)
+        if (*table != *arg && !(*table == '_' && *arg == '-')) return 0;
+    return *table == *arg;
 }
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        char name[64];
+        char name[32];
         snprintf(name, sizeof name, "%s", commands[i].name);
         for (char *p = name; *p; p++)
             if (*p == '_') *p = '-';
-        fprintf(f, "  %-14s %s\n", name, commands[i].summary);
+        fprintf(f, "  %-21s %s\n", name, commands[i].summary);
     }
     fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
 }
@@ -66,7 +77,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--version")) return m2c_cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (name_matches(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (name_matches(commands[i].name, argv[1])) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "ml2chain: unknown command '%s' (see ml2chain --help)\n", argv[1]);
     return 2;
 }

@@ -7,6 +7,8 @@
 
 #include "ml2chain/keccak.h"
 
+#include "abi_internal.h"
+
 typedef struct {
     m2c_arena *a;
     const char *s;
@@ -121,12 +123,17 @@ static m2c_status parse_elementary(cursor *c, const m2c_abi_type **out) {
 static m2c_status parse_params(cursor *c, const m2c_abi_type **out, int allow_indexed,
                                unsigned depth);
 
-/* Builds T[] (k < 0) or T[k] around `elem`, enforcing depth and size caps. */
-static m2c_status wrap_array(cursor *c, const m2c_abi_type **out, const m2c_abi_type *elem,
-                             long k, size_t at) {
-    if (elem->depth + 1 > M2C_ABI_MAX_DEPTH) return bad(c, at, "type nested too deeply");
-    m2c_abi_type *t = new_type(c, k < 0 ? M2C_ABI_ARRAY : M2C_ABI_FARRAY);
-    if (!t) return nomem(c);
+m2c_status m2c_abi_array_make_(m2c_arena *a, const m2c_abi_type **out, const m2c_abi_type *elem,
+                               long k, m2c_err *err) {
+    if (elem->depth + 1 > M2C_ABI_MAX_DEPTH)
+        return m2c_err_set(err, M2C_ERR_INVALID, "abi type: type nested too deeply");
+    if (k > M2C_ABI_MAX_FIXED_LEN)
+        return m2c_err_set(err, M2C_ERR_RANGE, "abi type: array length %ld above %d", k,
+                           M2C_ABI_MAX_FIXED_LEN);
+    m2c_abi_type *t = m2c_arena_alloc(a, sizeof *t);
+    if (!t) return m2c_err_set(err, M2C_ERR_NOMEM, "abi type: out of memory");
+    t->kind = k < 0 ? M2C_ABI_ARRAY : M2C_ABI_FARRAY;
+    t->head_size = 32;
     t->elem = elem;
     t->depth = elem->depth + 1;
     if (k < 0) {
@@ -136,12 +143,21 @@ static m2c_status wrap_array(cursor *c, const m2c_abi_type **out, const m2c_abi_
         t->dynamic = elem->dynamic;
         if (!elem->dynamic) {
             if (elem->head_size && t->size > M2C_ABI_MAX_STATIC / elem->head_size)
-                return m2c_err_at(c->err, M2C_ERR_RANGE, at,
-                                  "abi type: static size too large at char %zu", at);
+                return m2c_err_set(err, M2C_ERR_RANGE, "abi type: static size too large");
             t->head_size = t->size * elem->head_size;
         }
     }
     *out = t;
+    return M2C_OK;
+}
+
+/* Builds T[] (k < 0) or T[k] around `elem`, enforcing depth and size caps. */
+static m2c_status wrap_array(cursor *c, const m2c_abi_type **out, const m2c_abi_type *elem,
+                             long k, size_t at) {
+    m2c_err e2;
+    m2c_err_clear(&e2);
+    m2c_status st = m2c_abi_array_make_(c->a, out, elem, k, &e2);
+    if (st) return m2c_err_at(c->err, st, at, "%s at char %zu", e2.msg, at);
     return M2C_OK;
 }
 
@@ -340,8 +356,6 @@ m2c_status m2c_abi_type_canonical(m2c_buf *b, const m2c_abi_type *t) {
     return M2C_ERR_INVALID;
 }
 
-/* Fills canonical, selector and topic0 from name and inputs (shared with the JSON loader). */
-m2c_status m2c_abi_sig_finish_(m2c_arena *a, m2c_abi_sig *sig, m2c_err *err);
 m2c_status m2c_abi_sig_finish_(m2c_arena *a, m2c_abi_sig *sig, m2c_err *err) {
     m2c_buf b;
     m2c_buf_init(&b, M2C_ABI_MAX_SIG_LEN * 4);
@@ -400,8 +414,11 @@ m2c_status m2c_abi_sig_parse(m2c_arena *a, m2c_abi_sig *out, const char *s, m2c_
     if (keyword) {
         size_t before = c.pos;
         skip_ws(&c);
-        at = c.pos;
-        if (peek(&c) != '(' || c.pos == before) { /* "event(...)" would be a name */
+        if (peek(&c) == '(') { /* "event(...)": the word is the name, not a keyword */
+            sig.kind = as == M2C_ABI_EVENT ? M2C_ABI_EVENT : M2C_ABI_FUNCTION;
+        } else {
+            at = c.pos;
+            if (c.pos == before) return bad(&c, at, "expected a space after the keyword");
             wn = ident(&c, &w);
             if (wn == 0) return bad(&c, at, "expected a name");
         }

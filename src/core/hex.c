@@ -2,6 +2,8 @@
  * Decoding goes through a 256-entry table so the hot loop is two loads and a test per byte. */
 #include "ml2chain/hex.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,20 +179,38 @@ size_t m2c_hex_format_quantity_u64(char *out, uint64_t v) {
     return 2 + n;
 }
 
-/* Lowercase hex of the address (40 chars) and the keccak of that text decide the case. */
-void m2c_addr_checksum(char out[43], const m2c_addr20 *a) {
-    char lower[41];
-    m2c_hex_encode(lower, a->b, 20, 0);
-    m2c_hash32 h = m2c_keccak256(lower, 40);
+/* Upper-cases each letter of the lowercase hex whose nibble in `h` is >= 8. */
+static void apply_case(char out[43], const char lower[41], const m2c_hash32 *h) {
     out[0] = '0';
     out[1] = 'x';
     for (int i = 0; i < 40; i++) {
         char c = lower[i];
-        unsigned nib = (i & 1) ? (h.b[i / 2] & 15) : (h.b[i / 2] >> 4);
+        unsigned nib = (i & 1) ? (h->b[i / 2] & 15) : (h->b[i / 2] >> 4);
         if (c >= 'a' && nib >= 8) c = (char)(c - 'a' + 'A');
         out[2 + i] = c;
     }
     out[42] = 0;
+}
+
+/* EIP-55: the keccak of the 40 lowercase hex chars decides the case. */
+void m2c_addr_checksum(char out[43], const m2c_addr20 *a) {
+    char lower[41];
+    m2c_hex_encode(lower, a->b, 20, 0);
+    m2c_hash32 h = m2c_keccak256(lower, 40);
+    apply_case(out, lower, &h);
+}
+
+void m2c_addr_checksum_chain(char out[43], const m2c_addr20 *a, uint64_t chain_id) {
+    char lower[41], pre[24];
+    m2c_hex_encode(lower, a->b, 20, 0);
+    int n = snprintf(pre, sizeof pre, "%" PRIu64 "0x", chain_id);
+    m2c_keccak_ctx ctx;
+    m2c_hash32 h;
+    m2c_keccak_init(&ctx);
+    m2c_keccak_update(&ctx, pre, (size_t)n);
+    m2c_keccak_update(&ctx, lower, 40);
+    m2c_keccak_final(&ctx, &h);
+    apply_case(out, lower, &h);
 }
 
 m2c_status m2c_addr_parse(m2c_addr20 *out, const char *s, m2c_err *err) {

@@ -187,6 +187,13 @@ TEST(test_abi_sig_parse__event_flags_and_outputs) {
             M2C_OK);
     CHECK(s.kind == M2C_ABI_ERROR);
     CHECK_EQ_STR(s.canonical, "Low(uint256)");
+    /* a keyword directly before '(' is the name itself (found by fuzzing: "event ()") */
+    REQUIRE(m2c_abi_sig_parse(&a, &s, "event (uint8)", M2C_ABI_EVENT, NULL) == M2C_OK);
+    CHECK_EQ_STR(s.canonical, "event(uint8)");
+    CHECK(s.kind == M2C_ABI_EVENT);
+    REQUIRE(m2c_abi_sig_parse(&a, &s, s.canonical, M2C_ABI_EVENT, NULL) == M2C_OK);
+    CHECK_EQ_STR(s.name, "event");
+    CHECK(m2c_abi_sig_parse(&a, &s, "function", M2C_ABI_FUNCTION, NULL) != M2C_OK);
     m2c_arena_free(&a);
 }
 

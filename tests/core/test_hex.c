@@ -217,6 +217,24 @@ TEST(test_addr_parse__rejects_bad_checksum_and_lengths) {
         CHECK(a.b[i] == 0);
 }
 
+TEST(test_addr_checksum_chain__eip1191_matches_cast) {
+    /* Expected values from `cast to-check-sum-address <addr> <chain-id>`. */
+    struct {
+        uint64_t chain;
+        const char *want;
+    } cases[] = {{30, "0xFb6916095cA1Df60bb79ce92cE3EA74c37c5d359"},
+                 {31, "0xFb6916095CA1dF60bb79CE92ce3Ea74C37c5D359"},
+                 {1, "0xfb6916095Ca1dF60bB79cE92ce3ea74C37c5D359"},
+                 {137, "0xfB6916095Ca1DF60bB79ce92Ce3Ea74C37c5d359"}};
+    m2c_addr20 a;
+    REQUIRE(m2c_addr_parse(&a, "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359", NULL) == M2C_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[43];
+        m2c_addr_checksum_chain(out, &a, cases[i].chain);
+        CHECK_EQ_STR(out, cases[i].want);
+    }
+}
+
 TEST(test_hash_parse__exact_length) {
     m2c_hash32 h;
     m2c_err e;
@@ -238,4 +256,5 @@ TEST_MAIN(T(test_hex_decode__accepts_both_cases_and_optional_prefix),
           T(test_hex_decode_exact__names_expected_and_actual_length),
           T(test_hex_quantity__parses_canonical_and_rejects_the_rest),
           T(test_hex_quantity__format_round_trips), T(test_addr__eip55_vectors_checksum_and_parse),
-          T(test_addr_parse__rejects_bad_checksum_and_lengths), T(test_hash_parse__exact_length))
+          T(test_addr_parse__rejects_bad_checksum_and_lengths),
+          T(test_addr_checksum_chain__eip1191_matches_cast), T(test_hash_parse__exact_length))
