@@ -7,6 +7,9 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "ml2chain/abi.h"
+#include "ml2chain/arena.h"
+#include "ml2chain/buf.h"
 #include "ml2chain/rpc.h"
 
 typedef struct {
@@ -38,5 +41,19 @@ int m2c_cli_rpc_open(const char *cmd, const m2c_cli_rpc_flags *f, m2c_rpc **out)
 const char *m2c_cli_dec(char *out, const m2c_u256 *v);
 /* Prints "0x" + hex of n bytes. */
 void m2c_cli_print_hex(FILE *f, const uint8_t *p, size_t n);
+
+/* Parses `sig` (a function signature, or "constructor(...)" for deployments) and the n text
+ * arguments args[0..n) as cast takes them, and appends the encoding to `out`: selector and
+ * arguments, or the arguments alone when with_selector is 0. *sig_out lives in `a`. On
+ * failure prints one line and returns 0. */
+int m2c_cli_encode_args(const char *cmd, m2c_arena *a, m2c_buf *out, m2c_abi_sig *sig_out,
+                        const char *sig, char **args, int n, int with_selector);
+
+/* Describes revert data: "Error(string)" as its reason, Panic(uint256) as "panic 0x11 (...)",
+ * anything else as "custom error 0x<data>" (cut). Empty data: "no revert data". */
+void m2c_cli_revert_reason(char *out, size_t cap, const uint8_t *data, size_t n);
+
+/* Parses a wei amount as cast does ("1000", "0x10", "1.5ether", "2gwei"). */
+int m2c_cli_parse_amount(m2c_u256 *out, const char *s, m2c_err *err);
 
 #endif

@@ -24,8 +24,7 @@ int m2c_cmd_rpc(int argc, char **argv) {
     m2c_cli_rpc_flags rf;
     m2c_cli_rpc_flags_init(&rf);
     int raw = 0, opt;
-    /* '+' stops at the method so params such as -1 are not taken for options. */
-    while ((opt = getopt_long(argc, argv, "+r:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
         int k = m2c_cli_rpc_flag("rpc", &rf, opt, optarg);
         if (k < 0) return 1;
         if (k) continue;

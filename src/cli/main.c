@@ -16,6 +16,8 @@
     X(receipt, "print a transaction receipt")                                              \
     X(balance, "print an account balance in wei")                                          \
     X(rpc, "send a raw JSON-RPC request")                                                  \
+    X(call, "call a contract function without a transaction (like cast call)")             \
+    X(send, "sign and send a transaction, wait for its receipt (like cast send)")          \
     X(wallet, "keys, addresses, message signatures and keystores")                         \
     X(mktx, "sign a transaction offline and print it raw")                                 \
     X(abi, "ABI-encode arguments or decode ABI data (like cast abi-encode/abi-decode)")    \

@@ -375,7 +375,8 @@ static m2c_status parse_fee_history(m2c_rpc_fee_history *f, const json_t *o, m2c
     if (reward && !json_is_null(reward)) {
         size_t nrw;
         if ((st = m2c_json_array(&nrw, reward, M2C_RPC_MAX_FEE_BLOCKS, "reward", err))) return st;
-        if (nrw != nr)
+        /* Nodes answer "reward": [] when no percentiles were asked. */
+        if (nrw != nr && nrw != 0)
             return m2c_err_set(err, M2C_ERR_PROTOCOL, "reward: expected %zu rows, got %zu", nr, nrw);
         size_t np = 0;
         for (size_t i = 0; i < nrw; i++) {
