@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # test_rpc_anvil.sh: the JSON-RPC client and the chain subcommands against a real anvil,
 # cross-checked with cast: chain id, block number, blocks, balances, receipts, raw rpc, and
-# one-line errors for an unreachable URL and a server that is not an Ethereum node.
+# one-line errors for an unreachable URL and a server that is not an Ethereum node; call and
+# send against a contract compiled at test time (tests/data/rpc/RpcProbe.sol) vs cast.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lib/check.sh
 source tests/lib/anvil.sh
+source tests/lib/solc_compile.sh
 M=build/ml2chain
 CAST=bin/cast
 HTML_PID=
@@ -68,6 +70,70 @@ check_eq "rpc --raw" "$($CAST rpc eth_getBlockByNumber '["0x1", false]' --raw | 
   "$($M rpc --raw eth_getBlockByNumber '["0x1", false]' | jq -r .hash)"
 check_eq "ETH_RPC_URL is honoured" "4242" "$(ETH_RPC_URL=$ETH_RPC_URL $M chain-id)"
 check_eq "--rpc-url wins over ETH_RPC_URL" "4242" "$(ETH_RPC_URL=http://127.0.0.1:1 $M chain-id --rpc-url "$ETH_RPC_URL")"
+
+# ---- call / send against a contract compiled now and deployed by ml2chain send --create.
+code=$(solc_bytecode tests/data/rpc/RpcProbe.sol RpcProbe) || { fail "solc"; check_done; exit 1; }
+out=$($M send --create "$code" "constructor(uint256)" 123456789 --private-key "$ANVIL_KEY0")
+check_eq "deploy status" "1 (success)" "$(awk '$1=="status"{print $2" "$3}' <<<"$out")"
+probe=$(awk '$1=="contractAddress"{print $2}' <<<"$out")
+deploy_tx=$(awk '$1=="transactionHash"{print $2}' <<<"$out")
+check_eq "deployed code" "$($CAST code "$probe")" "$($M rpc eth_getCode "$probe" latest | jq -r .)"
+check_eq "deploy receipt contractAddress" "$($CAST receipt "$deploy_tx" contractAddress)" "$probe"
+
+for sig in "value()(uint256)" "note()(string)" "both()(uint256,string,address)"; do
+  check_eq "call $sig" "$($CAST call "$probe" "$sig")" "$($M call "$probe" "$sig")"
+done
+check_eq "call with --from" "$($CAST call --from "$ANVIL_ADDR1" "$probe" "both()(uint256,string,address)")" \
+  "$($M call --from "$ANVIL_ADDR1" "$probe" "both()(uint256,string,address)")"
+for args in "5 7" "-- -5 3" "-- -57896044618658097711785492504343953926634992332820282019728792003956564819968 1"; do
+  # shellcheck disable=SC2086
+  check_eq "call add $args" "$($CAST call "$probe" "add(int256,int256)(int256)" $args)" \
+    "$($M call "$probe" "add(int256,int256)(int256)" $args)"
+done
+check_eq "call without outputs prints raw data" "$($CAST call "$probe" "value()")" "$($M call "$probe" "value()")"
+check_eq "call at an old block" "$($CAST call "$probe" "value()(uint256)" --block latest)" \
+  "$($M call "$probe" "value()(uint256)" -B latest)"
+
+# An EIP-1559 send, mined, state changed, receipt checked against cast.
+nonce0=$($CAST nonce "$ANVIL_ADDR0")
+out=$($M send "$probe" "set(uint256,string)" 4242 "from ml2chain" --private-key "$ANVIL_KEY0"); rc=$?
+check_eq "send exit" 0 $rc
+tx=$(awk '$1=="transactionHash"{print $2}' <<<"$out")
+check_eq "send status" "0x1" "$($CAST receipt "$tx" --json | jq -r .status)"
+check_eq "send tx type is EIP-1559" "0x2" "$($CAST tx "$tx" --json | jq -r .type)"
+check_eq "send from" "$(tr 'A-F' 'a-f' <<<"$ANVIL_ADDR0")" "$($CAST tx "$tx" from | tr 'A-F' 'a-f')"
+check_eq "send nonce from the node" "$nonce0" "$($CAST tx "$tx" nonce)"
+check_eq "send gasUsed printed" "$($CAST receipt "$tx" gasUsed)" "$(awk '$1=="gasUsed"{print $2}' <<<"$out")"
+check_eq "state after send" "4242" "$($M call "$probe" "value()(uint256)")"
+check_eq "string after send" '"from ml2chain"' "$($M call "$probe" "note()(string)")"
+check_eq "event emitted" "1" "$($M receipt "$tx" -f logs)"
+maxfee=$($CAST tx "$tx" --json | jq -r .maxFeePerGas)
+basefee=$($CAST block "$($CAST receipt "$tx" blockNumber)" -f baseFeePerGas)
+check_eq "max fee covers the base fee" "1" "$(( $(printf '%d' "$maxfee") >= basefee ? 1 : 0 ))"
+
+# A legacy send with a value.
+bal0=$($CAST balance "$ANVIL_ADDR1")
+out=$($M send "$ANVIL_ADDR1" --value 1gwei --legacy --private-key "$ANVIL_KEY0"); rc=$?
+check_eq "legacy send exit" 0 $rc
+tx=$(awk '$1=="transactionHash"{print $2}' <<<"$out")
+check_eq "legacy tx type" "0x0" "$($CAST tx "$tx" --json | jq -r .type)"
+check_eq "legacy value arrived" "$(python3 -c "print($bal0 + 10**9)")" "$($CAST balance "$ANVIL_ADDR1")"
+
+# Reverts: at estimation, and mined (gas limit given) with the reason replayed.
+check_one_line_error "revert reason at estimate" "execution reverted: unlucky number" \
+  $M send "$probe" "set(uint256,string)" 13 x --private-key "$ANVIL_KEY0"
+out=$($M send "$probe" "set(uint256,string)" 13 x --gas-limit 200000 --private-key "$ANVIL_KEY0" 2>/tmp/m2c-send-err.$$); rc=$?
+check_eq "mined revert exits 1" 1 $rc
+check_eq "mined revert status" "0 (failed)" "$(awk '$1=="status"{print $2" "$3}' <<<"$out")"
+check_eq "mined revert reason" "1" "$(grep -c 'reverted: unlucky number' /tmp/m2c-send-err.$$)"
+rm -f /tmp/m2c-send-err.$$
+check_one_line_error "custom error" "custom error 0xcb362b34" \
+  $M send "$probe" "set(uint256,string)" 666 x --private-key "$ANVIL_KEY0"
+check_one_line_error "call revert" "execution reverted: unlucky number" $M call "$probe" "set(uint256,string)" 13 x
+check_one_line_error "call to empty account" "no contract at" $M call "$ANVIL_ADDR1" "value()(uint256)"
+check_one_line_error "wrong arg count" "takes 2 arguments, got 1" $M call "$probe" "add(int256,int256)(int256)" 1
+check_one_line_error "send without key" "private-key|keystore" $M send "$probe" "value()"
+check_eq "value unchanged by reverts" "4242" "$($M call "$probe" "value()(uint256)")"
 
 # Bad input and bad endpoints: one line, exit 1.
 check_one_line_error "unknown method" "node error -32601" $M rpc eth_noSuchMethod
