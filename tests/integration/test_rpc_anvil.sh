@@ -91,8 +91,6 @@ for args in "5 7" "-- -5 3" "-- -57896044618658097711785492504343953926634992332
     "$($M call "$probe" "add(int256,int256)(int256)" $args)"
 done
 check_eq "call without outputs prints raw data" "$($CAST call "$probe" "value()")" "$($M call "$probe" "value()")"
-check_eq "call at an old block" "$($CAST call "$probe" "value()(uint256)" --block latest)" \
-  "$($M call "$probe" "value()(uint256)" -B latest)"
 
 # An EIP-1559 send, mined, state changed, receipt checked against cast.
 nonce0=$($CAST nonce "$ANVIL_ADDR0")
@@ -105,6 +103,11 @@ check_eq "send from" "$(tr 'A-F' 'a-f' <<<"$ANVIL_ADDR0")" "$($CAST tx "$tx" fro
 check_eq "send nonce from the node" "$nonce0" "$($CAST tx "$tx" nonce)"
 check_eq "send gasUsed printed" "$($CAST receipt "$tx" gasUsed)" "$(awk '$1=="gasUsed"{print $2}' <<<"$out")"
 check_eq "state after send" "4242" "$($M call "$probe" "value()(uint256)")"
+deploy_block=$($CAST receipt "$deploy_tx" blockNumber)
+check_eq "call at the deploy block" "$($CAST call "$probe" "value()(uint256)" --block "$deploy_block")" \
+  "$($M call "$probe" "value()(uint256)" -B "$deploy_block")"
+check_eq "call at the deploy block sees the old value" "123456789 [1.234e8]" \
+  "$($M call "$probe" "value()(uint256)" -B "$deploy_block")"
 check_eq "string after send" '"from ml2chain"' "$($M call "$probe" "note()(string)")"
 check_eq "event emitted" "1" "$($M receipt "$tx" -f logs)"
 maxfee=$($CAST tx "$tx" --json | jq -r .maxFeePerGas)
