@@ -392,7 +392,7 @@ static m2c_status exchange(m2c_rpc *c, const char *payload, size_t len, m2c_err 
         for (int i = 0; i < attempt && ceil_ms < (uint64_t)c->o.backoff_max_ms; i++) ceil_ms *= 2;
         if (ceil_ms > (uint64_t)c->o.backoff_max_ms) ceil_ms = (uint64_t)c->o.backoff_max_ms;
         uint64_t delay = rng_next(c) % (ceil_ms + 1);
-        if (status == 429 && c->retry_after_ms >= 0) {
+        if ((status == 429 || status == 503) && c->retry_after_ms >= 0) {
             if (c->retry_after_ms > c->o.backoff_max_ms) {
                 m2c_err_prefix(err, "rate limited, retry-after %ld s exceeds the %ld ms cap",
                                c->retry_after_ms / 1000, c->o.backoff_max_ms);

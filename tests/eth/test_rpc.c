@@ -326,6 +326,29 @@ TEST(test_rpc_call__429_is_retried_after_retry_after) {
     m2c_rpc_destroy(c);
 }
 
+TEST(test_rpc_call__503_retry_after_http_date_is_honoured) {
+    /* An HTTP date two seconds ahead; whole-second dates make the wait 1..2 s. */
+    char date[64];
+    time_t t = time(NULL) + 2;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    reply r[] = {{503, "text/plain", "maintenance", 0, 0, 0, date},
+                 OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x9\"}")};
+    script(r, 2);
+    m2c_rpc *c = client(2, NULL);
+    REQUIRE(c);
+    uint64_t v = 0;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    CHECK_EQ_INT(v, 9);
+    CHECK_EQ_INT(srv.hits, 2);
+    m2c_rpc_stats s;
+    m2c_rpc_get_stats(c, &s);
+    CHECK(s.waited_ms >= 1000 && s.waited_ms <= 2000);
+    m2c_rpc_destroy(c);
+}
+
 TEST(test_rpc_call__retry_after_beyond_cap_gives_up_at_once) {
     reply r[] = {{429, "text/plain", "rate limited", 0, 0, 0, "3600"}};
     script(r, 1);
@@ -1095,6 +1118,7 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_call__garbage_is_protocol_error_with_escaped_bytes),
           T(test_rpc_call__truncated_json_is_truncated),
           T(test_rpc_call__429_is_retried_after_retry_after),
+          T(test_rpc_call__503_retry_after_http_date_is_honoured),
           T(test_rpc_call__retry_after_beyond_cap_gives_up_at_once),
           T(test_rpc_call__5xx_beyond_retry_budget_fails_with_count),
           T(test_rpc_call__retry_time_budget_stops_retries),
