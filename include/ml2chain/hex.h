@@ -44,6 +44,11 @@ char *m2c_hex_encode_alloc(const uint8_t *in, size_t n, int with_prefix);
 M2C_WUR m2c_status m2c_hex_parse_quantity_u64(uint64_t *out, const char *s, size_t len,
                                               m2c_err *err);
 
+/* As m2c_hex_parse_quantity_u64 for 256-bit QUANTITYs (balances, values): "0x" and 1..64
+ * digits without leading zeros. m2c_u256_to_hex formats the same form. */
+M2C_WUR m2c_status m2c_hex_parse_quantity_u256(m2c_u256 *out, const char *s, size_t len,
+                                               m2c_err *err);
+
 /* Formats `v` as a QUANTITY ("0x0", "0x1a") into out (capacity >= 19). Returns chars written. */
 size_t m2c_hex_format_quantity_u64(char *out, uint64_t v);
 

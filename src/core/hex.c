@@ -95,6 +95,7 @@ m2c_status m2c_hex_decode_alloc(uint8_t **out, size_t *out_len, const char *s, s
                                 m2c_hex_prefix mode, m2c_err *err) {
     *out = NULL;
     if (out_len) *out_len = 0;
+    if (!s && len) return m2c_err_set(err, M2C_ERR_INVALID, "hex: null input");
     size_t skip = has_prefix(s, len) ? 2 : 0;
     size_t cap = (len - skip) / 2;
     uint8_t *p = malloc(cap ? cap : 1);
@@ -161,6 +162,23 @@ m2c_status m2c_hex_parse_quantity_u64(uint64_t *out, const char *s, size_t len, 
     for (size_t i = 2; i < len; i++)
         v = v << 4 | (uint64_t)(HEXVAL1[(unsigned char)s[i]] - 1);
     *out = v;
+    return M2C_OK;
+}
+
+m2c_status m2c_hex_parse_quantity_u256(m2c_u256 *out, const char *s, size_t len, m2c_err *err) {
+    memset(out, 0, sizeof *out);
+    if (!has_prefix(s, len))
+        return m2c_err_at(err, M2C_ERR_INVALID, 0, "quantity: missing 0x prefix at offset 0");
+    if (len == 2) return m2c_err_at(err, M2C_ERR_INVALID, 2, "quantity: no digits after 0x");
+    m2c_status st = check_digits("quantity", s, 2, len, err);
+    if (st != M2C_OK) return st;
+    if (s[2] == '0' && len > 3)
+        return m2c_err_at(err, M2C_ERR_NONCANONICAL, 2, "quantity: leading zero at offset 2");
+    if (len - 2 > 64)
+        return m2c_err_at(err, M2C_ERR_RANGE, 2, "quantity: %zu digits exceed 256 bits", len - 2);
+    /* Nibble j counted from the right goes to limb j / 16. */
+    for (size_t i = len, j = 0; i-- > 2; j++)
+        out->w[j / 16] |= (uint64_t)(HEXVAL1[(unsigned char)s[i]] - 1) << (4 * (j % 16));
     return M2C_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ml2chain/hex.h"
+#include "ml2chain/u256.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,6 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (m2c_hex_parse_quantity_u64(&q, s, size, NULL) == M2C_OK) {
         char out[19];
         size_t k = m2c_hex_format_quantity_u64(out, q);
+        if (k != size) abort();
+        for (size_t i = 0; i < k; i++)
+            if (out[i] != tolower((unsigned char)s[i])) abort();
+    }
+
+    m2c_u256 u;
+    if (m2c_hex_parse_quantity_u256(&u, s, size, NULL) == M2C_OK) {
+        char out[80];
+        size_t k = m2c_u256_to_hex(out, sizeof out, &u);
         if (k != size) abort();
         for (size_t i = 0; i < k; i++)
             if (out[i] != tolower((unsigned char)s[i])) abort();
