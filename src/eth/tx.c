@@ -364,6 +364,12 @@ m2c_status m2c_tx_decode(m2c_tx *out, const uint8_t *raw, size_t n, m2c_err *err
                 st = m2c_err_set(err, M2C_ERR_RANGE, "legacy transaction chain id exceeds 2^64");
                 goto fail;
             }
+            if (out->chain_id == 0) {
+                /* v = 35/36 would be EIP-155 with chain id 0, which has no encoding of its own
+                 * (27/28 is the chain-less form) */
+                st = m2c_err_set(err, M2C_ERR_INVALID, "legacy transaction v encodes chain id 0");
+                goto fail;
+            }
             out->sig.b[64] = (uint8_t)(t.w[0] & 1);
         }
     } else {

@@ -344,6 +344,8 @@ TEST(test_tx_decode__rejects_bad_legacy_fields) {
         {6, "1d", M2C_ERR_INVALID, "v is neither"},                  /* v = 29 */
         {6, "00", M2C_ERR_NONCANONICAL, "field v"},                  /* non-canonical zero */
         {6, "01", M2C_ERR_INVALID, "v is neither"},
+        {6, "23", M2C_ERR_INVALID, "chain id 0"},                    /* v = 35: found by fuzzing */
+        {6, "24", M2C_ERR_INVALID, "chain id 0"},
         {7, "", M2C_ERR_INVALID, "r is zero"},
         {7, "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", M2C_ERR_INVALID, "curve order"},
         {8, S_HIGH, M2C_ERR_INVALID, "EIP-2"},
