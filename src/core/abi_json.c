@@ -7,8 +7,8 @@
 
 #include "abi_internal.h"
 
-#define MAX_JSON_LEN   ((size_t)64 << 20)
-#define MAX_ENTRIES    100000
+#define MAX_JSON_LEN ((size_t)64 << 20)
+#define MAX_ENTRIES  100000
 
 static m2c_status jbad(m2c_err *err, size_t entry, const char *what) {
     return m2c_err_set(err, M2C_ERR_INVALID, "abi json: entry %zu: %s", entry, what);
@@ -152,8 +152,7 @@ m2c_status m2c_abi_json_load(m2c_arena *a, m2c_abi_sig **out, size_t *n, const c
         }
         if (!in || !outp) empty = json_array();
         st = load_params(a, &s->inputs, in ? in : empty, s->kind == M2C_ABI_EVENT, 0, i, err);
-        if (!st)
-            st = load_params(a, &s->outputs, outp ? outp : empty, 0, 0, i, err);
+        if (!st) st = load_params(a, &s->outputs, outp ? outp : empty, 0, 0, i, err);
         json_decref(empty);
         if (st) goto out;
         s->anonymous = s->kind == M2C_ABI_EVENT && json_is_true(json_object_get(e, "anonymous"));

@@ -28,7 +28,8 @@ static int is_ident(char c) {
 }
 
 static void skip_ws(cursor *c) {
-    while (c->pos < c->len && is_ws(c->s[c->pos])) c->pos++;
+    while (c->pos < c->len && is_ws(c->s[c->pos]))
+        c->pos++;
 }
 static int peek(cursor *c) {
     return c->pos < c->len ? (unsigned char)c->s[c->pos] : -1;
@@ -38,7 +39,8 @@ static size_t ident(cursor *c, const char **start) {
     *start = c->s + c->pos;
     size_t n = 0;
     if (c->pos < c->len && is_ident_start(c->s[c->pos]))
-        while (c->pos + n < c->len && is_ident(c->s[c->pos + n])) n++;
+        while (c->pos + n < c->len && is_ident(c->s[c->pos + n]))
+            n++;
     c->pos += n;
     return n;
 }
@@ -47,8 +49,7 @@ static int word_is(const char *w, size_t n, const char *lit) {
 }
 
 static m2c_status nomem(cursor *c) {
-    return m2c_err_at(c->err, M2C_ERR_NOMEM, c->pos, "abi type: out of memory at char %zu",
-                      c->pos);
+    return m2c_err_at(c->err, M2C_ERR_NOMEM, c->pos, "abi type: out of memory at char %zu", c->pos);
 }
 
 static m2c_status bad(cursor *c, size_t at, const char *what) {
@@ -100,8 +101,7 @@ static m2c_status parse_elementary(cursor *c, const m2c_abi_type **out) {
         size_t pre = is_u ? 4 : 3;
         long bits = n == pre ? 256 : small_dec(w + pre, n - pre);
         if (bits < 8 || bits > 256 || bits % 8 != 0) {
-            if (bits == -1 && !(w[pre] >= '0' && w[pre] <= '9'))
-                return bad(c, at, "unknown type");
+            if (bits == -1 && !(w[pre] >= '0' && w[pre] <= '9')) return bad(c, at, "unknown type");
             return bad(c, at, "integer width must be a multiple of 8 from 8 to 256");
         }
         t = new_type(c, is_u ? M2C_ABI_UINT : M2C_ABI_INT);
@@ -152,8 +152,8 @@ m2c_status m2c_abi_array_make_(m2c_arena *a, const m2c_abi_type **out, const m2c
 }
 
 /* Builds T[] (k < 0) or T[k] around `elem`, enforcing depth and size caps. */
-static m2c_status wrap_array(cursor *c, const m2c_abi_type **out, const m2c_abi_type *elem,
-                             long k, size_t at) {
+static m2c_status wrap_array(cursor *c, const m2c_abi_type **out, const m2c_abi_type *elem, long k,
+                             size_t at) {
     m2c_err e2;
     m2c_err_clear(&e2);
     m2c_status st = m2c_abi_array_make_(c->a, out, elem, k, &e2);
@@ -181,7 +181,8 @@ static m2c_status parse_type(cursor *c, const m2c_abi_type **out, unsigned depth
     while (peek(c) == '[') {
         size_t at = c->pos++;
         size_t d0 = c->pos;
-        while (c->pos < c->len && c->s[c->pos] >= '0' && c->s[c->pos] <= '9') c->pos++;
+        while (c->pos < c->len && c->s[c->pos] >= '0' && c->s[c->pos] <= '9')
+            c->pos++;
         long k = -1;
         if (c->pos > d0) {
             k = small_dec(c->s + d0, c->pos - d0);
@@ -377,8 +378,8 @@ m2c_status m2c_abi_sig_finish_(m2c_arena *a, m2c_abi_sig *sig, m2c_err *err) {
 }
 
 static int is_modifier(const char *w, size_t n) {
-    static const char *const mods[] = {"external", "public",  "internal", "private",
-                                       "view",     "pure",    "payable",  "nonpayable",
+    static const char *const mods[] = {"external", "public",   "internal", "private",
+                                       "view",     "pure",     "payable",  "nonpayable",
                                        "virtual",  "override", "constant"};
     for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
         if (word_is(w, n, mods[i])) return 1;
@@ -457,11 +458,12 @@ m2c_status m2c_abi_sig_parse(m2c_arena *a, m2c_abi_sig *out, const char *s, m2c_
     if (!sig.outputs && (st = m2c_abi_tuple_make(a, &sig.outputs, NULL, 0, err))) return st;
     if (sig.kind == M2C_ABI_EVENT) {
         size_t nidx = 0;
-        for (size_t i = 0; i < sig.inputs->n_fields; i++) nidx += sig.inputs->fields[i].indexed;
+        for (size_t i = 0; i < sig.inputs->n_fields; i++)
+            nidx += sig.inputs->fields[i].indexed;
         if (nidx > (sig.anonymous ? 4u : 3u))
             return m2c_err_set(err, M2C_ERR_INVALID,
-                               "abi signature: event has %zu indexed parameters (at most %d)",
-                               nidx, sig.anonymous ? 4 : 3);
+                               "abi signature: event has %zu indexed parameters (at most %d)", nidx,
+                               sig.anonymous ? 4 : 3);
     }
     if ((st = m2c_abi_sig_finish_(a, &sig, err))) return st;
     *out = sig;

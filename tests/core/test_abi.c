@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "ml2chain/abi.h"
 #include "ml2chain/hex.h"
 #include "ml2chain/keccak.h"
@@ -34,8 +36,7 @@ static const char *fmt(const m2c_abi_value *v) {
 }
 
 static int value_eq(const m2c_abi_value *x, const m2c_abi_value *y) {
-    if (x->type != y->type || x->n != y->n || x->len != y->len || x->hashed != y->hashed)
-        return 0;
+    if (x->type != y->type || x->n != y->n || x->len != y->len || x->hashed != y->hashed) return 0;
     if (m2c_u256_cmp(&x->word, &y->word) != 0) return 0;
     if (x->len && memcmp(x->bytes, y->bytes, x->len) != 0) return 0;
     for (size_t i = 0; i < x->n; i++)
@@ -58,7 +59,8 @@ TEST(test_abi_encode__spec_vectors_encode_decode_and_print) {
             snprintf(args[nargs++], sizeof args[0], "%s", line + 5);
         if (!eof && !strncmp(line, "fmt: ", 5) && nfmt < 8)
             snprintf(fmts[nfmt++], sizeof fmts[0], "%s", line + 5);
-        if (!eof && !strncmp(line, "out: ", 5)) strncat(out, line + 5, sizeof out - strlen(out) - 1);
+        if (!eof && !strncmp(line, "out: ", 5))
+            strncat(out, line + 5, sizeof out - strlen(out) - 1);
         if ((eof || line[0] == 0) && sig[0]) {
             cases++;
             m2c_arena a;
@@ -72,8 +74,8 @@ TEST(test_abi_encode__spec_vectors_encode_decode_and_print) {
             v.n = (size_t)nargs;
             v.items = m2c_arena_calloc(&a, 8, sizeof *v.items);
             for (int i = 0; i < nargs; i++) {
-                m2c_status st = m2c_abi_value_parse(&a, &v.items[i], s.inputs->fields[i].type,
-                                                    args[i], &e);
+                m2c_status st =
+                    m2c_abi_value_parse(&a, &v.items[i], s.inputs->fields[i].type, args[i], &e);
                 if (st) fprintf(stderr, "  %s arg %d: %s\n", sig, i, e.msg);
                 REQUIRE(st == M2C_OK);
             }
@@ -81,14 +83,16 @@ TEST(test_abi_encode__spec_vectors_encode_decode_and_print) {
             m2c_buf_init(&b, 0);
             REQUIRE(m2c_abi_encode_call(&b, &s, &v, &e) == M2C_OK);
             char *hex = m2c_hex_encode_alloc(b.p, b.len, 0);
-            if (strcmp(hex, out) != 0) fprintf(stderr, "  %s:\n  got  %s\n  want %s\n", sig, hex, out);
+            if (strcmp(hex, out) != 0)
+                fprintf(stderr, "  %s:\n  got  %s\n  want %s\n", sig, hex, out);
             CHECK_EQ_STR(hex, out);
             /* Decode the expected bytes back and print them as cast does. */
             m2c_abi_value d;
             REQUIRE(m2c_abi_decode(&a, &d, s.inputs, b.p + 4, b.len - 4, 0, &e) == M2C_OK);
             CHECK(value_eq(&d, &v));
             CHECK_EQ_INT(nfmt, nargs);
-            for (int i = 0; i < nfmt && (size_t)i < d.n; i++) CHECK_EQ_STR(fmt(&d.items[i]), fmts[i]);
+            for (int i = 0; i < nfmt && (size_t)i < d.n; i++)
+                CHECK_EQ_STR(fmt(&d.items[i]), fmts[i]);
             free(hex);
             m2c_buf_free(&b);
             m2c_arena_free(&a);
@@ -122,22 +126,16 @@ TEST(test_abi_value_parse__integer_boundaries) {
          "115792089237316195423570985008687907853269984665640564039457584007913129639935", 1,
          "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
         {"uint256",
-         "115792089237316195423570985008687907853269984665640564039457584007913129639936", 0,
-         NULL},
-        {"uint256", "0x10000000000000000000000000000000000000000000000000000000000000000", 0,
-         NULL},
-        {"int256",
-         "-57896044618658097711785492504343953926634992332820282019728792003956564819968", 1,
-         "8000000000000000000000000000000000000000000000000000000000000000"},
-        {"int256",
-         "-57896044618658097711785492504343953926634992332820282019728792003956564819969", 0,
-         NULL},
-        {"int256",
-         "57896044618658097711785492504343953926634992332820282019728792003956564819967", 1,
-         "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
-        {"int256",
-         "57896044618658097711785492504343953926634992332820282019728792003956564819968", 0,
-         NULL},
+         "115792089237316195423570985008687907853269984665640564039457584007913129639936", 0, NULL},
+        {"uint256", "0x10000000000000000000000000000000000000000000000000000000000000000", 0, NULL},
+        {"int256", "-57896044618658097711785492504343953926634992332820282019728792003956564819968",
+         1, "8000000000000000000000000000000000000000000000000000000000000000"},
+        {"int256", "-57896044618658097711785492504343953926634992332820282019728792003956564819969",
+         0, NULL},
+        {"int256", "57896044618658097711785492504343953926634992332820282019728792003956564819967",
+         1, "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
+        {"int256", "57896044618658097711785492504343953926634992332820282019728792003956564819968",
+         0, NULL},
         {"uint64", "18446744073709551615", 1,
          "000000000000000000000000000000000000000000000000ffffffffffffffff"},
         {"uint64", "18446744073709551616", 0, NULL},
@@ -190,14 +188,15 @@ static size_t mkwords(uint8_t *out, int n, ...) {
     memset(out, 0, (size_t)n * 32);
     for (int i = 0; i < n; i++) {
         uint64_t x = va_arg(ap, uint64_t);
-        for (int k = 31; k >= 24; k--, x >>= 8) out[i * 32 + k] = (uint8_t)x;
+        for (int k = 31; k >= 24; k--, x >>= 8)
+            out[i * 32 + k] = (uint8_t)x;
     }
     va_end(ap);
     return (size_t)n * 32;
 }
 
-static m2c_status decode_raw(m2c_arena *a, m2c_abi_value *v, const char *type,
-                             const uint8_t *d, size_t n, unsigned flags, m2c_err *e) {
+static m2c_status decode_raw(m2c_arena *a, m2c_abi_value *v, const char *type, const uint8_t *d,
+                             size_t n, unsigned flags, m2c_err *e) {
     const m2c_abi_type *t = type_of(a, type);
     if (!t) return M2C_ERR_INVALID;
     return m2c_abi_decode(a, v, t, d, n, flags, e);
@@ -226,9 +225,18 @@ TEST(test_abi_decode__padding_and_bool_strict_vs_lenient) {
          "(0x0000000000000000000000000000000000000001)"},
         {"(bytes3)", "616263" Z56 "01", M2C_ERR_NONCANONICAL, "(0x616263)"},
         /* bytes: a dirty tail, then a tail cut short */
-        {"(bytes)", Z62 "20" Z62 "02" "abcd" Z56 "0001", M2C_ERR_NONCANONICAL, "(0xabcd)"},
-        {"(bytes)", Z62 "20" Z62 "02" "abcd", M2C_ERR_TRUNCATED, "(0xabcd)"},
-        {"(string)", Z62 "20" Z62 "03" "616263", M2C_ERR_TRUNCATED, "(\"abc\")"},
+        {"(bytes)",
+         Z62 "20" Z62 "02"
+             "abcd" Z56 "0001",
+         M2C_ERR_NONCANONICAL, "(0xabcd)"},
+        {"(bytes)",
+         Z62 "20" Z62 "02"
+             "abcd",
+         M2C_ERR_TRUNCATED, "(0xabcd)"},
+        {"(string)",
+         Z62 "20" Z62 "03"
+             "616263",
+         M2C_ERR_TRUNCATED, "(\"abc\")"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         m2c_arena a;
@@ -309,8 +317,8 @@ TEST(test_abi_decode__huge_array_length_fails_without_allocating) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
             /* offset 0x20, the claimed length, then four zero words */
-            size_t n = mkwords(d, 6, (uint64_t)0x20, lens[k], (uint64_t)0, (uint64_t)0,
-                               (uint64_t)0, (uint64_t)0);
+            size_t n = mkwords(d, 6, (uint64_t)0x20, lens[k], (uint64_t)0, (uint64_t)0, (uint64_t)0,
+                               (uint64_t)0);
             m2c_status st = decode_raw(&a, &v, types[i], d, n, 0, &e);
             CHECK(st == M2C_ERR_TRUNCATED || st == M2C_ERR_RANGE);
             if (st == M2C_ERR_TRUNCATED) CHECK(strstr(e.msg, "array length") != NULL);
@@ -327,9 +335,9 @@ TEST(test_abi_decode__aliased_offsets_hit_the_value_cap) {
     size_t len = 32 + 32 + n * 32 + 32 + m * 32;
     uint8_t *d = calloc(1, len);
     REQUIRE(d != NULL);
-    d[31] = 0x20;                       /* offset of the outer array */
+    d[31] = 0x20;                                            /* offset of the outer array */
     d[32 + 30] = (uint8_t)(n >> 8), d[32 + 31] = (uint8_t)n; /* outer length */
-    size_t inner = n * 32;              /* offset of the inner array, relative to element 0 */
+    size_t inner = n * 32; /* offset of the inner array, relative to element 0 */
     for (size_t i = 0; i < n; i++) {
         uint8_t *w = d + 64 + i * 32;
         w[29] = (uint8_t)(inner >> 16), w[30] = (uint8_t)(inner >> 8), w[31] = (uint8_t)inner;
@@ -357,9 +365,9 @@ TEST(test_abi_decode__aliased_offsets_hit_the_value_cap) {
 
 /* ---- random round trips ---- */
 
-static const char *const elementary[] = {"uint8", "uint16", "uint64", "uint256", "int8",
-                                         "int24", "int128", "int256", "address", "bool",
-                                         "bytes1", "bytes7", "bytes32", "bytes", "string"};
+static const char *const elementary[] = {"uint8",  "uint16", "uint64",  "uint256", "int8",
+                                         "int24",  "int128", "int256",  "address", "bool",
+                                         "bytes1", "bytes7", "bytes32", "bytes",   "string"};
 
 static void rand_type_str(m2c_buf *b, int depth) {
     uint64_t r = m2c_test_rand() % 10;
@@ -391,11 +399,13 @@ static void rand_value(m2c_arena *a, m2c_abi_value *v, const m2c_abi_type *t) {
     switch (t->kind) {
     case M2C_ABI_UINT:
     case M2C_ABI_INT: {
-        for (int i = 0; i < 4; i++) v->word.w[i] = m2c_test_rand();
+        for (int i = 0; i < 4; i++)
+            v->word.w[i] = m2c_test_rand();
         uint64_t pick = m2c_test_rand() % 8;
         if (pick == 0) memset(&v->word, 0, sizeof v->word);
         if (pick == 1) memset(&v->word, 0xff, sizeof v->word);
-        if (pick == 2) v->word.w[0] = m2c_test_rand() % 100000, v->word.w[1] = v->word.w[2] = v->word.w[3] = 0;
+        if (pick == 2)
+            v->word.w[0] = m2c_test_rand() % 100000, v->word.w[1] = v->word.w[2] = v->word.w[3] = 0;
         unsigned sh = 256 - t->bits;
         m2c_u256 x = m2c_u256_shl(&v->word, sh);
         v->word = t->kind == M2C_ABI_UINT ? m2c_u256_shr(&x, sh) : m2c_i256_sar(&x, sh);
@@ -412,7 +422,8 @@ static void rand_value(m2c_arena *a, m2c_abi_value *v, const m2c_abi_type *t) {
         uint8_t *p = m2c_arena_alloc(a, n + 1);
         m2c_test_rand_bytes(p, n);
         if (t->kind == M2C_ABI_STRING) {
-            for (size_t i = 0; i < n; i++) p[i] = (uint8_t)alpha[p[i] % (sizeof alpha - 1)];
+            for (size_t i = 0; i < n; i++)
+                p[i] = (uint8_t)alpha[p[i] % (sizeof alpha - 1)];
             if (n) p[0] = 'a', p[n - 1] = 'z'; /* bare strings lose edge spaces */
         }
         v->bytes = p;
@@ -440,7 +451,8 @@ static void strip_hints(char *s) {
     for (char *r = s; *r;) {
         if (r[0] == ' ' && r[1] == '[') {
             size_t k = 2;
-            while (r[k] == '-' || r[k] == '.' || r[k] == 'e' || (r[k] >= '0' && r[k] <= '9')) k++;
+            while (r[k] == '-' || r[k] == '.' || r[k] == 'e' || (r[k] >= '0' && r[k] <= '9'))
+                k++;
             if (r[k] == ']' && k > 2 && memchr(r + 2, 'e', k - 2)) {
                 r += k + 1;
                 continue;
@@ -528,6 +540,67 @@ TEST(test_abi_decode__random_bytes_never_crash) {
         if (m2c_abi_decode(&a, &v, t, data, n, m2c_test_rand() % 2, &e) != M2C_OK)
             CHECK(e.msg[0] != 0);
         m2c_buf_free(&ts);
+        m2c_arena_free(&a);
+    }
+}
+
+/* ---- JSON and cells ---- */
+
+TEST(test_abi_value_json__valid_json_exact_numbers_and_named_tuples) {
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    const m2c_abi_type *t = type_of(&a, "(uint256 big, int8 neg, address who, string s, "
+                                        "(bool,bytes2)[] xs, string[] names)");
+    REQUIRE(t != NULL);
+    m2c_abi_value v;
+    m2c_err e;
+    REQUIRE(m2c_abi_value_parse(&a, &v, t,
+                                "(115792089237316195423570985008687907853269984665640564039457"
+                                "584007913129639935, -128, 0xf39fd6e51aad88f6f4ce6ab8827279cfff"
+                                "b92266, \"q\\\", [(true, 0xbeef)], [a, b])",
+                                &e) == M2C_OK);
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    REQUIRE(m2c_abi_value_json(&b, &v) == M2C_OK);
+    CHECK_EQ_STR((char *)b.p,
+                 "{\"big\":\"115792089237316195423570985008687907853269984665640564039457584"
+                 "007913129639935\",\"neg\":\"-128\",\"who\":\"0xf39Fd6e51aad88F6F4ce6aB88272"
+                 "79cffFb92266\",\"s\":\"q\\\\\",\"xs\":[[true,\"0xbeef\"]],\"names\":[\"a\","
+                 "\"b\"]}");
+    m2c_buf_reset(&b);
+    REQUIRE(m2c_abi_value_cell(&b, &v.items[0]) == M2C_OK);
+    CHECK_EQ_STR((char *)b.p,
+                 "115792089237316195423570985008687907853269984665640564039457584007913129639935");
+    m2c_buf_reset(&b);
+    REQUIRE(m2c_abi_value_cell(&b, &v.items[3]) == M2C_OK);
+    CHECK_EQ_STR((char *)b.p, "q\\");
+    m2c_buf_free(&b);
+    m2c_arena_free(&a);
+}
+
+TEST(test_abi_value_json__random_values_parse_as_json) {
+    long iters = m2c_test_iters(300);
+    for (long it = 0; it < iters; it++) {
+        m2c_arena a;
+        m2c_arena_init(&a, 0);
+        m2c_buf ts, js;
+        m2c_buf_init(&ts, 0);
+        m2c_buf_init(&js, 0);
+        rand_type_str(&ts, 3);
+        const m2c_abi_type *t = type_of(&a, (char *)ts.p);
+        REQUIRE(t != NULL);
+        m2c_abi_value v;
+        rand_value(&a, &v, t);
+        /* strings with arbitrary bytes, including invalid UTF-8 and controls */
+        if (t->kind == M2C_ABI_STRING && v.len) ((uint8_t *)v.bytes)[0] = (uint8_t)m2c_test_rand();
+        REQUIRE(m2c_abi_value_json(&js, &v) == M2C_OK);
+        json_error_t je;
+        json_t *j = json_loadb((char *)js.p, js.len, JSON_DECODE_ANY, &je);
+        if (!j) fprintf(stderr, "  %s: %s: %s\n", (char *)ts.p, (char *)js.p, je.text);
+        CHECK(j != NULL);
+        json_decref(j);
+        m2c_buf_free(&ts);
+        m2c_buf_free(&js);
         m2c_arena_free(&a);
     }
 }
@@ -638,7 +711,9 @@ TEST(test_abi_value_text__parse_and_print_as_cast_does) {
         {"string", "he said \"hi\"\\n", "\"he said \\\"hi\\\"\\\\n\""},
         {"string", "\"quoted\"", "\"quoted\""},
         {"string", " spaced  ", "\" spaced\""},
-        {"string", "a\tb\x01" "c\x7f \xc3\xa9 \xe2\x80\x8b \xcc\x81 x'y",
+        {"string",
+         "a\tb\x01"
+         "c\x7f \xc3\xa9 \xe2\x80\x8b \xcc\x81 x'y",
          "\"a\\tb\\u{1}c\\u{7f} \xc3\xa9 \\u{200b} \\u{301} x'y\""},
         {"string[]", "[a b, \"c,d\" ,  e ]", "[\"a b\", \"c,d\", \"e\"]"},
         {"(string,uint8)", "( hi there , 3)", "(\"hi there\", 3)"},
@@ -683,13 +758,26 @@ TEST(test_abi_value_text__invalid_utf8_prints_replacement_chars) {
 
 TEST(test_abi_value_parse__rejects_malformed_with_offset) {
     static const char *const bad[][2] = {
-        {"bool", "1"},         {"bool", "True"},        {"bytes2", "0x12"},
-        {"bytes2", "0x123456"}, {"bytes", ""},          {"bytes", "0xabc"},
-        {"address", "0x1234"},  {"address", "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92267"},
-        {"uint8[2]", "[1,2,3]"}, {"uint8[]", " [1]"},   {"uint8[]", "[1,]"},
-        {"uint8[]", "[,]"},     {"uint8[]", "[1 2]"},   {"(uint8,bool)", "(1)"},
-        {"(uint8,bool)", "(1,true,2)"}, {"string[]", "[\"a]"}, {"string", "\"a"},
-        {"uint8[]", "[1]x"},    {"(uint8)", "1"},        {"uint256", "1 szabo"},
+        {"bool", "1"},
+        {"bool", "True"},
+        {"bytes2", "0x12"},
+        {"bytes2", "0x123456"},
+        {"bytes", ""},
+        {"bytes", "0xabc"},
+        {"address", "0x1234"},
+        {"address", "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92267"},
+        {"uint8[2]", "[1,2,3]"},
+        {"uint8[]", " [1]"},
+        {"uint8[]", "[1,]"},
+        {"uint8[]", "[,]"},
+        {"uint8[]", "[1 2]"},
+        {"(uint8,bool)", "(1)"},
+        {"(uint8,bool)", "(1,true,2)"},
+        {"string[]", "[\"a]"},
+        {"string", "\"a"},
+        {"uint8[]", "[1]x"},
+        {"(uint8)", "1"},
+        {"uint256", "1 szabo"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         m2c_arena a;
@@ -767,18 +855,106 @@ TEST(test_abi_json_load__solc_abi_matches_solc_selectors) {
             m2c_hex_encode(hex, sigs[i].topic0.b, 32, 0);
             CHECK_EQ_STR(hex, "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
         }
-        if (sigs[i].kind == M2C_ABI_ERROR) CHECK_EQ_STR(sigs[i].canonical, "TooSmall(uint256,uint256)");
+        if (sigs[i].kind == M2C_ABI_ERROR)
+            CHECK_EQ_STR(sigs[i].canonical, "TooSmall(uint256,uint256)");
         if (sigs[i].kind == M2C_ABI_FUNCTION && !strcmp(sigs[i].name, "many"))
-            CHECK_EQ_STR(sigs[i].outputs->fields[1].type->kind == M2C_ABI_STRING ? "ok" : "no", "ok");
+            CHECK_EQ_STR(sigs[i].outputs->fields[1].type->kind == M2C_ABI_STRING ? "ok" : "no",
+                         "ok");
     }
     CHECK_EQ_INT(events, 2);
     m2c_arena_free(&a);
     free(json);
 }
 
+/* ---- calldata and revert data ---- */
+
+TEST(test_abi_decode_call__checks_selector_and_offsets) {
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    m2c_abi_sig s;
+    REQUIRE(m2c_abi_sig_parse(&a, &s, "transfer(address,uint256)", M2C_ABI_FUNCTION, NULL) ==
+            M2C_OK);
+    uint8_t cd[68] = {0xa9, 0x05, 0x9c, 0xbb};
+    cd[4 + 31] = 0x42, cd[36 + 31] = 7;
+    m2c_abi_value v;
+    m2c_err e;
+    REQUIRE(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_OK);
+    CHECK_EQ_STR(fmt(&v.items[1]), "7");
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, 3, 0, &e) == M2C_ERR_TRUNCATED);
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, 40, 0, &e) == M2C_ERR_TRUNCATED);
+    CHECK_EQ_INT(e.offset, 36); /* counted from the start of the calldata */
+    cd[4] = 1;                  /* dirty address padding */
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_ERR_NONCANONICAL);
+    CHECK_EQ_INT(e.offset, 4);
+    cd[0] = 0;
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "selector 0x00059cbb is not transfer(address,uint256)'s") != NULL);
+    m2c_arena_free(&a);
+}
+
+static const char *revert(const char *hex, const m2c_abi_sig *errs, size_t n) {
+    static char out[512];
+    uint8_t d[512];
+    size_t len = 0;
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    if (m2c_hex_decode(d, sizeof d, &len, hex, strlen(hex), M2C_HEX_PREFIX_OPTIONAL, NULL) ||
+        m2c_abi_revert_reason(&b, d, len, errs, n))
+        snprintf(out, sizeof out, "(failed)");
+    else
+        snprintf(out, sizeof out, "%s", b.p ? (char *)b.p : "");
+    m2c_buf_free(&b);
+    return out;
+}
+
+TEST(test_abi_revert_reason__error_panic_custom_and_unknown) {
+    /* the Solidity documentation's example of revert("Not enough Ether provided.") */
+    CHECK_EQ_STR(revert("08c379a0"
+                        "0000000000000000000000000000000000000000000000000000000000000020"
+                        "000000000000000000000000000000000000000000000000000000000000001a"
+                        "4e6f7420656e6f7567682045746865722070726f76696465642e000000000000",
+                        NULL, 0),
+                 "Not enough Ether provided.");
+    CHECK_EQ_STR(revert("4e487b71"
+                        "0000000000000000000000000000000000000000000000000000000000000011",
+                        NULL, 0),
+                 "panic 0x11: arithmetic overflow or underflow");
+    CHECK_EQ_STR(revert("4e487b71"
+                        "0000000000000000000000000000000000000000000000000000000000000032",
+                        NULL, 0),
+                 "panic 0x32: array index out of bounds");
+    CHECK_EQ_STR(revert("", NULL, 0), "(no revert data)");
+    CHECK_EQ_STR(revert("deadbeef01", NULL, 0), "0xdeadbeef01");
+    CHECK_EQ_STR(revert("08c379a000", NULL, 0), "0x08c379a000"); /* malformed: hex */
+    /* a custom error from solc's ABI JSON */
+    size_t len;
+    char *json = slurp(m2c_test_data("data/abi/Sample.abi.json"), &len);
+    REQUIRE(json != NULL);
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    m2c_abi_sig *sigs;
+    size_t n;
+    REQUIRE(m2c_abi_json_load(&a, &sigs, &n, json, len, NULL) == M2C_OK);
+    const m2c_abi_sig *too_small = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (sigs[i].kind == M2C_ABI_ERROR) too_small = &sigs[i];
+    REQUIRE(too_small != NULL);
+    char hex[300];
+    size_t k = m2c_hex_encode(hex, too_small->selector, 4, 0);
+    snprintf(hex + k, sizeof hex - k, "%064x%064x", 5, 100000);
+    CHECK_EQ_STR(revert(hex, sigs, n), "TooSmall(5, 100000 [1e5])");
+    m2c_arena_free(&a);
+    free(json);
+}
+
 TEST(test_abi_json_load__rejects_malformed_documents) {
     static const char *const bad[] = {
-        "", "{", "42", "{\"abi\": 3}", "[3]", "[{\"type\": \"function\"}]",
+        "",
+        "{",
+        "42",
+        "{\"abi\": 3}",
+        "[3]",
+        "[{\"type\": \"function\"}]",
         "[{\"type\": \"function\", \"name\": \"f\", \"inputs\": [{\"type\": \"uint7\"}]}]",
         "[{\"type\": \"function\", \"name\": \"f\", \"inputs\": [{\"type\": \"tuple\"}]}]",
         "[{\"type\": \"function\", \"name\": \"f\", \"inputs\": [{\"type\": \"tuple[x]\", "
@@ -823,10 +999,14 @@ TEST_MAIN(T(test_abi_encode__spec_vectors_encode_decode_and_print),
           T(test_abi_decode__aliased_offsets_hit_the_value_cap),
           T(test_abi_roundtrip__random_types_encode_decode_and_text),
           T(test_abi_decode__random_bytes_never_crash),
+          T(test_abi_value_json__valid_json_exact_numbers_and_named_tuples),
+          T(test_abi_value_json__random_values_parse_as_json),
           T(test_abi_decode_log__transfer_and_distinct_errors),
           T(test_abi_decode_log__indexed_dynamic_values_are_topic_hashes),
           T(test_abi_value_text__parse_and_print_as_cast_does),
           T(test_abi_value_text__invalid_utf8_prints_replacement_chars),
           T(test_abi_value_parse__rejects_malformed_with_offset),
           T(test_abi_json_load__solc_abi_matches_solc_selectors),
-          T(test_abi_json_load__rejects_malformed_documents))
+          T(test_abi_json_load__rejects_malformed_documents),
+          T(test_abi_decode_call__checks_selector_and_offsets),
+          T(test_abi_revert_reason__error_panic_custom_and_unknown))

@@ -57,6 +57,10 @@ for round in 1 2 3 4; do
   [ -n "${M2C_VERBOSE:-}" ] && printf "%s\n" "$got" >&2
   got=$($M decode-event --names --sig "$MIXED" "${tp[@]}" "$(ldata 0)" 2>&1 | cut -d: -f1 | tr '\n' ' ')
   check_eq "round $round: Mixed names" "who amount label data delta note " "$got"
+  js=$($M decode-event --json --sig "$MIXED" "${tp[@]}" "$(ldata 0)" 2>&1)
+  check_eq "round $round: Mixed --json" "$amount|$delta|$label_hash|$data|$note" \
+    "$(jq -r '[.amount, .delta, .label, .data, .note] | join("|")' <<<"$js")"
+  check_eq "round $round: Mixed --json who" "$($CAST to-check-sum-address "$who")" "$(jq -r .who <<<"$js")"
 
   # Plain: no indexed parameters, so cast decode-event can decode it too
   mapfile -t tp < <(topics 1)
