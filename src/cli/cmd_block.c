@@ -8,21 +8,20 @@
 #include "ml2chain/hex.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain block [BLOCK] [options]\n\n"
-            "Prints a block (default latest; a number, 0x number, latest, earliest, pending,\n"
-            "safe or finalized).\n\n"
-            "options:\n"
-            "  -f, --field NAME       print one field: number, hash, parentHash, timestamp,\n"
-            "                         baseFeePerGas, gasUsed, gasLimit, miner, transactions\n"
-            "      --full             fetch full transactions (with --json)\n"
-            "  -j, --json             print the block as the node returned it\n" M2C_CLI_RPC_HELP
-            "  -h, --help             this help\n");
+    fprintf(f, "usage: ml2chain block [BLOCK] [options]\n\n"
+               "Prints a block (default latest; a number, 0x number, latest, earliest, pending,\n"
+               "safe or finalized).\n\n"
+               "options:\n"
+               "  -f, --field NAME       print one field: number, hash, parentHash, timestamp,\n"
+               "                         baseFeePerGas, gasUsed, gasLimit, miner, transactions\n"
+               "      --full             fetch full transactions (with --json)\n"
+               "  -j, --json             print the block as the node returned it\n" M2C_CLI_RPC_HELP
+               "  -h, --help             this help\n");
 }
 
-static const char *const FIELDS[] = {"number",  "hash",     "parentHash", "timestamp",
-                                     "baseFeePerGas", "gasUsed", "gasLimit", "miner",
-                                     "transactions"};
+static const char *const FIELDS[] = {"number",    "hash",          "parentHash",
+                                     "timestamp", "baseFeePerGas", "gasUsed",
+                                     "gasLimit",  "miner",         "transactions"};
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
 static void print_field(const m2c_rpc_block *b, size_t i) {
@@ -44,10 +43,12 @@ static void print_field(const m2c_rpc_block *b, size_t i) {
 }
 
 int m2c_cmd_block(int argc, char **argv) {
-    static const struct option longopts[] = {
-        M2C_CLI_RPC_LONGOPTS,           {"field", required_argument, NULL, 'f'},
-        {"full", no_argument, NULL, 'F'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option longopts[] = {M2C_CLI_RPC_LONGOPTS,
+                                             {"field", required_argument, NULL, 'f'},
+                                             {"full", no_argument, NULL, 'F'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
     m2c_cli_rpc_flags rf;
     m2c_cli_rpc_flags_init(&rf);
     const char *field = NULL;
@@ -64,7 +65,8 @@ int m2c_cmd_block(int argc, char **argv) {
         default: usage(stderr); return 1;
         }
     }
-    if (argc - optind > 1) return m2c_cli_fail("block", "unexpected argument \"%s\"", argv[optind + 1]);
+    if (argc - optind > 1)
+        return m2c_cli_fail("block", "unexpected argument \"%s\"", argv[optind + 1]);
     m2c_err err;
     m2c_err_clear(&err);
     m2c_blockref at = m2c_blockref_latest();

@@ -19,9 +19,10 @@ static void usage(FILE *f) {
             "  -h, --help             this help\n");
 }
 
-static const char *const FIELDS[] = {"status",      "gasUsed",   "effectiveGasPrice",
-                                     "contractAddress", "blockNumber", "blockHash",
-                                     "transactionHash", "from", "to", "logs"};
+static const char *const FIELDS[] = {
+    "status",      "gasUsed",   "effectiveGasPrice", "contractAddress",
+    "blockNumber", "blockHash", "transactionHash",   "from",
+    "to",          "logs"};
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
 static void print_field(const m2c_rpc_receipt *r, size_t i) {
@@ -31,7 +32,9 @@ static void print_field(const m2c_rpc_receipt *r, size_t i) {
         if (r->status >= 0) printf("%d", r->status);
         break;
     case 1: printf("%llu", (unsigned long long)r->gas_used); break;
-    case 2: fputs(r->has_effective_gas_price ? m2c_cli_dec(buf, &r->effective_gas_price) : "", stdout); break;
+    case 2:
+        fputs(r->has_effective_gas_price ? m2c_cli_dec(buf, &r->effective_gas_price) : "", stdout);
+        break;
     case 3:
         if (r->has_contract_address) {
             m2c_addr_checksum(buf, &r->contract_address);
@@ -76,7 +79,8 @@ int m2c_cmd_receipt(int argc, char **argv) {
         default: usage(stderr); return 1;
         }
     }
-    if (argc - optind != 1) return m2c_cli_fail("receipt", "expected one transaction hash (see --help)");
+    if (argc - optind != 1)
+        return m2c_cli_fail("receipt", "expected one transaction hash (see --help)");
     m2c_err err;
     m2c_err_clear(&err);
     m2c_hash32 h;
@@ -86,7 +90,8 @@ int m2c_cmd_receipt(int argc, char **argv) {
     if (field) {
         for (fi = 0; fi < NFIELDS && strcmp(FIELDS[fi], field); fi++) {
         }
-        if (fi == NFIELDS) return m2c_cli_fail("receipt", "unknown field \"%s\" (see --help)", field);
+        if (fi == NFIELDS)
+            return m2c_cli_fail("receipt", "unknown field \"%s\" (see --help)", field);
     }
     m2c_rpc *c = NULL;
     if (!m2c_cli_rpc_open("receipt", &rf, &c)) return 1;
@@ -96,7 +101,8 @@ int m2c_cmd_receipt(int argc, char **argv) {
         if (m2c_rpc_call(c, &res, "eth_getTransactionReceipt", params, &err) != M2C_OK) {
             rc = m2c_cli_fail("receipt", "%s", err.msg);
         } else if (json_is_null(res)) {
-            rc = m2c_cli_fail("receipt", "no receipt for %s (unknown or pending transaction)", argv[optind]);
+            rc = m2c_cli_fail("receipt", "no receipt for %s (unknown or pending transaction)",
+                              argv[optind]);
         } else {
             json_dumpf(res, stdout, JSON_INDENT(2));
             putchar('\n');

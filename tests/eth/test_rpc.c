@@ -18,9 +18,9 @@
 typedef struct {
     int status;
     const char *ctype;
-    const char *body;      /* "%ID%" is replaced by the request's id */
-    size_t repeat_bytes;   /* when non-zero: a body of this many 'x' bytes */
-    int chunked;           /* send without Content-Length */
+    const char *body;    /* "%ID%" is replaced by the request's id */
+    size_t repeat_bytes; /* when non-zero: a body of this many 'x' bytes */
+    int chunked;         /* send without Content-Length */
     int delay_ms;
     const char *retry_after;
 } reply;
@@ -88,7 +88,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     if (*data_size) {
-        size_t n = *data_size < sizeof u->buf - 1 - u->len ? *data_size : sizeof u->buf - 1 - u->len;
+        size_t n =
+            *data_size < sizeof u->buf - 1 - u->len ? *data_size : sizeof u->buf - 1 - u->len;
         memcpy(u->buf + u->len, data, n);
         u->len += n;
         *data_size = 0;
@@ -115,7 +116,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         char id[32] = "null";
         json_t *req = json_loadb(u->buf, u->len, 0, NULL);
         if (json_is_integer(json_object_get(req, "id")))
-            snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(req, "id")));
+            snprintf(id, sizeof id, "%lld",
+                     (long long)json_integer_value(json_object_get(req, "id")));
         json_decref(req);
         const char *body = r.body ? r.body : "";
         char *out = malloc(strlen(body) + 64);
@@ -205,7 +207,8 @@ static uint64_t ms_now(void) {
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-#define OKJSON(body) {200, "application/json", body, 0, 0, 0, NULL}
+#define OKJSON(body)                                                                               \
+    { 200, "application/json", body, 0, 0, 0, NULL }
 
 /* ---- transport ------------------------------------------------------------------------- */
 
@@ -262,7 +265,8 @@ TEST(test_rpc_call__node_error_is_rpc_status_with_code_and_message) {
 }
 
 TEST(test_rpc_call__html_502_is_http_error_naming_status_type_and_body) {
-    reply r[] = {{502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>", 0, 0, 0, NULL}};
+    reply r[] = {{502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>", 0,
+                  0, 0, NULL}};
     script(r, 1);
     m2c_rpc *c = client(2, NULL);
     REQUIRE(c);
@@ -288,7 +292,8 @@ TEST(test_rpc_call__garbage_is_protocol_error_with_escaped_bytes) {
     CHECK_EQ_INT(m2c_rpc_call(c, &res, "eth_chainId", NULL, &err), M2C_ERR_PROTOCOL);
     CHECK(strstr(err.msg, "not a json-rpc response") != NULL);
     CHECK(strstr(err.msg, "\"\\x01garbage\\\"\\n\\xff\"") != NULL);
-    for (const char *p = err.msg; *p; p++) CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+    for (const char *p = err.msg; *p; p++)
+        CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
     m2c_rpc_destroy(c);
 }
 
@@ -400,7 +405,10 @@ TEST(test_rpc_call__retry_time_budget_stops_retries) {
 }
 
 TEST(test_rpc_call__4xx_is_not_retried_and_jsonrpc_error_body_wins) {
-    reply r[] = {{400, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":-32602,\"message\":\"invalid params\"}}", 0, 0, 0, NULL}};
+    reply r[] = {{400, "application/json",
+                  "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":-32602,\"message\":"
+                  "\"invalid params\"}}",
+                  0, 0, 0, NULL}};
     script(r, 1);
     m2c_rpc *c = client(5, NULL);
     REQUIRE(c);
@@ -420,7 +428,8 @@ TEST(test_rpc_call__4xx_is_not_retried_and_jsonrpc_error_body_wins) {
 }
 
 TEST(test_rpc_call__stall_longer_than_timeout_times_out) {
-    reply r[] = {{200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}", 0, 0, 1200, NULL}};
+    reply r[] = {{200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}",
+                  0, 0, 1200, NULL}};
     script(r, 1);
     m2c_rpc_opts o;
     m2c_rpc_opts_default(&o);
@@ -527,7 +536,8 @@ TEST(test_rpc_rate_cap__spaces_requests) {
     REQUIRE(c);
     uint64_t t0 = ms_now(), v;
     m2c_err err;
-    for (int i = 0; i < 6; i++) CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
     /* 20 tokens of burst would let them all through at once; the bucket holds 20 but
      * starts with 1, so the later ones wait. */
     m2c_rpc_stats s;
@@ -560,13 +570,15 @@ TEST(test_rpc_call__cancel_flag_interrupts_backoff) {
 
 static void make_reqs(m2c_rpc_req *q, size_t n) {
     memset(q, 0, n * sizeof *q);
-    for (size_t i = 0; i < n; i++) q[i].method = "eth_getBalance";
+    for (size_t i = 0; i < n; i++)
+        q[i].method = "eth_getBalance";
 }
 
 TEST(test_rpc_batch__matches_out_of_order_ids_with_item_errors) {
     reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},"
                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"},"
-                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32000,\"message\":\"header not found\"}}]")};
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32000,\"message\":"
+                        "\"header not found\"}}]")};
     script(r, 1);
     m2c_rpc *c = client(0, NULL);
     REQUIRE(c);
@@ -609,14 +621,16 @@ TEST(test_rpc_batch__missing_id_fails_only_that_item) {
 
 TEST(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch) {
     const char *bodies[] = {
-        "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"},{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}]",
+        "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"},{\"jsonrpc\":\"2.0\",\"id\":1,"
+        "\"result\":\"0x1\"}]",
         "[{\"jsonrpc\":\"2.0\",\"id\":77,\"result\":\"0x1\"}]",
-        "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32005,\"message\":\"batch too large\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32005,\"message\":\"batch too "
+        "large\"}}",
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}",
         "[1,2]",
     };
-    const char *want[] = {"duplicate id 1", "unexpected id 77", "batch too large",
-                          "single object", "id: expected integer, got integer"};
+    const char *want[] = {"duplicate id 1", "unexpected id 77", "batch too large", "single object",
+                          "id: expected integer, got integer"};
     m2c_status codes[] = {M2C_ERR_PROTOCOL, M2C_ERR_PROTOCOL, M2C_ERR_RPC, M2C_ERR_PROTOCOL,
                           M2C_ERR_PROTOCOL};
     for (size_t k = 0; k < 5; k++) {
@@ -640,8 +654,10 @@ TEST(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch) {
 TEST(test_rpc_batch__splits_into_max_batch_requests) {
     /* Each HTTP batch of 2 gets answered for ids of that batch via %ID% not usable for
      * arrays; answer with ids 1,2 then 3,4 then 5. */
-    reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":\"0x2\"},{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}]"),
-                 OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":\"0x4\"}]"),
+    reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":\"0x2\"},{\"jsonrpc\":\"2.0\","
+                        "\"id\":1,\"result\":\"0x1\"}]"),
+                 OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},{\"jsonrpc\":\"2.0\","
+                        "\"id\":4,\"result\":\"0x4\"}]"),
                  OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":\"0x5\"}]")};
     script(r, 3);
     m2c_rpc_opts o;
@@ -666,19 +682,25 @@ TEST(test_rpc_batch__splits_into_max_batch_requests) {
 
 /* ---- typed calls and parsers ----------------------------------------------------------- */
 
-#define H32(c) "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
-    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define H32(c)                                                                                     \
+    "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+        c c c c c c c c c c c c c c c c c c c
 #define A20(c) "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 
 static const char *LOG_A =
-    "{\"address\":" "\"" A20("a") "\",\"topics\":[\"" H32("1") "\",\"" H32("2") "\"],"
-    "\"data\":\"0x0102ff\",\"blockNumber\":\"0x10\",\"blockHash\":\"" H32("b") "\","
-    "\"transactionHash\":\"" H32("c") "\",\"transactionIndex\":\"0x2\",\"logIndex\":\"0x7\","
-    "\"removed\":false}";
+    "{\"address\":"
+    "\"" A20("a") "\",\"topics\":[\"" H32("1") "\",\"" H32(
+        "2") "\"],"
+             "\"data\":\"0x0102ff\",\"blockNumber\":\"0x10\",\"blockHash\":\"" H32(
+                 "b") "\","
+                      "\"transactionHash\":\"" H32(
+                          "c") "\",\"transactionIndex\":\"0x2\",\"logIndex\":\"0x7\","
+                               "\"removed\":false}";
 
 TEST(test_rpc_get_logs__parses_logs_and_sends_filter) {
     char body[4096];
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%%ID%%,\"result\":[%s,%s]}", LOG_A, LOG_A);
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%%ID%%,\"result\":[%s,%s]}", LOG_A,
+             LOG_A);
     reply r[] = {OKJSON(body)};
     script(r, 1);
     m2c_rpc *c = client(0, NULL);
@@ -746,23 +768,36 @@ static void expect_logs_error(const char *result_json, m2c_status want, const ch
 
 TEST(test_rpc_parse_logs__names_the_bad_field) {
     char buf[8192];
-    const char *short_topic = "0x" "11111111111111111111111111111111111111111111111111111111111111";
-    snprintf(buf, sizeof buf, "[%s,%s,%s,{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\"],\"data\":\"0x\"}]",
-             LOG_A, LOG_A, LOG_A, A20("a"), H32("1"), short_topic);
-    expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[3].topics[1]: expected 32-byte hex, got 31 bytes");
+    const char *short_topic = "0x"
+                              "11111111111111111111111111111111111111111111111111111111111111";
+    snprintf(buf, sizeof buf,
+             "[%s,%s,%s,{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\"],\"data\":\"0x\"}]", LOG_A,
+             LOG_A, LOG_A, A20("a"), H32("1"), short_topic);
+    expect_logs_error(buf, M2C_ERR_PROTOCOL,
+                      "result[3].topics[1]: expected 32-byte hex, got 31 bytes");
     snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x123\"}]", A20("a"));
     expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].data: odd number of hex digits");
-    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"logIndex\":\"0x1g\"}]", A20("a"));
+    snprintf(buf, sizeof buf,
+             "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"logIndex\":\"0x1g\"}]",
+             A20("a"));
     expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].logIndex: bad hex digit");
-    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"blockNumber\":\"0x10000000000000000\"}]", A20("a"));
-    expect_logs_error(buf, M2C_ERR_RANGE, "result[0].blockNumber: quantity does not fit in 64 bits");
-    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"],\"data\":\"0x\"}]",
-             A20("a"), H32("1"), H32("1"), H32("1"), H32("1"), H32("1"));
+    snprintf(buf, sizeof buf,
+             "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"blockNumber\":"
+             "\"0x10000000000000000\"}]",
+             A20("a"));
+    expect_logs_error(buf, M2C_ERR_RANGE,
+                      "result[0].blockNumber: quantity does not fit in 64 bits");
+    snprintf(
+        buf, sizeof buf,
+        "[{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"],\"data\":\"0x\"}]",
+        A20("a"), H32("1"), H32("1"), H32("1"), H32("1"), H32("1"));
     expect_logs_error(buf, M2C_ERR_RANGE, "result[0].topics: 5 elements exceeds the cap of 4");
-    expect_logs_error("[{\"topics\":[],\"data\":\"0x\"}]", M2C_ERR_PROTOCOL, "result[0].address: missing");
+    expect_logs_error("[{\"topics\":[],\"data\":\"0x\"}]", M2C_ERR_PROTOCOL,
+                      "result[0].address: missing");
     expect_logs_error("{\"logs\":[]}", M2C_ERR_PROTOCOL, "result.logs: expected array, got object");
     expect_logs_error("[7]", M2C_ERR_PROTOCOL, "result[0]: expected log object, got integer");
-    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"removed\":\"no\"}]", A20("a"));
+    snprintf(buf, sizeof buf,
+             "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"removed\":\"no\"}]", A20("a"));
     expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].removed: expected boolean, got string");
 }
 
@@ -795,14 +830,16 @@ static void rand_hex(m2c_buf *b, size_t n, int upper) {
 static void rand_ws(m2c_buf *b) {
     static const char w[] = " \n\t\r";
     int k = (int)(m2c_test_rand() % 3);
-    for (int i = 0; i < k; i++) (void)!m2c_buf_append_byte(b, (uint8_t)w[m2c_test_rand() % 4]);
+    for (int i = 0; i < k; i++)
+        (void)!m2c_buf_append_byte(b, (uint8_t)w[m2c_test_rand() % 4]);
 }
 
 /* One log object with its fields in random order, random spacing, some nulls, and an
  * unknown field now and then. */
 static void rand_log(m2c_buf *b) {
     int order[10];
-    for (int i = 0; i < 10; i++) order[i] = i;
+    for (int i = 0; i < 10; i++)
+        order[i] = i;
     for (int i = 9; i > 0; i--) {
         int j = (int)(m2c_test_rand() % (uint64_t)(i + 1)), t = order[i];
         order[i] = order[j];
@@ -819,7 +856,10 @@ static void rand_log(m2c_buf *b) {
         int upper = (int)(m2c_test_rand() % 4 == 0), null = (int)(m2c_test_rand() % 8 == 0);
         char q[40];
         switch (f) {
-        case 0: (void)!m2c_buf_append_str(b, "\"address\":"); rand_hex(b, 20, upper); break;
+        case 0:
+            (void)!m2c_buf_append_str(b, "\"address\":");
+            rand_hex(b, 20, upper);
+            break;
         case 1: {
             (void)!m2c_buf_append_str(b, "\"topics\":[");
             int nt = (int)(m2c_test_rand() % 5);
@@ -831,22 +871,35 @@ static void rand_log(m2c_buf *b) {
             (void)!m2c_buf_append_byte(b, ']');
             break;
         }
-        case 2: (void)!m2c_buf_append_str(b, "\"data\":"); rand_hex(b, (size_t)(m2c_test_rand() % 200), upper); break;
-        case 3: case 6: case 7: {
+        case 2:
+            (void)!m2c_buf_append_str(b, "\"data\":");
+            rand_hex(b, (size_t)(m2c_test_rand() % 200), upper);
+            break;
+        case 3:
+        case 6:
+        case 7: {
             const char *name = f == 3 ? "blockNumber" : f == 6 ? "transactionIndex" : "logIndex";
             if (null)
                 snprintf(q, sizeof q, "null");
             else
-                snprintf(q, sizeof q, "\"0x%llx\"", (unsigned long long)(m2c_test_rand() >> (m2c_test_rand() % 64)));
+                snprintf(q, sizeof q, "\"0x%llx\"",
+                         (unsigned long long)(m2c_test_rand() >> (m2c_test_rand() % 64)));
             (void)!m2c_buf_printf(b, "\"%s\":%s", name, q);
             break;
         }
-        case 4: case 5:
+        case 4:
+        case 5:
             (void)!m2c_buf_printf(b, "\"%s\":", f == 4 ? "blockHash" : "transactionHash");
-            if (null) (void)!m2c_buf_append_str(b, "null");
-            else rand_hex(b, 32, upper);
+            if (null)
+                (void)!m2c_buf_append_str(b, "null");
+            else
+                rand_hex(b, 32, upper);
             break;
-        case 8: (void)!m2c_buf_append_str(b, null ? "\"removed\":null" : m2c_test_rand() % 2 ? "\"removed\":true" : "\"removed\":false"); break;
+        case 8:
+            (void)!m2c_buf_append_str(b, null                  ? "\"removed\":null"
+                                         : m2c_test_rand() % 2 ? "\"removed\":true"
+                                                               : "\"removed\":false");
+            break;
         case 9: (void)!m2c_buf_append_str(b, "\"blockTimestamp\":{\"a\":[true,null,\"x\"]}"); break;
         }
         rand_ws(b);
@@ -900,40 +953,57 @@ TEST(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser) {
     m2c_rpc_logs l;
     m2c_err err;
     /* An escaped key is valid JSON the one-pass parser leaves to the tree parser. */
-    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"\\u0061ddress\":\"%s\",\"topics\":[],\"data\":\"0x01\"}]}", A20("a"));
+    snprintf(body, sizeof body,
+             "{\"id\":1,\"result\":[{\"\\u0061ddress\":\"%s\",\"topics\":[],\"data\":\"0x01\"}]}",
+             A20("a"));
     CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&l, body, strlen(body), 1), M2C_ERR_UNSUPPORTED);
     CHECK(l.v == NULL);
     CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_OK);
     CHECK(l.n == 1 && l.v[0].address.b[0] == 0xaa && l.v[0].data[0] == 1);
     m2c_rpc_logs_free(&l);
     /* Duplicate keys: rejected by both. */
-    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"address\":\"%s\",\"address\":\"%s\",\"topics\":[],\"data\":\"0x\"}]}", A20("a"), A20("b"));
+    snprintf(body, sizeof body,
+             "{\"id\":1,\"result\":[{\"address\":\"%s\",\"address\":\"%s\",\"topics\":[],\"data\":"
+             "\"0x\"}]}",
+             A20("a"), A20("b"));
     CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&l, body, strlen(body), 1), M2C_ERR_UNSUPPORTED);
     CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_PROTOCOL);
     CHECK(strstr(err.msg, "duplicate") != NULL);
     /* A node error comes back as M2C_ERR_RPC. */
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,\"message\":\"query returned more than 10000 results\"}}");
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,\"message\":\"query "
+             "returned more than 10000 results\"}}");
     CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_RPC);
     CHECK_EQ_INT(err.rpc_code, -32005);
     CHECK(strstr(err.msg, "more than 10000 results") != NULL);
     /* A 31-byte topic: the tree parser's message. */
-    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"address\":\"%s\",\"topics\":[\"0x%s\"],\"data\":\"0x\"}]}", A20("a"),
-             "11111111111111111111111111111111111111111111111111111111111111");
+    snprintf(body, sizeof body,
+             "{\"id\":1,\"result\":[{\"address\":\"%s\",\"topics\":[\"0x%s\"],\"data\":\"0x\"}]}",
+             A20("a"), "11111111111111111111111111111111111111111111111111111111111111");
     CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_PROTOCOL);
     CHECK(strstr(err.msg, "result[0].topics[0]: expected 32-byte hex, got 31 bytes") != NULL);
 }
 
 static const char *BLOCK_FULL =
-    "{\"number\":\"0x1b4\",\"hash\":\"" H32("a") "\",\"parentHash\":\"" H32("b") "\","
-    "\"timestamp\":\"0x6553f100\",\"baseFeePerGas\":\"0x3b9aca00\",\"gasUsed\":\"0x5208\","
-    "\"gasLimit\":\"0x1c9c380\",\"miner\":\"" A20("c") "\",\"transactions\":["
-    "{\"type\":\"0x2\",\"hash\":\"" H32("d") "\",\"from\":\"" A20("e") "\",\"to\":null,"
-    "\"value\":\"0xde0b6b3a7640000\",\"input\":\"0x6001\",\"nonce\":\"0x3\",\"gas\":\"0x5208\","
-    "\"maxFeePerGas\":\"0x77359400\",\"maxPriorityFeePerGas\":\"0x3b9aca00\",\"gasPrice\":\"0x3b9aca00\","
-    "\"blockNumber\":\"0x1b4\",\"transactionIndex\":\"0x0\"},"
-    "{\"type\":\"0x0\",\"hash\":\"" H32("f") "\",\"from\":\"" A20("e") "\",\"to\":\"" A20("1") "\","
-    "\"value\":\"0x0\",\"input\":\"0x\",\"nonce\":\"0x4\",\"gas\":\"0x5208\",\"gasPrice\":\"0x1\","
-    "\"blockNumber\":\"0x1b4\",\"transactionIndex\":\"0x1\"}]}";
+    "{\"number\":\"0x1b4\",\"hash\":\"" H32("a") "\",\"parentHash\":\"" H32(
+        "b") "\","
+             "\"timestamp\":\"0x6553f100\",\"baseFeePerGas\":\"0x3b9aca00\",\"gasUsed\":\"0x5208\","
+             "\"gasLimit\":\"0x1c9c380\",\"miner\":\"" A20(
+                 "c") "\",\"transactions\":["
+                      "{\"type\":\"0x2\",\"hash\":\"" H32("d") "\",\"from\":\"" A20(
+                          "e") "\",\"to\":null,"
+                               "\"value\":\"0xde0b6b3a7640000\",\"input\":\"0x6001\",\"nonce\":"
+                               "\"0x3\",\"gas\":\"0x5208\","
+                               "\"maxFeePerGas\":\"0x77359400\",\"maxPriorityFeePerGas\":"
+                               "\"0x3b9aca00\",\"gasPrice\":\"0x3b9aca00\","
+                               "\"blockNumber\":\"0x1b4\",\"transactionIndex\":\"0x0\"},"
+                               "{\"type\":\"0x0\",\"hash\":\"" H32("f") "\",\"from\":\"" A20(
+                                   "e") "\",\"to\":\"" A20("1") "\","
+                                                                "\"value\":\"0x0\",\"input\":"
+                                                                "\"0x\",\"nonce\":\"0x4\",\"gas\":"
+                                                                "\"0x5208\",\"gasPrice\":\"0x1\","
+                                                                "\"blockNumber\":\"0x1b4\","
+                                                                "\"transactionIndex\":\"0x1\"}]}";
 
 TEST(test_rpc_parse_block__full_transactions) {
     json_t *v = json_loads(BLOCK_FULL, 0, NULL);
@@ -968,11 +1038,15 @@ TEST(test_rpc_parse_block__errors_name_transaction_field) {
     json_t *v = json_loads(BLOCK_FULL, 0, NULL);
     REQUIRE(v);
     json_t *tx = json_array_get(json_object_get(v, "transactions"), 1);
-    json_object_set_new(tx, "value", json_string("0x1" "0000000000000000000000000000000000000000000000000000000000000000"));
+    json_object_set_new(
+        tx, "value",
+        json_string("0x1"
+                    "0000000000000000000000000000000000000000000000000000000000000000"));
     m2c_rpc_block b;
     m2c_err err;
     CHECK_EQ_INT(m2c_rpc_parse_block(&b, v, &err), M2C_ERR_RANGE);
-    CHECK(strstr(err.msg, "result.transactions[1].value: quantity does not fit in 256 bits") != NULL);
+    CHECK(strstr(err.msg, "result.transactions[1].value: quantity does not fit in 256 bits") !=
+          NULL);
     json_object_del(tx, "gasPrice");
     json_object_set_new(tx, "value", json_string("0x0"));
     CHECK_EQ_INT(m2c_rpc_parse_block(&b, v, &err), M2C_ERR_PROTOCOL);
@@ -1009,7 +1083,8 @@ TEST(test_rpc_parse_receipt__fields_and_logs) {
     snprintf(buf, sizeof buf,
              "{\"transactionHash\":\"%s\",\"transactionIndex\":\"0x0\",\"blockHash\":\"%s\","
              "\"blockNumber\":\"0x2\",\"from\":\"%s\",\"to\":null,\"status\":\"0x1\","
-             "\"gasUsed\":\"0x1d4c0\",\"cumulativeGasUsed\":\"0x1d4c0\",\"effectiveGasPrice\":\"0x77359400\","
+             "\"gasUsed\":\"0x1d4c0\",\"cumulativeGasUsed\":\"0x1d4c0\",\"effectiveGasPrice\":"
+             "\"0x77359400\","
              "\"contractAddress\":\"%s\",\"type\":\"0x2\",\"logs\":[%s]}",
              H32("1"), H32("2"), A20("3"), A20("4"), LOG_A);
     json_t *v = json_loads(buf, 0, NULL);
@@ -1052,7 +1127,8 @@ TEST(test_rpc_parse_fee_history__shapes_are_checked) {
     CHECK(strstr(err.msg, "baseFeePerGas: expected 3 entries") != NULL);
     json_decref(v);
     v = json_loads("{\"oldestBlock\":\"0x10\",\"baseFeePerGas\":[\"0x1\",\"0x2\",\"0x3\"],"
-                   "\"gasUsedRatio\":[0.5,1],\"reward\":[[\"0x1\",\"0x2\"],[\"0x3\"]]}", 0, NULL);
+                   "\"gasUsedRatio\":[0.5,1],\"reward\":[[\"0x1\",\"0x2\"],[\"0x3\"]]}",
+                   0, NULL);
     CHECK_EQ_INT(m2c_rpc_parse_fee_history(&f, v, &err), M2C_ERR_PROTOCOL);
     CHECK(strstr(err.msg, "result.reward[1]: expected 2 percentiles, got 1") != NULL);
     json_decref(v);
@@ -1092,7 +1168,8 @@ TEST(test_json_quantity__rejects_bad_forms) {
 }
 
 TEST(test_rpc_eth_call__revert_keeps_error_data) {
-    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":3,\"message\":\"execution reverted: nope\","
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":3,\"message\":"
+                        "\"execution reverted: nope\","
                         "\"data\":\"0x08c379a0\"}}")};
     script(r, 1);
     m2c_rpc *c = client(0, NULL);
@@ -1145,5 +1222,4 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_parse_receipt__fields_and_logs),
           T(test_rpc_parse_fee_history__shapes_are_checked),
           T(test_json_parse__caps_depth_and_rejects_trailing_garbage),
-          T(test_json_quantity__rejects_bad_forms),
-          T(test_rpc_eth_call__revert_keeps_error_data))
+          T(test_json_quantity__rejects_bad_forms), T(test_rpc_eth_call__revert_keeps_error_data))
