@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 source tests/lib/check.sh
 source tests/lib/anvil.sh
 source tests/lib/solc_compile.sh
-M=build/ml2chain
+M=${M2C_BIN:-build/ml2chain}
 CAST=bin/cast
 HTML_PID=
 cleanup() {
