@@ -1062,6 +1062,84 @@ TEST(test_rpc_parse_block__errors_name_transaction_field) {
     json_decref(v);
 }
 
+TEST(test_rpc_get_blocks__batch_in_any_order_and_null_is_notfound) {
+    /* Two blocks answered out of order (ids 2, 1), then a batch where block 2 is null. */
+    char body[8192], b1[2048], b2[2048];
+    json_t *v = json_loads(BLOCK_FULL, 0, NULL);
+    REQUIRE(v);
+    json_object_set_new(v, "transactions", json_pack("[s]", H32("9")));
+    json_object_set_new(v, "number", json_string("0x64"));
+    char *s1 = json_dumps(v, JSON_COMPACT);
+    json_object_set_new(v, "number", json_string("0x65"));
+    json_object_set_new(v, "transactions", json_array());
+    char *s2 = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    snprintf(b1, sizeof b1, "%s", s1);
+    snprintf(b2, sizeof b2, "%s", s2);
+    free(s1);
+    free(s2);
+    snprintf(body, sizeof body,
+             "[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":%s},{\"jsonrpc\":\"2.0\",\"id\":1,"
+             "\"result\":%s}]",
+             b2, b1);
+    char body2[8192];
+    snprintf(body2, sizeof body2,
+             "[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":%s},{\"jsonrpc\":\"2.0\",\"id\":4,"
+             "\"result\":null}]",
+             b1);
+    reply r[] = {OKJSON(body), OKJSON(body2)};
+    script(r, 2);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    uint64_t nums[2] = {100, 101};
+    m2c_rpc_block out[2];
+    m2c_err err;
+    REQUIRE(m2c_rpc_get_blocks(c, out, nums, 2, 0, &err) == M2C_OK);
+    CHECK_EQ_INT(out[0].number, 100);
+    CHECK_EQ_INT(out[0].tx_count, 1);
+    CHECK_EQ_INT(out[0].tx_hashes[0].b[0], 0x99);
+    CHECK_EQ_INT(out[1].number, 101);
+    CHECK_EQ_INT(out[1].tx_count, 0);
+    json_t *sent = json_loads(srv.last_req, 0, NULL);
+    CHECK_EQ_STR(
+        json_string_value(json_array_get(json_object_get(json_array_get(sent, 1), "params"), 0)),
+        "0x65");
+    json_decref(sent);
+    m2c_rpc_block_free(&out[0]);
+    m2c_rpc_block_free(&out[1]);
+    CHECK_EQ_INT(m2c_rpc_get_blocks(c, out, nums, 2, 0, &err), M2C_ERR_NOTFOUND);
+    CHECK(strstr(err.msg, "no block 101") != NULL);
+    CHECK(out[0].tx_hashes == NULL && out[1].tx_hashes == NULL); /* nothing half-returned */
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_get_receipts__item_error_names_the_hash) {
+    char rc[4096], body[8192];
+    snprintf(rc, sizeof rc,
+             "{\"transactionHash\":\"%s\",\"transactionIndex\":\"0x0\",\"blockHash\":\"%s\","
+             "\"blockNumber\":\"0x2\",\"from\":\"%s\",\"to\":\"%s\",\"status\":\"0x0\","
+             "\"gasUsed\":\"0x5208\",\"cumulativeGasUsed\":\"0x5208\",\"logs\":[]}",
+             H32("1"), H32("2"), A20("3"), A20("4"));
+    snprintf(body, sizeof body,
+             "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":%s},"
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32000,\"message\":\"pruned\"}}]",
+             rc);
+    reply r[] = {OKJSON(body)};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_hash32 h[2];
+    memset(h[0].b, 0x11, 32);
+    memset(h[1].b, 0xab, 32);
+    m2c_rpc_receipt out[2];
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_get_receipts(c, out, h, 2, &err), M2C_ERR_RPC);
+    CHECK(strstr(err.msg, "0xabababab") != NULL);
+    CHECK(strstr(err.msg, "pruned") != NULL);
+    CHECK(out[0].logs == NULL);
+    m2c_rpc_destroy(c);
+}
+
 TEST(test_rpc_get_block__null_result_is_notfound) {
     reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":null}")};
     script(r, 1);
@@ -1218,6 +1296,8 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser),
           T(test_rpc_parse_block__full_transactions),
           T(test_rpc_parse_block__errors_name_transaction_field),
+          T(test_rpc_get_blocks__batch_in_any_order_and_null_is_notfound),
+          T(test_rpc_get_receipts__item_error_names_the_hash),
           T(test_rpc_get_block__null_result_is_notfound),
           T(test_rpc_parse_receipt__fields_and_logs),
           T(test_rpc_parse_fee_history__shapes_are_checked),

@@ -47,6 +47,12 @@ for b in 0 1 2 latest; do
   check_eq "block $b tx count" "$($CAST block "$b" --json | jq '.transactions | length')" \
     "$($M block "$b" -f transactions)"
 done
+# Several blocks go out as one JSON-RPC batch.
+want=$(for b in 0 1 2 3 4 5 6 7; do $CAST block "$b" -f hash; done)
+check_eq "batched block hashes" "$want" "$($M block 0 1 2 3 4 5 6 7 -f hash)"
+check_eq "batched block timestamps" "$(for b in 3 1 2; do $CAST block "$b" -f timestamp; done)" \
+  "$($M block 3 1 2 -f timestamp)"
+check_one_line_error "batched block past the head" "no block 999999" $M block 1 999999 -f hash
 check_eq "block --json hash" "$($CAST block 2 -f hash)" "$($M block 2 --json | jq -r .hash)"
 check_eq "block --json --full tx from" "$($CAST block 2 --full --json | jq -r '.transactions[0].from')" \
   "$($M block 2 --json --full | jq -r '.transactions[0].from')"
