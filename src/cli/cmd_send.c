@@ -289,8 +289,34 @@ int m2c_cmd_send(int argc, char **argv) {
         m2c_cli_fail(CMD, "cannot sign the transaction: %s", err.msg);
         goto out;
     }
+    m2c_hash32 local;
+    if (m2c_tx_hash(&local, &tx, &err) != M2C_OK) {
+        m2c_cli_fail(CMD, "cannot hash the transaction: %s", err.msg);
+        goto out;
+    }
     if (m2c_rpc_send_raw_transaction(c, &hash, raw.p, raw.len, &err) != M2C_OK) {
-        m2c_cli_fail(CMD, "%s", err.msg);
+        /* The client retries lost answers; if an earlier attempt got through, the retry is
+         * refused ("already known", "nonce too low") although the transaction is in. */
+        m2c_err keep = err;
+        json_t *params = NULL, *res = NULL;
+        char lh[67];
+        m2c_hex_encode(lh, local.b, 32, 1);
+        params = json_pack("[s]", lh);
+        int known = params &&
+                    m2c_rpc_call(c, &res, "eth_getTransactionByHash", params, &err) == M2C_OK &&
+                    json_is_object(res);
+        json_decref(res);
+        json_decref(params);
+        if (!known) {
+            m2c_cli_fail(CMD, "%s", keep.msg);
+            goto out;
+        }
+        hash = local;
+    } else if (memcmp(hash.b, local.b, 32) != 0) {
+        m2c_cli_fail(
+            CMD,
+            "the node returned hash 0x%02x%02x... for a transaction whose hash is 0x%02x%02x...",
+            hash.b[0], hash.b[1], local.b[0], local.b[1]);
         goto out;
     }
     char hex[67];

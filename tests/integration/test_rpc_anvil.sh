@@ -120,6 +120,16 @@ maxfee=$($CAST tx "$tx" --json | jq -r .maxFeePerGas)
 basefee=$($CAST block "$($CAST receipt "$tx" blockNumber)" -f baseFeePerGas)
 check_eq "max fee covers the base fee" "1" "$(( $(printf '%d' "$maxfee") >= basefee ? 1 : 0 ))"
 
+# The same signed transaction sent twice (as after a lost answer and a retry): the node
+# refuses the second ("nonce too low") but it is ours and mined, so send still succeeds.
+n=$($CAST nonce "$ANVIL_ADDR1")
+fixed=(--nonce "$n" --gas-limit 60000 --gas-price 20gwei --priority-gas-price 1gwei --private-key "$ANVIL_KEY1")
+h1=$($M send "$probe" "set(uint256,string)" 9 again "${fixed[@]}" | awk '$1=="transactionHash"{print $2}')
+h2=$($M send "$probe" "set(uint256,string)" 9 again "${fixed[@]}" | awk '$1=="transactionHash"{print $2}')
+check_eq "resent transaction is recognised" "$h1" "$h2"
+check_one_line_error "a different tx with a used nonce is refused" "nonce" \
+  $M send "$probe" "set(uint256,string)" 10 again "${fixed[@]}"
+
 # A legacy send with a value.
 bal0=$($CAST balance "$ANVIL_ADDR1")
 out=$($M send "$ANVIL_ADDR1" --value 1gwei --legacy --private-key "$ANVIL_KEY0"); rc=$?
@@ -142,7 +152,7 @@ check_one_line_error "call revert" "execution reverted: unlucky number" $M call 
 check_one_line_error "call to empty account" "no contract at" $M call "$ANVIL_ADDR1" "value()(uint256)"
 check_one_line_error "wrong arg count" "takes 2 arguments, got 1" $M call "$probe" "add(int256,int256)(int256)" 1
 check_one_line_error "send without key" "private-key|keystore" $M send "$probe" "value()"
-check_eq "value unchanged by reverts" "4242" "$($M call "$probe" "value()(uint256)")"
+check_eq "value unchanged by reverts" "9" "$($M call "$probe" "value()(uint256)")"
 
 # Bad input and bad endpoints: one line, exit 1.
 check_one_line_error "unknown method" "node error -32601" $M rpc eth_noSuchMethod
