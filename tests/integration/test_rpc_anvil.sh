@@ -126,6 +126,7 @@ n=$($CAST nonce "$ANVIL_ADDR1")
 fixed=(--nonce "$n" --gas-limit 60000 --gas-price 20gwei --priority-gas-price 1gwei --private-key "$ANVIL_KEY1")
 h1=$($M send "$probe" "set(uint256,string)" 9 again "${fixed[@]}" | awk '$1=="transactionHash"{print $2}')
 h2=$($M send "$probe" "set(uint256,string)" 9 again "${fixed[@]}" | awk '$1=="transactionHash"{print $2}')
+check_eq "first send printed a hash" "1" "$(grep -cE '^0x[0-9a-f]{64}$' <<<"$h1")"
 check_eq "resent transaction is recognised" "$h1" "$h2"
 check_one_line_error "a different tx with a used nonce is refused" "nonce" \
   $M send "$probe" "set(uint256,string)" 10 again "${fixed[@]}"
