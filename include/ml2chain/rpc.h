@@ -340,6 +340,10 @@ M2C_WUR m2c_status m2c_rpc_estimate_gas(m2c_rpc *c, uint64_t *out, const m2c_rpc
 M2C_WUR m2c_status m2c_rpc_get_fee_history(m2c_rpc *c, m2c_rpc_fee_history *out, uint64_t blocks,
                                            const m2c_blockref *newest, const double *pct,
                                            size_t n_pct, m2c_err *err);
+/* eth_sendRawTransaction. Like every call it is retried after transport failures, so an
+ * attempt whose answer was lost may have gone through: a later "already known" / "nonce too
+ * low" error can mean the transaction is in. Callers check by the locally computed hash
+ * (m2c_tx_hash + eth_getTransactionByHash), as `ml2chain send` does. */
 M2C_WUR m2c_status m2c_rpc_send_raw_transaction(m2c_rpc *c, m2c_hash32 *tx_hash, const uint8_t *raw,
                                                 size_t raw_len, m2c_err *err);
 
