@@ -5,8 +5,10 @@
  * Ownership: every tree this module returns (types, signatures, values) is allocated in a
  * caller-owned m2c_arena and lives until m2c_arena_free(); nothing is freed piecemeal. Decoded
  * values may point into the input bytes (byte strings, addresses), so the input must outlive
- * them too. Formatting and encoding append to a caller-owned m2c_buf.
- * All functions are pure (no I/O, no globals) and thread-safe on distinct arenas. */
+ * them too. Formatting and encoding append to a caller-owned m2c_buf, which a failing call
+ * leaves as it was (no half-written value).
+ * Every `m2c_err *err` may be NULL. All functions are pure (no I/O, no globals) and
+ * thread-safe on distinct arenas. */
 #ifndef ML2CHAIN_ABI_H
 #define ML2CHAIN_ABI_H
 
