@@ -144,6 +144,52 @@ approve(address,uint256)|$ANVIL_ADDR1|115792089237316195423570985008687907853269
 f(string,uint8[],(bool,bytes))|hello world|[1,2,3]|(true,0xdead)
 ping()
 EOF
+# amount grammar: each --value must give cast's transaction, or fail where cast fails
+while IFS= read -r v; do
+  args=(--private-key "$ANVIL_KEY0" --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 --value "$v")
+  want=$("$CAST" mktx "${args[@]}" "$ANVIL_ADDR1" 2>/dev/null)
+  got=$("$M2C" mktx "${args[@]}" "$ANVIL_ADDR1" 2>/dev/null)
+  verdict=refused; [ -n "$want" ] && verdict=accepted
+  check_eq "mktx --value '$v' ($verdict by cast)" "$want" "$got"
+done <<'EOF'
+1ether
+1 ether
+1  ether
+0.5 ether
+00.5ether
+1.5e18
+1E18
+2e3gwei
+1e-3ether
+1e-18ether
+1e-19ether
+1e77
+1e78
+1e0
+1e+0
+1e-0
+1e03
+1.5e0
+0.1e1
+1.0
+1.
+.5gwei
+1.ether
+1ETHER
+1Gwei
+1kwei
+1wei 
+1 
+ 1ether
++1
+1e
+0x
+0x1e
+0X10
+007
+115792089237316195423570985008687907853269984665640564039457584007913129639935
+115792089237316195423570985008687907853269984665640564039457584007913129639936
+EOF
 # contract creation, both kinds
 k=$(rnd_key create)
 for extra in "--legacy --gas-price 7" "--gas-price 9 --priority-gas-price 2"; do
