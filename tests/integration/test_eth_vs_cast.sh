@@ -3,6 +3,7 @@
 # Foundry's cast on seeded random cases:
 #   - `mktx` raw signed transactions byte-identical to `cast mktx` (legacy, EIP-1559, EIP-2930,
 #     raw calldata or a function signature with arguments)
+#   - `decode-transaction` output identical to `cast decode-transaction` on cast's bytes
 #   - `wallet sign` signatures identical to `cast wallet sign` (text, hex, --no-hash)
 #   - `wallet address` identical to `cast wallet address` for random keys
 #   - `wallet verify` accepting cast's signatures and rejecting them for other addresses
@@ -57,6 +58,17 @@ for i in $(seq 1 "$CASES"); do
   check_fails "wallet verify rejects another address #$i" "validation failed.*signature is by" \
     "$M2C" wallet verify --address "$ANVIL_ADDR1" "$msg" "$want"
 done
+# the same signature with s -> n - s and v flipped: both tools accept it for messages
+# (recovery, unlike transaction decoding, does not insist on low s)
+sig=$("$CAST" wallet sign --private-key "$ANVIL_KEY0" hello)
+hi_s=$(node -e 'const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  console.log((n - BigInt(process.argv[1])).toString(16).padStart(64, "0"))' "0x${sig:66:64}")
+v=$((16#${sig:130:2}))
+flipped="${sig:0:66}${hi_s}$(printf '%02x' $((55 - v)))"
+check_ok "cast verifies a high-s signature" "$CAST" wallet verify --address "$ANVIL_ADDR0" hello "$flipped"
+check_ok "wallet verify accepts a high-s signature too" "$M2C" wallet verify --address "$ANVIL_ADDR0" hello "$flipped"
+check_fails "high-s signature is not another address's" "validation failed" \
+  "$M2C" wallet verify --address "$ANVIL_ADDR1" hello "$flipped"
 h="0x$(rnd_hex nohash 32)"
 k=$(rnd_key nohash)
 check_eq "wallet sign --no-hash" "$("$CAST" wallet sign --no-hash --private-key "$k" "$h")" \
@@ -103,7 +115,19 @@ for i in $(seq 1 $((CASES * 2))); do
   got=$("$M2C" mktx "${args[@]}" "$to" "$data" 2>&1)
   check_eq "mktx #$i $kind" "$want" "$got"
   [ "$want" == "$got" ] || { echo "  args: ${args[*]} $to $data" >&2; fail_seed; }
+  # decoding cast's bytes gives cast's own decoding, field for field and in order
+  check_eq "decode-transaction #$i $kind" "$("$CAST" decode-transaction "$want" | jq -r . | jq -c .)" \
+    "$("$M2C" decode-transaction "$want" | jq -c .)"
 done
+# EIP-155's example and a pre-EIP-155 legacy tx (v = 27/28, no chain id)
+for raw in 0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83 \
+  0xf866098504a817c8008252089435353535353535353535353535353535353535358203e8801ba06a73e12902552defe585b92e50b6046d9a5ba7f9b963f7d3eae27767767b4150a0102cc20c2abc7b47bdb958dc7747d3113ceedc98699800c07703f1aa1c3731c3; do
+  check_eq "decode-transaction ${raw:0:12}..." "$("$CAST" decode-transaction "$raw" | jq -r . | jq -c .)" \
+    "$("$M2C" decode-transaction "$raw" | jq -c .)"
+done
+check_fails "decode-transaction high s" "EIP-2" "$M2C" decode-transaction \
+  0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a098341627668089e51348fccfb4c7ff31c55912f2d2e47ef09652acf665fad3be
+check_fails "decode-transaction truncated" "cannot decode transaction" "$M2C" decode-transaction 0x02c0
 # calldata from a function signature and arguments, as cast encodes it
 i=0
 while IFS='|' read -ra call; do
@@ -119,6 +143,52 @@ transfer(address,uint256)|0x$(rnd_hex sigaddr 20)|$(rnd_num sigamt 1000000000)
 approve(address,uint256)|$ANVIL_ADDR1|115792089237316195423570985008687907853269984665640564039457584007913129639935
 f(string,uint8[],(bool,bytes))|hello world|[1,2,3]|(true,0xdead)
 ping()
+EOF
+# amount grammar: each --value must give cast's transaction, or fail where cast fails
+while IFS= read -r v; do
+  args=(--private-key "$ANVIL_KEY0" --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 --value "$v")
+  want=$("$CAST" mktx "${args[@]}" "$ANVIL_ADDR1" 2>/dev/null)
+  got=$("$M2C" mktx "${args[@]}" "$ANVIL_ADDR1" 2>/dev/null)
+  verdict=refused; [ -n "$want" ] && verdict=accepted
+  check_eq "mktx --value '$v' ($verdict by cast)" "$want" "$got"
+done <<'EOF'
+1ether
+1 ether
+1  ether
+0.5 ether
+00.5ether
+1.5e18
+1E18
+2e3gwei
+1e-3ether
+1e-18ether
+1e-19ether
+1e77
+1e78
+1e0
+1e+0
+1e-0
+1e03
+1.5e0
+0.1e1
+1.0
+1.
+.5gwei
+1.ether
+1ETHER
+1Gwei
+1kwei
+1wei 
+1 
+ 1ether
++1
+1e
+0x
+0x1e
+0X10
+007
+115792089237316195423570985008687907853269984665640564039457584007913129639935
+115792089237316195423570985008687907853269984665640564039457584007913129639936
 EOF
 # contract creation, both kinds
 k=$(rnd_key create)
