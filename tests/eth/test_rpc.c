@@ -173,10 +173,10 @@ static int server_start(void) {
     return srv.port != 0;
 }
 
-static char url_buf[128];
-static const char *server_url(void) {
-    snprintf(url_buf, sizeof url_buf, "http://127.0.0.1:%u/", srv.port);
-    return url_buf;
+/* The server's URL into out (per caller: threads build clients at once). */
+static const char *server_url(char out[64]) {
+    snprintf(out, 64, "http://127.0.0.1:%u/", srv.port);
+    return out;
 }
 
 /* A client with fast retries so the tests stay short. */
@@ -194,7 +194,8 @@ static m2c_rpc *client(int retries, m2c_rpc_opts *tweak) {
     }
     m2c_rpc *c = NULL;
     m2c_err err;
-    if (m2c_rpc_create(&c, server_url(), &o, &err) != M2C_OK) {
+    char url[64];
+    if (m2c_rpc_create(&c, server_url(url), &o, &err) != M2C_OK) {
         fprintf(stderr, "create: %s\n", err.msg);
         return NULL;
     }
@@ -245,6 +246,38 @@ TEST(test_rpc_call__reuses_one_connection) {
     CHECK_EQ_INT(srv.hits, 5);
     CHECK_EQ_INT(srv.connections, 1);
     m2c_rpc_destroy(c);
+}
+
+/* Several threads, one handle each, calling at once: every call answered, none lost. */
+static void *hammer(void *arg) {
+    int *fails = arg;
+    m2c_rpc *c = client(0, NULL);
+    if (!c) {
+        *fails = 1000;
+        return NULL;
+    }
+    for (int i = 0; i < 25; i++) {
+        uint64_t v = 0;
+        m2c_err err;
+        if (m2c_rpc_chain_id(c, &v, &err) != M2C_OK || v != 1) (*fails)++;
+    }
+    m2c_rpc_destroy(c);
+    return NULL;
+}
+
+TEST(test_rpc_handles__one_per_thread_work_concurrently) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}")};
+    script(r, 1);
+    pthread_t th[4];
+    int fails[4] = {0};
+    for (int i = 0; i < 4; i++)
+        REQUIRE(pthread_create(&th[i], NULL, hammer, &fails[i]) == 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(fails[i], 0);
+    CHECK_EQ_INT(srv.hits, 100);
+    CHECK_EQ_INT(srv.connections, 4); /* each handle kept its own connection alive */
 }
 
 TEST(test_rpc_call__node_error_is_rpc_status_with_code_and_message) {
@@ -1235,6 +1268,7 @@ TEST(test_rpc_eth_call__revert_keeps_error_data) {
 
 TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_call__reuses_one_connection),
+          T(test_rpc_handles__one_per_thread_work_concurrently),
           T(test_rpc_call__node_error_is_rpc_status_with_code_and_message),
           T(test_rpc_call__html_502_is_http_error_naming_status_type_and_body),
           T(test_rpc_call__garbage_is_protocol_error_with_escaped_bytes),
