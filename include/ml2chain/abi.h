@@ -119,16 +119,16 @@ typedef struct m2c_abi_value m2c_abi_value;
  *   UINT, INT, BOOL: word (INT as two's complement, sign-extended to 256 bits)
  *   ADDRESS: bytes, len 20;  FBYTES: bytes, len N;  BYTES, STRING: bytes, len (not NUL-ended)
  *   ARRAY, FARRAY, TUPLE: items[0..n)
- * An indexed event parameter of a dynamic type has `hashed` set: its topic, the keccak-256 of
- * its encoding, is in `bytes` (len 32) and it has no items. */
+ * An indexed event parameter of a reference type (string, bytes, array, tuple) has `hashed`
+ * set: its topic, the keccak-256 of its encoding, is in `bytes` (len 32) and it has no items. */
 struct m2c_abi_value {
-    const m2c_abi_type *type;
-    m2c_u256 word;
-    const uint8_t *bytes;
-    size_t len;
-    m2c_abi_value *items;
-    size_t n;
-    int hashed;
+    const m2c_abi_type *type; /* what this is; items point at their own (element) types */
+    m2c_u256 word;            /* integers and bools */
+    const uint8_t *bytes;     /* byte views: into the decoded input, or into the arena */
+    size_t len;               /* bytes in `bytes` */
+    m2c_abi_value *items;     /* children of arrays and tuples, contiguous */
+    size_t n;                 /* number of items */
+    int hashed;               /* an indexed event topic standing in for the value */
 };
 
 /* Decoder options. */

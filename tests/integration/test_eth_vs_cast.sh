@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_eth_vs_cast.sh: ml2chain's keys, signatures, transactions and keystores against
 # Foundry's cast on seeded random cases:
-#   - `mktx` raw signed transactions byte-identical to `cast mktx` (legacy, EIP-1559, EIP-2930)
+#   - `mktx` raw signed transactions byte-identical to `cast mktx` (legacy, EIP-1559, EIP-2930,
+#     raw calldata or a function signature with arguments)
+#   - `decode-transaction` output identical to `cast decode-transaction` on cast's bytes
 #   - `wallet sign` signatures identical to `cast wallet sign` (text, hex, --no-hash)
 #   - `wallet address` identical to `cast wallet address` for random keys
 #   - `wallet verify` accepting cast's signatures and rejecting them for other addresses
@@ -102,7 +104,35 @@ for i in $(seq 1 $((CASES * 2))); do
   got=$("$M2C" mktx "${args[@]}" "$to" "$data" 2>&1)
   check_eq "mktx #$i $kind" "$want" "$got"
   [ "$want" == "$got" ] || { echo "  args: ${args[*]} $to $data" >&2; fail_seed; }
+  # decoding cast's bytes gives cast's own decoding, field for field and in order
+  check_eq "decode-transaction #$i $kind" "$("$CAST" decode-transaction "$want" | jq -r . | jq -c .)" \
+    "$("$M2C" decode-transaction "$want" | jq -c .)"
 done
+# EIP-155's example and a pre-EIP-155 legacy tx (v = 27/28, no chain id)
+for raw in 0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83 \
+  0xf866098504a817c8008252089435353535353535353535353535353535353535358203e8801ba06a73e12902552defe585b92e50b6046d9a5ba7f9b963f7d3eae27767767b4150a0102cc20c2abc7b47bdb958dc7747d3113ceedc98699800c07703f1aa1c3731c3; do
+  check_eq "decode-transaction ${raw:0:12}..." "$("$CAST" decode-transaction "$raw" | jq -r . | jq -c .)" \
+    "$("$M2C" decode-transaction "$raw" | jq -c .)"
+done
+check_fails "decode-transaction high s" "EIP-2" "$M2C" decode-transaction \
+  0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a098341627668089e51348fccfb4c7ff31c55912f2d2e47ef09652acf665fad3be
+check_fails "decode-transaction truncated" "cannot decode transaction" "$M2C" decode-transaction 0x02c0
+# calldata from a function signature and arguments, as cast encodes it
+i=0
+while IFS='|' read -ra call; do
+  i=$((i + 1))
+  k=$(rnd_key "sigcall$i")
+  args=(--private-key "$k" --nonce "$i" --chain 10 --gas-limit 90000 --gas-price 3gwei)
+  if [ $((i % 2)) -eq 0 ]; then args+=(--legacy); else args+=(--priority-gas-price 1); fi
+  want=$("$CAST" mktx "${args[@]}" "0x$(rnd_hex "sigto$i" 20)" "${call[@]}" 2>&1)
+  got=$("$M2C" mktx "${args[@]}" "0x$(rnd_hex "sigto$i" 20)" "${call[@]}" 2>&1)
+  check_eq "mktx with signature ${call[0]}" "$want" "$got"
+done <<EOF
+transfer(address,uint256)|0x$(rnd_hex sigaddr 20)|$(rnd_num sigamt 1000000000)
+approve(address,uint256)|$ANVIL_ADDR1|115792089237316195423570985008687907853269984665640564039457584007913129639935
+f(string,uint8[],(bool,bytes))|hello world|[1,2,3]|(true,0xdead)
+ping()
+EOF
 # contract creation, both kinds
 k=$(rnd_key create)
 for extra in "--legacy --gas-price 7" "--gas-price 9 --priority-gas-price 2"; do
@@ -166,8 +196,9 @@ check_fails "mktx bad to" "invalid TO address" "$M2C" mktx --private-key "$ANVIL
   --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 0x1234
 check_fails "mktx tip above max fee" "above the max fee" "$M2C" mktx --private-key "$ANVIL_KEY0" \
   --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 2 "$ANVIL_ADDR1"
-check_fails "mktx function signature" "abi encoder" "$M2C" mktx --private-key "$ANVIL_KEY0" \
-  --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 "$ANVIL_ADDR1" "f(uint256)" 1
+check_fails "mktx bad function argument" "cannot parse argument 1" "$M2C" mktx --private-key "$ANVIL_KEY0" \
+  --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 "$ANVIL_ADDR1" \
+  "transfer(address,uint256)" 0x12 5
 check_fails "wallet new refuses existing name" "File exists" \
   "$M2C" wallet new "$TMP/ours" mine --password-file "$TMP/pw"
 check_fails "verify bad signature length" "invalid signature" \
