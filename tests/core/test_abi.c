@@ -363,6 +363,36 @@ TEST(test_abi_decode__aliased_offsets_hit_the_value_cap) {
     free(d);
 }
 
+TEST(test_abi_encode__checks_values_against_their_types) {
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    const m2c_abi_type *arr = type_of(&a, "uint256[]"), *u256 = type_of(&a, "uint256"),
+                       *u8 = type_of(&a, "uint8");
+    REQUIRE(arr && u256 && u8);
+    m2c_abi_value items[2] = {{.type = u256}, {.type = u256}};
+    items[1].word = m2c_u256_from_u64(7);
+    m2c_abi_value v = {.type = arr, .items = items, .n = 2};
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    m2c_err e;
+    /* elements typed by a separately parsed, structurally equal type encode */
+    REQUIRE(m2c_abi_encode(&b, &v, &e) == M2C_OK);
+    CHECK_EQ_INT(b.len, 4 * 32);
+    CHECK_EQ_INT(b.p[127], 7);
+    m2c_buf_reset(&b);
+    items[1].type = u8;
+    CHECK(m2c_abi_encode(&b, &v, &e) == M2C_ERR_INVALID);
+    CHECK(strstr(e.msg, "mistyped element") != NULL);
+    CHECK_EQ_INT(b.len, 0); /* nothing half-written is left behind */
+    items[1].type = u256;
+    items[1].word = m2c_u256_from_u64(256);
+    v.type = type_of(&a, "uint8[]"), items[0].type = items[1].type = u8;
+    CHECK(m2c_abi_encode(&b, &v, &e) == M2C_ERR_INVALID);
+    CHECK(strstr(e.msg, "does not fit") != NULL);
+    m2c_buf_free(&b);
+    m2c_arena_free(&a);
+}
+
 /* ---- random round trips ---- */
 
 static const char *const elementary[] = {"uint8",  "uint16", "uint64",  "uint256", "int8",
@@ -574,6 +604,15 @@ TEST(test_abi_value_json__valid_json_exact_numbers_and_named_tuples) {
     m2c_buf_reset(&b);
     REQUIRE(m2c_abi_value_cell(&b, &v.items[3]) == M2C_OK);
     CHECK_EQ_STR((char *)b.p, "q\\");
+    /* a buffer cap hit part-way leaves the buffer as it was */
+    m2c_buf small;
+    m2c_buf_init(&small, 40);
+    REQUIRE(m2c_buf_append_str(&small, "keep") == M2C_OK);
+    CHECK(m2c_abi_value_json(&small, &v) == M2C_ERR_NOMEM);
+    CHECK(m2c_abi_value_format(&small, &v) == M2C_ERR_NOMEM);
+    CHECK_EQ_INT(small.len, 4);
+    CHECK_EQ_STR((char *)small.p, "keep");
+    m2c_buf_free(&small);
     m2c_buf_free(&b);
     m2c_arena_free(&a);
 }
@@ -997,6 +1036,7 @@ TEST_MAIN(T(test_abi_encode__spec_vectors_encode_decode_and_print),
           T(test_abi_decode__rejects_offsets_and_lengths_past_the_data),
           T(test_abi_decode__huge_array_length_fails_without_allocating),
           T(test_abi_decode__aliased_offsets_hit_the_value_cap),
+          T(test_abi_encode__checks_values_against_their_types),
           T(test_abi_roundtrip__random_types_encode_decode_and_text),
           T(test_abi_decode__random_bytes_never_crash),
           T(test_abi_value_json__valid_json_exact_numbers_and_named_tuples),
