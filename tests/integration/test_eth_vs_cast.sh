@@ -58,6 +58,17 @@ for i in $(seq 1 "$CASES"); do
   check_fails "wallet verify rejects another address #$i" "validation failed.*signature is by" \
     "$M2C" wallet verify --address "$ANVIL_ADDR1" "$msg" "$want"
 done
+# the same signature with s -> n - s and v flipped: both tools accept it for messages
+# (recovery, unlike transaction decoding, does not insist on low s)
+sig=$("$CAST" wallet sign --private-key "$ANVIL_KEY0" hello)
+hi_s=$(node -e 'const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  console.log((n - BigInt(process.argv[1])).toString(16).padStart(64, "0"))' "0x${sig:66:64}")
+v=$((16#${sig:130:2}))
+flipped="${sig:0:66}${hi_s}$(printf '%02x' $((55 - v)))"
+check_ok "cast verifies a high-s signature" "$CAST" wallet verify --address "$ANVIL_ADDR0" hello "$flipped"
+check_ok "wallet verify accepts a high-s signature too" "$M2C" wallet verify --address "$ANVIL_ADDR0" hello "$flipped"
+check_fails "high-s signature is not another address's" "validation failed" \
+  "$M2C" wallet verify --address "$ANVIL_ADDR1" hello "$flipped"
 h="0x$(rnd_hex nohash 32)"
 k=$(rnd_key nohash)
 check_eq "wallet sign --no-hash" "$("$CAST" wallet sign --no-hash --private-key "$k" "$h")" \
