@@ -249,6 +249,7 @@ m2c_status m2c_rpc_create(m2c_rpc **out, const char *url, const m2c_rpc_opts *op
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "ml2chain");
+    if (c->o.ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, c->o.ca_file);
     if (c->o.cancel) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
@@ -470,7 +471,7 @@ static int rpc_error_in(const char *body, size_t len, m2c_err *err) {
     return found;
 }
 
-/* Checks one envelope object against `id` (id_ok: 0 skip the id check). */
+/* Checks one envelope object: an error object, or a result for request `id`. */
 static m2c_status envelope(json_t **result, const json_t *v, uint64_t id, m2c_err *err) {
     *result = NULL;
     if (!json_is_object(v))
