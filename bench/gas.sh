@@ -59,7 +59,7 @@ request() {
   data=$(jq -r .data <<<"$log")
   mapfile -t dec < <("$CAST" abi-decode --input "f(address,bytes4,uint32,uint64,uint256,bytes)" "$data")
   local id model requester
-  id=$(printf '%d' "$(jq -r '.topics[1]' <<<"$log")")
+  id=$(jq -r '.topics[1]' <<<"$log")
   model=$(printf '%d' "$(jq -r '.topics[2]' <<<"$log")")
   requester=0x$(jq -r '.topics[3]' <<<"$log" | cut -c27-)
   REQ="($id,$model,$requester,${dec[0]},${dec[1]},${dec[2]% *},${dec[3]% *},${dec[4]% *},$("$CAST" keccak "${dec[5]}"))"
@@ -83,7 +83,7 @@ items=()
 for _ in $(seq "$BATCH"); do request; items+=("($REQ,$OUTPUT,0)"); done
 list=$(IFS=,; echo "[${items[*]}]")
 send "$OP_KEY" "$COORD" "fulfillBatch(($REQ_T,bytes,uint32)[])" "$list"; g_batch=$G
-served=$(jq '[.logs[] | select(.topics[0] == "'"$("$CAST" sig-event "Fulfilled(uint256,uint256,address,uint32,bool,bytes32,bytes)")"'")] | length' <<<"$LAST")
+served=$(jq '[.logs[] | select(.topics[0] == "'"$("$CAST" sig-event "Fulfilled(uint256,address,uint32,bool,bytes32)")"'")] | length' <<<"$LAST")
 [ "$served" = "$BATCH" ] || { echo "gas.sh: batch served $served of $BATCH" >&2; exit 1; }
 
 # The naive template and the fixed template, same input/output as text; sets T_REQ, T_FUL

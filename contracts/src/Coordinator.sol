@@ -18,8 +18,8 @@ contract Coordinator is ICoordinator {
     uint256 public constant MAX_INPUT_BYTES = 16_384;
     /// @notice Largest output (bytes) a fulfilment may carry.
     uint256 public constant MAX_OUTPUT_BYTES = 16_384;
-    /// @notice Largest model fee in wei (fees are stored as uint88).
-    uint256 public constant MAX_FEE = type(uint88).max;
+    /// @notice Largest model fee in wei (fees are stored as uint72: about 4722 ether).
+    uint256 public constant MAX_FEE = type(uint72).max;
     /// @notice Largest callback gas price in wei per gas.
     uint256 public constant MAX_CALLBACK_GAS_PRICE = type(uint128).max;
 
@@ -42,7 +42,6 @@ contract Coordinator is ICoordinator {
     uint64 public immutable requestTimeout;
 
     uint256 public modelCount;
-    uint256 public requestCount;
 
     mapping(uint256 modelId => Model) private _models;
     mapping(uint256 requestId => uint256) private _slots;
@@ -73,7 +72,7 @@ contract Coordinator is ICoordinator {
         modelId = ++modelCount;
         Model storage m = _models[modelId];
         m.operator = msg.sender;
-        m.fee = uint88(fee);
+        m.fee = uint72(fee);
         m.active = true;
         m.modelHash = modelHash;
         m.inputSize = inputSize;
@@ -86,7 +85,7 @@ contract Coordinator is ICoordinator {
     function setModelFee(uint256 modelId, uint256 fee) external {
         Model storage m = _operatorModel(modelId);
         if (fee > MAX_FEE) revert FeeTooHigh(fee);
-        m.fee = uint88(fee);
+        m.fee = uint72(fee);
         emit ModelFeeChanged(modelId, fee);
     }
 
@@ -140,11 +139,8 @@ contract Coordinator is ICoordinator {
         uint256 price = fee + uint256(callbackGasLimit) * _callbackGasPrice[operator];
         if (msg.value < price) revert InsufficientPayment(price, msg.value);
 
-        unchecked {
-            requestId = ++requestCount;
-        }
         Request memory r = Request({
-            requestId: requestId,
+            requestId: 0, // set below
             modelId: modelId,
             requester: msg.sender,
             callback: callback,
@@ -154,6 +150,20 @@ contract Coordinator is ICoordinator {
             payment: price,
             inputHash: keccak256(input)
         });
+        // The id is a hash of the other fields and the model's 16-bit request nonce (kept in
+        // the model's first slot, which was just read: no extra cold access). Should the id be
+        // taken anyway (identical fields in the same second after the nonce wrapped), it is
+        // re-hashed until its slot is free.
+        uint16 nonce = m.nonce;
+        unchecked {
+            m.nonce = nonce + 1;
+        }
+        r.requestId = nonce;
+        requestId = uint256(keccak256(abi.encode(r, operator)));
+        while (_slots[requestId] != 0) {
+            requestId = uint256(keccak256(abi.encode(requestId)));
+        }
+        r.requestId = requestId;
         _slots[requestId] = _pendingSlot(keccak256(abi.encode(r, operator)));
         _emitRequested(r, input);
 
@@ -181,6 +191,7 @@ contract Coordinator is ICoordinator {
         uint256 slot = _slots[req.requestId];
         uint256 pending = _pendingSlot(_requestHashCd(req, msg.sender));
         if (slot != pending) _revertMismatch(req, slot);
+        _balances[msg.sender] += req.payment;
         return _fulfil(req, pending, output, errorCode);
     }
 
@@ -192,12 +203,14 @@ contract Coordinator is ICoordinator {
     /// @return served number of items fulfilled
     function fulfillBatch(Fulfilment[] calldata items) external returns (uint256 served) {
         uint256 n = items.length;
+        uint256 earned;
         for (uint256 i; i < n;) {
             Fulfilment calldata it = items[i];
             Request calldata req = it.req;
             uint256 slot = _slots[req.requestId];
             uint256 pending = _pendingSlot(_requestHashCd(req, msg.sender));
             if (slot == pending) {
+                earned += req.payment;
                 _fulfil(req, pending, it.output, it.errorCode);
                 unchecked {
                     ++served;
@@ -209,6 +222,9 @@ contract Coordinator is ICoordinator {
                 ++i;
             }
         }
+        // Credited once at the end (a callback that re-enters sees the balance without this
+        // batch's earnings, which only delays them; every slot was marked before its callback).
+        if (earned != 0) _balances[msg.sender] += earned;
     }
 
     /// @notice Cancels a pending request after its deadline and refunds its payment to the
@@ -298,11 +314,10 @@ contract Coordinator is ICoordinator {
         if (output.length > MAX_OUTPUT_BYTES) revert OutputTooLarge(output.length, MAX_OUTPUT_BYTES);
         uint256 requestId = req.requestId;
         bytes32 outputHash = keccak256(output);
-        // Effects: mark fulfilled and pay before the callback.
+        // Effects: mark fulfilled before the callback (the caller credited the payment).
         uint256 done = (STATE_FULFILLED << STATE_SHIFT) | (block.timestamp << TIME_SHIFT)
             | (uint256(_resultHash(pending, outputHash, errorCode, msg.sender)) & LOW_200);
         _slots[requestId] = done;
-        _balances[msg.sender] += req.payment;
 
         address target = req.callback;
         if (target != address(0)) {
@@ -324,7 +339,7 @@ contract Coordinator is ICoordinator {
             }
             if (ok) _slots[requestId] = done | CALLBACK_OK_BIT;
         }
-        emit Fulfilled(requestId, req.modelId, msg.sender, errorCode, ok, outputHash, output);
+        emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
     }
 
     function _emitRequested(Request memory r, bytes calldata input) private {
@@ -368,9 +383,16 @@ contract Coordinator is ICoordinator {
         return (STATE_PENDING << STATE_SHIFT) | (uint256(h) & LOW_248);
     }
 
-    /// @dev keccak256(abi.encode(req, operator)): the ten fields as 32-byte words.
-    function _requestHashCd(Request calldata r, address operator) private pure returns (bytes32) {
-        return keccak256(abi.encode(r, operator));
+    /// @dev keccak256(abi.encode(req, operator)): the ten fields as 32-byte words. Hashes the
+    /// calldata words as they are: a non-canonical word (dirty high bits) gives a different
+    /// hash than the canonical encoding stored by {request}, so it can only fail to match.
+    function _requestHashCd(Request calldata r, address operator) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, r, 0x120)
+            mstore(add(p, 0x120), operator)
+            h := keccak256(p, 0x140)
+        }
     }
 
     function _resultHash(uint256 pending, bytes32 outputHash, uint32 errorCode, address operator)

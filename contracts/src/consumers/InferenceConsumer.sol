@@ -62,13 +62,18 @@ abstract contract InferenceConsumer {
     /// @notice Decodes abi.encode(int256[]) strictly: head offset 32, exact length, no trailing
     /// bytes. Returns ok=false instead of reverting on anything else.
     function decodeValues(bytes calldata output) public pure returns (bool ok, int256[] memory values) {
-        if (output.length < 64) return (false, values);
-        uint256 offset = uint256(bytes32(output[0:32]));
-        uint256 n = uint256(bytes32(output[32:64]));
-        if (offset != 32 || n > (output.length - 64) / 32 || output.length != 64 + n * 32) return (false, values);
+        uint256 len = output.length;
+        if (len < 64) return (false, values);
+        uint256 offset;
+        uint256 n;
+        assembly ("memory-safe") {
+            offset := calldataload(output.offset)
+            n := calldataload(add(output.offset, 32))
+        }
+        if (offset != 32 || n > (len - 64) >> 5 || len != 64 + (n << 5)) return (false, values);
         values = new int256[](n);
-        for (uint256 i; i < n; ++i) {
-            values[i] = int256(uint256(bytes32(output[64 + i * 32:96 + i * 32])));
+        assembly ("memory-safe") {
+            calldatacopy(add(values, 32), add(output.offset, 64), shl(5, n))
         }
         return (true, values);
     }

@@ -10,18 +10,14 @@ import {InferenceConsumer} from "./InferenceConsumer.sol";
 /// with the error code and length (values must fit in int184, i.e. |x| < 1.2e37 in 1e18
 /// fixed point); further values go to their own slots.
 contract OutputCollector is InferenceConsumer {
-    struct Head {
-        bool set;
-        uint32 errorCode;
-        uint32 length;
-        int184 first;
-    }
-
-    mapping(uint256 requestId => Head) private _heads;
+    // head word: bit 0 set | bits 8..39 errorCode | bits 40..71 length | bits 72..255 first value
+    // (int184, two's complement); written with one SSTORE.
+    mapping(uint256 requestId => uint256) private _heads;
     mapping(uint256 requestId => mapping(uint256 index => int256)) private _rest;
 
-    /// @notice Emitted for every delivered output (errorCode 0) or error.
-    event OutputReceived(uint256 indexed requestId, uint32 errorCode, int256[] values);
+    /// @notice Emitted for every delivered output (errorCode 0) or error; read the values
+    /// with {getOutput} (they are also in the fulfilling transaction's calldata).
+    event OutputReceived(uint256 indexed requestId, uint32 errorCode, uint32 length);
 
     error ValueOutOfRange(uint256 index);
     error NotSet(uint256 requestId);
@@ -42,19 +38,20 @@ contract OutputCollector is InferenceConsumer {
 
     /// @notice Whether an output (or error) was delivered for `requestId`.
     function isSet(uint256 requestId) external view returns (bool) {
-        return _heads[requestId].set;
+        return _heads[requestId] & 1 != 0;
     }
 
     /// @notice The delivered values and error code of `requestId`; reverts if none yet.
     function getOutput(uint256 requestId) external view returns (int256[] memory values, uint32 errorCode) {
-        Head memory h = _heads[requestId];
-        if (!h.set) revert NotSet(requestId);
-        values = new int256[](h.length);
-        if (h.length > 0) values[0] = h.first;
-        for (uint256 i = 1; i < h.length; ++i) {
+        uint256 h = _heads[requestId];
+        if (h & 1 == 0) revert NotSet(requestId);
+        uint256 n = uint32(h >> 40);
+        values = new int256[](n);
+        if (n > 0) values[0] = int256(h) >> 72;
+        for (uint256 i = 1; i < n; ++i) {
             values[i] = _rest[requestId][i];
         }
-        return (values, h.errorCode);
+        return (values, uint32(h >> 8));
     }
 
     function _onInference(uint256 requestId, int256[] memory values) internal override {
@@ -64,16 +61,17 @@ contract OutputCollector is InferenceConsumer {
             first = values[0];
             if (first != int256(int184(first))) revert ValueOutOfRange(0);
         }
-        _heads[requestId] = Head(true, 0, uint32(n), int184(first));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _heads[requestId] = 1 | (n << 40) | (uint256(first) << 72);
         for (uint256 i = 1; i < n; ++i) {
             _rest[requestId][i] = values[i];
         }
-        emit OutputReceived(requestId, 0, values);
+        emit OutputReceived(requestId, 0, uint32(n));
     }
 
     function _onInferenceError(uint256 requestId, uint32 errorCode) internal override {
-        _heads[requestId] = Head(true, errorCode, 0, 0);
-        emit OutputReceived(requestId, errorCode, new int256[](0));
+        _heads[requestId] = 1 | (uint256(errorCode) << 8);
+        emit OutputReceived(requestId, errorCode, 0);
     }
 
     receive() external payable {}

@@ -7,7 +7,7 @@ pragma solidity ^0.8.24;
 interface ICoordinator {
     /// @notice The fields of a request, as emitted in {Requested} and passed back to
     /// {fulfill}. The coordinator stores only a commitment to them (one slot).
-    /// @param requestId       id assigned by {request} (1, 2, 3, ...)
+    /// @param requestId       id assigned by {request} (a hash; see docs/coordinator.md)
     /// @param modelId         the registered model to run
     /// @param requester       msg.sender of {request}; the only one who may {cancel}
     /// @param callback        contract called back on fulfilment (address(0): no callback)
@@ -38,7 +38,8 @@ interface ICoordinator {
     /// @notice Everything stored about a model.
     struct Model {
         address operator;
-        uint88 fee;
+        uint72 fee;
+        uint16 nonce;
         bool active;
         bytes32 modelHash;
         uint32 inputSize;
@@ -82,17 +83,12 @@ interface ICoordinator {
         bytes input
     );
 
-    /// @notice Emitted once per fulfilled request.
+    /// @notice Emitted once per fulfilled request. The output itself is in the fulfilling
+    /// transaction's calldata (and with the consumer); the event carries its hash.
     /// @param callbackSuccess true iff the callback ran and did not revert
-    /// @param outputHash keccak256 of `output`
+    /// @param outputHash keccak256 of the output bytes
     event Fulfilled(
-        uint256 indexed requestId,
-        uint256 indexed modelId,
-        address indexed operator,
-        uint32 errorCode,
-        bool callbackSuccess,
-        bytes32 outputHash,
-        bytes output
+        uint256 indexed requestId, address indexed operator, uint32 errorCode, bool callbackSuccess, bytes32 outputHash
     );
 
     /// @notice Emitted by {fulfillBatch} for an item it did not serve.
