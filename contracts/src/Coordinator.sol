@@ -311,32 +311,54 @@ contract Coordinator is ICoordinator {
         private
         returns (bool ok)
     {
-        if (output.length > MAX_OUTPUT_BYTES) revert OutputTooLarge(output.length, MAX_OUTPUT_BYTES);
+        uint256 len = output.length;
+        if (len > MAX_OUTPUT_BYTES) revert OutputTooLarge(len, MAX_OUTPUT_BYTES);
         uint256 requestId = req.requestId;
-        bytes32 outputHash = keccak256(output);
+        bytes32 outputHash;
+        bytes32 result;
+        // outputHash = keccak256(output); result = keccak256(abi.encode(pending, outputHash,
+        // errorCode, operator)), both hashed in scratch memory past the free pointer.
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, output.offset, len)
+            outputHash := keccak256(p, len)
+            mstore(p, pending)
+            mstore(add(p, 0x20), outputHash)
+            mstore(add(p, 0x40), errorCode)
+            mstore(add(p, 0x60), caller())
+            result := keccak256(p, 0x80)
+        }
         // Effects: mark fulfilled before the callback (the caller credited the payment).
-        uint256 done = (STATE_FULFILLED << STATE_SHIFT) | (block.timestamp << TIME_SHIFT)
-            | (uint256(_resultHash(pending, outputHash, errorCode, msg.sender)) & LOW_200);
+        uint256 done =
+            (STATE_FULFILLED << STATE_SHIFT) | (block.timestamp << TIME_SHIFT) | (uint256(result) & LOW_200);
         _slots[requestId] = done;
 
         address target = req.callback;
         if (target != address(0)) {
-            bytes memory data = abi.encodeWithSelector(req.selector, requestId, output, errorCode);
             uint256 gasLimit = req.callbackGasLimit;
+            bytes4 selector = req.selector;
             bool enough;
             assembly ("memory-safe") {
+                // calldata: selector(requestId, output, errorCode), built before the gas check
+                // so that nothing but EXTCODESIZE and CALL runs between the check and the call
+                let p := mload(0x40)
+                mstore(p, selector)
+                mstore(add(p, 0x04), requestId)
+                mstore(add(p, 0x24), 0x60)
+                mstore(add(p, 0x44), errorCode)
+                mstore(add(p, 0x64), len)
+                calldatacopy(add(p, 0x84), output.offset, len)
+                mstore(add(add(p, 0x84), len), 0)
+                let size := add(0x84, and(add(len, 31), not(31)))
                 let g := gas()
                 if gt(g, GAS_FOR_CALL_EXACT_CHECK) {
                     g := sub(g, GAS_FOR_CALL_EXACT_CHECK)
                     enough := gt(sub(g, div(g, 64)), gasLimit)
                 }
+                // no returndata is copied (out size 0): a returndata bomb costs us nothing
+                if and(enough, gt(extcodesize(target), 0)) { ok := call(gasLimit, target, 0, p, size, 0, 0) }
             }
             if (!enough) revert InsufficientGasForCallback(requestId);
-            assembly ("memory-safe") {
-                if extcodesize(target) {
-                    ok := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
-                }
-            }
             if (ok) _slots[requestId] = done | CALLBACK_OK_BIT;
         }
         emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);

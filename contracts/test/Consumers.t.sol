@@ -153,7 +153,7 @@ contract OutputCollectorTest is Fixture {
         int256[] memory one = new int256[](1);
         one[0] = -0.8731e18;
         vm.expectEmit(true, true, true, true, address(coll));
-        emit OutputCollector.OutputReceived(r1.requestId, 0, 1);
+        emit OutputCollector.OutputReceived(r1.requestId, 0);
         vm.prank(operator);
         coord.fulfill(r1, abi.encode(one), 0);
         (int256[] memory got, uint32 err) = coll.getOutput(r1.requestId);

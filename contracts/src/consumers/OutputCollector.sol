@@ -17,7 +17,7 @@ contract OutputCollector is InferenceConsumer {
 
     /// @notice Emitted for every delivered output (errorCode 0) or error; read the values
     /// with {getOutput} (they are also in the fulfilling transaction's calldata).
-    event OutputReceived(uint256 indexed requestId, uint32 errorCode, uint32 length);
+    event OutputReceived(uint256 indexed requestId, uint32 errorCode);
 
     error ValueOutOfRange(uint256 index);
     error NotSet(uint256 requestId);
@@ -66,12 +66,12 @@ contract OutputCollector is InferenceConsumer {
         for (uint256 i = 1; i < n; ++i) {
             _rest[requestId][i] = values[i];
         }
-        emit OutputReceived(requestId, 0, uint32(n));
+        emit OutputReceived(requestId, 0);
     }
 
     function _onInferenceError(uint256 requestId, uint32 errorCode) internal override {
         _heads[requestId] = 1 | (uint256(errorCode) << 8);
-        emit OutputReceived(requestId, errorCode, 0);
+        emit OutputReceived(requestId, errorCode);
     }
 
     receive() external payable {}
