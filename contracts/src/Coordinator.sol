@@ -128,44 +128,67 @@ contract Coordinator is ICoordinator {
         payable
         returns (uint256 requestId)
     {
-        Model storage m = _models[modelId];
-        address operator = m.operator;
-        uint256 fee = m.fee;
-        if (!m.active) revert ModelNotActive(modelId);
-        if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
-            revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+        uint256 price;
+        {
+            Model storage m = _models[modelId];
+            address operator = m.operator;
+            if (!m.active) revert ModelNotActive(modelId);
+            if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
+                revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+            }
+            if (input.length > MAX_INPUT_BYTES) revert InputTooLarge(input.length, MAX_INPUT_BYTES);
+            price = uint256(m.fee) + uint256(callbackGasLimit) * _callbackGasPrice[operator];
+            if (msg.value < price) revert InsufficientPayment(price, msg.value);
+            uint16 nonce = m.nonce;
+            unchecked {
+                m.nonce = nonce + 1;
+            }
+            uint256 deadline = uint64(block.timestamp) + requestTimeout;
+            // The ten commitment words (requestId, modelId, requester, callback, selector, gas
+            // limit, deadline, payment, inputHash, operator) are laid out in free memory so that
+            // five of them are also the head of the Requested event's data:
+            //   q-0x60 id | q-0x40 modelId | q-0x20 requester | q callback | q+0x20 selector |
+            //   q+0x40 gasLimit | q+0x60 deadline | q+0x80 payment | q+0xa0 inputHash, then 0xc0 |
+            //   q+0xc0 operator, then input.length | q+0xe0 input, zero-padded
+            // The id is the keccak of those words with the model's nonce in the id word.
+            assembly ("memory-safe") {
+                let q := add(mload(0x40), 0x60)
+                mstore(sub(q, 0x60), nonce)
+                mstore(sub(q, 0x40), modelId)
+                mstore(sub(q, 0x20), caller())
+                mstore(q, callback)
+                mstore(add(q, 0x20), selector)
+                mstore(add(q, 0x40), callbackGasLimit)
+                mstore(add(q, 0x60), deadline)
+                mstore(add(q, 0x80), price)
+                mstore(add(q, 0xc0), operator)
+            }
         }
-        if (input.length > MAX_INPUT_BYTES) revert InputTooLarge(input.length, MAX_INPUT_BYTES);
-        uint256 price = fee + uint256(callbackGasLimit) * _callbackGasPrice[operator];
-        if (msg.value < price) revert InsufficientPayment(price, msg.value);
-
-        Request memory r = Request({
-            requestId: 0, // set below
-            modelId: modelId,
-            requester: msg.sender,
-            callback: callback,
-            selector: selector,
-            callbackGasLimit: callbackGasLimit,
-            deadline: uint64(block.timestamp) + requestTimeout,
-            payment: price,
-            inputHash: keccak256(input)
-        });
-        // The id is a hash of the other fields and the model's 16-bit request nonce (kept in
-        // the model's first slot, which was just read: no extra cold access). Should the id be
-        // taken anyway (identical fields in the same second after the nonce wrapped), it is
-        // re-hashed until its slot is free.
-        uint16 nonce = m.nonce;
-        unchecked {
-            m.nonce = nonce + 1;
+        {
+        uint256 pending;
+        bytes32 topic0 = Requested.selector;
+        assembly ("memory-safe") {
+            let q := add(mload(0x40), 0x60)
+            let len := input.length
+            calldatacopy(add(q, 0xe0), input.offset, len)
+            mstore(add(add(q, 0xe0), len), 0)
+            mstore(add(q, 0xa0), keccak256(add(q, 0xe0), len))
+            requestId := keccak256(sub(q, 0x60), 0x140)
+            // taken (identical fields in the same second after the nonce wrapped): re-hash
+            for {} 1 {} {
+                mstore(0x00, requestId)
+                mstore(0x20, _slots.slot)
+                if iszero(sload(keccak256(0x00, 0x40))) { break }
+                requestId := keccak256(0x00, 0x20)
+            }
+            mstore(sub(q, 0x60), requestId)
+            pending := or(shl(248, 1), and(keccak256(sub(q, 0x60), 0x140), sub(shl(248, 1), 1)))
+            mstore(add(q, 0xa0), 0xc0)
+            mstore(add(q, 0xc0), len)
+            log4(q, add(0xe0, and(add(len, 31), not(31))), topic0, requestId, mload(sub(q, 0x40)), caller())
         }
-        r.requestId = nonce;
-        requestId = uint256(keccak256(abi.encode(r, operator)));
-        while (_slots[requestId] != 0) {
-            requestId = uint256(keccak256(abi.encode(requestId)));
+        _slots[requestId] = pending;
         }
-        r.requestId = requestId;
-        _slots[requestId] = _pendingSlot(keccak256(abi.encode(r, operator)));
-        _emitRequested(r, input);
 
         if (msg.value > price) {
             unchecked {
@@ -362,12 +385,6 @@ contract Coordinator is ICoordinator {
             if (ok) _slots[requestId] = done | CALLBACK_OK_BIT;
         }
         emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
-    }
-
-    function _emitRequested(Request memory r, bytes calldata input) private {
-        emit Requested(
-            r.requestId, r.modelId, r.requester, r.callback, r.selector, r.callbackGasLimit, r.deadline, r.payment, input
-        );
     }
 
     function _operatorModel(uint256 modelId) private view returns (Model storage m) {
