@@ -18,8 +18,8 @@ contract Coordinator is ICoordinator {
     uint256 public constant MAX_INPUT_BYTES = 16_384;
     /// @notice Largest output (bytes) a fulfilment may carry.
     uint256 public constant MAX_OUTPUT_BYTES = 16_384;
-    /// @notice Largest model fee in wei (fees are stored as uint72: about 4722 ether).
-    uint256 public constant MAX_FEE = type(uint72).max;
+    /// @notice Largest model fee in wei (fees are stored as uint88).
+    uint256 public constant MAX_FEE = type(uint88).max;
     /// @notice Largest callback gas price in wei per gas.
     uint256 public constant MAX_CALLBACK_GAS_PRICE = type(uint128).max;
 
@@ -72,7 +72,7 @@ contract Coordinator is ICoordinator {
         modelId = ++modelCount;
         Model storage m = _models[modelId];
         m.operator = msg.sender;
-        m.fee = uint72(fee);
+        m.fee = uint88(fee);
         m.active = true;
         m.modelHash = modelHash;
         m.inputSize = inputSize;
@@ -85,7 +85,7 @@ contract Coordinator is ICoordinator {
     function setModelFee(uint256 modelId, uint256 fee) external {
         Model storage m = _operatorModel(modelId);
         if (fee > MAX_FEE) revert FeeTooHigh(fee);
-        m.fee = uint72(fee);
+        m.fee = uint88(fee);
         emit ModelFeeChanged(modelId, fee);
     }
 
@@ -139,10 +139,6 @@ contract Coordinator is ICoordinator {
             if (input.length > MAX_INPUT_BYTES) revert InputTooLarge(input.length, MAX_INPUT_BYTES);
             price = uint256(m.fee) + uint256(callbackGasLimit) * _callbackGasPrice[operator];
             if (msg.value < price) revert InsufficientPayment(price, msg.value);
-            uint16 nonce = m.nonce;
-            unchecked {
-                m.nonce = nonce + 1;
-            }
             uint256 deadline = uint64(block.timestamp) + requestTimeout;
             // The ten commitment words (requestId, modelId, requester, callback, selector, gas
             // limit, deadline, payment, inputHash, operator) are laid out in free memory so that
@@ -150,10 +146,10 @@ contract Coordinator is ICoordinator {
             //   q-0x60 id | q-0x40 modelId | q-0x20 requester | q callback | q+0x20 selector |
             //   q+0x40 gasLimit | q+0x60 deadline | q+0x80 payment | q+0xa0 inputHash, then 0xc0 |
             //   q+0xc0 operator, then input.length | q+0xe0 input, zero-padded
-            // The id is the keccak of those words with the model's nonce in the id word.
+            // The id is the keccak of those words with 0 in the id word: no counter is stored.
             assembly ("memory-safe") {
                 let q := add(mload(0x40), 0x60)
-                mstore(sub(q, 0x60), nonce)
+                mstore(sub(q, 0x60), 0)
                 mstore(sub(q, 0x40), modelId)
                 mstore(sub(q, 0x20), caller())
                 mstore(q, callback)
@@ -174,7 +170,9 @@ contract Coordinator is ICoordinator {
             mstore(add(add(q, 0xe0), len), 0)
             mstore(add(q, 0xa0), keccak256(add(q, 0xe0), len))
             requestId := keccak256(sub(q, 0x60), 0x140)
-            // taken (identical fields in the same second after the nonce wrapped): re-hash
+            // Taken (identical fields in the same second, i.e. same requester, model, input,
+            // callback, gas limit and price): re-hash until free. Within one transaction each
+            // step costs a warm SLOAD; across transactions a cold one, paid by the later one.
             for {} 1 {} {
                 mstore(0x00, requestId)
                 mstore(0x20, _slots.slot)

@@ -32,7 +32,7 @@ contract CoordinatorRegistryTest is Fixture {
         coord.registerModel(bytes32(uint256(1)), "", 1, 0, 1);
         vm.expectRevert(ICoordinator.InvalidSize.selector);
         coord.registerModel(bytes32(uint256(1)), "", 1, 1, 0);
-        uint256 big = uint256(type(uint72).max) + 1;
+        uint256 big = uint256(type(uint88).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.FeeTooHigh.selector, big));
         coord.registerModel(bytes32(uint256(1)), "", big, 1, 1);
     }
@@ -105,15 +105,13 @@ contract CoordinatorRequestTest is Fixture {
             payment: price,
             inputHash: keccak256(features4())
         });
-        uint256 id = uint256(keccak256(abi.encode(want, operator))); // nonce 0
-        assertEq(uint256(coord.getModel(modelId).nonce), 0, "nonce before");
+        uint256 id = uint256(keccak256(abi.encode(want, operator))); // with requestId 0
         vm.expectEmit(true, true, true, true, address(coord));
         emit ICoordinator.Requested(
             id, modelId, user, address(rec), Recorder.onResult.selector, 123_456, want.deadline, price, features4()
         );
         ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 123_456);
-        assertEq(r.requestId, id, "id = keccak of the other fields, nonce and operator");
-        assertEq(uint256(coord.getModel(modelId).nonce), 1, "nonce after");
+        assertEq(r.requestId, id, "id = keccak of the other fields and the operator");
         assertEq(r.inputHash, keccak256(features4()), "inputHash");
         assertEq(uint256(coord.requestState(id)), uint256(ICoordinator.RequestState.Pending), "pending");
         bytes32 h = keccak256(
@@ -161,34 +159,16 @@ contract CoordinatorRequestTest is Fixture {
         ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
         ICoordinator.Request memory b = doRequest(user, features4(), address(0), bytes4(0), 0);
         ICoordinator.Request memory c = doRequest(user, features4(), address(0), bytes4(0), 0);
-        assertTrue(a.requestId != b.requestId && b.requestId != c.requestId && a.requestId != c.requestId, "distinct");
-        uint256 bid = b.requestId;
-        b.requestId = 1; // the model's nonce when b was made
-        assertEq(bid, uint256(keccak256(abi.encode(b, operator))), "id from nonce 1");
-        b.requestId = bid;
+        assertEq(b.requestId, uint256(keccak256(abi.encode(a.requestId))), "re-hashed once");
+        assertEq(c.requestId, uint256(keccak256(abi.encode(b.requestId))), "re-hashed twice");
+        assertTrue(coord.commitmentOf(a.requestId) != coord.commitmentOf(b.requestId), "distinct commitments");
         vm.startPrank(operator);
         coord.fulfill(b, output1(2), 0);
         coord.fulfill(a, output1(1), 0);
         coord.fulfill(c, output1(3), 0);
         vm.stopPrank();
         assertEq(coord.balanceOf(operator), 3 * a.payment, "all three served");
-    }
-
-    /// After 65536 requests the nonce wraps: an identical request in the same second then
-    /// finds its id taken and is re-hashed to a free one.
-    function test_request__nonce_wrap_collision_is_rehashed() public {
-        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
-        // set the model's nonce back to 0 (slot of _models[modelId]: mapping at slot 1)
-        bytes32 mslot = keccak256(abi.encode(modelId, uint256(1)));
-        uint256 word = uint256(vm.load(address(coord), mslot));
-        uint256 nonceMask = uint256(type(uint16).max) << 232;
-        assertEq((word & nonceMask) >> 232, 1, "nonce lives at bits 232..247");
-        vm.store(address(coord), mslot, bytes32(word & ~nonceMask));
-        ICoordinator.Request memory b = doRequest(user, features4(), address(0), bytes4(0), 0);
-        assertEq(b.requestId, uint256(keccak256(abi.encode(a.requestId))), "re-hashed once");
-        vm.prank(operator);
-        coord.fulfill(b, output1(1), 0);
-        assertEq(uint256(coord.requestState(a.requestId)), uint256(ICoordinator.RequestState.Pending), "a untouched");
+        assertEq(uint256(coord.requestState(a.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "a");
     }
 
     function test_request__same_fields_a_second_later_get_a_fresh_id() public {
@@ -208,7 +188,7 @@ contract CoordinatorRequestTest is Fixture {
         assertEq(coord.balanceOf(operator), FEE + 10_000 * GAS_PRICE, "paid what the requester paid");
     }
 
-    function testFuzz_quote__is_fee_plus_gas_times_price(uint72 fee, uint128 price, uint32 gasLimit) public {
+    function testFuzz_quote__is_fee_plus_gas_times_price(uint88 fee, uint128 price, uint32 gasLimit) public {
         vm.startPrank(operator);
         coord.setModelFee(modelId, fee);
         coord.setCallbackGasPrice(price);

@@ -38,8 +38,7 @@ interface ICoordinator {
     /// @notice Everything stored about a model.
     struct Model {
         address operator;
-        uint72 fee;
-        uint16 nonce;
+        uint88 fee;
         bool active;
         bytes32 modelHash;
         uint32 inputSize;
