@@ -72,6 +72,7 @@ contract Coordinator is ICoordinator {
         modelId = ++modelCount;
         Model storage m = _models[modelId];
         m.operator = msg.sender;
+        // forge-lint: disable-next-line(unsafe-typecast) -- fee <= MAX_FEE checked above
         m.fee = uint88(fee);
         m.active = true;
         m.modelHash = modelHash;
@@ -85,6 +86,7 @@ contract Coordinator is ICoordinator {
     function setModelFee(uint256 modelId, uint256 fee) external {
         Model storage m = _operatorModel(modelId);
         if (fee > MAX_FEE) revert FeeTooHigh(fee);
+        // forge-lint: disable-next-line(unsafe-typecast) -- fee <= MAX_FEE checked above
         m.fee = uint88(fee);
         emit ModelFeeChanged(modelId, fee);
     }

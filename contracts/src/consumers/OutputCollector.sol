@@ -45,12 +45,15 @@ contract OutputCollector is InferenceConsumer {
     function getOutput(uint256 requestId) external view returns (int256[] memory values, uint32 errorCode) {
         uint256 h = _heads[requestId];
         if (h & 1 == 0) revert NotSet(requestId);
+        // forge-lint: disable-next-line(unsafe-typecast) -- the length field is 32 bits
         uint256 n = uint32(h >> 40);
         values = new int256[](n);
+        // forge-lint: disable-next-line(unsafe-typecast) -- arithmetic shift sign-extends int184
         if (n > 0) values[0] = int256(h) >> 72;
         for (uint256 i = 1; i < n; ++i) {
             values[i] = _rest[requestId][i];
         }
+        // forge-lint: disable-next-line(unsafe-typecast) -- the error field is 32 bits
         return (values, uint32(h >> 8));
     }
 
@@ -59,9 +62,10 @@ contract OutputCollector is InferenceConsumer {
         int256 first;
         if (n > 0) {
             first = values[0];
+            // forge-lint: disable-next-line(unsafe-typecast) -- this is the range check
             if (first != int256(int184(first))) revert ValueOutOfRange(0);
         }
-        // forge-lint: disable-next-line(unsafe-typecast)
+        // forge-lint: disable-next-line(unsafe-typecast) -- two's complement bits of an int184
         _heads[requestId] = 1 | (n << 40) | (uint256(first) << 72);
         for (uint256 i = 1; i < n; ++i) {
             _rest[requestId][i] = values[i];
