@@ -131,6 +131,7 @@ contract Coordinator is ICoordinator {
         returns (uint256 requestId)
     {
         uint256 price;
+        uint256 q; // memory: the commitment words and the event data, see below
         {
             Model storage m = _models[modelId];
             address operator = m.operator;
@@ -149,8 +150,12 @@ contract Coordinator is ICoordinator {
             //   q+0x40 gasLimit | q+0x60 deadline | q+0x80 payment | q+0xa0 inputHash, then 0xc0 |
             //   q+0xc0 operator, then input.length | q+0xe0 input, zero-padded
             // The id is the keccak of those words with 0 in the id word: no counter is stored.
+            // The ten words are allocated; the input copy after them is only scratch for the
+            // keccak and the log.
             assembly ("memory-safe") {
-                let q := add(mload(0x40), 0x60)
+                let p := mload(0x40)
+                mstore(0x40, add(p, 0x140))
+                q := add(p, 0x60)
                 mstore(sub(q, 0x60), 0)
                 mstore(sub(q, 0x40), modelId)
                 mstore(sub(q, 0x20), caller())
@@ -163,31 +168,30 @@ contract Coordinator is ICoordinator {
             }
         }
         {
-        uint256 pending;
-        bytes32 topic0 = Requested.selector;
-        assembly ("memory-safe") {
-            let q := add(mload(0x40), 0x60)
-            let len := input.length
-            calldatacopy(add(q, 0xe0), input.offset, len)
-            mstore(add(add(q, 0xe0), len), 0)
-            mstore(add(q, 0xa0), keccak256(add(q, 0xe0), len))
-            requestId := keccak256(sub(q, 0x60), 0x140)
-            // Taken (identical fields in the same second, i.e. same requester, model, input,
-            // callback, gas limit and price): re-hash until free. Within one transaction each
-            // step costs a warm SLOAD; across transactions a cold one, paid by the later one.
-            for {} 1 {} {
-                mstore(0x00, requestId)
-                mstore(0x20, _slots.slot)
-                if iszero(sload(keccak256(0x00, 0x40))) { break }
-                requestId := keccak256(0x00, 0x20)
+            uint256 pending;
+            bytes32 topic0 = Requested.selector;
+            assembly ("memory-safe") {
+                let len := input.length
+                calldatacopy(add(q, 0xe0), input.offset, len)
+                mstore(add(add(q, 0xe0), len), 0)
+                mstore(add(q, 0xa0), keccak256(add(q, 0xe0), len))
+                requestId := keccak256(sub(q, 0x60), 0x140)
+                // Taken (identical fields in the same second, i.e. same requester, model, input,
+                // callback, gas limit and price): re-hash until free. Within one transaction each
+                // step costs a warm SLOAD; across transactions a cold one, paid by the later one.
+                for {} 1 {} {
+                    mstore(0x00, requestId)
+                    mstore(0x20, _slots.slot)
+                    if iszero(sload(keccak256(0x00, 0x40))) { break }
+                    requestId := keccak256(0x00, 0x20)
+                }
+                mstore(sub(q, 0x60), requestId)
+                pending := or(shl(248, 1), and(keccak256(sub(q, 0x60), 0x140), sub(shl(248, 1), 1)))
+                mstore(add(q, 0xa0), 0xc0)
+                mstore(add(q, 0xc0), len)
+                log4(q, add(0xe0, and(add(len, 31), not(31))), topic0, requestId, mload(sub(q, 0x40)), caller())
             }
-            mstore(sub(q, 0x60), requestId)
-            pending := or(shl(248, 1), and(keccak256(sub(q, 0x60), 0x140), sub(shl(248, 1), 1)))
-            mstore(add(q, 0xa0), 0xc0)
-            mstore(add(q, 0xc0), len)
-            log4(q, add(0xe0, and(add(len, 31), not(31))), topic0, requestId, mload(sub(q, 0x40)), caller())
-        }
-        _slots[requestId] = pending;
+            _slots[requestId] = pending;
         }
 
         if (msg.value > price) {
@@ -352,8 +356,7 @@ contract Coordinator is ICoordinator {
             result := keccak256(p, 0x80)
         }
         // Effects: mark fulfilled before the callback (the caller credited the payment).
-        uint256 done =
-            (STATE_FULFILLED << STATE_SHIFT) | (block.timestamp << TIME_SHIFT) | (uint256(result) & LOW_200);
+        uint256 done = (STATE_FULFILLED << STATE_SHIFT) | (block.timestamp << TIME_SHIFT) | (uint256(result) & LOW_200);
         _slots[requestId] = done;
 
         address target = req.callback;

@@ -116,8 +116,16 @@ contract CoordinatorRequestTest is Fixture {
         assertEq(uint256(coord.requestState(id)), uint256(ICoordinator.RequestState.Pending), "pending");
         bytes32 h = keccak256(
             abi.encode(
-                r.requestId, r.modelId, r.requester, r.callback, r.selector, r.callbackGasLimit, r.deadline, r.payment,
-                r.inputHash, operator
+                r.requestId,
+                r.modelId,
+                r.requester,
+                r.callback,
+                r.selector,
+                r.callbackGasLimit,
+                r.deadline,
+                r.payment,
+                r.inputHash,
+                operator
             )
         );
         bytes32 expected = bytes32((uint256(1) << 248) | (uint256(h) & ((uint256(1) << 248) - 1)));
@@ -307,7 +315,8 @@ contract CoordinatorFulfilTest is Fixture {
     }
 
     function test_fulfill__callback_to_account_without_code_is_a_failure() public {
-        ICoordinator.Request memory r = doRequest(user, features4(), address(0xC0DE), Recorder.onResult.selector, 50_000);
+        ICoordinator.Request memory r =
+            doRequest(user, features4(), address(0xC0DE), Recorder.onResult.selector, 50_000);
         vm.prank(operator);
         assertFalse(coord.fulfill(r, output1(1), 0), "no code, no success");
         assertFalse(coord.callbackSucceeded(r.requestId), "recorded as failed");
@@ -335,7 +344,8 @@ contract CoordinatorFulfilTest is Fixture {
 
     function test_fulfill__returndata_bomb_cannot_block_or_cost_the_operator() public {
         ReturnBomb bomb = new ReturnBomb();
-        ICoordinator.Request memory r = doRequest(user, features4(), address(bomb), Recorder.onResult.selector, 2_000_000);
+        ICoordinator.Request memory r =
+            doRequest(user, features4(), address(bomb), Recorder.onResult.selector, 2_000_000);
         uint256 g = gasleft();
         vm.prank(operator);
         bool ok = coord.fulfill(r, output1(1), 0);
@@ -353,7 +363,8 @@ contract CoordinatorFulfilTest is Fixture {
     function test_fulfill__reentrant_callback_cannot_double_fulfil_cancel_or_steal() public {
         Reentrant evil = new Reentrant(coord);
         vm.deal(address(evil), 1 ether);
-        ICoordinator.Request memory r = doRequest(address(evil), features4(), address(evil), Reentrant.onResult.selector, 1_000_000);
+        ICoordinator.Request memory r =
+            doRequest(address(evil), features4(), address(evil), Reentrant.onResult.selector, 1_000_000);
         evil.save(r);
         vm.warp(r.deadline + 1); // even past the deadline, a fulfilled request cannot be cancelled
         uint256 held = address(coord).balance;
@@ -482,7 +493,9 @@ contract CoordinatorBatchTest is Fixture {
         items[0].req = doRequest(user, features4(), address(probe), bytes4(0x12345678), 30_000);
         items[1].req = doRequest(user, features4(), address(probe), bytes4(0x12345678), 1_000_000);
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InsufficientGasForCallback.selector, items[1].req.requestId));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICoordinator.InsufficientGasForCallback.selector, items[1].req.requestId)
+        );
         coord.fulfillBatch{gas: 700_000}(items);
         assertEq(uint256(coord.requestState(items[0].req.requestId)), uint256(ICoordinator.RequestState.Pending), "0");
     }

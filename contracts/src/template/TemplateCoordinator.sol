@@ -95,8 +95,7 @@ contract TemplateCoordinator {
         emit ResponseEvent(id, output);
 
         address target = r.callbackContract;
-        bytes memory data =
-            abi.encodeWithSelector(bytes4(keccak256(bytes(r.callbackFunction))), id, output);
+        bytes memory data = abi.encodeWithSelector(bytes4(keccak256(bytes(r.callbackFunction))), id, output);
         uint256 gasLimit = callbackGasLimit;
         bool enough;
         bool ok;
