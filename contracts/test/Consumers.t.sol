@@ -232,6 +232,19 @@ contract RiskGateTest is Fixture {
         gate.act();
     }
 
+    function test_gate__ignores_results_of_requests_it_did_not_make() public {
+        // a stranger requests on their own model with the gate as callback and answers 0
+        vm.startPrank(stranger);
+        uint256 own = coord.registerModel(bytes32(uint256(5)), "", 0, 4, 1);
+        vm.recordLogs();
+        coord.request(own, abi.encode(new int256[](4)), address(gate), gate.rawFulfillInference.selector, 60_000);
+        ICoordinator.Request memory r = requestFromLogs(vm.getRecordedLogs());
+        assertTrue(coord.fulfill(r, _score(0), 0), "callback ran");
+        vm.stopPrank();
+        assertEq(uint256(gate.decisionOf(stranger)), uint256(RiskGate.Decision.None), "stranger not approved");
+        assertEq(uint256(gate.decisionOf(address(0))), uint256(RiskGate.Decision.None), "nothing recorded");
+    }
+
     function test_gate__excess_payment_returns_to_the_user() public {
         uint256 price = coord.quote(modelId, gate.CALLBACK_GAS());
         uint256 before = user.balance;

@@ -83,6 +83,9 @@ contract RiskGate is InferenceConsumer {
 
     function _onInference(uint256 requestId, int256[] memory values) internal override {
         address user = userOf[requestId];
+        // Anyone can name this contract as the callback of a request of their own (on any
+        // model): only requests this gate made count.
+        if (user == address(0)) return;
         bool approved = values.length > 0 && values[0] < threshold;
         decisionOf[user] = approved ? Decision.Approved : Decision.Denied;
         emit Assessed(user, requestId, values.length > 0 ? values[0] : int256(0), approved, 0);
@@ -90,6 +93,7 @@ contract RiskGate is InferenceConsumer {
 
     function _onInferenceError(uint256 requestId, uint32 errorCode) internal override {
         address user = userOf[requestId];
+        if (user == address(0)) return;
         decisionOf[user] = Decision.Denied;
         emit Assessed(user, requestId, 0, false, errorCode);
     }
