@@ -17,9 +17,9 @@ def rnd(x):
 
 
 def tables():
-    sig = [rnd(Decimal(65536) / (ONE + (Decimal(-k) / 32).exp())) for k in range(257)]
+    sig = [rnd(Decimal(65536) / (ONE + (Decimal(-k) / 32).exp())) for k in range(513)]
     tanh = []
-    for k in range(257):
+    for k in range(513):
         e2 = (Decimal(2 * k) / 64).exp()
         tanh.append(rnd(Decimal(65536) * (e2 - ONE) / (e2 + ONE)))
     ln2 = Decimal(2).ln()
@@ -37,7 +37,7 @@ def main():
     sig, tanh, exp2, log2e = tables()
     if len(sys.argv) > 1 and sys.argv[1] == "--md":
         for name, v in (("SIG", sig), ("TANH", tanh), ("EXP2", exp2)):
-            print("%s[0..256] =" % name)
+            print("%s[0..%d] =" % (name, len(v) - 1))
             for i in range(0, len(v), 8):
                 print("  %3d: %s" % (i, " ".join("%d" % x for x in v[i:i + 8])))
             print()
