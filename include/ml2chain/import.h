@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ml2chain/err.h"
+#include "ml2chain/qmodel.h"
 
 #define M2C_IMPORT_MAX_XGB_BYTES ((size_t)256 << 20) /* XGBoost JSON file */
 #define M2C_IMPORT_MAX_ONNX_BYTES ((size_t)64 << 20) /* ONNX protobuf file */
@@ -132,5 +133,29 @@ typedef struct {
 M2C_WUR m2c_status m2c_feature_stats_compute(m2c_feature_stats **out, const double *x,
                                              size_t n_rows, size_t n_cols, m2c_err *err);
 void m2c_feature_stats_free(m2c_feature_stats *s);
+
+/* ---- float model -> qmodel (docs/import.md) ---- */
+
+/* A gbdt qmodel (kind 4) from a tree ensemble. Input scaling per feature (docs/qmodel.md
+ * section 9): the interval [lo, hi] spanned by the feature's split thresholds, widened to the
+ * data range in `stats` when given (stats may be NULL; stats->n must equal n_features), is
+ * mapped onto about +-2^30 in z. Thresholds map as XGBoost compares: float32(x) < t, i.e.
+ * x below the midpoint between t and the float32 before it. Classifier leaves and base are
+ * Q16 margins (|leaf| < 32768 or M2C_ERR_RANGE); regression leaves are scaled so that the
+ * largest possible sum is 2^14 and the scale goes into the output record. Inputs are read
+ * as value * 10^d_in, outputs written as value * 10^d_out. */
+M2C_WUR m2c_status m2c_ftrees_to_qmodel(m2c_qmodel **out, const m2c_ftrees *t,
+                                        const m2c_feature_stats *stats, unsigned d_in,
+                                        unsigned d_out, m2c_err *err);
+/* A linear (1 layer, identity), logistic (1 layer, sigmoid/softmax) or mlp qmodel from a
+ * dense network. Input scaling is mean/std from `stats` (may be NULL: mean 0, std 1), folded
+ * into the first layer so the network computes the same function of the raw inputs. For an
+ * identity output, `stats` rows are not available here, so the output is scaled by
+ * `out_scale` (>= 1: the last layer is divided by it and the output record multiplies it
+ * back; pass 1 unless outputs can exceed about 2^14). A weight that does not fit Q16 after
+ * folding fails with M2C_ERR_RANGE naming it. */
+M2C_WUR m2c_status m2c_fmlp_to_qmodel(m2c_qmodel **out, const m2c_fmlp *m,
+                                      const m2c_feature_stats *stats, double out_scale,
+                                      unsigned d_in, unsigned d_out, m2c_err *err);
 
 #endif
