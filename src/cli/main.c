@@ -8,7 +8,10 @@
 
 /* One line per subcommand, in the order `ml2chain --help` lists them. Each run function
  * lives in src/cli/cmd_<name>.c. */
-#define M2C_COMMANDS(X) X(version, "print the version")
+#define M2C_COMMANDS(X)                                                                    \
+    X(version, "print the version")                                                        \
+    X(import, "import an ONNX MLP or XGBoost JSON model as a qmodel")                      \
+    X(gbdt, "train gradient-boosted trees (libxgboost) into a qmodel")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
