@@ -3,6 +3,7 @@
 Debian's python3-xgboost and python3-sklearn; test/bench only, never the product).
 
   xgb_ref.py data DATASET OUTDIR        train.csv / test.csv (seeded 80/20 split, target y)
+  xgb_ref.py prep DATASET OUTDIR N D ETA   both of the above in one process
   xgb_ref.py train DATASET OUTDIR N D ETA
         trains XGBoost on OUTDIR/train.csv with the parameters `ml2chain gbdt` uses, saves
         OUTDIR/model.json, writes OUTDIR/py_pred.csv (probabilities or values on test.csv)
@@ -51,13 +52,13 @@ def params(task, depth, eta, ncls):
 
 def main():
     cmd, name, out = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None
-    if cmd == "data":
+    if cmd in ("data", "prep"):
         x, y = load(name)
         xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.2, random_state=1,
                                               stratify=None if TASKS[name] == "reg" else y)
         write(out + "/train.csv", xtr, ytr)
         write(out + "/test.csv", xte, yte)
-    elif cmd == "train":
+    if cmd in ("train", "prep"):
         n, d, eta = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
         task = TASKS[name]
         xtr, ytr = read(out + "/train.csv")
