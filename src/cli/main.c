@@ -11,7 +11,13 @@
 #define M2C_COMMANDS(X)                                                                    \
     X(version, "print the version")                                                        \
     X(import, "import an ONNX MLP or XGBoost JSON model as a qmodel")                      \
-    X(gbdt, "train gradient-boosted trees (libxgboost) into a qmodel")
+    X(gbdt, "train gradient-boosted trees (libxgboost) into a qmodel")                     \
+    X(keccak, "keccak-256 of hex data or text (like cast keccak)")                         \
+    X(to_check_sum_address, "EIP-55 or EIP-1191 checksummed address")                      \
+    X(to_dec, "convert a number to decimal (like cast to-dec)")                            \
+    X(to_hex, "convert a number to 0x hex (like cast to-hex)")                             \
+    X(to_rlp, "RLP-encode hex data or a JSON array of it (like cast to-rlp)")              \
+    X(from_rlp, "decode RLP to a JSON array of hex strings (like cast from-rlp)")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
@@ -30,10 +36,23 @@ int m2c_cmd_version(int argc, char **argv) {
     return 0;
 }
 
+/* Table names spell '-' as '_' (C identifiers): "sig_event" answers to `sig-event`. */
+static int name_matches(const char *table, const char *arg) {
+    for (; *table && *arg; table++, arg++)
+        if (*table != *arg && !(*table == '_' && *arg == '-')) return 0;
+    return *table == *arg;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    {
+        char name[32];
+        snprintf(name, sizeof name, "%s", commands[i].name);
+        for (char *p = name; *p; p++)
+            if (*p == '_') *p = '-';
+        fprintf(f, "  %-12s %s\n", name, commands[i].summary);
+    }
     fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
 }
 
@@ -48,7 +67,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--version")) return m2c_cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (name_matches(commands[i].name, argv[1])) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "ml2chain: unknown command '%s' (see ml2chain --help)\n", argv[1]);
     return 2;
 }

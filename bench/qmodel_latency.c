@@ -1,0 +1,62 @@
+/* qmodel_latency.c: single-row prediction latency of a qmodel (integer runtime, including
+ * input scaling from real values) and, given the XGBoost JSON it came from, of the float
+ * tree predictor. Built and run by bench/ml_xgb.sh.
+ *   qmodel_latency MODEL.qm ROWS.csv TARGET [MODEL.json]   prints "qmodel_us X" ("float_us Y") */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ml2chain/import.h"
+#include "ml2chain/qmodel.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) return 2;
+    m2c_err e;
+    m2c_qmodel *q = NULL;
+    m2c_csv_table *t = NULL;
+    m2c_ftrees *ft = NULL;
+    if (m2c_qmodel_load_file(&q, argv[1], &e) || m2c_csv_read(&t, argv[2], &e)) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
+    }
+    if (argc > 4 && m2c_xgb_parse_file(&ft, argv[4], &e)) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
+    }
+    long tc = m2c_csv_column(t, argv[3]);
+    size_t d = q->n_in;
+    double *x = malloc(t->rows * d * sizeof *x), y[M2C_QMODEL_MAX_OUT], sink = 0;
+    for (size_t r = 0; r < t->rows; r++)
+        for (size_t c = 0, k = 0; c < t->cols; c++)
+            if ((long)c != tc && k < d) x[r * d + k++] = t->v[r * t->cols + c];
+    size_t reps = 200000 / t->rows + 1;
+    double t0 = now();
+    for (size_t i = 0; i < reps; i++)
+        for (size_t r = 0; r < t->rows; r++) {
+            if (m2c_qmodel_predict_real(q, y, &x[r * d], &e)) return 1;
+            sink += y[0];
+        }
+    printf("qmodel_us %.3f\n", (now() - t0) / (double)(reps * t->rows) * 1e6);
+    if (ft) {
+        t0 = now();
+        for (size_t i = 0; i < reps; i++)
+            for (size_t r = 0; r < t->rows; r++) {
+                m2c_ftrees_predict(ft, y, NULL, &x[r * d]);
+                sink += y[0];
+            }
+        printf("float_us %.3f\n", (now() - t0) / (double)(reps * t->rows) * 1e6);
+    }
+    fprintf(stderr, "(checksum %g)\n", sink);
+    free(x);
+    m2c_csv_free(t);
+    m2c_ftrees_free(ft);
+    m2c_qmodel_free(q);
+    return 0;
+}
