@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # ml_xgb.sh: gbdt against Python XGBoost in the same run, same data, same parameters, same
-# thread count: training time (in-process libxgboost through `ml2chain gbdt` vs xgb.train),
-# single-row prediction latency (qmodel integer runtime and float tree walk vs
-# Booster.predict on a one-row DMatrix) and qmodel file size. Prints a markdown table.
+# thread count (THREADS, default 1: the build machine is shared, and OpenMP spin-waits
+# distort multi-threaded timings there): training time (in-process libxgboost through
+# `ml2chain gbdt`, which also evaluates every round for the training curve, vs xgb.train),
+# single-row prediction latency (qmodel integer runtime including input scaling, and the
+# float tree walk, vs Booster.predict on a one-row DMatrix) and qmodel file size. Prints a
+# markdown table.
 #   bench/ml_xgb.sh [TREES] [DEPTH]      (defaults 100, 6)
 set -eu
 cd "$(dirname "$0")/.."
-TREES=${1:-100} DEPTH=${2:-6} ETA=0.3 THREADS=2
+TREES=${1:-100} DEPTH=${2:-6} ETA=0.3 THREADS=${THREADS:-1}
 PY=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -18,8 +21,9 @@ echo "| dataset | rows (train/test) | ml2chain train s | xgboost train s | ratio
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for ds in breast_cancer diabetes; do
   d=$work/$ds; mkdir -p "$d"
-  py=$(OMP_NUM_THREADS=$THREADS $PY tests/ml/xgb_ref.py prep $ds "$d" "$TREES" "$DEPTH" $ETA)
+  py=$(XGB_THREADS=$THREADS OMP_NUM_THREADS=$THREADS $PY tests/ml/xgb_ref.py prep $ds "$d" "$TREES" "$DEPTH" $ETA)
   py_train=$(awk '$1 == "train_seconds" { print $2 }' <<<"$py")
+  # the booster Python saved is the one timed for prediction below
   g=$(build/ml2chain gbdt --csv "$d/train.csv" --test "$d/test.csv" --target y --trees "$TREES" \
       --depth "$DEPTH" --eta $ETA --threads $THREADS --out "$d/g.qm" --json "$d/g.json")
   our_train=$(sed -nE 's/.*; ([0-9.]+) s$/\1/p' <<<"$g" | head -1)
@@ -27,7 +31,7 @@ for ds in breast_cancer diabetes; do
   lat=$("$work/lat" "$d/g.qm" "$d/test.csv" y "$d/g.json" 2>/dev/null)
   q_us=$(awk '$1 == "qmodel_us" { print $2 }' <<<"$lat")
   f_us=$(awk '$1 == "float_us" { print $2 }' <<<"$lat")
-  py_us=$(OMP_NUM_THREADS=$THREADS $PY tests/ml/xgb_ref.py latency "$d" | awk '{ print $2 }')
+  py_us=$(XGB_THREADS=$THREADS OMP_NUM_THREADS=$THREADS $PY tests/ml/xgb_ref.py latency "$d" | awk '{ print $2 }')
   ntr=$(($(wc -l <"$d/train.csv") - 1)); nte=$(($(wc -l <"$d/test.csv") - 1))
   awk -v ds=$ds -v ntr=$ntr -v nte=$nte -v a="$our_train" -v b="$py_train" -v q="$q_us" \
       -v f="$f_us" -v p="$py_us" -v by="$bytes" 'BEGIN {

@@ -11,6 +11,7 @@ Debian's python3-xgboost and python3-sklearn; test/bench only, never the product
   xgb_ref.py latency OUTDIR             one-row predict latency of the saved model (us)
 
 DATASET: breast_cancer (binary), wine (3 classes), iris (3 classes), diabetes (regression)."""
+import os
 import sys
 import time
 
@@ -41,6 +42,8 @@ def read(path):
 def params(task, depth, eta, ncls):
     p = {"max_depth": depth, "eta": eta, "lambda": 1.0, "min_child_weight": 1.0,
          "subsample": 1.0, "seed": 1, "tree_method": "hist", "verbosity": 0}
+    if os.environ.get("XGB_THREADS"):
+        p["nthread"] = int(os.environ["XGB_THREADS"])
     if task == "binary":
         p.update(objective="binary:logistic", eval_metric="logloss")
     elif task == "multi":
@@ -81,6 +84,8 @@ def main():
     elif cmd == "latency":
         out = name
         b = xgb.Booster(model_file=out + "/model.json")
+        if os.environ.get("XGB_THREADS"):
+            b.set_param("nthread", int(os.environ["XGB_THREADS"]))
         x, _ = read(out + "/test.csv")
         row = xgb.DMatrix(x[:1])
         for _ in range(20):
