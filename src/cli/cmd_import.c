@@ -145,7 +145,7 @@ int m2c_cmd_model_import(int argc, char **argv) {
     }
     if ((is_xgb ? m2c_xgb_parse_file(&trees, in_path, &err)
                 : m2c_onnx_parse_file(&mlp, in_path, &err)) != M2C_OK) {
-        m2c_cli_fail_err(cmd, &err, "cannot import %s", in_path);
+        m2c_cli_fail_err(cmd, &err, "cannot import model");
         goto out;
     }
     uint32_t n_in = is_xgb ? trees->n_features : mlp->n_in;

@@ -76,13 +76,13 @@ done
 # Error paths: each a one-line error naming the problem, nothing written.
 bc=$work/breast_cancer
 head -c 2000 "$bc/model.json" >"$work/trunc.json"
-check_fails "truncated json" "cannot import .*trunc.json.*not valid json" $BIN import "$work/trunc.json" --out "$work/x.qm"
+check_fails "truncated json" "cannot import model: .*trunc.json: xgboost: not valid json" $BIN import "$work/trunc.json" --out "$work/x.qm"
 check_eq "no qmodel written for a bad import" "no" "$([ -e "$work/x.qm" ] && echo yes || echo no)"
 sed 's/binary:logistic/count:poisson/' "$bc/model.json" >"$work/pois.json"
 check_fails "unsupported objective" "objective \"count:poisson\" is not supported" $BIN import "$work/pois.json" --out "$work/x.qm"
 check_fails "unsupported onnx ops" "unsupported operators: Conv, MaxPool" $BIN import tests/data/onnx/conv.onnx --out "$work/x.qm"
 head -c 500 tests/data/onnx/mlp8_sigmoid.onnx >"$work/trunc.onnx"
-check_fails "truncated onnx" "cannot import .*trunc.onnx: onnx: " $BIN import "$work/trunc.onnx" --out "$work/x.qm"
+check_fails "truncated onnx" "cannot import model: .*trunc.onnx: onnx: " $BIN import "$work/trunc.onnx" --out "$work/x.qm"
 check_fails "missing file" "cannot import .*nope.json" $BIN import "$work/nope.json" --format xgboost
 check_fails "calibration width" "feature columns, the model takes 30" $BIN import "$bc/model.json" --out "$work/x.qm" --calibration tests/data/onnx/mlp8_sigmoid.inputs.csv
 check_fails "gbdt unknown target" "no column named 'nope'" $BIN gbdt --csv "$bc/train.csv" --target nope
