@@ -8,7 +8,12 @@
 
 /* One line per subcommand, in the order `ml2chain --help` lists them. Each run function
  * lives in src/cli/cmd_<name>.c. */
-#define M2C_COMMANDS(X) X(version, "print the version")
+#define M2C_COMMANDS(X)                                                                    \
+    X(version, "print the version")                                                        \
+    X(train, "train a model on a CSV or SQLite table and write a quantized model")         \
+    X(eval, "metrics of a quantized model on a dataset")                                   \
+    X(predict, "run a quantized model on a request input or a CSV")                        \
+    X(model, "inspect a quantized model file or print its hash")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
