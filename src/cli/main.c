@@ -10,6 +10,12 @@
  * lives in src/cli/cmd_<name>.c. */
 #define M2C_COMMANDS(X)                                                                    \
     X(version, "print the version")                                                        \
+    X(keccak, "keccak-256 of hex data or text (like cast keccak)")                         \
+    X(to_check_sum_address, "EIP-55 or EIP-1191 checksummed address")                      \
+    X(to_dec, "convert a number to decimal (like cast to-dec)")                            \
+    X(to_hex, "convert a number to 0x hex (like cast to-hex)")                             \
+    X(to_rlp, "RLP-encode hex data or a JSON array of it (like cast to-rlp)")              \
+    X(from_rlp, "decode RLP to a JSON array of hex strings (like cast from-rlp)")          \
     X(train, "train a model on a CSV or SQLite table and write a quantized model")         \
     X(eval, "metrics of a quantized model on a dataset")                                   \
     X(predict, "run a quantized model on a request input or a CSV")                        \
@@ -32,10 +38,23 @@ int m2c_cmd_version(int argc, char **argv) {
     return 0;
 }
 
+/* Table names spell '-' as '_' (C identifiers): "sig_event" answers to `sig-event`. */
+static int name_matches(const char *table, const char *arg) {
+    for (; *table && *arg; table++, arg++)
+        if (*table != *arg && !(*table == '_' && *arg == '-')) return 0;
+    return *table == *arg;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    {
+        char name[32];
+        snprintf(name, sizeof name, "%s", commands[i].name);
+        for (char *p = name; *p; p++)
+            if (*p == '_') *p = '-';
+        fprintf(f, "  %-12s %s\n", name, commands[i].summary);
+    }
     fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
 }
 
@@ -50,7 +69,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--version")) return m2c_cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (name_matches(commands[i].name, argv[1])) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "ml2chain: unknown command '%s' (see ml2chain --help)\n", argv[1]);
     return 2;
 }
