@@ -2,7 +2,7 @@
 # ml_xgb.sh: gbdt against Python XGBoost in the same run, same data, same parameters, same
 # thread count (THREADS, default 1: the build machine is shared, and OpenMP spin-waits
 # distort multi-threaded timings there): training time (in-process libxgboost through
-# `ml2chain gbdt`, which also evaluates every round for the training curve, vs xgb.train),
+# `ml2chain train --model gbdt`, which also evaluates every round for the training curve, vs xgb.train),
 # single-row prediction latency (qmodel integer runtime including input scaling, and the
 # float tree walk, vs Booster.predict on a one-row DMatrix) and qmodel file size. Prints a
 # markdown table.
@@ -24,7 +24,7 @@ for ds in breast_cancer diabetes; do
   py=$(XGB_THREADS=$THREADS OMP_NUM_THREADS=$THREADS $PY tests/ml/xgb_ref.py prep $ds "$d" "$TREES" "$DEPTH" $ETA)
   py_train=$(awk '$1 == "train_seconds" { print $2 }' <<<"$py")
   # the booster Python saved is the one timed for prediction below
-  g=$(build/ml2chain gbdt --csv "$d/train.csv" --test "$d/test.csv" --target y --trees "$TREES" \
+  g=$(build/ml2chain train --model gbdt --csv "$d/train.csv" --test "$d/test.csv" --target y --trees "$TREES" \
       --depth "$DEPTH" --eta $ETA --threads $THREADS --out "$d/g.qm" --json "$d/g.json")
   our_train=$(sed -nE 's/.*; ([0-9.]+) s$/\1/p' <<<"$g" | head -1)
   bytes=$(stat -c %s "$d/g.qm")

@@ -98,13 +98,13 @@ typedef struct {
     uint8_t act;          /* m2c_fact applied after the affine map */
     double *w;            /* n_out * n_in, row-major (unit j's weights first) */
     double *b;            /* n_out */
-} m2c_flayer;
+} m2c_fmlp_layer;
 
 typedef struct {
     uint32_t n_in, n_out;
     uint8_t transform; /* m2c_fout */
     uint32_t n_layers;
-    m2c_flayer layers[M2C_IMPORT_MAX_LAYERS];
+    m2c_fmlp_layer layers[M2C_IMPORT_MAX_LAYERS];
 } m2c_fmlp;
 
 /* Parses an ONNX model whose graph is a chain of supported operators (Gemm, MatMul, Add,

@@ -1,4 +1,4 @@
-/* cmd_gbdt.c: `ml2chain gbdt` (the gbdt model of `ml2chain train --model gbdt`): trains
+/* cmd_gbdt.c: `ml2chain train --model gbdt` (dispatched from cmd_train.c): trains
  * gradient-boosted trees with libxgboost on a CSV, converts the booster through the XGBoost
  * JSON importer into a qmodel, prints held-out metrics of the float and quantized models
  * side by side, and optionally writes the HTML report. */
@@ -12,28 +12,35 @@
 #include <time.h>
 
 #include "cli.h"
+#include "mlcli.h"
+#include "ml2chain/dataset.h"
 #include "ml2chain/gbdt.h"
 #include "ml2chain/import.h"
 #include "ml2chain/qmodel.h"
 #include "ml2chain/report.h"
+#include "ml2chain/train.h"
 
 int m2c_cmd_train_gbdt(int argc, char **argv);
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: ml2chain gbdt --csv FILE --target COL [options]\n"
-            "       (the same as ml2chain train --model gbdt ...)\n"
+            "usage: ml2chain train --model gbdt (--csv FILE | --data DB (--query SQL | --table T))\n"
+            "                      --target COL [options]\n"
             "\n"
             "Trains gradient-boosted trees with libxgboost, imports the booster (docs/import.md)\n"
             "into a qmodel and prints held-out metrics, float vs quantized.\n"
             "\n"
-            "  --csv FILE            training data: a header row, numeric cells\n"
+            "data (as ml2chain train):\n"
+            "  --csv FILE | --data DB --query SQL | --table T\n"
             "  --target COL          the column to predict\n"
-            "  --test FILE           held-out rows (same columns); default: a seeded split\n"
-            "  --split F             held-out fraction of --csv when no --test (default 0.2)\n"
+            "  --features A,B,C      feature columns (default: every other numeric column)\n"
+            "  --split F             held-out fraction (default 0.2), seeded random rows\n"
+            "  --split-by COL        held-out rows are the last F ordered by COL (time order)\n"
+            "  --test FILE           held-out rows from this CSV instead of a split\n"
             "  --seed N              split and sampling seed (default 1)\n"
-            "  --task T              auto | regression | binary | multiclass (default auto:\n"
-            "                        integer targets 0..k-1 with k <= 20 are classes)\n"
+            "model:\n"
+            "  --task T              auto | regression | classification (default auto: a target\n"
+            "                        of at most 20 distinct integer values is classes)\n"
             "  --trees N             boosting rounds (default 100)\n"
             "  --depth D             max tree depth (default 6)\n"
             "  --eta E               learning rate (default 0.3)\n"
@@ -41,52 +48,46 @@ static void usage(FILE *f) {
             "  --min-child-weight W  (default 1)\n"
             "  --subsample S         row sampling per tree (default 1)\n"
             "  --threads N           libxgboost threads (default: its own)\n"
-            "  --out FILE            qmodel to write (default gbdt.qm)\n"
+            "output:\n"
+            "  --out FILE            qmodel to write (default gbdt.qm), with FILE.json sidecar\n"
             "  --json FILE           also write the booster as XGBoost JSON\n"
             "  --report FILE         write the HTML report\n"
             "  --predictions FILE    held-out predictions (p0,... quantized; f0,... float)\n");
 }
 
-static uint64_t splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+/* Class index of v among the sorted distinct values cls[0..k), or -1. */
+static long class_index(const double *cls, size_t k, double v) {
+    for (size_t j = 0; j < k; j++)
+        if (cls[j] == v) return (long)j;
+    return -1;
 }
 
-/* Splits table rows into features x (all columns but target) and targets y. */
-static int take_rows(const m2c_csv_table *t, size_t tcol, const size_t *rows, size_t n,
-                     double **x, double **y) {
-    size_t d = t->cols - 1;
-    *x = malloc(n * d * sizeof **x + 1);
-    *y = malloc(n * sizeof **y + 1);
-    if (!*x || !*y) return -1;
-    for (size_t i = 0; i < n; i++) {
-        const double *row = &t->v[rows[i] * t->cols];
-        size_t k = 0;
-        for (size_t c = 0; c < t->cols; c++)
-            if (c != tcol) (*x)[i * d + k++] = row[c];
-        (*y)[i] = row[tcol];
-    }
-    return 0;
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 int m2c_cmd_train_gbdt(int argc, char **argv) {
-    const char *cmd = "gbdt";
+    const char *cmd = "train";
     static const struct option opts[] = {
-        {"csv", required_argument, 0, 'c'},          {"target", required_argument, 0, 't'},
-        {"test", required_argument, 0, 'T'},         {"split", required_argument, 0, 'S'},
-        {"seed", required_argument, 0, 's'},         {"task", required_argument, 0, 'k'},
-        {"trees", required_argument, 0, 'n'},        {"depth", required_argument, 0, 'd'},
-        {"eta", required_argument, 0, 'e'},          {"lambda", required_argument, 0, 'l'},
-        {"min-child-weight", required_argument, 0, 'm'},
+        {"csv", required_argument, 0, 'c'},          {"data", required_argument, 0, 'D'},
+        {"query", required_argument, 0, 'q'},        {"table", required_argument, 0, 'B'},
+        {"target", required_argument, 0, 't'},       {"features", required_argument, 0, 'f'},
+        {"split-by", required_argument, 0, 'Y'},     {"test", required_argument, 0, 'T'},
+        {"split", required_argument, 0, 'S'},        {"seed", required_argument, 0, 's'},
+        {"task", required_argument, 0, 'k'},         {"trees", required_argument, 0, 'n'},
+        {"depth", required_argument, 0, 'd'},        {"eta", required_argument, 0, 'e'},
+        {"lambda", required_argument, 0, 'l'},       {"min-child-weight", required_argument, 0, 'm'},
         {"subsample", required_argument, 0, 'u'},    {"threads", required_argument, 0, 'j'},
         {"out", required_argument, 0, 'o'},          {"json", required_argument, 0, 'J'},
         {"report", required_argument, 0, 'r'},       {"predictions", required_argument, 0, 'p'},
-        {"model", required_argument, 0, 'M'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *csv = NULL, *target = NULL, *test = NULL, *task_s = "auto", *out_path = "gbdt.qm",
-               *json_path = NULL, *report_path = NULL, *pred_path = NULL;
+        {"model", required_argument, 0, 'M'},        {"quiet", no_argument, 0, 'Q'},
+        {"help", no_argument, 0, 'h'},               {0, 0, 0, 0}};
+    static const char *numeric = "Ssndelmuj"; /* options taking a number */
+    m2c_dataset_opts dso;
+    memset(&dso, 0, sizeof dso);
+    const char *test = NULL, *task_s = "auto", *out_path = "gbdt.qm", *json_path = NULL,
+               *report_path = NULL, *pred_path = NULL;
     double split = 0.2;
     unsigned long seed = 1;
     m2c_gbdt_params prm;
@@ -96,27 +97,29 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         char *end = NULL;
         double v = 0;
-        if (strchr("SsndeljmuT", c) && c != 'T') {
+        if (c > 0 && strchr(numeric, c)) {
+            const char *name = "";
+            for (size_t i = 0; opts[i].name; i++)
+                if (opts[i].val == c) name = opts[i].name;
             v = strtod(optarg, &end);
             if (!*optarg || *end || !isfinite(v))
-                return m2c_cli_fail(cmd, "--%s: '%s' is not a number",
-                                    c == 'S' ? "split" : c == 's' ? "seed" : c == 'n' ? "trees"
-                                    : c == 'd' ? "depth" : c == 'e' ? "eta" : c == 'l' ? "lambda"
-                                    : c == 'j' ? "threads" : c == 'm' ? "min-child-weight"
-                                                                      : "subsample",
-                                    optarg);
+                return m2c_cli_fail(cmd, "--%s %s: expected a number", name, optarg);
             if (strchr("sndj", c) && (v < 0 || v != floor(v) || v > 1e9))
-                return m2c_cli_fail(cmd, "--%s: '%s' is not a non-negative integer",
-                                    c == 's' ? "seed" : c == 'n' ? "trees" : c == 'd' ? "depth"
-                                                                                     : "threads",
+                return m2c_cli_fail(cmd, "--%s %s: expected a non-negative integer", name,
                                     optarg);
         }
         switch (c) {
-        case 'c': csv = optarg; break;
-        case 't': target = optarg; break;
+        case 'c': dso.csv = optarg; break;
+        case 'D': dso.sqlite = optarg; break;
+        case 'q': dso.query = optarg; break;
+        case 'B': dso.table = optarg; break;
+        case 't': dso.target = optarg; break;
+        case 'f': dso.features = optarg; break;
+        case 'Y': dso.split_by = optarg; break;
         case 'T': test = optarg; break;
         case 'S':
-            if (!(v > 0 && v < 1)) return m2c_cli_fail(cmd, "--split: %s is not in (0, 1)", optarg);
+            if (!(v > 0 && v < 1)) return m2c_cli_fail(cmd, "--split %s: expected a fraction in "
+                                                            "(0, 1)", optarg);
             split = v;
             break;
         case 's': seed = (unsigned long)v; break;
@@ -132,132 +135,121 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
         case 'J': json_path = optarg; break;
         case 'r': report_path = optarg; break;
         case 'p': pred_path = optarg; break;
+        case 'Q': break; /* no per-round progress is printed */
         case 'M':
-            if (strcmp(optarg, "gbdt")) return m2c_cli_fail(cmd, "--model: only gbdt here");
+            if (strcmp(optarg, "gbdt")) return m2c_cli_fail(cmd, "--model %s: this is gbdt", optarg);
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc || !csv || !target) {
-        if (!csv || !target) fprintf(stderr, "ml2chain %s: --csv and --target are required\n", cmd);
-        usage(stderr);
-        return 2;
-    }
+    if (optind < argc) return m2c_cli_fail(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!dso.csv == !dso.sqlite) return m2c_cli_fail(cmd, "give one of --csv or --data");
+    if (dso.sqlite && !dso.query == !dso.table)
+        return m2c_cli_fail(cmd, "--data needs one of --query or --table");
+    if (!dso.target) return m2c_cli_fail(cmd, "--target is required");
+    if (test && dso.split_by) return m2c_cli_fail(cmd, "--test and --split-by exclude each other");
 
     int rc = 1;
     m2c_err err;
     m2c_err_clear(&err);
-    m2c_csv_table *tr = NULL, *te = NULL;
-    size_t *rows_tr = NULL, *rows_te = NULL;
-    double *xtr = NULL, *ytr = NULL, *xte = NULL, *yte = NULL, *pf = NULL, *pq = NULL;
+    m2c_dataset *all = NULL, *tr = NULL, *te = NULL;
+    double *ytr = NULL, *yte = NULL, *pf = NULL, *pq = NULL;
     double *gain = NULL, *splits = NULL;
+    double classes[M2C_TRAIN_MAX_CLASSES];
+    size_t n_classes = 0;
     m2c_ftrees *trees = NULL;
     m2c_qmodel *q = NULL;
     m2c_feature_stats *stats = NULL;
     m2c_gbdt_curve curve;
     memset(&curve, 0, sizeof curve);
     char *json = NULL;
-    const char **fnames = NULL;
     m2c_buf qb;
     m2c_buf_init(&qb, 0);
 
-    if (m2c_csv_read(&tr, csv, &err) != M2C_OK) {
-        m2c_cli_fail_err(cmd, &err, "cannot read training data");
+    if (m2c_dataset_load(&all, &dso, &err) != M2C_OK) {
+        m2c_cli_fail_err(cmd, &err, "cannot load the data");
         goto out;
     }
-    long tcol = m2c_csv_column(tr, target);
-    if (tcol < 0) {
-        m2c_cli_fail(cmd, "%s: no column named '%s'", csv, target);
-        goto out;
-    }
-    if (tr->cols < 2) {
-        m2c_cli_fail(cmd, "%s: no feature columns besides '%s'", csv, target);
-        goto out;
-    }
-    size_t d = tr->cols - 1, ntr, nte;
     if (test) {
-        if (m2c_csv_read(&te, test, &err) != M2C_OK) {
-            m2c_cli_fail_err(cmd, &err, "cannot read held-out data");
+        m2c_dataset_opts to = dso;
+        to.csv = test;
+        to.sqlite = to.query = to.table = NULL;
+        to.features = NULL;
+        if (m2c_dataset_load(&te, &to, &err) != M2C_OK ||
+            m2c_dataset_select(te, all->names, all->n_features, &err) != M2C_OK) {
+            m2c_cli_fail_err(cmd, &err, "cannot load the held-out data");
             goto out;
         }
-        if (te->cols != tr->cols) {
-            m2c_cli_fail(cmd, "%s: %zu columns, %s has %zu", test, te->cols, csv, tr->cols);
-            goto out;
-        }
-        for (size_t i = 0; i < te->cols; i++)
-            if (strcmp(te->names[i], tr->names[i])) {
-                m2c_cli_fail(cmd, "%s: column %zu is '%s', %s has '%s'", test, i + 1,
-                             te->names[i], csv, tr->names[i]);
-                goto out;
-            }
-        ntr = tr->rows;
-        nte = te->rows;
-        rows_tr = malloc(ntr * sizeof *rows_tr);
-        rows_te = malloc(nte * sizeof *rows_te);
-        if (!rows_tr || !rows_te) goto nomem;
-        for (size_t i = 0; i < ntr; i++) rows_tr[i] = i;
-        for (size_t i = 0; i < nte; i++) rows_te[i] = i;
+        tr = all;
+        all = NULL;
     } else {
-        size_t n = tr->rows;
-        nte = (size_t)llround(split * (double)n);
-        if (nte < 1 || nte >= n) {
-            m2c_cli_fail(cmd, "%s: %zu rows cannot be split %.2f/%.2f", csv, n, 1 - split, split);
+        m2c_status st = dso.split_by ? m2c_dataset_split_ordered(&tr, &te, all, split, &err)
+                                     : m2c_dataset_split_random(&tr, &te, all, split, seed, &err);
+        if (st != M2C_OK) {
+            m2c_cli_fail_err(cmd, &err, "cannot split the data");
             goto out;
         }
-        ntr = n - nte;
-        size_t *perm = malloc(n * sizeof *perm);
-        if (!perm) goto nomem;
-        for (size_t i = 0; i < n; i++) perm[i] = i;
-        uint64_t s = seed;
-        for (size_t i = n - 1; i > 0; i--) {
-            size_t j = (size_t)(splitmix(&s) % (i + 1));
-            size_t t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        rows_te = perm;          /* first nte */
-        rows_tr = malloc(ntr * sizeof *rows_tr);
-        if (!rows_tr) goto nomem;
-        memcpy(rows_tr, perm + nte, ntr * sizeof *rows_tr);
     }
-    if (take_rows(tr, (size_t)tcol, rows_tr, ntr, &xtr, &ytr) ||
-        take_rows(te ? te : tr, (size_t)tcol, rows_te, nte, &xte, &yte))
-        goto nomem;
+    size_t d = tr->n_features, ntr = tr->n_rows, nte = te->n_rows;
+    const double *xtr = tr->x, *xte = te->x;
 
-    /* Task. */
-    m2c_gbdt_task task;
-    unsigned n_class = 0;
+    /* Task: classification when the training target has at most 20 distinct integers. */
+    m2c_gbdt_task task = M2C_GBDT_REGRESSION;
     {
-        double mx = 0;
-        int integral = 1;
-        for (size_t i = 0; i < ntr; i++) {
-            if (ytr[i] != floor(ytr[i]) || ytr[i] < 0) integral = 0;
-            mx = fmax(mx, ytr[i]);
+        int labels = 1;
+        for (size_t i = 0; i < ntr && labels; i++) {
+            double v = tr->y[i];
+            if (v != floor(v)) labels = 0;
+            else if (class_index(classes, n_classes, v) < 0) {
+                if (n_classes == 20) labels = 0;
+                else classes[n_classes++] = v;
+            }
         }
         if (!strcmp(task_s, "auto")) {
-            task = integral && mx < 20 ? (mx <= 1 ? M2C_GBDT_BINARY : M2C_GBDT_MULTICLASS)
-                                       : M2C_GBDT_REGRESSION;
+            task = labels && n_classes >= 2 ? M2C_GBDT_BINARY : M2C_GBDT_REGRESSION;
         } else if (!strcmp(task_s, "regression")) {
             task = M2C_GBDT_REGRESSION;
-        } else if (!strcmp(task_s, "binary")) {
+        } else if (!strcmp(task_s, "classification")) {
+            if (!labels || n_classes < 2) {
+                m2c_cli_fail(cmd, "--task classification: the target needs 2..20 distinct "
+                                  "integer values");
+                goto out;
+            }
             task = M2C_GBDT_BINARY;
-        } else if (!strcmp(task_s, "multiclass")) {
-            task = M2C_GBDT_MULTICLASS;
         } else {
-            m2c_cli_fail(cmd, "--task: '%s' is not auto, regression, binary or multiclass",
-                         task_s);
+            m2c_cli_fail(cmd, "--task %s: expected auto, regression or classification", task_s);
             goto out;
         }
-        if (task == M2C_GBDT_MULTICLASS) {
-            n_class = (unsigned)mx + 1;
-            for (size_t i = 0; i < nte; i++)
-                if (yte[i] + 1 > n_class && yte[i] == floor(yte[i]) && yte[i] < 256)
-                    n_class = (unsigned)yte[i] + 1;
+        if (task == M2C_GBDT_BINARY) {
+            qsort(classes, n_classes, sizeof *classes, cmp_double);
+            if (n_classes > 2) task = M2C_GBDT_MULTICLASS;
+        } else {
+            n_classes = 0;
+        }
+    }
+    ytr = malloc((ntr + 1) * sizeof *ytr);
+    yte = malloc((nte + 1) * sizeof *yte);
+    if (!ytr || !yte) goto nomem;
+    for (int set = 0; set < 2; set++) {
+        const m2c_dataset *ds = set ? te : tr;
+        double *yy = set ? yte : ytr;
+        for (size_t i = 0; i < ds->n_rows; i++) {
+            if (!n_classes) {
+                yy[i] = ds->y[i];
+                continue;
+            }
+            long ci = class_index(classes, n_classes, ds->y[i]);
+            if (ci < 0) {
+                m2c_cli_fail(cmd, "held-out row %zu: target %g is not a class seen in training",
+                             i + 1, ds->y[i]);
+                goto out;
+            }
+            yy[i] = (double)ci;
         }
     }
     prm.task = task;
-    prm.n_class = n_class;
+    prm.n_class = (unsigned)n_classes;
     prm.seed = (unsigned)seed;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -324,16 +316,14 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
 
     gain = calloc(d, sizeof *gain);
     splits = calloc(d, sizeof *splits);
-    fnames = calloc(d, sizeof *fnames);
-    if (!gain || !splits || !fnames) goto nomem;
+    if (!gain || !splits) goto nomem;
     m2c_ftrees_importance(trees, gain, splits);
-    for (size_t c2 = 0, j = 0; c2 < tr->cols; c2++)
-        if (c2 != (size_t)tcol) fnames[j++] = tr->names[c2];
     m2c_hash32 h = m2c_qmodel_hash_bytes(qb.p, qb.len);
     char hash[67] = "0x";
     for (int i = 0; i < 32; i++) snprintf(hash + 2 + 2 * i, 3, "%02x", h.b[i]);
     char title[256], subtitle[256];
-    snprintf(title, sizeof title, "gbdt: %s \xe2\x86\x92 %s", csv, target);
+    snprintf(title, sizeof title, "gbdt: %s \xe2\x86\x92 %s", dso.csv ? dso.csv : dso.sqlite,
+             dso.target);
     snprintf(subtitle, sizeof subtitle,
              "%s, %u trees of depth %u, eta %g; %zu training rows, %zu held-out rows; trained in "
              "%.2f s",
@@ -354,7 +344,7 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
         .loss_name = curve.metric,
         .curves = series,
         .n_curves = curve.valid ? 2 : 1,
-        .feature_names = fnames,
+        .feature_names = (const char *const *)tr->names,
         .n_features = d,
         .importance = gain,
         .importance_kind = "total gain",
@@ -363,16 +353,32 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
         .model_hash = hash,
         .model_bytes = qb.len,
     };
-    double vf[4], vq[4];
-    const char *names[4];
-    size_t nm = m2c_report_metrics(&rep, pf, vf, names);
-    m2c_report_metrics(&rep, pq, vq, NULL);
-    printf("gbdt: %s, %u trees, depth %u, %zu features; %zu train / %zu held-out rows; "
-           "%.3f s\n",
-           trees->objective, prm.trees, prm.depth, d, ntr, nte, secs);
-    printf("%-10s %12s %12s\n", "metric", "float", "quantized");
-    for (size_t i = 0; i < nm; i++) printf("%-10s %12.6f %12.6f\n", names[i], vf[i], vq[i]);
-    printf("wrote %s: %zu bytes, model hash %s\n", out_path, qb.len, hash);
+    /* The same metrics, table and sidecar as the other models of `ml2chain train`. */
+    m2c_task mt = (m2c_task)task;
+    m2c_metrics fm = m2c_metrics_compute(mt, pf, per, te->y, classes, n_classes, nte);
+    m2c_metrics qm = m2c_metrics_compute(mt, pq, per, te->y, classes, n_classes, nte);
+    m2c_fmodel stub;
+    memset(&stub, 0, sizeof stub);
+    stub.type = M2C_MODEL_GBDT;
+    stub.task = mt;
+    stub.n_in = d;
+    stub.n_out = per;
+    stub.n_classes = n_classes;
+    stub.classes = n_classes ? classes : NULL;
+    if (m2c_mlcli_write_sidecar(out_path, tr, &stub, &fm, &qm, hash, &err)) {
+        m2c_cli_fail_err(cmd, &err, "cannot write the sidecar");
+        goto out;
+    }
+    printf("model     gbdt (%s, %s, %zu features", trees->objective, tr->target, d);
+    if (n_classes) printf(", %zu classes", n_classes);
+    printf(")\n");
+    printf("rows      %zu train, %zu held out (%s)\n", ntr, nte,
+           test ? "--test" : dso.split_by ? "last by split column" : "seeded random");
+    printf("training  %.3f s, %u trees of depth <= %u\n", secs, prm.trees, prm.depth);
+    printf("held-out metrics (%zu rows):\n", nte);
+    m2c_mlcli_print_metrics(stdout, &fm, &qm);
+    printf("wrote     %s (%zu bytes, %zu parameters)\n", out_path, qb.len, m2c_qmodel_params(q));
+    printf("hash      %s\n", hash);
     if (report_path) {
         if (m2c_report_write(report_path, &rep, &err) != M2C_OK) {
             m2c_cli_fail_err(cmd, &err, "cannot write the report");
@@ -386,27 +392,19 @@ nomem:
     m2c_cli_fail(cmd, "out of memory");
 out:
     m2c_buf_free(&qb);
-    m2c_csv_free(tr);
-    m2c_csv_free(te);
-    free(rows_tr);
-    free(rows_te);
-    free(xtr);
+    m2c_dataset_free(all);
+    m2c_dataset_free(tr);
+    m2c_dataset_free(te);
     free(ytr);
-    free(xte);
     free(yte);
     free(pf);
     free(pq);
     free(gain);
     free(splits);
-    free(fnames);
     free(json);
     m2c_gbdt_curve_free(&curve);
     m2c_feature_stats_free(stats);
     m2c_ftrees_free(trees);
     m2c_qmodel_free(q);
     return rc;
-}
-
-int m2c_cmd_gbdt(int argc, char **argv) {
-    return m2c_cmd_train_gbdt(argc, argv);
 }

@@ -1,4 +1,4 @@
-/* cmd_import.c: `ml2chain import MODEL` (also reachable as `ml2chain model import`): an ONNX
+/* cmd_import.c: `ml2chain model import MODEL` (dispatched from cmd_model.c): an ONNX
  * MLP or an XGBoost JSON model into a qmodel file, optionally calibrated on data and checked
  * row by row against the float model. */
 #include <errno.h>
@@ -17,7 +17,7 @@ int m2c_cmd_model_import(int argc, char **argv);
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: ml2chain import MODEL [options]      (also: ml2chain model import)\n"
+            "usage: ml2chain model import MODEL [options]\n"
             "\n"
             "Converts an ONNX MLP (.onnx) or an XGBoost JSON model (save_model(\"x.json\")) into\n"
             "a qmodel file (docs/qmodel.md, docs/import.md).\n"
@@ -66,7 +66,7 @@ static int argmax(const double *p, size_t n) {
 }
 
 int m2c_cmd_model_import(int argc, char **argv) {
-    const char *cmd = "import";
+    const char *cmd = "model import";
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},         {"format", required_argument, 0, 'f'},
         {"calibration", required_argument, 0, 'c'}, {"target", required_argument, 0, 't'},
@@ -290,8 +290,4 @@ out:
     m2c_ftrees_free(trees);
     m2c_fmlp_free(mlp);
     return rc;
-}
-
-int m2c_cmd_import(int argc, char **argv) {
-    return m2c_cmd_model_import(argc, argv);
 }

@@ -7,10 +7,13 @@
 #include "mlcli.h"
 #include "ml2chain/hex.h"
 
+int m2c_cmd_model_import(int argc, char **argv); /* cmd_import.c */
+
 static void usage(FILE *f) {
     fprintf(f,
         "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
-        "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model hash)\n");
+        "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model hash)\n"
+        "       ml2chain model import MODEL       ONNX MLP or XGBoost JSON into a qmodel (-h: options)\n");
 }
 
 static int inspect(const char *path) {
@@ -74,6 +77,7 @@ static int hash(const char *path) {
 }
 
 int m2c_cmd_model(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "import")) return m2c_cmd_model_import(argc - 1, argv + 1);
     if (argc < 2 || m2c_cli_wants_help(argc, argv)) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
@@ -83,5 +87,5 @@ int m2c_cmd_model(int argc, char **argv) {
             return m2c_cli_fail("model", "%s needs exactly one model file", argv[1]);
         return argv[1][0] == 'i' ? inspect(argv[2]) : hash(argv[2]);
     }
-    return m2c_cli_fail("model", "unknown subcommand '%s' (inspect, hash)", argv[1]);
+    return m2c_cli_fail("model", "unknown subcommand '%s' (inspect, hash, import)", argv[1]);
 }

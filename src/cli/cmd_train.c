@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "mlcli.h"
 
+int m2c_cmd_train_gbdt(int argc, char **argv); /* cmd_gbdt.c */
+
 static void usage(FILE *f) {
     fprintf(f,
         "usage: ml2chain train (--csv FILE | --data DB.sqlite (--query SQL | --table T))\n"
@@ -29,7 +31,8 @@ static void usage(FILE *f) {
         "  --split-by COL        held-out rows are the last FRAC ordered by COL (time order);\n"
         "                        COL is not a feature unless listed in --features\n"
         "model:\n"
-        "  --model KIND          linear (ridge regression), logistic (binary or multiclass), mlp\n"
+        "  --model KIND          linear (ridge regression), logistic (binary or multiclass), mlp,\n"
+        "                        gbdt (libxgboost; its options: ml2chain train --model gbdt -h)\n"
         "  --task T              mlp only: regression or classification (default: classification\n"
         "                        when the target has at most 20 distinct integer values)\n"
         "  --l2 X                L2 penalty added to the mean loss as X/2*||W||^2 (defaults:\n"
@@ -87,6 +90,10 @@ int m2c_cmd_train(int argc, char **argv) {
         {"patience", required_argument, 0, 'p'}, {"seed", required_argument, 0, 'x'},
         {"out", required_argument, 0, 'o'},      {"quiet", no_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    for (int i = 1; i < argc; i++) /* gbdt has its own options (cmd_gbdt.c) */
+        if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "gbdt")) ||
+            !strcmp(argv[i], "--model=gbdt"))
+            return m2c_cmd_train_gbdt(argc, argv);
     m2c_dataset_opts dso;
     memset(&dso, 0, sizeof dso);
     const char *model = NULL, *out = NULL, *task = NULL;
@@ -162,9 +169,6 @@ int m2c_cmd_train(int argc, char **argv) {
     if (!strcmp(model, "linear")) m2c_train_opts_default(&o, M2C_MODEL_LINEAR);
     else if (!strcmp(model, "logistic")) m2c_train_opts_default(&o, M2C_MODEL_LOGISTIC);
     else if (!strcmp(model, "mlp")) m2c_train_opts_default(&o, M2C_MODEL_MLP);
-    else if (!strcmp(model, "gbdt"))
-        return m2c_cli_fail("train", "--model gbdt is not in this build (it needs the xgboost "
-                            "trainer)");
     else return m2c_cli_fail("train", "--model %s: expected linear, logistic or mlp", model);
     o.l2 = l2;
     if (epochs) o.epochs = (unsigned)epochs;

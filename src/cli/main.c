@@ -10,8 +10,6 @@
  * lives in src/cli/cmd_<name>.c. */
 #define M2C_COMMANDS(X)                                                                    \
     X(version, "print the version")                                                        \
-    X(import, "import an ONNX MLP or XGBoost JSON model as a qmodel")                      \
-    X(gbdt, "train gradient-boosted trees (libxgboost) into a qmodel")                     \
     X(keccak, "keccak-256 of hex data or text (like cast keccak)")                         \
     X(to_check_sum_address, "EIP-55 or EIP-1191 checksummed address")                      \
     X(to_dec, "convert a number to decimal (like cast to-dec)")                            \

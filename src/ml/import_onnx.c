@@ -200,7 +200,7 @@ static m2c_status add_layer(builder *bd, uint32_t n_in, uint32_t n_out, const ch
                            "onnx: node %.60s: layer takes %u inputs but the previous layer has %u "
                            "units",
                            node, n_in, prev);
-    m2c_flayer *l = &m->layers[m->n_layers];
+    m2c_fmlp_layer *l = &m->layers[m->n_layers];
     l->w = calloc((size_t)n_in * n_out, sizeof *l->w);
     l->b = calloc(n_out, sizeof *l->b);
     if (!l->w || !l->b) {
@@ -220,7 +220,7 @@ static m2c_status add_layer(builder *bd, uint32_t n_in, uint32_t n_out, const ch
 }
 
 /* Bias from a tensor of 1 (broadcast) or n_out values, scaled by `scale`, added. */
-static m2c_status add_bias(m2c_flayer *l, const Onnx__TensorProto *t, double scale,
+static m2c_status add_bias(m2c_fmlp_layer *l, const Onnx__TensorProto *t, double scale,
                            const char *node, m2c_err *err) {
     double *v = NULL;
     size_t n = 0;
@@ -269,7 +269,7 @@ static m2c_status linear_op(builder *bd, const Onnx__GraphProto *g, const Onnx__
         free(w);
         return st;
     }
-    m2c_flayer *l = &bd->m->layers[bd->m->n_layers - 1];
+    m2c_fmlp_layer *l = &bd->m->layers[bd->m->n_layers - 1];
     for (int64_t j = 0; j < N; j++)
         for (int64_t i = 0; i < K; i++)
             l->w[j * K + i] = alpha * (transb ? w[j * K + i] : w[i * N + j]);
@@ -290,7 +290,7 @@ static m2c_status close_with_identity(builder *bd, m2c_err *err) {
     uint32_t w = bd->m->n_out;
     m2c_status st = add_layer(bd, w, w, "(output)", err);
     if (st != M2C_OK) return st;
-    m2c_flayer *l = &bd->m->layers[bd->m->n_layers - 1];
+    m2c_fmlp_layer *l = &bd->m->layers[bd->m->n_layers - 1];
     for (uint32_t j = 0; j < w; j++) l->w[(size_t)j * w + j] = 1.0;
     bd->open_bias = 0;
     return M2C_OK;
@@ -468,7 +468,7 @@ static m2c_status walk_graph(m2c_fmlp *m, const Onnx__GraphProto *g, m2c_err *er
         goto out;
     }
     if (m->transform == M2C_FOUT_IDENTITY) {
-        m2c_flayer *last = &m->layers[m->n_layers - 1];
+        m2c_fmlp_layer *last = &m->layers[m->n_layers - 1];
         if (last->act == M2C_FACT_SIGMOID && last->n_out == 1) {
             /* A final sigmoid on one unit is the qmodel sigmoid transform. */
             last->act = M2C_FACT_IDENTITY;
@@ -578,7 +578,7 @@ void m2c_fmlp_predict(const m2c_fmlp *m, double *p, const double *x) {
     double a[M2C_IMPORT_MAX_WIDTH], b[M2C_IMPORT_MAX_WIDTH];
     memcpy(a, x, m->n_in * sizeof *x);
     for (uint32_t li = 0; li < m->n_layers; li++) {
-        const m2c_flayer *l = &m->layers[li];
+        const m2c_fmlp_layer *l = &m->layers[li];
         for (uint32_t j = 0; j < l->n_out; j++) {
             double s = l->b[j];
             for (uint32_t i = 0; i < l->n_in; i++) s += l->w[(size_t)j * l->n_in + i] * a[i];

@@ -178,7 +178,7 @@ m2c_status m2c_fmlp_to_qmodel(m2c_qmodel **out, const m2c_fmlp *m,
         q->in[i] = m2c_qmodel_in_scaling(mu, sd, d_in);
     }
     for (uint32_t li = 0; li < m->n_layers; li++) {
-        const m2c_flayer *l = &m->layers[li];
+        const m2c_fmlp_layer *l = &m->layers[li];
         if ((st = m2c_qmodel_alloc_layer(q, li, l->n_out, (m2c_qact)l->act, err)) != M2C_OK)
             goto out;
         int last = li + 1 == m->n_layers;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_ml_report.sh: `ml2chain gbdt --report` writes one self-contained HTML page per task
+# test_ml_report.sh: `ml2chain train --model gbdt --report` writes one self-contained HTML page per task
 # (binary, multiclass, regression); each is rendered by headless chromium (Debian's) into a
 # PNG, and the HTML must reference nothing outside itself and carry the expected sections.
 set -u
@@ -20,7 +20,7 @@ render() { # render HTML PNG
 for ds in breast_cancer wine diabetes; do
   d=$work/$ds; mkdir -p "$d"
   /usr/bin/python3 tests/ml/xgb_ref.py data $ds "$d" || { fail "$ds: dataset export"; continue; }
-  check_ok "$ds: gbdt --report" $BIN gbdt --csv "$d/train.csv" --test "$d/test.csv" --target y \
+  check_ok "$ds: gbdt --report" $BIN train --model gbdt --csv "$d/train.csv" --test "$d/test.csv" --target y \
     --trees 30 --depth 4 --out "$d/m.qm" --report "$d/report.html"
   html=$d/report.html
   [ -s "$html" ] || { fail "$ds: no report written"; continue; }
