@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "mlcli.h"
+#include "train_report.h"
 
 int m2c_cmd_train_gbdt(int argc, char **argv); /* cmd_gbdt.c */
 
@@ -44,7 +45,8 @@ static void usage(FILE *f) {
         "  --patience N          early-stopping patience in epochs (10)\n"
         "  --seed N              seed for the split, initialisation and shuffling (1)\n"
         "  --out MODEL.qm        where to write the quantized model\n"
-        "  --quiet               no per-epoch progress (shown only on a terminal anyway)\n");
+        "  --quiet               no per-epoch progress (shown only on a terminal anyway)\n"
+        "  --report FILE         write the HTML training report (docs/import.md)\n");
 }
 
 static void progress(void *ctx, unsigned epoch, unsigned epochs, double tl, double vl) {
@@ -89,6 +91,7 @@ int m2c_cmd_train(int argc, char **argv) {
         {"lr", required_argument, 0, 'r'},       {"batch", required_argument, 0, 'b'},
         {"patience", required_argument, 0, 'p'}, {"seed", required_argument, 0, 'x'},
         {"out", required_argument, 0, 'o'},      {"quiet", no_argument, 0, 'Q'},
+        {"report", required_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     for (int i = 1; i < argc; i++) /* gbdt has its own options (cmd_gbdt.c) */
         if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "gbdt")) ||
@@ -96,7 +99,9 @@ int m2c_cmd_train(int argc, char **argv) {
             return m2c_cmd_train_gbdt(argc, argv);
     m2c_dataset_opts dso;
     memset(&dso, 0, sizeof dso);
-    const char *model = NULL, *out = NULL, *task = NULL;
+    const char *model = NULL, *out = NULL, *task = NULL, *report = NULL;
+    m2c_curve_rec rec;
+    memset(&rec, 0, sizeof rec);
     double split = 0.2, l2 = -1, lr = 0;
     long epochs = 0, batch = 0, patience = 0;
     unsigned long long seed = 1;
@@ -154,6 +159,7 @@ int m2c_cmd_train(int argc, char **argv) {
         case 'x': seed = strtoull(optarg, NULL, 0); break;
         case 'o': out = optarg; break;
         case 'Q': quiet = 1; break;
+        case 'R': report = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -180,6 +186,11 @@ int m2c_cmd_train(int argc, char **argv) {
     o.n_hidden = n_hidden;
     memcpy(o.hidden, hidden, sizeof hidden);
     if (!quiet && isatty(STDERR_FILENO) && o.type == M2C_MODEL_MLP) o.progress = progress;
+    if (report) { /* record the curve for the report, still printing progress */
+        rec.chain = o.progress;
+        o.progress = m2c_curve_rec_cb;
+        o.progress_ctx = &rec;
+    }
 
     m2c_err err;
     m2c_err_clear(&err);
@@ -276,8 +287,21 @@ int m2c_cmd_train(int argc, char **argv) {
     printf("wrote     %s (%zu bytes, %zu parameters)\n", out, m2c_qmodel_size(q),
            m2c_qmodel_params(q));
     printf("hash      %s\n", hh);
+    if (report) {
+        char title[256], sub[256];
+        snprintf(title, sizeof title, "%s: %s \xe2\x86\x92 %s", model,
+                 dso.csv ? dso.csv : dso.sqlite, d->target);
+        snprintf(sub, sizeof sub, "%zu training rows, %zu held-out rows; trained in %.2f s",
+                 tr->n_rows, te->n_rows, secs);
+        if (m2c_train_report_write(report, title, sub, te, f, q, &rec, hh, &err)) {
+            rc = m2c_cli_fail_err("train", &err, "cannot write the report");
+            goto out;
+        }
+        printf("report    %s\n", report);
+    }
     rc = 0;
 out:
+    m2c_curve_rec_free(&rec);
     m2c_qmodel_free(q);
     m2c_fmodel_free(f);
     m2c_dataset_free(tr);
