@@ -26,7 +26,7 @@ for ds in breast_cancer diabetes; do
   # the booster Python saved is the one timed for prediction below
   g=$(build/ml2chain train --model gbdt --csv "$d/train.csv" --test "$d/test.csv" --target y --trees "$TREES" \
       --depth "$DEPTH" --eta $ETA --threads $THREADS --out "$d/g.qm" --json "$d/g.json")
-  our_train=$(sed -nE 's/.*; ([0-9.]+) s$/\1/p' <<<"$g" | head -1)
+  our_train=$(awk '$1 == "training" { print $2 }' <<<"$g")
   bytes=$(stat -c %s "$d/g.qm")
   lat=$("$work/lat" "$d/g.qm" "$d/test.csv" y "$d/g.json" 2>/dev/null)
   q_us=$(awk '$1 == "qmodel_us" { print $2 }' <<<"$lat")

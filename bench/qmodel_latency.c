@@ -7,8 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "ml2chain/dataset.h"
 #include "ml2chain/import.h"
 #include "ml2chain/qmodel.h"
+#include "ml2chain/train.h"
 
 static double now(void) {
     struct timespec t;
@@ -20,9 +22,13 @@ int main(int argc, char **argv) {
     if (argc < 4) return 2;
     m2c_err e;
     m2c_qmodel *q = NULL;
-    m2c_csv_table *t = NULL;
+    m2c_dataset *t = NULL;
+    m2c_dataset_opts o;
+    memset(&o, 0, sizeof o);
+    o.csv = argv[2];
+    o.target = argv[3];
     m2c_ftrees *ft = NULL;
-    if (m2c_qmodel_load_file(&q, argv[1], &e) || m2c_csv_read(&t, argv[2], &e)) {
+    if (m2c_qmodel_load_file(&q, argv[1], &e) || m2c_dataset_load(&t, &o, &e)) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }
@@ -30,32 +36,29 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }
-    long tc = m2c_csv_column(t, argv[3]);
     size_t d = q->n_in;
-    double *x = malloc(t->rows * d * sizeof *x), y[M2C_QMODEL_MAX_OUT], sink = 0;
-    for (size_t r = 0; r < t->rows; r++)
-        for (size_t c = 0, k = 0; c < t->cols; c++)
-            if ((long)c != tc && k < d) x[r * d + k++] = t->v[r * t->cols + c];
-    size_t reps = 200000 / t->rows + 1;
+    if (t->n_features != d) return 1;
+    const double *x = t->x;
+    double y[M2C_QMODEL_MAX_OUT], sink = 0;
+    size_t reps = 200000 / t->n_rows + 1;
     double t0 = now();
     for (size_t i = 0; i < reps; i++)
-        for (size_t r = 0; r < t->rows; r++) {
-            if (m2c_qmodel_predict_real(q, y, &x[r * d], &e)) return 1;
+        for (size_t r = 0; r < t->n_rows; r++) {
+            if (m2c_qmodel_predict_double(q, y, &x[r * d], &e)) return 1;
             sink += y[0];
         }
-    printf("qmodel_us %.3f\n", (now() - t0) / (double)(reps * t->rows) * 1e6);
+    printf("qmodel_us %.3f\n", (now() - t0) / (double)(reps * t->n_rows) * 1e6);
     if (ft) {
         t0 = now();
         for (size_t i = 0; i < reps; i++)
-            for (size_t r = 0; r < t->rows; r++) {
+            for (size_t r = 0; r < t->n_rows; r++) {
                 m2c_ftrees_predict(ft, y, NULL, &x[r * d]);
                 sink += y[0];
             }
-        printf("float_us %.3f\n", (now() - t0) / (double)(reps * t->rows) * 1e6);
+        printf("float_us %.3f\n", (now() - t0) / (double)(reps * t->n_rows) * 1e6);
     }
     fprintf(stderr, "(checksum %g)\n", sink);
-    free(x);
-    m2c_csv_free(t);
+    m2c_dataset_free(t);
     m2c_ftrees_free(ft);
     m2c_qmodel_free(q);
     return 0;

@@ -134,25 +134,6 @@ M2C_WUR m2c_status m2c_feature_stats_compute(m2c_feature_stats **out, const doub
                                              size_t n_rows, size_t n_cols, m2c_err *err);
 void m2c_feature_stats_free(m2c_feature_stats *s);
 
-/* ---- numeric CSV (calibration and comparison rows for the CLI) ---- */
-
-#define M2C_CSV_MAX_BYTES ((size_t)1 << 30)
-#define M2C_CSV_MAX_COLS 4097 /* features + a target */
-
-typedef struct {
-    size_t rows, cols;
-    char **names; /* cols header names */
-    double *v;    /* rows * cols, row-major */
-} m2c_csv_table;
-
-/* Reads a CSV with a header row and only numeric cells (decimal or exponent notation,
- * surrounding spaces allowed, no quotes). Errors name the file, line and column: an empty or
- * non-numeric cell, NaN/inf, a row with another number of cells, no data rows. */
-M2C_WUR m2c_status m2c_csv_read(m2c_csv_table **out, const char *path, m2c_err *err);
-void m2c_csv_free(m2c_csv_table *t);
-/* Index of the column named `name`, or -1. */
-long m2c_csv_column(const m2c_csv_table *t, const char *name);
-
 /* ---- float model -> qmodel (docs/import.md) ---- */
 
 /* A gbdt qmodel (kind 4) from a tree ensemble. Input scaling per feature (docs/qmodel.md
@@ -177,10 +158,5 @@ M2C_WUR m2c_status m2c_fmlp_to_qmodel(m2c_qmodel **out, const m2c_fmlp *m,
                                       const m2c_feature_stats *stats, double out_scale,
                                       unsigned d_in, unsigned d_out, m2c_err *err);
 
-/* Runs qmodel `q` on real-valued features x[n_in] (each scaled to the request integer
- * round(x * 10^d_in)) and returns the outputs y[n_out] in real units (Y / 10^d_out).
- * Fails (M2C_ERR_RANGE) only for an input outside the int192 range. */
-M2C_WUR m2c_status m2c_qmodel_predict_real(const m2c_qmodel *q, double *y, const double *x,
-                                           m2c_err *err);
 
 #endif

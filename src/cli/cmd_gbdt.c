@@ -287,7 +287,7 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
     for (size_t i = 0; i < nte; i++) {
         double fo[M2C_QMODEL_MAX_OUT], qo[M2C_QMODEL_MAX_OUT];
         m2c_ftrees_predict(trees, fo, NULL, &xte[i * d]);
-        if (m2c_qmodel_predict_real(q, qo, &xte[i * d], &err) != M2C_OK) {
+        if (m2c_qmodel_predict_double(q, qo, &xte[i * d], &err) != M2C_OK) {
             m2c_cli_fail_err(cmd, &err, "held-out row %zu", i + 1);
             goto out;
         }

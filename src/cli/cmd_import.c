@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ml2chain/dataset.h"
 #include "ml2chain/import.h"
 #include "ml2chain/keccak.h"
 #include "ml2chain/qmodel.h"
+#include "ml2chain/train.h"
 
 int m2c_cmd_model_import(int argc, char **argv);
 
@@ -37,21 +39,14 @@ static void usage(FILE *f) {
             "                        the float outputs (f0,...) per row as CSV\n");
 }
 
-/* The features of a CSV: every column but `target` (if named); *idx gets their indices. */
-static int feature_columns(const m2c_csv_table *t, const char *target, size_t *idx,
-                           size_t *n) {
-    *n = 0;
-    for (size_t c = 0; c < t->cols; c++)
-        if (!target || strcmp(t->names[c], target)) idx[(*n)++] = c;
-    return 0;
-}
-
-static double *feature_matrix(const m2c_csv_table *t, const size_t *idx, size_t n) {
-    double *x = malloc(t->rows * n * sizeof *x + 1);
-    if (!x) return NULL;
-    for (size_t r = 0; r < t->rows; r++)
-        for (size_t c = 0; c < n; c++) x[r * n + c] = t->v[r * t->cols + idx[c]];
-    return x;
+/* Feature rows from a CSV: every numeric column but `target` (may be NULL). */
+static m2c_status load_rows(m2c_dataset **out, const char *path, const char *target,
+                            m2c_err *err) {
+    m2c_dataset_opts o;
+    memset(&o, 0, sizeof o);
+    o.csv = path;
+    o.target = target;
+    return m2c_dataset_load(out, &o, err);
 }
 
 static int is_classifier(uint8_t transform) {
@@ -120,9 +115,7 @@ int m2c_cmd_model_import(int argc, char **argv) {
     m2c_fmlp *mlp = NULL;
     m2c_qmodel *q = NULL;
     m2c_feature_stats *stats = NULL;
-    m2c_csv_table *ct = NULL, *cmp = NULL;
-    size_t *idx = NULL;
-    double *x = NULL;
+    m2c_dataset *ct = NULL, *cmp = NULL;
     char *auto_out = NULL;
     FILE *pf = NULL;
 
@@ -153,27 +146,20 @@ int m2c_cmd_model_import(int argc, char **argv) {
     uint8_t transform = is_xgb ? trees->transform : mlp->transform;
 
     if (calib) {
-        size_t nf = 0;
-        if (m2c_csv_read(&ct, calib, &err) != M2C_OK) {
+        if (load_rows(&ct, calib, target, &err) != M2C_OK) {
             m2c_cli_fail_err(cmd, &err, "cannot read calibration data");
             goto out;
         }
-        idx = malloc(ct->cols * sizeof *idx);
-        if (!idx) goto nomem;
-        feature_columns(ct, target, idx, &nf);
-        if (nf != n_in) {
-            m2c_cli_fail(cmd, "%s: %zu feature columns, the model takes %u", calib, nf, n_in);
+        if (ct->n_features != n_in) {
+            m2c_cli_fail(cmd, "%s: %zu feature columns, the model takes %u", calib,
+                         ct->n_features, n_in);
             goto out;
         }
-        if (!(x = feature_matrix(ct, idx, nf))) goto nomem;
-        if (m2c_feature_stats_compute(&stats, x, ct->rows, nf, &err) != M2C_OK) {
+        if (m2c_feature_stats_compute(&stats, ct->x, ct->n_rows, ct->n_features, &err) !=
+            M2C_OK) {
             m2c_cli_fail_err(cmd, &err, "%s", calib);
             goto out;
         }
-        free(x);
-        x = NULL;
-        free(idx);
-        idx = NULL;
     }
     m2c_status st = is_xgb ? m2c_ftrees_to_qmodel(&q, trees, stats, (unsigned)d_in,
                                                   (unsigned)d_out, &err)
@@ -221,19 +207,16 @@ int m2c_cmd_model_import(int argc, char **argv) {
     }
 
     if (compare) {
-        size_t nf = 0;
-        if (m2c_csv_read(&cmp, compare, &err) != M2C_OK) {
+        if (load_rows(&cmp, compare, target, &err) != M2C_OK) {
             m2c_cli_fail_err(cmd, &err, "cannot read comparison rows");
             goto out;
         }
-        idx = malloc(cmp->cols * sizeof *idx);
-        if (!idx) goto nomem;
-        feature_columns(cmp, target, idx, &nf);
+        size_t nf = cmp->n_features;
         if (nf != n_in) {
             m2c_cli_fail(cmd, "%s: %zu feature columns, the model takes %u", compare, nf, n_in);
             goto out;
         }
-        if (!(x = feature_matrix(cmp, idx, nf))) goto nomem;
+        const double *x = cmp->x;
         if (pred_path) {
             if (!(pf = fopen(pred_path, "w"))) {
                 m2c_cli_fail(cmd, "cannot write %s: %s", pred_path, strerror(errno));
@@ -245,11 +228,11 @@ int m2c_cmd_model_import(int argc, char **argv) {
         }
         double maxd = 0, fo[M2C_QMODEL_MAX_OUT], qo[M2C_QMODEL_MAX_OUT];
         size_t agree = 0;
-        for (size_t r = 0; r < cmp->rows; r++) {
+        for (size_t r = 0; r < cmp->n_rows; r++) {
             const double *xr = &x[r * nf];
             if (is_xgb) m2c_ftrees_predict(trees, fo, NULL, xr);
             else m2c_fmlp_predict(mlp, fo, xr);
-            if (m2c_qmodel_predict_real(q, qo, xr, &err) != M2C_OK) {
+            if (m2c_qmodel_predict_double(q, qo, xr, &err) != M2C_OK) {
                 m2c_cli_fail_err(cmd, &err, "%s: row %zu", compare, r + 1);
                 goto out;
             }
@@ -263,9 +246,9 @@ int m2c_cmd_model_import(int argc, char **argv) {
                 fprintf(pf, "\n");
             }
         }
-        printf("compare: %zu rows, max |float - quantized| %.3g", cmp->rows, maxd);
+        printf("compare: %zu rows, max |float - quantized| %.3g", cmp->n_rows, maxd);
         if (is_classifier(transform))
-            printf(", labels agree on %zu of %zu", agree, cmp->rows);
+            printf(", labels agree on %zu of %zu", agree, cmp->n_rows);
         printf("\n");
         if (pf && fclose(pf) != 0) {
             pf = NULL;
@@ -281,10 +264,8 @@ nomem:
 out:
     if (pf) fclose(pf);
     free(auto_out);
-    free(idx);
-    free(x);
-    m2c_csv_free(ct);
-    m2c_csv_free(cmp);
+    m2c_dataset_free(ct);
+    m2c_dataset_free(cmp);
     m2c_feature_stats_free(stats);
     m2c_qmodel_free(q);
     m2c_ftrees_free(trees);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ml2chain/u256.h"
 
 /* The real number below which float32(x) < t: the midpoint between t and the float32 just
  * below it (exact in double). A tie at exactly the midpoint rounds to even in float32;
@@ -214,13 +213,3 @@ out:
     return st;
 }
 
-m2c_status m2c_qmodel_predict_real(const m2c_qmodel *q, double *y, const double *x,
-                                   m2c_err *err) {
-    m2c_u256 X[M2C_QMODEL_MAX_IN], Y[M2C_QMODEL_MAX_OUT];
-    for (unsigned i = 0; i < q->n_in; i++) X[i] = m2c_qmodel_scale_real(x[i], q->in_decimals);
-    m2c_status st = m2c_qmodel_predict(q, Y, NULL, NULL, X, err);
-    if (st != M2C_OK) return st;
-    double scale = pow(10.0, (double)q->out_decimals);
-    for (unsigned j = 0; j < q->n_out; j++) y[j] = m2c_i256_to_double(&Y[j]) / scale;
-    return M2C_OK;
-}

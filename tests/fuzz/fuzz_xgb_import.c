@@ -7,6 +7,7 @@
 
 #include "ml2chain/import.h"
 #include "ml2chain/qmodel.h"
+#include "ml2chain/train.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         m2c_buf_init(&b, 0);
         if (m2c_qmodel_serialize(&b, q, &err) != M2C_OK) abort();
         if (m2c_qmodel_load(&back, b.p, b.len, &err) != M2C_OK) abort();
-        if (m2c_qmodel_predict_real(q, p, x, &err) != M2C_OK) abort();
+        if (m2c_qmodel_predict_double(q, p, x, &err) != M2C_OK) abort();
         m2c_qmodel_free(back);
         m2c_buf_free(&b);
     } else if (q || !err.msg[0]) {

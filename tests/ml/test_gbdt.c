@@ -7,6 +7,7 @@
 #include "ml2chain/gbdt.h"
 #include "ml2chain/import.h"
 #include "ml2chain/qmodel.h"
+#include "ml2chain/train.h"
 #include "test.h"
 
 static double urand(void) {
@@ -49,7 +50,7 @@ TEST(test_gbdt__learns_a_step_function_and_quantizes) {
     for (size_t i = 0; i < n; i++) {
         double pf, pq;
         m2c_ftrees_predict(t, &pf, NULL, &x[i * d]);
-        REQUIRE(m2c_qmodel_predict_real(q, &pq, &x[i * d], &e) == M2C_OK);
+        REQUIRE(m2c_qmodel_predict_double(q, &pq, &x[i * d], &e) == M2C_OK);
         CHECK(fabs(pf - pq) < 2e-3);
         correct += (pf >= 0.5) == (y[i] > 0.5);
     }

@@ -5,7 +5,6 @@
  * cross-checked against Python XGBoost in tests/integration/test_ml_xgb.sh; here: layout,
  * split semantics and every rejection path. */
 #include <math.h>
-#include <unistd.h>
 
 #include "ml2chain/encoding.h"
 #include "ml2chain/import.h"
@@ -531,53 +530,6 @@ TEST(test_feature_stats__mean_std_min_max_and_nonfinite) {
     CHECK(strstr(e.msg, "row 2 column 2") != NULL);
 }
 
-static const char *write_tmp(const char *text) {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/m2c_test_csv_%d.csv", (int)getpid());
-    FILE *f = fopen(path, "w");
-    if (!f) return NULL;
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
-TEST(test_csv_read__numbers_and_errors_name_line_and_column) {
-    m2c_csv_table *t = NULL;
-    m2c_err e;
-    const char *p = write_tmp("a, b ,c\n1,2.5,-3e2\n\n 4 ,5,6\r\n");
-    REQUIRE(p && m2c_csv_read(&t, p, &e) == M2C_OK);
-    CHECK_EQ_INT(t->rows, 2);
-    CHECK_EQ_INT(t->cols, 3);
-    CHECK_EQ_STR(t->names[1], "b");
-    CHECK(t->v[2] == -300 && t->v[3] == 4);
-    CHECK_EQ_INT(m2c_csv_column(t, "c"), 2);
-    CHECK_EQ_INT(m2c_csv_column(t, "d"), -1);
-    m2c_csv_free(t);
-    static const struct {
-        const char *text, *needle;
-    } bad[] = {
-        {"a,b\n1,x\n", ":2: column b: not a number: \"x\""},
-        {"a,b\n1,\n", ":2: column b: not a number"},
-        {"a,b\n1,nan\n", ":2: column b: not a number"},
-        {"a,b\n1,-inf\n", ":2: column b: not finite"},
-        {"a,b\n1,1e999\n", ":2: column b: not finite"},
-        {"a,b\n1\n", ":2: 1 cells, the header has 2"},
-        {"a,b\n1,2,3\n", ":2: more cells than the header's 2"},
-        {"a,b\n", "no data rows"},
-        {"a,,b\n1,2,3\n", ":1: column 2 has no name"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        p = write_tmp(bad[i].text);
-        REQUIRE(p);
-        m2c_err_clear(&e);
-        CHECK(m2c_csv_read(&t, p, &e) != M2C_OK);
-        CHECK(t == NULL);
-        if (!strstr(e.msg, bad[i].needle)) fprintf(stderr, "  case %zu: \"%s\"\n", i, e.msg);
-        CHECK(strstr(e.msg, bad[i].needle) != NULL);
-    }
-    unlink(p);
-}
-
 TEST_MAIN(T(test_onnx_import__sigmoid_mlp_matches_pytorch),
           T(test_onnx_import__softmax_relu_tanh_mlp_matches_pytorch),
           T(test_onnx_import__matmul_add_flatten_regression_matches_pytorch),
@@ -591,5 +543,4 @@ TEST_MAIN(T(test_onnx_import__sigmoid_mlp_matches_pytorch),
           T(test_xgb_parse__depth_cap_triplet),
           T(test_xgb_to_qmodel__thresholds_follow_float32_comparison),
           T(test_xgb_to_qmodel__regression_leaves_scale_into_output),
-          T(test_feature_stats__mean_std_min_max_and_nonfinite),
-          T(test_csv_read__numbers_and_errors_name_line_and_column))
+          T(test_feature_stats__mean_std_min_max_and_nonfinite))
