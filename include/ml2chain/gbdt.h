@@ -19,15 +19,15 @@ typedef enum {
 
 typedef struct {
     m2c_gbdt_task task;
-    unsigned n_class;    /* multiclass only: 3..256 (2 classes: use BINARY) */
-    unsigned trees;      /* boosting rounds, 1..8192 (default 100) */
-    unsigned depth;      /* max_depth, 1..32 (default 6) */
-    double eta;          /* learning rate (default 0.3) */
-    double lambda;       /* L2 on leaf weights (default 1) */
+    unsigned n_class;        /* multiclass only: 3..256 (2 classes: use BINARY) */
+    unsigned trees;          /* boosting rounds, 1..8192 (default 100) */
+    unsigned depth;          /* max_depth, 1..32 (default 6) */
+    double eta;              /* learning rate (default 0.3) */
+    double lambda;           /* L2 on leaf weights (default 1) */
     double min_child_weight; /* (default 1) */
-    double subsample;    /* row sampling per tree, (0, 1] (default 1) */
+    double subsample;        /* row sampling per tree, (0, 1] (default 1) */
     unsigned seed;
-    unsigned threads;    /* 0: libxgboost's default */
+    unsigned threads; /* 0: libxgboost's default */
 } m2c_gbdt_params;
 
 /* Per-round evaluation recorded during training (arrays of `rounds` entries; valid may be

@@ -19,19 +19,19 @@
 #include "ml2chain/err.h"
 #include "ml2chain/qmodel.h"
 
-#define M2C_IMPORT_MAX_XGB_BYTES ((size_t)256 << 20) /* XGBoost JSON file */
-#define M2C_IMPORT_MAX_ONNX_BYTES ((size_t)64 << 20) /* ONNX protobuf file */
-#define M2C_IMPORT_MAX_FEATURES 4096
-#define M2C_IMPORT_MAX_OUTPUTS 256
-#define M2C_IMPORT_MAX_TREES 8192
-#define M2C_IMPORT_MAX_TREE_NODES 65535           /* reachable nodes per tree */
-#define M2C_IMPORT_MAX_TOTAL_NODES ((size_t)1 << 21)
-#define M2C_IMPORT_MAX_DEPTH 32                   /* splits on a root-to-leaf path */
-#define M2C_IMPORT_MAX_LAYERS 16
-#define M2C_IMPORT_MAX_WIDTH 4096
-#define M2C_IMPORT_MAX_ONNX_NODES 1024
-#define M2C_IMPORT_MAX_ONNX_NESTING 64            /* protobuf message nesting */
-#define M2C_FTREE_LEAF UINT32_MAX
+#define M2C_IMPORT_MAX_XGB_BYTES    ((size_t)256 << 20) /* XGBoost JSON file */
+#define M2C_IMPORT_MAX_ONNX_BYTES   ((size_t)64 << 20)  /* ONNX protobuf file */
+#define M2C_IMPORT_MAX_FEATURES     4096
+#define M2C_IMPORT_MAX_OUTPUTS      256
+#define M2C_IMPORT_MAX_TREES        8192
+#define M2C_IMPORT_MAX_TREE_NODES   65535 /* reachable nodes per tree */
+#define M2C_IMPORT_MAX_TOTAL_NODES  ((size_t)1 << 21)
+#define M2C_IMPORT_MAX_DEPTH        32 /* splits on a root-to-leaf path */
+#define M2C_IMPORT_MAX_LAYERS       16
+#define M2C_IMPORT_MAX_WIDTH        4096
+#define M2C_IMPORT_MAX_ONNX_NODES   1024
+#define M2C_IMPORT_MAX_ONNX_NESTING 64 /* protobuf message nesting */
+#define M2C_FTREE_LEAF              UINT32_MAX
 
 /* Output transforms and activations: the same codes as qmodel's (docs/qmodel.md). */
 typedef enum {
@@ -57,16 +57,16 @@ typedef struct {
 } m2c_ftree_node;
 
 typedef struct {
-    uint32_t output;  /* which output (class) the tree adds to */
+    uint32_t output; /* which output (class) the tree adds to */
     uint32_t n_nodes;
     m2c_ftree_node *nodes; /* canonical pre-order, as in docs/qmodel.md section 5 */
 } m2c_ftree;
 
 typedef struct {
-    char objective[32];   /* XGBoost's objective name ("binary:logistic") */
-    uint8_t transform;    /* m2c_fout the objective implies */
+    char objective[32]; /* XGBoost's objective name ("binary:logistic") */
+    uint8_t transform;  /* m2c_fout the objective implies */
     uint32_t n_features;
-    uint32_t n_out;       /* 1, or the number of classes for multi:* */
+    uint32_t n_out;                      /* 1, or the number of classes for multi:* */
     double base[M2C_IMPORT_MAX_OUTPUTS]; /* base margin per output (logit(base_score) for
                                             the logistic objectives) */
     size_t n_trees;
@@ -121,11 +121,11 @@ void m2c_fmlp_predict(const m2c_fmlp *m, double *p, const double *x);
 /* ---- input statistics for scaling ---- */
 
 typedef struct {
-    uint32_t n;     /* features */
-    double *mean;   /* n */
-    double *std;    /* n, population standard deviation */
-    double *min;    /* n */
-    double *max;    /* n */
+    uint32_t n;   /* features */
+    double *mean; /* n */
+    double *std;  /* n, population standard deviation */
+    double *min;  /* n */
+    double *max;  /* n */
 } m2c_feature_stats;
 
 /* Statistics of `n_rows` rows of `n_cols` doubles (row-major). Fails with M2C_ERR_INVALID
@@ -157,6 +157,5 @@ M2C_WUR m2c_status m2c_ftrees_to_qmodel(m2c_qmodel **out, const m2c_ftrees *t,
 M2C_WUR m2c_status m2c_fmlp_to_qmodel(m2c_qmodel **out, const m2c_fmlp *m,
                                       const m2c_feature_stats *stats, double out_scale,
                                       unsigned d_in, unsigned d_out, m2c_err *err);
-
 
 #endif

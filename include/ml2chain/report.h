@@ -25,26 +25,26 @@ typedef struct {
 } m2c_report_series;
 
 typedef struct {
-    const char *title;        /* page title, e.g. "gbdt: breast_cancer.csv -> y" */
-    const char *subtitle;     /* one line under it (model shape, parameters); may be NULL */
+    const char *title;    /* page title, e.g. "gbdt: breast_cancer.csv -> y" */
+    const char *subtitle; /* one line under it (model shape, parameters); may be NULL */
     m2c_report_task task;
-    size_t n;                 /* held-out rows */
-    unsigned n_class;         /* classes (2 for binary); ignored for regression */
-    const double *y;          /* n targets (class labels 0..n_class-1 for classification) */
-    const double *pf;         /* float model: n values (regression), n probabilities of class 1
-                                 (binary) or n * n_class probabilities (multiclass) */
-    const double *pq;         /* the quantized model, same shape; may be NULL */
-    const char *loss_name;    /* curve metric ("logloss"); may be NULL */
+    size_t n;              /* held-out rows */
+    unsigned n_class;      /* classes (2 for binary); ignored for regression */
+    const double *y;       /* n targets (class labels 0..n_class-1 for classification) */
+    const double *pf;      /* float model: n values (regression), n probabilities of class 1
+                              (binary) or n * n_class probabilities (multiclass) */
+    const double *pq;      /* the quantized model, same shape; may be NULL */
+    const char *loss_name; /* curve metric ("logloss"); may be NULL */
     const m2c_report_series *curves; /* may be NULL */
     size_t n_curves;
     const char *const *feature_names; /* n_features names; may be NULL ("f0", "f1", ...) */
     size_t n_features;
-    const double *importance; /* n_features values, or NULL (section omitted) */
+    const double *importance;    /* n_features values, or NULL (section omitted) */
     const char *importance_kind; /* "total gain", "|standardized coefficient|" */
     const double *importance2;   /* optional second measure (split counts); may be NULL */
     const char *importance2_kind;
-    const char *model_hash;   /* "0x..." or NULL */
-    size_t model_bytes;       /* qmodel size, 0 if unknown */
+    const char *model_hash; /* "0x..." or NULL */
+    size_t model_bytes;     /* qmodel size, 0 if unknown */
 } m2c_report;
 
 /* The held-out metrics of predictions `p` (shaped like r->pf): names[i] and v[i] for

@@ -23,36 +23,36 @@
 int m2c_cmd_train_gbdt(int argc, char **argv);
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain train --model gbdt (--csv FILE | --data DB (--query SQL | --table T))\n"
-            "                      --target COL [options]\n"
-            "\n"
-            "Trains gradient-boosted trees with libxgboost, imports the booster (docs/import.md)\n"
-            "into a qmodel and prints held-out metrics, float vs quantized.\n"
-            "\n"
-            "data (as ml2chain train):\n"
-            "  --csv FILE | --data DB --query SQL | --table T\n"
-            "  --target COL          the column to predict\n"
-            "  --features A,B,C      feature columns (default: every other numeric column)\n"
-            "  --split F             held-out fraction (default 0.2), seeded random rows\n"
-            "  --split-by COL        held-out rows are the last F ordered by COL (time order)\n"
-            "  --test FILE           held-out rows from this CSV instead of a split\n"
-            "  --seed N              split and sampling seed (default 1)\n"
-            "model:\n"
-            "  --task T              auto | regression | classification (default auto: a target\n"
-            "                        of at most 20 distinct integer values is classes)\n"
-            "  --trees N             boosting rounds (default 100)\n"
-            "  --depth D             max tree depth (default 6)\n"
-            "  --eta E               learning rate (default 0.3)\n"
-            "  --lambda L            L2 regularization of leaves (default 1)\n"
-            "  --min-child-weight W  (default 1)\n"
-            "  --subsample S         row sampling per tree (default 1)\n"
-            "  --threads N           libxgboost threads (default: its own)\n"
-            "output:\n"
-            "  --out FILE            qmodel to write (default gbdt.qm), with FILE.json sidecar\n"
-            "  --json FILE           also write the booster as XGBoost JSON\n"
-            "  --report FILE         write the HTML report\n"
-            "  --predictions FILE    held-out predictions (p0,... quantized; f0,... float)\n");
+    fprintf(
+        f, "usage: ml2chain train --model gbdt (--csv FILE | --data DB (--query SQL | --table T))\n"
+           "                      --target COL [options]\n"
+           "\n"
+           "Trains gradient-boosted trees with libxgboost, imports the booster (docs/import.md)\n"
+           "into a qmodel and prints held-out metrics, float vs quantized.\n"
+           "\n"
+           "data (as ml2chain train):\n"
+           "  --csv FILE | --data DB --query SQL | --table T\n"
+           "  --target COL          the column to predict\n"
+           "  --features A,B,C      feature columns (default: every other numeric column)\n"
+           "  --split F             held-out fraction (default 0.2), seeded random rows\n"
+           "  --split-by COL        held-out rows are the last F ordered by COL (time order)\n"
+           "  --test FILE           held-out rows from this CSV instead of a split\n"
+           "  --seed N              split and sampling seed (default 1)\n"
+           "model:\n"
+           "  --task T              auto | regression | classification (default auto: a target\n"
+           "                        of at most 20 distinct integer values is classes)\n"
+           "  --trees N             boosting rounds (default 100)\n"
+           "  --depth D             max tree depth (default 6)\n"
+           "  --eta E               learning rate (default 0.3)\n"
+           "  --lambda L            L2 regularization of leaves (default 1)\n"
+           "  --min-child-weight W  (default 1)\n"
+           "  --subsample S         row sampling per tree (default 1)\n"
+           "  --threads N           libxgboost threads (default: its own)\n"
+           "output:\n"
+           "  --out FILE            qmodel to write (default gbdt.qm), with FILE.json sidecar\n"
+           "  --json FILE           also write the booster as XGBoost JSON\n"
+           "  --report FILE         write the HTML report\n"
+           "  --predictions FILE    held-out predictions (p0,... quantized; f0,... float)\n");
 }
 
 /* Class index of v among the sorted distinct values cls[0..k), or -1. */
@@ -69,20 +69,32 @@ static int cmp_double(const void *a, const void *b) {
 
 int m2c_cmd_train_gbdt(int argc, char **argv) {
     const char *cmd = "train";
-    static const struct option opts[] = {
-        {"csv", required_argument, 0, 'c'},          {"data", required_argument, 0, 'D'},
-        {"query", required_argument, 0, 'q'},        {"table", required_argument, 0, 'B'},
-        {"target", required_argument, 0, 't'},       {"features", required_argument, 0, 'f'},
-        {"split-by", required_argument, 0, 'Y'},     {"test", required_argument, 0, 'T'},
-        {"split", required_argument, 0, 'S'},        {"seed", required_argument, 0, 's'},
-        {"task", required_argument, 0, 'k'},         {"trees", required_argument, 0, 'n'},
-        {"depth", required_argument, 0, 'd'},        {"eta", required_argument, 0, 'e'},
-        {"lambda", required_argument, 0, 'l'},       {"min-child-weight", required_argument, 0, 'm'},
-        {"subsample", required_argument, 0, 'u'},    {"threads", required_argument, 0, 'j'},
-        {"out", required_argument, 0, 'o'},          {"json", required_argument, 0, 'J'},
-        {"report", required_argument, 0, 'r'},       {"predictions", required_argument, 0, 'p'},
-        {"model", required_argument, 0, 'M'},        {"quiet", no_argument, 0, 'Q'},
-        {"help", no_argument, 0, 'h'},               {0, 0, 0, 0}};
+    static const struct option opts[] = {{"csv", required_argument, 0, 'c'},
+                                         {"data", required_argument, 0, 'D'},
+                                         {"query", required_argument, 0, 'q'},
+                                         {"table", required_argument, 0, 'B'},
+                                         {"target", required_argument, 0, 't'},
+                                         {"features", required_argument, 0, 'f'},
+                                         {"split-by", required_argument, 0, 'Y'},
+                                         {"test", required_argument, 0, 'T'},
+                                         {"split", required_argument, 0, 'S'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"task", required_argument, 0, 'k'},
+                                         {"trees", required_argument, 0, 'n'},
+                                         {"depth", required_argument, 0, 'd'},
+                                         {"eta", required_argument, 0, 'e'},
+                                         {"lambda", required_argument, 0, 'l'},
+                                         {"min-child-weight", required_argument, 0, 'm'},
+                                         {"subsample", required_argument, 0, 'u'},
+                                         {"threads", required_argument, 0, 'j'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"json", required_argument, 0, 'J'},
+                                         {"report", required_argument, 0, 'r'},
+                                         {"predictions", required_argument, 0, 'p'},
+                                         {"model", required_argument, 0, 'M'},
+                                         {"quiet", no_argument, 0, 'Q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     static const char *numeric = "Ssndelmuj"; /* options taking a number */
     m2c_dataset_opts dso;
     memset(&dso, 0, sizeof dso);
@@ -105,8 +117,7 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
             if (!*optarg || *end || !isfinite(v))
                 return m2c_cli_fail(cmd, "--%s %s: expected a number", name, optarg);
             if (strchr("sndj", c) && (v < 0 || v != floor(v) || v > 1e9))
-                return m2c_cli_fail(cmd, "--%s %s: expected a non-negative integer", name,
-                                    optarg);
+                return m2c_cli_fail(cmd, "--%s %s: expected a non-negative integer", name, optarg);
         }
         switch (c) {
         case 'c': dso.csv = optarg; break;
@@ -118,8 +129,11 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
         case 'Y': dso.split_by = optarg; break;
         case 'T': test = optarg; break;
         case 'S':
-            if (!(v > 0 && v < 1)) return m2c_cli_fail(cmd, "--split %s: expected a fraction in "
-                                                            "(0, 1)", optarg);
+            if (!(v > 0 && v < 1))
+                return m2c_cli_fail(cmd,
+                                    "--split %s: expected a fraction in "
+                                    "(0, 1)",
+                                    optarg);
             split = v;
             break;
         case 's': seed = (unsigned long)v; break;
@@ -137,7 +151,8 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
         case 'p': pred_path = optarg; break;
         case 'Q': break; /* no per-round progress is printed */
         case 'M':
-            if (strcmp(optarg, "gbdt")) return m2c_cli_fail(cmd, "--model %s: this is gbdt", optarg);
+            if (strcmp(optarg, "gbdt"))
+                return m2c_cli_fail(cmd, "--model %s: this is gbdt", optarg);
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -200,10 +215,13 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
         int labels = 1;
         for (size_t i = 0; i < ntr && labels; i++) {
             double v = tr->y[i];
-            if (v != floor(v)) labels = 0;
+            if (v != floor(v))
+                labels = 0;
             else if (class_index(classes, n_classes, v) < 0) {
-                if (n_classes == 20) labels = 0;
-                else classes[n_classes++] = v;
+                if (n_classes == 20)
+                    labels = 0;
+                else
+                    classes[n_classes++] = v;
             }
         }
         if (!strcmp(task_s, "auto")) {
@@ -300,12 +318,16 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
             m2c_cli_fail(cmd, "cannot write %s: %s", pred_path, strerror(errno));
             goto out;
         }
-        for (unsigned j = 0; j < per; j++) fprintf(f, "%sp%u", j ? "," : "", j);
-        for (unsigned j = 0; j < per; j++) fprintf(f, ",f%u", j);
+        for (unsigned j = 0; j < per; j++)
+            fprintf(f, "%sp%u", j ? "," : "", j);
+        for (unsigned j = 0; j < per; j++)
+            fprintf(f, ",f%u", j);
         fprintf(f, "\n");
         for (size_t i = 0; i < nte; i++) {
-            for (unsigned j = 0; j < per; j++) fprintf(f, "%s%.9g", j ? "," : "", pq[i * per + j]);
-            for (unsigned j = 0; j < per; j++) fprintf(f, ",%.9g", pf[i * per + j]);
+            for (unsigned j = 0; j < per; j++)
+                fprintf(f, "%s%.9g", j ? "," : "", pq[i * per + j]);
+            for (unsigned j = 0; j < per; j++)
+                fprintf(f, ",%.9g", pf[i * per + j]);
             fprintf(f, "\n");
         }
         if (fclose(f) != 0) {
@@ -320,7 +342,8 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
     m2c_ftrees_importance(trees, gain, splits);
     m2c_hash32 h = m2c_qmodel_hash_bytes(qb.p, qb.len);
     char hash[67] = "0x";
-    for (int i = 0; i < 32; i++) snprintf(hash + 2 + 2 * i, 3, "%02x", h.b[i]);
+    for (int i = 0; i < 32; i++)
+        snprintf(hash + 2 + 2 * i, 3, "%02x", h.b[i]);
     char title[256], subtitle[256];
     snprintf(title, sizeof title, "gbdt: %s \xe2\x86\x92 %s", dso.csv ? dso.csv : dso.sqlite,
              dso.target);
@@ -373,7 +396,9 @@ int m2c_cmd_train_gbdt(int argc, char **argv) {
     if (n_classes) printf(", %zu classes", n_classes);
     printf(")\n");
     printf("rows      %zu train, %zu held out (%s)\n", ntr, nte,
-           test ? "--test" : dso.split_by ? "last by split column" : "seeded random");
+           test           ? "--test"
+           : dso.split_by ? "last by split column"
+                          : "seeded random");
     printf("training  %.3f s, %u trees of depth <= %u\n", secs, prm.trees, prm.depth);
     printf("held-out metrics (%zu rows):\n", nte);
     m2c_mlcli_print_metrics(stdout, &fm, &qm);

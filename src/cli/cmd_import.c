@@ -40,8 +40,7 @@ static void usage(FILE *f) {
 }
 
 /* Feature rows from a CSV: every numeric column but `target` (may be NULL). */
-static m2c_status load_rows(m2c_dataset **out, const char *path, const char *target,
-                            m2c_err *err) {
+static m2c_status load_rows(m2c_dataset **out, const char *path, const char *target, m2c_err *err) {
     m2c_dataset_opts o;
     memset(&o, 0, sizeof o);
     o.csv = path;
@@ -62,13 +61,17 @@ static int argmax(const double *p, size_t n) {
 
 int m2c_cmd_model_import(int argc, char **argv) {
     const char *cmd = "model import";
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},         {"format", required_argument, 0, 'f'},
-        {"calibration", required_argument, 0, 'c'}, {"target", required_argument, 0, 't'},
-        {"output-scale", required_argument, 0, 's'}, {"decimals-in", required_argument, 0, 'i'},
-        {"decimals-out", required_argument, 0, 'D'}, {"compare", required_argument, 0, 'C'},
-        {"predictions", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"calibration", required_argument, 0, 'c'},
+                                         {"target", required_argument, 0, 't'},
+                                         {"output-scale", required_argument, 0, 's'},
+                                         {"decimals-in", required_argument, 0, 'i'},
+                                         {"decimals-out", required_argument, 0, 'D'},
+                                         {"compare", required_argument, 0, 'C'},
+                                         {"predictions", required_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *out_path = NULL, *format = NULL, *calib = NULL, *target = NULL, *compare = NULL,
                *pred_path = NULL;
     double out_scale = 1;
@@ -95,8 +98,10 @@ int m2c_cmd_model_import(int argc, char **argv) {
             if (*end || !*optarg || v < 0 || v > M2C_QMODEL_MAX_DECIMALS)
                 return m2c_cli_fail(cmd, "--decimals-%s: '%s' is not in 0..%d",
                                     c == 'i' ? "in" : "out", optarg, M2C_QMODEL_MAX_DECIMALS);
-            if (c == 'i') d_in = v;
-            else d_out = v;
+            if (c == 'i')
+                d_in = v;
+            else
+                d_out = v;
             break;
         }
         case 'h': usage(stdout); return 0;
@@ -126,7 +131,8 @@ int m2c_cmd_model_import(int argc, char **argv) {
             goto out;
         }
         int ch;
-        do ch = fgetc(f);
+        do
+            ch = fgetc(f);
         while (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t');
         fclose(f);
         format = ch == '{' ? "xgboost" : "onnx";
@@ -151,20 +157,19 @@ int m2c_cmd_model_import(int argc, char **argv) {
             goto out;
         }
         if (ct->n_features != n_in) {
-            m2c_cli_fail(cmd, "%s: %zu feature columns, the model takes %u", calib,
-                         ct->n_features, n_in);
+            m2c_cli_fail(cmd, "%s: %zu feature columns, the model takes %u", calib, ct->n_features,
+                         n_in);
             goto out;
         }
-        if (m2c_feature_stats_compute(&stats, ct->x, ct->n_rows, ct->n_features, &err) !=
-            M2C_OK) {
+        if (m2c_feature_stats_compute(&stats, ct->x, ct->n_rows, ct->n_features, &err) != M2C_OK) {
             m2c_cli_fail_err(cmd, &err, "%s", calib);
             goto out;
         }
     }
-    m2c_status st = is_xgb ? m2c_ftrees_to_qmodel(&q, trees, stats, (unsigned)d_in,
-                                                  (unsigned)d_out, &err)
-                           : m2c_fmlp_to_qmodel(&q, mlp, stats, out_scale, (unsigned)d_in,
-                                                (unsigned)d_out, &err);
+    m2c_status st =
+        is_xgb
+            ? m2c_ftrees_to_qmodel(&q, trees, stats, (unsigned)d_in, (unsigned)d_out, &err)
+            : m2c_fmlp_to_qmodel(&q, mlp, stats, out_scale, (unsigned)d_in, (unsigned)d_out, &err);
     if (st != M2C_OK) {
         m2c_cli_fail_err(cmd, &err, "cannot quantize %s", in_path);
         goto out;
@@ -193,7 +198,8 @@ int m2c_cmd_model_import(int argc, char **argv) {
         printf("imported %s %s: %u inputs, %u output%s, %s", is_xgb ? "xgboost" : "onnx",
                m2c_qkind_str(q->kind), n_in, n_out, n_out == 1 ? "" : "s",
                m2c_qtransform_str(q->transform));
-        if (is_xgb) printf(", %zu trees (%s)", trees->n_trees, trees->objective);
+        if (is_xgb)
+            printf(", %zu trees (%s)", trees->n_trees, trees->objective);
         else {
             printf(", layers %u", mlp->layers[0].n_in);
             for (uint32_t l = 0; l < mlp->n_layers; l++)
@@ -201,7 +207,8 @@ int m2c_cmd_model_import(int argc, char **argv) {
                        mlp->layers[l].act ? m2c_qact_str(mlp->layers[l].act) : "");
         }
         printf("\nwrote %s: %zu bytes, model hash 0x", out_path, b.len);
-        for (int i = 0; i < 32; i++) printf("%02x", h.b[i]);
+        for (int i = 0; i < 32; i++)
+            printf("%02x", h.b[i]);
         printf("\n");
         m2c_buf_free(&b);
     }
@@ -222,33 +229,39 @@ int m2c_cmd_model_import(int argc, char **argv) {
                 m2c_cli_fail(cmd, "cannot write %s: %s", pred_path, strerror(errno));
                 goto out;
             }
-            for (uint32_t j = 0; j < n_out; j++) fprintf(pf, "%sp%u", j ? "," : "", j);
-            for (uint32_t j = 0; j < n_out; j++) fprintf(pf, ",f%u", j);
+            for (uint32_t j = 0; j < n_out; j++)
+                fprintf(pf, "%sp%u", j ? "," : "", j);
+            for (uint32_t j = 0; j < n_out; j++)
+                fprintf(pf, ",f%u", j);
             fprintf(pf, "\n");
         }
         double maxd = 0, fo[M2C_QMODEL_MAX_OUT], qo[M2C_QMODEL_MAX_OUT];
         size_t agree = 0;
         for (size_t r = 0; r < cmp->n_rows; r++) {
             const double *xr = &x[r * nf];
-            if (is_xgb) m2c_ftrees_predict(trees, fo, NULL, xr);
-            else m2c_fmlp_predict(mlp, fo, xr);
+            if (is_xgb)
+                m2c_ftrees_predict(trees, fo, NULL, xr);
+            else
+                m2c_fmlp_predict(mlp, fo, xr);
             if (m2c_qmodel_predict_double(q, qo, xr, &err) != M2C_OK) {
                 m2c_cli_fail_err(cmd, &err, "%s: row %zu", compare, r + 1);
                 goto out;
             }
-            for (uint32_t j = 0; j < n_out; j++) maxd = fmax(maxd, fabs(fo[j] - qo[j]));
+            for (uint32_t j = 0; j < n_out; j++)
+                maxd = fmax(maxd, fabs(fo[j] - qo[j]));
             if (is_classifier(transform))
                 agree += n_out == 1 ? (fo[0] >= 0.5) == (qo[0] >= 0.5)
                                     : argmax(fo, n_out) == argmax(qo, n_out);
             if (pf) {
-                for (uint32_t j = 0; j < n_out; j++) fprintf(pf, "%s%.9g", j ? "," : "", qo[j]);
-                for (uint32_t j = 0; j < n_out; j++) fprintf(pf, ",%.9g", fo[j]);
+                for (uint32_t j = 0; j < n_out; j++)
+                    fprintf(pf, "%s%.9g", j ? "," : "", qo[j]);
+                for (uint32_t j = 0; j < n_out; j++)
+                    fprintf(pf, ",%.9g", fo[j]);
                 fprintf(pf, "\n");
             }
         }
         printf("compare: %zu rows, max |float - quantized| %.3g", cmp->n_rows, maxd);
-        if (is_classifier(transform))
-            printf(", labels agree on %zu of %zu", agree, cmp->n_rows);
+        if (is_classifier(transform)) printf(", labels agree on %zu of %zu", agree, cmp->n_rows);
         printf("\n");
         if (pf && fclose(pf) != 0) {
             pf = NULL;

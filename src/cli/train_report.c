@@ -59,7 +59,8 @@ int m2c_train_report_write(const char *path, const char *title, const char *subt
     int linear = f->type != M2C_MODEL_MLP && f->n_layers == 1;
     if (linear)
         for (unsigned j = 0; j < f->layers[0].width; j++)
-            for (size_t i = 0; i < nf; i++) imp[i] += fabs(f->layers[0].w[j * nf + i]);
+            for (size_t i = 0; i < nf; i++)
+                imp[i] += fabs(f->layers[0].w[j * nf + i]);
     m2c_report_series series[2] = {{"train", rec ? rec->train : NULL, rec ? rec->n : 0},
                                    {"validation", rec ? rec->val : NULL, rec ? rec->n : 0}};
     int have_val = rec && rec->n && isfinite(rec->val[rec->n - 1]);

@@ -40,8 +40,10 @@ static m2c_status make_dmatrix(DMatrixHandle *h, const double *x, const double *
         st = m2c_err_set(err, M2C_ERR_NOMEM, "gbdt: out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n * d; i++) xf[i] = (float)x[i];
-    for (size_t i = 0; i < n; i++) yf[i] = (float)y[i];
+    for (size_t i = 0; i < n * d; i++)
+        xf[i] = (float)x[i];
+    for (size_t i = 0; i < n; i++)
+        yf[i] = (float)y[i];
     if (XGDMatrixCreateFromMat(xf, n, d, NAN, h) != 0) {
         st = xgb_fail(err, "XGDMatrixCreateFromMat");
         goto out;
@@ -67,10 +69,9 @@ static double eval_value(const char *s, const char *name) {
     return p ? strtod(p + 1, NULL) : NAN;
 }
 
-m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve,
-                          const double *x, const double *y, size_t n, size_t d,
-                          const double *xv, const double *yv, size_t nv,
-                          const m2c_gbdt_params *p, m2c_err *err) {
+m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve, const double *x,
+                          const double *y, size_t n, size_t d, const double *xv, const double *yv,
+                          size_t nv, const m2c_gbdt_params *p, m2c_err *err) {
     m2c_status st = M2C_OK;
     DMatrixHandle dtrain = NULL, dvalid = NULL;
     BoosterHandle b = NULL;
@@ -78,8 +79,8 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve,
     if (json) *json = NULL;
     if (curve) memset(curve, 0, sizeof *curve);
     if (n < 2 || d < 1 || d > M2C_IMPORT_MAX_FEATURES)
-        return m2c_err_set(err, M2C_ERR_RANGE, "gbdt: %zu rows of %zu features (need 2+, 1..%d)",
-                           n, d, M2C_IMPORT_MAX_FEATURES);
+        return m2c_err_set(err, M2C_ERR_RANGE, "gbdt: %zu rows of %zu features (need 2+, 1..%d)", n,
+                           d, M2C_IMPORT_MAX_FEATURES);
     if (p->trees < 1 || p->trees > M2C_IMPORT_MAX_TREES || p->depth < 1 ||
         p->depth > M2C_IMPORT_MAX_DEPTH || !(p->eta > 0) || !(p->lambda >= 0) ||
         !(p->subsample > 0 && p->subsample <= 1) || !(p->min_child_weight >= 0))
@@ -89,8 +90,8 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve,
                            M2C_IMPORT_MAX_TREES, M2C_IMPORT_MAX_DEPTH);
     unsigned n_class = p->task == M2C_GBDT_MULTICLASS ? p->n_class : 2;
     if (p->task == M2C_GBDT_MULTICLASS && (n_class < 3 || n_class > M2C_IMPORT_MAX_OUTPUTS))
-        return m2c_err_set(err, M2C_ERR_RANGE, "gbdt: %u classes (multiclass needs 3..%d)",
-                           n_class, M2C_IMPORT_MAX_OUTPUTS);
+        return m2c_err_set(err, M2C_ERR_RANGE, "gbdt: %u classes (multiclass needs 3..%d)", n_class,
+                           M2C_IMPORT_MAX_OUTPUTS);
     for (int set = 0; set < 2; set++) {
         const double *ys = set ? yv : y;
         size_t m = set ? nv : n;
@@ -98,13 +99,10 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve,
         for (size_t i = 0; i < m; i++) {
             double v = ys[i];
             int bad = !isfinite(v);
-            if (p->task != M2C_GBDT_REGRESSION)
-                bad = bad || v != floor(v) || v < 0 || v >= n_class;
+            if (p->task != M2C_GBDT_REGRESSION) bad = bad || v != floor(v) || v < 0 || v >= n_class;
             if (bad)
-                return m2c_err_set(err, M2C_ERR_INVALID,
-                                   "gbdt: %s row %zu: target %g is not %s", set ? "validation"
-                                                                               : "training",
-                                   i + 1, v,
+                return m2c_err_set(err, M2C_ERR_INVALID, "gbdt: %s row %zu: target %g is not %s",
+                                   set ? "validation" : "training", i + 1, v,
                                    p->task == M2C_GBDT_REGRESSION ? "finite"
                                                                   : "a class label 0..k-1");
         }
@@ -131,10 +129,9 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve,
     snprintf(v[5], sizeof v[5], "%u", p->seed);
     snprintf(v[6], sizeof v[6], "%u", n_class);
     const char *params[][2] = {
-        {"objective", objective}, {"eval_metric", metric}, {"max_depth", v[0]},
-        {"eta", v[1]},            {"lambda", v[2]},        {"min_child_weight", v[3]},
-        {"subsample", v[4]},      {"seed", v[5]},          {"tree_method", "hist"},
-        {"verbosity", "0"},
+        {"objective", objective}, {"eval_metric", metric},    {"max_depth", v[0]}, {"eta", v[1]},
+        {"lambda", v[2]},         {"min_child_weight", v[3]}, {"subsample", v[4]}, {"seed", v[5]},
+        {"tree_method", "hist"},  {"verbosity", "0"},
     };
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         if (XGBoosterSetParam(b, params[i][0], params[i][1]) != 0) {

@@ -16,7 +16,7 @@
 
 #define MAX_TENSOR_ELEMS ((size_t)M2C_IMPORT_MAX_WIDTH * M2C_IMPORT_MAX_WIDTH)
 
-static const char *const supported_ops[] = {"Gemm", "MatMul", "Add", "Relu", "Sigmoid",
+static const char *const supported_ops[] = {"Gemm", "MatMul",  "Add",     "Relu",    "Sigmoid",
                                             "Tanh", "Softmax", "Flatten", "Identity"};
 
 void m2c_fmlp_free(m2c_fmlp *m) {
@@ -72,15 +72,14 @@ static int check_nesting(const ProtobufCMessageDescriptor *d, const uint8_t *p, 
                     *bad_at = base + at;
                     return -2;
                 }
-                int r = check_nesting(f->descriptor, p + pos, (size_t)v, left - 1, base + pos,
-                                      bad_at);
+                int r =
+                    check_nesting(f->descriptor, p + pos, (size_t)v, left - 1, base + pos, bad_at);
                 if (r) return r;
             }
             pos += (size_t)v;
             break;
         }
-        default:
-            goto broken;
+        default: goto broken;
         }
         continue;
     broken:
@@ -116,8 +115,7 @@ static int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t dflt
 }
 
 /* A float tensor's values as doubles (*out malloc'd, *n elements). */
-static m2c_status tensor_values(double **out, size_t *n, const Onnx__TensorProto *t,
-                                m2c_err *err) {
+static m2c_status tensor_values(double **out, size_t *n, const Onnx__TensorProto *t, m2c_err *err) {
     *out = NULL;
     *n = 0;
     const char *name = t->name ? t->name : "?";
@@ -157,7 +155,8 @@ static m2c_status tensor_values(double **out, size_t *n, const Onnx__TensorProto
         if (t->has_raw_data) {
             const uint8_t *b = t->raw_data.data + i * esz;
             uint64_t bits = 0;
-            for (size_t k = 0; k < esz; k++) bits |= (uint64_t)b[k] << (8 * k); /* little-endian */
+            for (size_t k = 0; k < esz; k++)
+                bits |= (uint64_t)b[k] << (8 * k); /* little-endian */
             if (dbl) {
                 memcpy(&v[i], &bits, 8);
             } else {
@@ -231,7 +230,8 @@ static m2c_status add_bias(m2c_fmlp_layer *l, const Onnx__TensorProto *t, double
         return m2c_err_set(err, M2C_ERR_INVALID,
                            "onnx: node %.60s: bias has %zu values for %u units", node, n, l->n_out);
     }
-    for (uint32_t j = 0; j < l->n_out; j++) l->b[j] += scale * v[n == 1 ? 0 : j];
+    for (uint32_t j = 0; j < l->n_out; j++)
+        l->b[j] += scale * v[n == 1 ? 0 : j];
     free(v);
     return M2C_OK;
 }
@@ -249,8 +249,7 @@ static m2c_status linear_op(builder *bd, const Onnx__GraphProto *g, const Onnx__
                            n->input[1]);
     if (B->n_dims != 2)
         return m2c_err_set(err, M2C_ERR_UNSUPPORTED,
-                           "onnx: node %.60s: weights have %zu dimensions (need 2)", nn,
-                           B->n_dims);
+                           "onnx: node %.60s: weights have %zu dimensions (need 2)", nn, B->n_dims);
     int transb = gemm ? attr_int(n, "transB", 0) != 0 : 0;
     if (gemm && attr_int(n, "transA", 0) != 0)
         return m2c_err_set(err, M2C_ERR_UNSUPPORTED, "onnx: node %.60s: Gemm with transA", nn);
@@ -291,7 +290,8 @@ static m2c_status close_with_identity(builder *bd, m2c_err *err) {
     m2c_status st = add_layer(bd, w, w, "(output)", err);
     if (st != M2C_OK) return st;
     m2c_fmlp_layer *l = &bd->m->layers[bd->m->n_layers - 1];
-    for (uint32_t j = 0; j < w; j++) l->w[(size_t)j * w + j] = 1.0;
+    for (uint32_t j = 0; j < w; j++)
+        l->w[(size_t)j * w + j] = 1.0;
     bd->open_bias = 0;
     return M2C_OK;
 }
@@ -388,8 +388,7 @@ static m2c_status walk_graph(m2c_fmlp *m, const Onnx__GraphProto *g, m2c_err *er
                              "onnx: node %s follows Softmax (Softmax must be last)", nn);
             goto out;
         }
-        if (n->n_input >= 1 && strcmp(n->input[0], cur) &&
-            strcmp(n->op_type, "Add")) {
+        if (n->n_input >= 1 && strcmp(n->input[0], cur) && strcmp(n->op_type, "Add")) {
             st = m2c_err_set(err, M2C_ERR_UNSUPPORTED,
                              "onnx: node %s takes the network's value as a later input, not the "
                              "first",
@@ -581,7 +580,8 @@ void m2c_fmlp_predict(const m2c_fmlp *m, double *p, const double *x) {
         const m2c_fmlp_layer *l = &m->layers[li];
         for (uint32_t j = 0; j < l->n_out; j++) {
             double s = l->b[j];
-            for (uint32_t i = 0; i < l->n_in; i++) s += l->w[(size_t)j * l->n_in + i] * a[i];
+            for (uint32_t i = 0; i < l->n_in; i++)
+                s += l->w[(size_t)j * l->n_in + i] * a[i];
             b[j] = act_f(l->act, s);
         }
         memcpy(a, b, l->n_out * sizeof *b);
@@ -592,8 +592,10 @@ void m2c_fmlp_predict(const m2c_fmlp *m, double *p, const double *x) {
         double mx = a[0], s = 0;
         for (uint32_t j = 1; j < m->n_out; j++)
             if (a[j] > mx) mx = a[j];
-        for (uint32_t j = 0; j < m->n_out; j++) s += (p[j] = exp(a[j] - mx));
-        for (uint32_t j = 0; j < m->n_out; j++) p[j] /= s;
+        for (uint32_t j = 0; j < m->n_out; j++)
+            s += (p[j] = exp(a[j] - mx));
+        for (uint32_t j = 0; j < m->n_out; j++)
+            p[j] /= s;
     } else {
         memcpy(p, a, m->n_out * sizeof *a);
     }

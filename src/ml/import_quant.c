@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* The real number below which float32(x) < t: the midpoint between t and the float32 just
  * below it (exact in double). A tie at exactly the midpoint rounds to even in float32;
  * the qmodel sends it right, as for even t (docs/import.md). */
@@ -110,8 +109,8 @@ m2c_status m2c_ftrees_to_qmodel(m2c_qmodel **out, const m2c_ftrees *t,
                 qn->right = 0;
             } else {
                 qn->feature = (uint16_t)nd->feature;
-                qn->value = m2c_qmodel_threshold(&q->in[nd->feature],
-                                                 float_threshold(nd->value), d_in);
+                qn->value =
+                    m2c_qmodel_threshold(&q->in[nd->feature], float_threshold(nd->value), d_in);
                 qn->right = (uint16_t)nd->right;
             }
         }
@@ -129,8 +128,8 @@ out:
     return st;
 }
 
-static m2c_status put_q16(int32_t *dst, double v, unsigned layer, unsigned j, unsigned i,
-                          int bias, m2c_err *err) {
+static m2c_status put_q16(int32_t *dst, double v, unsigned layer, unsigned j, unsigned i, int bias,
+                          m2c_err *err) {
     if (!(fabs(v) < 32767.99)) {
         if (bias)
             return m2c_err_set(err, M2C_ERR_RANGE,
@@ -146,22 +145,21 @@ static m2c_status put_q16(int32_t *dst, double v, unsigned layer, unsigned j, un
     return M2C_OK;
 }
 
-m2c_status m2c_fmlp_to_qmodel(m2c_qmodel **out, const m2c_fmlp *m,
-                              const m2c_feature_stats *stats, double out_scale, unsigned d_in,
-                              unsigned d_out, m2c_err *err) {
+m2c_status m2c_fmlp_to_qmodel(m2c_qmodel **out, const m2c_fmlp *m, const m2c_feature_stats *stats,
+                              double out_scale, unsigned d_in, unsigned d_out, m2c_err *err) {
     m2c_status st = M2C_OK;
     m2c_qmodel *q = NULL;
     *out = NULL;
     if (stats && stats->n != m->n_in)
         return m2c_err_set(err, M2C_ERR_INVALID,
-                           "import: statistics for %u features, the model has %u inputs",
-                           stats->n, m->n_in);
+                           "import: statistics for %u features, the model has %u inputs", stats->n,
+                           m->n_in);
     if (!(out_scale >= 1) || !isfinite(out_scale))
         return m2c_err_set(err, M2C_ERR_RANGE, "import: output scale %g must be >= 1", out_scale);
     if (d_in > M2C_QMODEL_MAX_DECIMALS || d_out > M2C_QMODEL_MAX_DECIMALS)
         return m2c_err_set(err, M2C_ERR_RANGE, "import: decimals above %d",
                            M2C_QMODEL_MAX_DECIMALS);
-    m2c_qkind kind = m->n_layers >= 2                       ? M2C_QKIND_MLP
+    m2c_qkind kind = m->n_layers >= 2                    ? M2C_QKIND_MLP
                      : m->transform == M2C_FOUT_IDENTITY ? M2C_QKIND_LINEAR
                                                          : M2C_QKIND_LOGISTIC;
     if (m->n_layers == 1 && m->layers[0].act != M2C_FACT_IDENTITY)
@@ -192,8 +190,8 @@ m2c_status m2c_fmlp_to_qmodel(m2c_qmodel **out, const m2c_fmlp *m,
                     b += w * stats->mean[i];
                     w *= sd;
                 }
-                if ((st = put_q16(&q->layers[li].w[(size_t)j * l->n_in + i], w / div, li, j, i,
-                                  0, err)) != M2C_OK)
+                if ((st = put_q16(&q->layers[li].w[(size_t)j * l->n_in + i], w / div, li, j, i, 0,
+                                  err)) != M2C_OK)
                     goto out;
             }
             if ((st = put_q16(&q->layers[li].b[j], b / div, li, j, 0, 1, err)) != M2C_OK) goto out;
@@ -212,4 +210,3 @@ out:
     m2c_qmodel_free(q);
     return st;
 }
-

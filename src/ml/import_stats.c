@@ -50,14 +50,16 @@ m2c_status m2c_feature_stats_compute(m2c_feature_stats **out, const double *x, s
             if (v < s->min[c]) s->min[c] = v;
             if (v > s->max[c]) s->max[c] = v;
         }
-    for (size_t c = 0; c < n_cols; c++) s->mean[c] /= (double)n_rows;
+    for (size_t c = 0; c < n_cols; c++)
+        s->mean[c] /= (double)n_rows;
     /* Two passes: the centred sum of squares does not cancel catastrophically. */
     for (size_t r = 0; r < n_rows; r++)
         for (size_t c = 0; c < n_cols; c++) {
             double d = x[r * n_cols + c] - s->mean[c];
             s->std[c] += d * d;
         }
-    for (size_t c = 0; c < n_cols; c++) s->std[c] = sqrt(s->std[c] / (double)n_rows);
+    for (size_t c = 0; c < n_cols; c++)
+        s->std[c] = sqrt(s->std[c] / (double)n_rows);
     *out = s;
     s = NULL;
 out:

@@ -34,7 +34,8 @@ static const objective_info objectives[] = {
 
 void m2c_ftrees_free(m2c_ftrees *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->n_trees; i++) free(t->trees[i].nodes);
+    for (size_t i = 0; i < t->n_trees; i++)
+        free(t->trees[i].nodes);
     free(t->trees);
     free(t);
 }
@@ -58,8 +59,8 @@ static m2c_status param_double(double *out, json_t *obj, const char *key, const 
             return m2c_err_set(err, M2C_ERR_INVALID, "xgboost: %s.%s: not a number: \"%.40s\"",
                                where, key, s);
     } else {
-        return m2c_err_set(err, M2C_ERR_INVALID, "xgboost: %s.%s: missing or not a number",
-                           where, key);
+        return m2c_err_set(err, M2C_ERR_INVALID, "xgboost: %s.%s: missing or not a number", where,
+                           key);
     }
     if (!isfinite(*out))
         return m2c_err_set(err, M2C_ERR_INVALID, "xgboost: %s.%s: not finite", where, key);
@@ -262,8 +263,9 @@ m2c_status m2c_xgb_parse(m2c_ftrees **out, const char *text, size_t len, m2c_err
     }
     json_t *learner = get(root, "learner");
     if (!json_is_object(learner)) {
-        st = m2c_err_set(err, M2C_ERR_INVALID, "xgboost: no \"learner\" object (not an xgboost "
-                                               "json model)");
+        st = m2c_err_set(err, M2C_ERR_INVALID,
+                         "xgboost: no \"learner\" object (not an xgboost "
+                         "json model)");
         goto out;
     }
     t = calloc(1, sizeof *t);
@@ -301,8 +303,8 @@ m2c_status m2c_xgb_parse(m2c_ftrees **out, const char *text, size_t len, m2c_err
     if ((st = param_double(&base_score, mp, "base_score", "learner_model_param", err)) != M2C_OK ||
         (st = param_uint(&num_class, mp, "num_class", "learner_model_param", 1u << 20, err)) !=
             M2C_OK ||
-        (st = param_uint(&num_feature, mp, "num_feature", "learner_model_param", 1u << 30,
-                         err)) != M2C_OK)
+        (st = param_uint(&num_feature, mp, "num_feature", "learner_model_param", 1u << 30, err)) !=
+            M2C_OK)
         goto out;
     if (get(mp, "num_target")) {
         uint32_t nt = 0;
@@ -348,7 +350,8 @@ m2c_status m2c_xgb_parse(m2c_ftrees **out, const char *text, size_t len, m2c_err
         }
         margin = log(base_score / (1 - base_score));
     }
-    for (uint32_t j = 0; j < t->n_out; j++) t->base[j] = margin;
+    for (uint32_t j = 0; j < t->n_out; j++)
+        t->base[j] = margin;
 
     /* Booster. */
     json_t *gb = get(learner, "gradient_booster");
@@ -380,8 +383,9 @@ m2c_status m2c_xgb_parse(m2c_ftrees **out, const char *text, size_t len, m2c_err
         goto out;
     }
     if (weight_drop && (!json_is_array(weight_drop) || json_array_size(weight_drop) != nt)) {
-        st = m2c_err_set(err, M2C_ERR_INVALID, "xgboost: dart weight_drop must have one entry "
-                                               "per tree");
+        st = m2c_err_set(err, M2C_ERR_INVALID,
+                         "xgboost: dart weight_drop must have one entry "
+                         "per tree");
         goto out;
     }
     t->trees = calloc(nt, sizeof *t->trees);
@@ -394,17 +398,16 @@ m2c_status m2c_xgb_parse(m2c_ftrees **out, const char *text, size_t len, m2c_err
         json_t *ti = json_array_get(info, i);
         if (!json_is_integer(ti) || json_integer_value(ti) < 0 ||
             json_integer_value(ti) >= (json_int_t)t->n_out) {
-            st = m2c_err_set(err, M2C_ERR_INVALID,
-                             "xgboost: tree_info[%zu] is not an output index below %u", i,
-                             t->n_out);
+            st =
+                m2c_err_set(err, M2C_ERR_INVALID,
+                            "xgboost: tree_info[%zu] is not an output index below %u", i, t->n_out);
             goto out;
         }
         double scale = 1;
         if (weight_drop) {
             json_t *w = json_array_get(weight_drop, i);
             if (!json_is_number(w) || !isfinite(json_number_value(w))) {
-                st = m2c_err_set(err, M2C_ERR_INVALID, "xgboost: weight_drop[%zu] not a number",
-                                 i);
+                st = m2c_err_set(err, M2C_ERR_INVALID, "xgboost: weight_drop[%zu] not a number", i);
                 goto out;
             }
             scale = json_number_value(w);
@@ -473,10 +476,13 @@ static void apply_transform(uint8_t transform, double *p, const double *m, size_
         double mx = m[0], s = 0;
         for (size_t j = 1; j < n; j++)
             if (m[j] > mx) mx = m[j];
-        for (size_t j = 0; j < n; j++) s += (p[j] = exp(m[j] - mx));
-        for (size_t j = 0; j < n; j++) p[j] /= s;
+        for (size_t j = 0; j < n; j++)
+            s += (p[j] = exp(m[j] - mx));
+        for (size_t j = 0; j < n; j++)
+            p[j] /= s;
     } else {
-        for (size_t j = 0; j < n; j++) p[j] = m[j];
+        for (size_t j = 0; j < n; j++)
+            p[j] = m[j];
     }
 }
 
@@ -484,7 +490,8 @@ void m2c_ftrees_predict(const m2c_ftrees *t, double *p, double *margin, const do
     double m[M2C_IMPORT_MAX_OUTPUTS];
     /* XGBoost starts each output at the base margin and adds leaves in float32. */
     float acc[M2C_IMPORT_MAX_OUTPUTS];
-    for (uint32_t j = 0; j < t->n_out; j++) acc[j] = (float)t->base[j];
+    for (uint32_t j = 0; j < t->n_out; j++)
+        acc[j] = (float)t->base[j];
     for (size_t i = 0; i < t->n_trees; i++) {
         const m2c_ftree *tr = &t->trees[i];
         uint32_t k = 0;
@@ -494,7 +501,8 @@ void m2c_ftrees_predict(const m2c_ftrees *t, double *p, double *margin, const do
         }
         acc[tr->output] += tr->nodes[k].value;
     }
-    for (uint32_t j = 0; j < t->n_out; j++) m[j] = (double)acc[j];
+    for (uint32_t j = 0; j < t->n_out; j++)
+        m[j] = (double)acc[j];
     if (margin) memcpy(margin, m, t->n_out * sizeof *m);
     apply_transform(t->transform, p, m, t->n_out);
 }

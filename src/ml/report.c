@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define C_FLOAT "#2563eb"
-#define C_QUANT "#ea580c"
-#define C_VALID "#16a34a"
+#define C_FLOAT    "#2563eb"
+#define C_QUANT    "#ea580c"
+#define C_VALID    "#16a34a"
 #define MAX_POINTS 2000 /* scatter points drawn (every k-th row beyond this) */
 
 typedef struct {
@@ -74,7 +74,8 @@ static int cmp_scored_desc(const void *a, const void *b) {
 static scored *sort_scores(const m2c_report *r, const double *p) {
     scored *s = malloc(r->n * sizeof *s);
     if (!s) return NULL;
-    for (size_t i = 0; i < r->n; i++) s[i] = (scored){p[i], r->y[i] > 0.5};
+    for (size_t i = 0; i < r->n; i++)
+        s[i] = (scored){p[i], r->y[i] > 0.5};
     qsort(s, r->n, sizeof *s, cmp_scored_desc);
     return s;
 }
@@ -83,11 +84,19 @@ static double auc_of(const m2c_report *r, const double *p) {
     scored *s = sort_scores(r, p);
     if (!s) return NAN;
     double pos = 0, neg = 0, area = 0, tp = 0, fp = 0;
-    for (size_t i = 0; i < r->n; i++) if (s[i].y) pos += 1; else neg += 1;
+    for (size_t i = 0; i < r->n; i++)
+        if (s[i].y)
+            pos += 1;
+        else
+            neg += 1;
     for (size_t i = 0; i < r->n;) {
         double tp0 = tp, fp0 = fp;
         size_t j = i;
-        for (; j < r->n && s[j].s == s[i].s; j++) if (s[j].y) tp += 1; else fp += 1;
+        for (; j < r->n && s[j].s == s[i].s; j++)
+            if (s[j].y)
+                tp += 1;
+            else
+                fp += 1;
         area += (fp - fp0) * (tp + tp0) / 2; /* trapezoid: ties count half */
         i = j;
     }
@@ -99,7 +108,8 @@ static size_t compute_metrics(const m2c_report *r, const double *p, double *v) {
     size_t n = r->n;
     if (r->task == M2C_REPORT_REGRESSION) {
         double se = 0, ae = 0, mean = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) mean += r->y[i];
+        for (size_t i = 0; i < n; i++)
+            mean += r->y[i];
         mean /= (double)n;
         for (size_t i = 0; i < n; i++) {
             double d = p[i] - r->y[i];
@@ -120,7 +130,8 @@ static size_t compute_metrics(const m2c_report *r, const double *p, double *v) {
         correct += l == y;
         double py = r->task == M2C_REPORT_BINARY ? (y ? p[i] : 1 - p[i]) : p[i * k + (size_t)y];
         ll -= log(fmin(fmax(py, 1e-15), 1.0));
-        if (l == y) tp[y] += 1;
+        if (l == y)
+            tp[y] += 1;
         else {
             fp[l] += 1;
             fn[y] += 1;
@@ -145,15 +156,16 @@ size_t m2c_report_metrics(const m2c_report *r, const double *p, double *v, const
                                    {"accuracy", "logloss", "auc", "f1"},
                                    {"accuracy", "logloss", "macro_f1", NULL}};
     size_t k = compute_metrics(r, p, v);
-    for (size_t i = 0; i < k && names; i++) names[i] = nm[r->task][i];
+    for (size_t i = 0; i < k && names; i++)
+        names[i] = nm[r->task][i];
     return k;
 }
 
 /* ---------------------------------------------------------------- plotting */
 
 typedef struct {
-    double x0, x1, y0, y1;     /* data range */
-    double left, top, w, h;    /* plot area in px */
+    double x0, x1, y0, y1;  /* data range */
+    double left, top, w, h; /* plot area in px */
 } frame;
 
 static double fx(const frame *f, double x) {
@@ -170,16 +182,25 @@ static double nice_step(double range) {
 }
 
 static void fmt_num(char *s, size_t n, double v) {
-    if (v == 0) snprintf(s, n, "0");
-    else if (fabs(v) >= 1e5 || fabs(v) < 1e-3) snprintf(s, n, "%.1e", v);
-    else snprintf(s, n, "%.4g", v);
+    if (v == 0)
+        snprintf(s, n, "0");
+    else if (fabs(v) >= 1e5 || fabs(v) < 1e-3)
+        snprintf(s, n, "%.1e", v);
+    else
+        snprintf(s, n, "%.4g", v);
 }
 
 /* Opens an <svg> with axes, grid, ticks and labels; data ranges are widened to be non-empty. */
 static void plot_open(out_t *o, frame *f, double x0, double x1, double y0, double y1,
                       const char *xlabel, const char *ylabel) {
-    if (!(x1 > x0)) { x0 -= 0.5; x1 += 0.5; }
-    if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }
+    if (!(x1 > x0)) {
+        x0 -= 0.5;
+        x1 += 0.5;
+    }
+    if (!(y1 > y0)) {
+        y0 -= 0.5;
+        y1 += 0.5;
+    }
     *f = (frame){x0, x1, y0, y1, 58, 14, 300, 220};
     put(o, "<svg viewBox=\"0 0 380 280\" class=\"plot\" role=\"img\">");
     put(o, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" class=\"pa\"/>", f->left, f->top,
@@ -192,14 +213,14 @@ static void plot_open(out_t *o, frame *f, double x0, double x1, double y0, doubl
             fmt_num(s, sizeof s, tv);
             if (axis) {
                 double py = fy(f, tv);
-                put(o, "<line x1=\"%g\" x2=\"%g\" y1=\"%.1f\" y2=\"%.1f\" class=\"gr\"/>",
-                    f->left, f->left + f->w, py, py);
+                put(o, "<line x1=\"%g\" x2=\"%g\" y1=\"%.1f\" y2=\"%.1f\" class=\"gr\"/>", f->left,
+                    f->left + f->w, py, py);
                 put(o, "<text x=\"%g\" y=\"%.1f\" class=\"tk\" text-anchor=\"end\">%s</text>",
                     f->left - 5, py + 4, s);
             } else {
                 double px = fx(f, tv);
-                put(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%g\" y2=\"%g\" class=\"gr\"/>", px,
-                    px, f->top, f->top + f->h);
+                put(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%g\" y2=\"%g\" class=\"gr\"/>", px, px,
+                    f->top, f->top + f->h);
                 put(o, "<text x=\"%.1f\" y=\"%g\" class=\"tk\" text-anchor=\"middle\">%s</text>",
                     px, f->top + f->h + 15, s);
             }
@@ -207,8 +228,9 @@ static void plot_open(out_t *o, frame *f, double x0, double x1, double y0, doubl
     }
     put(o, "<text x=\"%g\" y=\"272\" class=\"al\" text-anchor=\"middle\">", f->left + f->w / 2);
     put_esc(o, xlabel);
-    put(o, "</text><text transform=\"translate(13 %g) rotate(-90)\" class=\"al\" "
-           "text-anchor=\"middle\">",
+    put(o,
+        "</text><text transform=\"translate(13 %g) rotate(-90)\" class=\"al\" "
+        "text-anchor=\"middle\">",
         f->top + f->h / 2);
     put_esc(o, ylabel);
     put(o, "</text>");
@@ -220,8 +242,7 @@ static void polyline(out_t *o, const frame *f, const double *xs, const double *y
         dashed ? " stroke-dasharray=\"5 3\"" : "");
     size_t step = n > MAX_POINTS ? n / MAX_POINTS : 1;
     for (size_t i = 0; i < n; i += step)
-        if (isfinite(xs[i]) && isfinite(ys[i]))
-            put(o, "%.1f,%.1f ", fx(f, xs[i]), fy(f, ys[i]));
+        if (isfinite(xs[i]) && isfinite(ys[i])) put(o, "%.1f,%.1f ", fx(f, xs[i]), fy(f, ys[i]));
     put(o, "\"/>");
 }
 
@@ -262,8 +283,9 @@ static void section_metrics(out_t *o, const m2c_report *r) {
         put(o, "<div class=\"tile\"><div class=\"tv\">%.4g</div><div class=\"tn\">%s%s</div></div>",
             r->pq ? vq[i] : vf[i], names[r->task][i], r->pq ? " (quantized)" : "");
     }
-    put(o, "<div class=\"tile\"><div class=\"tv\">%zu</div><div class=\"tn\">held-out rows</div>"
-           "</div></div>",
+    put(o,
+        "<div class=\"tile\"><div class=\"tv\">%zu</div><div class=\"tn\">held-out rows</div>"
+        "</div></div>",
         r->n);
     card_open(o, "Float vs quantized",
               "Held-out metrics of the float model and of the integer-only qmodel that runs on "
@@ -275,7 +297,10 @@ static void section_metrics(out_t *o, const m2c_report *r) {
             double d = vq[i] - vf[i];
             int worse = higher[r->task][i] ? d < 0 : d > 0;
             put(o, "<td>%.6g</td><td class=\"%s\">%+.2g</td></tr>", vq[i],
-                d == 0 ? "eq" : worse ? "bad" : "good", d);
+                d == 0  ? "eq"
+                : worse ? "bad"
+                        : "good",
+                d);
         } else {
             put(o, "<td>\xe2\x80\x94</td><td></td></tr>");
         }
@@ -285,10 +310,12 @@ static void section_metrics(out_t *o, const m2c_report *r) {
         size_t per = r->task == M2C_REPORT_MULTICLASS ? r->n_class : 1;
         double maxd = 0;
         size_t agree = 0;
-        for (size_t i = 0; i < r->n * per; i++) maxd = fmax(maxd, fabs(r->pq[i] - r->pf[i]));
+        for (size_t i = 0; i < r->n * per; i++)
+            maxd = fmax(maxd, fabs(r->pq[i] - r->pf[i]));
         for (size_t i = 0; i < r->n && r->task != M2C_REPORT_REGRESSION; i++)
             agree += label_of(r, r->pf, i) == label_of(r, r->pq, i);
-        put(o, "<p class=\"note\">largest |float \xe2\x88\x92 quantized| output: <b>%.3g</b>", maxd);
+        put(o, "<p class=\"note\">largest |float \xe2\x88\x92 quantized| output: <b>%.3g</b>",
+            maxd);
         if (r->task != M2C_REPORT_REGRESSION)
             put(o, "; labels agree on <b>%zu of %zu</b> rows (%.2f%%)", agree, r->n,
                 100.0 * (double)agree / (double)r->n);
@@ -321,7 +348,8 @@ static void section_curves(out_t *o, const m2c_report *r) {
         o->ok = 0;
         return;
     }
-    for (size_t i = 0; i < len; i++) xs[i] = (double)(i + 1);
+    for (size_t i = 0; i < len; i++)
+        xs[i] = (double)(i + 1);
     size_t nc = r->n_curves < 4 ? r->n_curves : 4;
     for (size_t c = 0; c < nc; c++) {
         polyline(o, &f, xs, r->curves[c].values, r->curves[c].len, colors[c], 0);
@@ -335,12 +363,15 @@ static void section_curves(out_t *o, const m2c_report *r) {
 }
 
 /* ROC (kind 0) or precision-recall (kind 1) points of one model. */
-static size_t curve_points(const m2c_report *r, const double *p, int kind, double *xs,
-                           double *ys) {
+static size_t curve_points(const m2c_report *r, const double *p, int kind, double *xs, double *ys) {
     scored *s = sort_scores(r, p);
     if (!s) return 0;
     double pos = 0, neg = 0, tp = 0, fp = 0;
-    for (size_t i = 0; i < r->n; i++) if (s[i].y) pos += 1; else neg += 1;
+    for (size_t i = 0; i < r->n; i++)
+        if (s[i].y)
+            pos += 1;
+        else
+            neg += 1;
     size_t k = 0;
     if (kind == 0) {
         xs[k] = 0;
@@ -348,7 +379,11 @@ static size_t curve_points(const m2c_report *r, const double *p, int kind, doubl
     }
     for (size_t i = 0; i < r->n;) {
         size_t j = i;
-        for (; j < r->n && s[j].s == s[i].s; j++) if (s[j].y) tp += 1; else fp += 1;
+        for (; j < r->n && s[j].s == s[i].s; j++)
+            if (s[j].y)
+                tp += 1;
+            else
+                fp += 1;
         if (kind == 0) {
             xs[k] = neg > 0 ? fp / neg : 0;
             ys[k++] = pos > 0 ? tp / pos : 0;
@@ -421,8 +456,9 @@ static void confusion(out_t *o, const m2c_report *r, const double *p, const char
         for (unsigned b = 0; b < k; b++) {
             double t = (double)m[a * k + b] / (double)mx;
             int dark = t > 0.55;
-            put(o, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" rx=\"3\" "
-                   "fill=\"%s\" fill-opacity=\"%.3f\" stroke=\"#fff\"/>",
+            put(o,
+                "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" rx=\"3\" "
+                "fill=\"%s\" fill-opacity=\"%.3f\" stroke=\"#fff\"/>",
                 left + cell * b, top + cell * a, cell, cell, a == b ? C_FLOAT : C_QUANT,
                 0.08 + 0.92 * t);
             put(o, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\" class=\"cv%s\">%zu</text>",
@@ -466,8 +502,8 @@ static void section_regression(out_t *o, const m2c_report *r) {
         phi = fmax(phi, p[i]);
     }
     plot_open(o, &f, plo, phi, -rmax * 1.05, rmax * 1.05, "predicted", "residual");
-    put(o, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" class=\"dg\"/>", fx(&f, plo),
-        fy(&f, 0), fx(&f, phi), fy(&f, 0));
+    put(o, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" class=\"dg\"/>", fx(&f, plo), fy(&f, 0),
+        fx(&f, phi), fy(&f, 0));
     for (size_t i = 0; i < r->n; i += step)
         put(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" class=\"pt\"/>", fx(&f, p[i]),
             fy(&f, r->y[i] - p[i]));
@@ -487,12 +523,14 @@ static void section_importance(out_t *o, const m2c_report *r) {
         o->ok = 0;
         return;
     }
-    for (size_t i = 0; i < r->n_features; i++) idx[i] = i;
+    for (size_t i = 0; i < r->n_features; i++)
+        idx[i] = i;
     sort_key_ = r->importance; /* single-threaded writer; qsort has no context argument */
     qsort(idx, r->n_features, sizeof *idx, cmp_idx_desc);
     size_t shown = r->n_features < 20 ? r->n_features : 20;
     double mx = r->importance[idx[0]] > 0 ? r->importance[idx[0]] : 1, total = 0;
-    for (size_t i = 0; i < r->n_features; i++) total += r->importance[i];
+    for (size_t i = 0; i < r->n_features; i++)
+        total += r->importance[i];
     char note[160];
     snprintf(note, sizeof note, "%s%s%s; the top %zu of %zu features",
              r->importance_kind ? r->importance_kind : "importance",
@@ -506,10 +544,10 @@ static void section_importance(out_t *o, const m2c_report *r) {
         snprintf(fname, sizeof fname, "f%zu", i);
         put(o, "<div class=\"br\"><span class=\"bn\">");
         put_esc(o, r->feature_names ? r->feature_names[i] : fname);
-        put(o, "</span><span class=\"bt\"><span class=\"bf\" style=\"width:%.1f%%\"></span>"
-               "</span><span class=\"bv\">%.3g%s",
-            100 * fmax(r->importance[i], 0) / mx, r->importance[i],
-            total > 0 ? "" : "");
+        put(o,
+            "</span><span class=\"bt\"><span class=\"bf\" style=\"width:%.1f%%\"></span>"
+            "</span><span class=\"bv\">%.3g%s",
+            100 * fmax(r->importance[i], 0) / mx, r->importance[i], total > 0 ? "" : "");
         if (total > 0) put(o, " <small>(%.1f%%)</small>", 100 * r->importance[i] / total);
         if (r->importance2) put(o, " <small>\xc2\xb7 %.0f</small>", r->importance2[i]);
         put(o, "</span></div>");
@@ -587,8 +625,8 @@ m2c_status m2c_report_html(m2c_buf *out, const m2c_report *r, m2c_err *err) {
             put_esc(&o, r->model_hash);
             put(&o, "</code></td></tr>");
         }
-        if (r->model_bytes) put(&o, "<tr><td>qmodel size</td><td>%zu bytes</td></tr>",
-                                r->model_bytes);
+        if (r->model_bytes)
+            put(&o, "<tr><td>qmodel size</td><td>%zu bytes</td></tr>", r->model_bytes);
         put(&o, "</table></section>");
     }
     put(&o, "</main><footer>generated by ml2chain \xc2\xb7 self-contained: no scripts, no "
@@ -606,8 +644,8 @@ m2c_status m2c_report_write(const char *path, const m2c_report *r, m2c_err *err)
         if (!f) {
             st = m2c_err_set(err, M2C_ERR_IO, "%s: %s", path, strerror(errno));
         } else {
-            if (fwrite(b.p, 1, b.len, f) != b.len) st = m2c_err_set(err, M2C_ERR_IO,
-                                                                    "%s: write error", path);
+            if (fwrite(b.p, 1, b.len, f) != b.len)
+                st = m2c_err_set(err, M2C_ERR_IO, "%s: write error", path);
             if (fclose(f) != 0 && st == M2C_OK)
                 st = m2c_err_set(err, M2C_ERR_IO, "%s: write error", path);
         }

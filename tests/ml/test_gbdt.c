@@ -19,7 +19,8 @@ TEST(test_gbdt__learns_a_step_function_and_quantizes) {
     double *x = malloc(n * d * sizeof *x), *y = malloc(n * sizeof *y);
     REQUIRE(x && y);
     for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < d; j++) x[i * d + j] = urand() * 10 - 5;
+        for (size_t j = 0; j < d; j++)
+            x[i * d + j] = urand() * 10 - 5;
         y[i] = (x[i * d + 1] > 1.0) != (x[i * d + 2] < -2.0); /* xor of two steps */
     }
     m2c_gbdt_params p;
@@ -82,9 +83,11 @@ TEST(test_gbdt__multiclass_and_regression_shapes) {
     CHECK_EQ_INT(t->n_out, 4);
     CHECK_EQ_INT(t->n_trees, 20); /* one tree per class per round */
     CHECK_EQ_INT(t->transform, M2C_FOUT_SOFTMAX);
-    for (size_t i = 0; i < t->n_trees; i++) CHECK_EQ_INT(t->trees[i].output, i % 4);
+    for (size_t i = 0; i < t->n_trees; i++)
+        CHECK_EQ_INT(t->trees[i].output, i % 4);
     m2c_ftrees_free(t);
-    for (size_t i = 0; i < n; i++) y[i] = 1000 * x[i * d + 1] - 300;
+    for (size_t i = 0; i < n; i++)
+        y[i] = 1000 * x[i * d + 1] - 300;
     m2c_gbdt_params_default(&p, M2C_GBDT_REGRESSION);
     p.trees = 50;
     REQUIRE(m2c_train_gbdt(&t, NULL, NULL, x, y, n, d, NULL, NULL, 0, &p, &e) == M2C_OK);
@@ -126,8 +129,7 @@ TEST(test_gbdt__rejects_bad_labels_and_parameters) {
                  M2C_ERR_INVALID);
     m2c_gbdt_params_default(&p, M2C_GBDT_MULTICLASS);
     p.n_class = 2;
-    CHECK_EQ_INT(m2c_train_gbdt(&t, NULL, NULL, x, y, 4, 2, NULL, NULL, 0, &p, &e),
-                 M2C_ERR_RANGE);
+    CHECK_EQ_INT(m2c_train_gbdt(&t, NULL, NULL, x, y, 4, 2, NULL, NULL, 0, &p, &e), M2C_ERR_RANGE);
     CHECK(t == NULL);
 }
 

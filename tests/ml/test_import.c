@@ -20,7 +20,8 @@ typedef struct {
 } csv_t;
 
 static void csv_free(csv_t *c) {
-    for (size_t i = 0; i < c->rows; i++) free(c->lines[i]);
+    for (size_t i = 0; i < c->rows; i++)
+        free(c->lines[i]);
     free(c->lines);
     free(c->v);
     memset(c, 0, sizeof *c);
@@ -37,7 +38,8 @@ static int csv_read(csv_t *c, const char *path) {
         return -1;
     }
     c->cols = 1;
-    for (char *p = line; *p; p++) c->cols += *p == ',';
+    for (char *p = line; *p; p++)
+        c->cols += *p == ',';
     size_t cap = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = 0;
@@ -63,12 +65,14 @@ static double u256_to_double(const m2c_u256 *v) {
     int neg = (v->w[3] >> 63) != 0;
     m2c_u256 a = *v;
     if (neg) { /* two's complement negate */
-        for (int i = 0; i < 4; i++) a.w[i] = ~a.w[i];
+        for (int i = 0; i < 4; i++)
+            a.w[i] = ~a.w[i];
         for (int i = 0; i < 4 && ++a.w[i] == 0; i++) {
         }
     }
     double d = 0;
-    for (int i = 3; i >= 0; i--) d = d * 18446744073709551616.0 + (double)a.w[i];
+    for (int i = 3; i >= 0; i--)
+        d = d * 18446744073709551616.0 + (double)a.w[i];
     return neg ? -d : d;
 }
 
@@ -152,8 +156,8 @@ static void check_onnx_fixture(const char *name, unsigned n_in, unsigned n_out, 
     REQUIRE(m2c_fmlp_to_qmodel(&qs, m, st, 1, 18, 18, &e) == M2C_OK);
     double qerr2 = max_qerr(qs, &in, &ref, &fails);
     CHECK_EQ_INT(fails, 0);
-    if (!(qerr2 <= qtol)) fprintf(stderr, "  %s: quantized (stats) error %g > %g\n", name, qerr2,
-                                  qtol);
+    if (!(qerr2 <= qtol))
+        fprintf(stderr, "  %s: quantized (stats) error %g > %g\n", name, qerr2, qtol);
     CHECK(qerr2 <= qtol);
     if (getenv("M2C_TEST_VERBOSE"))
         printf("  %s: max |error| float %.3g, quantized %.3g, quantized with stats %.3g\n", name,
@@ -417,13 +421,12 @@ static char *chain_tree(int depth) {
                             "\"num_nodes\":\"%d\"},",
                             n) == M2C_OK;
     /* node 2k splits into 2k+1 (leaf) and 2k+2; node 2*depth is the last leaf. */
-    const char *keys[] = {"left_children", "right_children", "split_indices",
-                          "split_conditions"};
+    const char *keys[] = {"left_children", "right_children", "split_indices", "split_conditions"};
     for (int a = 0; a < 4; a++) {
         ok &= m2c_buf_printf(&b, "%s\"%s\":[", a ? "," : "", keys[a]) == M2C_OK;
         for (int i = 0; i < n; i++) {
             int split = i % 2 == 0 && i < 2 * depth;
-            int v = a == 0 ? (split ? i + 1 : -1)
+            int v = a == 0   ? (split ? i + 1 : -1)
                     : a == 1 ? (split ? i + 2 : -1)
                     : a == 2 ? 0
                              : (split ? i : -i);
@@ -485,7 +488,8 @@ TEST(test_xgb_to_qmodel__thresholds_follow_float32_comparison) {
         m2c_ftrees_predict(t, &p, &mg, x);
         m2c_u256 X[3], y;
         int32_t qp;
-        for (int k = 0; k < 3; k++) X[k] = m2c_qmodel_scale_real(x[k], 18);
+        for (int k = 0; k < 3; k++)
+            X[k] = m2c_qmodel_scale_real(x[k], 18);
         REQUIRE(m2c_qmodel_predict(q, &y, &qp, NULL, X, &e) == M2C_OK);
         double qprob = qp / 65536.0;
         if (!(fabs(qprob - p) <= PROB_TOL))

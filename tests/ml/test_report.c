@@ -27,7 +27,7 @@ TEST(test_report_metrics__regression_and_multiclass) {
     m2c_report r = {.task = M2C_REPORT_REGRESSION, .n = 4, .y = y, .pf = p};
     double v[4];
     REQUIRE(m2c_report_metrics(&r, p, v, NULL) == 3);
-    CHECK(fabs(v[0] - 1.0) < 1e-12);         /* sqrt(4/4) */
+    CHECK(fabs(v[0] - 1.0) < 1e-12); /* sqrt(4/4) */
     CHECK(fabs(v[1] - 0.5) < 1e-12);
     CHECK(fabs(v[2] - (1 - 4.0 / 5)) < 1e-12); /* ss_tot 5 */
     double yc[] = {0, 1, 2}, pc[] = {0.7, 0.2, 0.1, 0.1, 0.3, 0.6, 0.2, 0.2, 0.6};
@@ -52,7 +52,8 @@ static char *render(const m2c_report *r) {
 
 static int count(const char *h, const char *s) {
     int n = 0;
-    for (const char *p = h; (p = strstr(p, s)); p += strlen(s)) n++;
+    for (const char *p = h; (p = strstr(p, s)); p += strlen(s))
+        n++;
     return n;
 }
 
@@ -61,18 +62,32 @@ TEST(test_report_html__sections_follow_the_task_and_nothing_is_external) {
     double loss[] = {0.6, 0.4, 0.3}, imp[] = {3, 1}, spl[] = {5, 2};
     const char *names[] = {"<amount>", "fee"};
     m2c_report_series s = {"train", loss, 3};
-    m2c_report r = {.title = "t & <b>", .task = M2C_REPORT_BINARY, .n = 4, .n_class = 2,
-                    .y = y, .pf = pf, .pq = pq, .loss_name = "logloss", .curves = &s,
-                    .n_curves = 1, .feature_names = names, .n_features = 2, .importance = imp,
-                    .importance_kind = "gain", .importance2 = spl,
-                    .importance2_kind = "splits", .model_hash = "0xab", .model_bytes = 10};
+    m2c_report r = {.title = "t & <b>",
+                    .task = M2C_REPORT_BINARY,
+                    .n = 4,
+                    .n_class = 2,
+                    .y = y,
+                    .pf = pf,
+                    .pq = pq,
+                    .loss_name = "logloss",
+                    .curves = &s,
+                    .n_curves = 1,
+                    .feature_names = names,
+                    .n_features = 2,
+                    .importance = imp,
+                    .importance_kind = "gain",
+                    .importance2 = spl,
+                    .importance2_kind = "splits",
+                    .model_hash = "0xab",
+                    .model_bytes = 10};
     char *h = render(&r);
     REQUIRE(h);
     CHECK(strncmp(h, "<!DOCTYPE html>", 15) == 0);
     const char *want[] = {"<h2>Float vs quantized</h2>", "<h2>Training curve</h2>",
-                          "<h2>ROC curve</h2>", "<h2>Precision-recall curve</h2>",
-                          "<h2>Confusion matrix</h2>", "<h2>Feature importance</h2>"};
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) CHECK_EQ_INT(count(h, want[i]), 1);
+                          "<h2>ROC curve</h2>",          "<h2>Precision-recall curve</h2>",
+                          "<h2>Confusion matrix</h2>",   "<h2>Feature importance</h2>"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECK_EQ_INT(count(h, want[i]), 1);
     CHECK_EQ_INT(count(h, "Residuals"), 0);
     CHECK_EQ_INT(count(h, "http"), 0);
     CHECK_EQ_INT(count(h, "<script"), 0);
