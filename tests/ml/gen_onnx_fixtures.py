@@ -7,6 +7,8 @@ python3-onnx; CI machines do not have torch, so the outputs are committed):
   mlp6_matmul.onnx      Flatten, 6-12-1 with explicit MatMul + Add, sigmoid hidden, regression
   gemm_float_data.onnx  hand-made: Gemm with transB=0, alpha, beta, weights in float_data
   conv.onnx             hand-made: Conv + MaxPool + Gemm (unsupported operators)
+  tanh_out.onnx         hand-made: MatMul, Add with the bias first, final Tanh (the importer
+                        appends an identity layer), 3-4-2
 
 and for each model NAME.inputs.csv (header x0..) and NAME.outputs.csv (header p0..): the
 reference outputs computed by PyTorch (numpy for the hand-made one) on those inputs.
@@ -132,4 +134,26 @@ g = helper.make_graph(
 mod = helper.make_model(g, producer_name="ml2chain-tests", opset_imports=[helper.make_opsetid("", 13)])
 onnx.checker.check_model(mod)
 onnx.save(mod, os.path.join(OUT, "conv.onnx"))
+# 6. A final hidden activation: MatMul, Add(bias, value) in that order, Tanh as the output.
+W = rng.normal(size=(3, 4)).astype(np.float32)
+bb = rng.normal(size=(4,)).astype(np.float32)
+W2 = rng.normal(size=(4, 2)).astype(np.float32)
+g = helper.make_graph(
+    [helper.make_node("MatMul", ["x", "W"], ["m"]),
+     helper.make_node("Add", ["bb", "m"], ["a"]),
+     helper.make_node("Relu", ["a"], ["r"]),
+     helper.make_node("MatMul", ["r", "W2"], ["m2"]),
+     helper.make_node("Tanh", ["m2"], ["y"])],
+    "tanh_out",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 2])],
+    [numpy_helper.from_array(W, "W"), numpy_helper.from_array(bb, "bb"),
+     numpy_helper.from_array(W2, "W2")])
+mod = helper.make_model(g, producer_name="ml2chain-tests", opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(mod)
+onnx.save(mod, os.path.join(OUT, "tanh_out.onnx"))
+x6 = rng.normal(size=(40, 3)).astype(np.float32)
+h = np.maximum(x6.astype(np.float64) @ W.astype(np.float64) + bb, 0)
+write_csv(os.path.join(OUT, "tanh_out.inputs.csv"), x6, "x")
+write_csv(os.path.join(OUT, "tanh_out.outputs.csv"), np.tanh(h @ W2.astype(np.float64)), "p")
 print("fixtures written to", OUT)

@@ -198,6 +198,20 @@ TEST(test_onnx_import__gemm_alpha_beta_float_data_matches_numpy) {
     check_onnx_fixture("gemm_float_data", 5, 3, M2C_QKIND_LOGISTIC, M2C_FOUT_SOFTMAX, PROB_TOL);
 }
 
+TEST(test_onnx_import__final_tanh_gets_an_identity_layer_and_bias_first_add) {
+    m2c_fmlp *m = NULL;
+    m2c_err e;
+    REQUIRE(m2c_onnx_parse_file(&m, m2c_test_data("data/onnx/tanh_out.onnx"), &e) == M2C_OK);
+    /* MatMul+Add+Relu, MatMul+Tanh, then the appended identity 2x2 */
+    CHECK_EQ_INT(m->n_layers, 3);
+    CHECK_EQ_INT(m->layers[0].act, M2C_FACT_RELU);
+    CHECK_EQ_INT(m->layers[1].act, M2C_FACT_TANH);
+    CHECK_EQ_INT(m->layers[2].act, M2C_FACT_IDENTITY);
+    CHECK(m->layers[2].w[0] == 1 && m->layers[2].w[1] == 0 && m->layers[2].w[3] == 1);
+    m2c_fmlp_free(m);
+    check_onnx_fixture("tanh_out", 3, 2, M2C_QKIND_MLP, M2C_FOUT_IDENTITY, 2e-3);
+}
+
 TEST(test_onnx_import__unsupported_ops_are_all_named) {
     m2c_fmlp *m = NULL;
     m2c_err e;
@@ -538,6 +552,7 @@ TEST_MAIN(T(test_onnx_import__sigmoid_mlp_matches_pytorch),
           T(test_onnx_import__softmax_relu_tanh_mlp_matches_pytorch),
           T(test_onnx_import__matmul_add_flatten_regression_matches_pytorch),
           T(test_onnx_import__gemm_alpha_beta_float_data_matches_numpy),
+          T(test_onnx_import__final_tanh_gets_an_identity_layer_and_bias_first_add),
           T(test_onnx_import__unsupported_ops_are_all_named),
           T(test_onnx_import__every_truncation_fails_or_is_the_same_model),
           T(test_onnx_import__garbage_and_deep_nesting_are_rejected),
