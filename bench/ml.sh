@@ -14,7 +14,8 @@ M2C=build/ml2chain
 [ -x $M2C ] || { echo "ml.sh: build first (make all)"; exit 1; }
 pkgs="libsecp256k1 libcurl jansson sqlite3 libcrypto libpq libmicrohttpd libprotobuf-c"
 mkdir -p build/bench
-if [ ! -x build/bench/bench_ml ] || [ bench/bench_ml.c -nt build/bench/bench_ml ]; then
+if [ ! -x build/bench/bench_ml ] || [ bench/bench_ml.c -nt build/bench/bench_ml ] || \
+   [ build/libml2chain.a -nt build/bench/bench_ml ]; then
   # shellcheck disable=SC2046
   ${CC:-gcc} -std=c11 -O2 -D_GNU_SOURCE -Iinclude $(pkg-config --cflags $pkgs) -o build/bench/bench_ml \
     bench/bench_ml.c build/libml2chain.a $(pkg-config --libs $pkgs) -lxgboost -llinear -lm -lpthread || exit 1
@@ -39,7 +40,7 @@ for name, (X, y) in sets.items():
         for row, k, t in zip(X, key, y):
             f.write(",".join(repr(float(v)) for v in row) + ",%d,%s\n" % (k, repr(float(t))))
 PY
-printf '%-26s %9s %9s %7s | %9s %9s %9s %8s | %8s\n' case "cpu s" sklearn ratio "runtime" request sklearn ratio "bytes"
+printf '%-26s %9s %9s %7s | %9s %9s %9s %7s %7s | %8s\n' case "cpu s" sklearn ratio runtime request sklearn ratio1 ratio2 bytes
 run() { # name csv model ref_kind flags...
   local name=$1 csv=$2 model=$3 ref=$4; shift 4
   local out ours ref_out fit pus row lat rt req
@@ -56,8 +57,8 @@ run() { # name csv model ref_kind flags...
   req=$(awk '$1 == "request_ns" {print $2}' <<<"$lat")
   awk -v n="$name" -v o="$ours" -v f="$fit" -v rt="$rt" -v req="$req" -v p="$pus" \
       -v b="$(stat -c %s "$tmp/$name.qm")" 'BEGIN {
-    printf "%-26s %9.5f %9.5f %6.1fx | %7.0fns %7.0fns %7.0fus %7.0fx | %8d\n",
-      n, o, f, (o > 0 ? f / o : 0), rt, req, p, p * 1000 / req, b }'
+    printf "%-26s %9.5f %9.5f %6.1fx | %7.0fns %7.0fns %7.0fus %6.0fx %6.0fx | %8d\n",
+      n, o, f, (o > 0 ? f / o : 0), rt, req, p, p * 1000 / rt, p * 1000 / req, b }'
 }
 run "breast_cancer linear*"   "$tmp/breast_cancer.csv" linear   linear
 run "diabetes linear"         "$tmp/diabetes.csv"      linear   linear
@@ -69,7 +70,8 @@ run "breast_cancer mlp 32"    "$tmp/breast_cancer.csv" mlp      mlp_clf $fixed
 run "digits mlp 32"           "$tmp/digits.csv"        mlp      mlp_clf $fixed
 run "diabetes mlp 32"         "$tmp/diabetes.csv"      mlp      mlp_reg $fixed --task regression
 run "synthetic20k mlp 32"     "$tmp/synthetic20k.csv"  mlp      mlp_clf $fixed
-echo "(* linear regression on 0/1 labels, for the timing only. ratio: sklearn time / ml2chain time;"
-echo "   prediction ratio: sklearn one-row predict vs ml2chain's whole request path.)"
+echo "(* linear regression on 0/1 labels, for the timing only. ratio: sklearn time / ml2chain"
+echo "   time. ratio1: sklearn one-row predict / ml2chain runtime on a decoded row; ratio2: the"
+echo "   same against ml2chain's whole request path, text input decoded and output encoded.)"
 echo
 build/bench/bench_ml

@@ -90,7 +90,7 @@ m2c_status m2c_train_logistic(m2c_fmodel *m, const double *z, const double *t, s
     m->n_layers = 1;
     unsigned iters = 0;
     double fx = 0;
-    if (m2c_lbfgs(w, np, objective, &P, o->epochs ? o->epochs : 500, 1e-6, &iters, &fx)) {
+    if (m2c_lbfgs(w, np, objective, &P, o->epochs ? o->epochs : 500, 1e-5, &iters, &fx)) {
         free(w);
         free(P.p);
         return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
