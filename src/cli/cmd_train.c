@@ -43,6 +43,8 @@ static void usage(FILE *f) {
         "  --epochs N            mlp epochs (default 200); logistic solver iterations (500)\n"
         "  --lr X --batch N      Adam learning rate (1e-3), minibatch size (32)\n"
         "  --patience N          early-stopping patience in epochs (10)\n"
+        "  --validation FRAC     mlp: training rows held back for early stopping (0.1; 0: none,\n"
+        "                        every epoch runs)\n"
         "  --seed N              seed for the split, initialisation and shuffling (1)\n"
         "  --out MODEL.qm        where to write the quantized model\n"
         "  --quiet               no per-epoch progress (shown only on a terminal anyway)\n"
@@ -92,6 +94,7 @@ int m2c_cmd_train(int argc, char **argv) {
         {"patience", required_argument, 0, 'p'}, {"seed", required_argument, 0, 'x'},
         {"out", required_argument, 0, 'o'},      {"quiet", no_argument, 0, 'Q'},
         {"report", required_argument, 0, 'R'},
+        {"validation", required_argument, 0, 'V'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     for (int i = 1; i < argc; i++) /* gbdt has its own options (cmd_gbdt.c) */
         if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "gbdt")) ||
@@ -102,7 +105,7 @@ int m2c_cmd_train(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *task = NULL, *report = NULL;
     m2c_curve_rec rec;
     memset(&rec, 0, sizeof rec);
-    double split = 0.2, l2 = -1, lr = 0;
+    double split = 0.2, l2 = -1, lr = 0, val = 0.1;
     long epochs = 0, batch = 0, patience = 0;
     unsigned long long seed = 1;
     unsigned hidden[M2C_TRAIN_MAX_HIDDEN], n_hidden = 0, act = M2C_QACT_RELU;
@@ -160,6 +163,10 @@ int m2c_cmd_train(int argc, char **argv) {
         case 'o': out = optarg; break;
         case 'Q': quiet = 1; break;
         case 'R': report = optarg; break;
+        case 'V':
+            if (!parse_double(&val, optarg) || !(val >= 0 && val < 1))
+                return m2c_cli_fail("train", "--validation %s: expected a fraction in [0, 1)", optarg);
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -182,6 +189,7 @@ int m2c_cmd_train(int argc, char **argv) {
     if (batch) o.batch = (unsigned)batch;
     if (patience) o.patience = (unsigned)patience;
     o.seed = seed;
+    o.val_frac = val;
     o.activation = act;
     o.n_hidden = n_hidden;
     memcpy(o.hidden, hidden, sizeof hidden);
@@ -240,9 +248,11 @@ int m2c_cmd_train(int argc, char **argv) {
         for (size_t i = 0; i < d->n_ignored; i++) fprintf(stderr, " %s", d->ignored[i]);
         fputc('\n', stderr);
     }
-    struct timespec t0, t1;
+    struct timespec t0, t1, c0, c1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     st = m2c_train(&f, tr, &o, &err);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (o.progress) fputc('\n', stderr);
     if (st) {
@@ -279,7 +289,8 @@ int m2c_cmd_train(int argc, char **argv) {
     printf(")\n");
     printf("rows      %zu train, %zu held out (%s)\n", tr->n_rows, te->n_rows,
            dso.split_by ? "last by split column" : "seeded random");
-    printf("training  %.3f s, %u %s\n", secs, f->epochs_run,
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+    printf("training  %.4g s (cpu %.4g s), %u %s\n", secs, cpu, f->epochs_run,
            o.type == M2C_MODEL_MLP ? "epochs" : o.type == M2C_MODEL_LOGISTIC ? "iterations"
                                                                               : "solve");
     printf("held-out metrics (%zu rows):\n", te->n_rows);

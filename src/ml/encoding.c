@@ -76,21 +76,42 @@ static int mag_fits(const m2c_u256 *mag, int neg) {
     return neg && mag->w[2] == ((uint64_t)1 << 63) && mag->w[1] == 0 && mag->w[0] == 0;
 }
 
+/* Decimal digits into a 256-bit magnitude, 18 at a time through a uint64 chunk. */
+typedef struct {
+    m2c_u256 mag;
+    uint64_t chunk;
+    int over;
+    uint64_t scale; /* 10^(digits in chunk) */
+} digit_acc;
+
+static void flush_digits(digit_acc *d) {
+    if (d->scale > 1) d->over |= m2c_q256_muladd_u64(&d->mag, d->scale, d->chunk);
+    d->chunk = 0;
+    d->scale = 1;
+}
+
+static void push_digit(digit_acc *d, unsigned v) {
+    d->chunk = d->chunk * 10 + v;
+    d->scale *= 10;
+    if (d->scale == 1000000000000000000ULL) flush_digits(d);
+}
+
 /* Converts a value already known to match the grammar. */
 static m2c_enc_code convert_value(m2c_u256 *out, const uint8_t *s, size_t len,
                                   unsigned decimals) {
     size_t i = 0;
     int neg = 0, over = 0;
     if (s[0] == '-') neg = 1, i = 1;
-    m2c_u256 mag = {{0, 0, 0, 0}};
-    for (; i < len && is_digit(s[i]); i++) over |= m2c_q256_mul10_add(&mag, s[i] - '0');
+    digit_acc acc = {{{0, 0, 0, 0}}, 0, 0, 1};
+    for (; i < len && is_digit(s[i]); i++) push_digit(&acc, (unsigned)(s[i] - '0'));
     size_t f0 = len, flen = 0;
     if (i < len && s[i] == '.') f0 = i + 1, flen = len - i - 1;
     unsigned round_digit = 0;
-    for (unsigned k = 0; k < decimals; k++) {
-        unsigned dgt = k < flen ? (unsigned)(s[f0 + k] - '0') : 0;
-        over |= m2c_q256_mul10_add(&mag, dgt);
-    }
+    for (unsigned k = 0; k < decimals; k++)
+        push_digit(&acc, k < flen ? (unsigned)(s[f0 + k] - '0') : 0);
+    flush_digits(&acc);
+    m2c_u256 mag = acc.mag;
+    over = acc.over;
     if (flen > decimals) round_digit = (unsigned)(s[f0 + decimals] - '0');
     if (round_digit >= 5) {
         m2c_u256 one = m2c_q256_from_i64(1);

@@ -9,6 +9,19 @@
 #include "lbfgs.h"
 #include "ml2chain/train.h"
 
+static double dot(const double *restrict a, const double *restrict b, size_t n) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
 typedef struct {
     const double *z, *t;
     size_t n, d, k; /* rows, features, outputs (1 = binary) */
@@ -28,8 +41,7 @@ static double objective(void *ctx, const double *w, double *g, size_t np) {
         const double *zr = P->z + r * d;
         size_t c = (size_t)P->t[r];
         if (k == 1) {
-            double s = b[0];
-            for (size_t i = 0; i < d; i++) s += w[i] * zr[i];
+            double s = b[0] + dot(w, zr, d);
             double y = (double)c;
             /* log(1 + e^s) - y s, stably */
             loss += (s > 0 ? s + log1p(exp(-s)) : log1p(exp(s))) - y * s;
@@ -39,9 +51,7 @@ static double objective(void *ctx, const double *w, double *g, size_t np) {
         } else {
             double mx = -INFINITY, sum = 0;
             for (size_t j = 0; j < k; j++) {
-                double s = b[j];
-                const double *wj = w + j * d;
-                for (size_t i = 0; i < d; i++) s += wj[i] * zr[i];
+                double s = b[j] + dot(w + j * d, zr, d);
                 P->p[j] = s;
                 if (s > mx) mx = s;
             }
@@ -80,7 +90,7 @@ m2c_status m2c_train_logistic(m2c_fmodel *m, const double *z, const double *t, s
     m->n_layers = 1;
     unsigned iters = 0;
     double fx = 0;
-    if (m2c_lbfgs(w, np, objective, &P, o->epochs ? o->epochs : 500, 1e-6, &iters, &fx)) {
+    if (m2c_lbfgs(w, np, objective, &P, o->epochs ? o->epochs : 500, 1e-5, &iters, &fx)) {
         free(w);
         free(P.p);
         return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");

@@ -151,6 +151,16 @@ int m2c_q256_mul10_add(m2c_u256 *a, unsigned d) {
     return c != 0;
 }
 
+int m2c_q256_muladd_u64(m2c_u256 *a, uint64_t m, uint64_t d) {
+    u128 c = d;
+    for (int l = 0; l < 4; l++) {
+        c += (u128)a->w[l] * m;
+        a->w[l] = (uint64_t)c;
+        c >>= 64;
+    }
+    return c != 0;
+}
+
 unsigned m2c_q256_div10(m2c_u256 *a) {
     u128 rem = 0;
     for (int l = 3; l >= 0; l--) {

@@ -37,6 +37,8 @@ int m2c_q256_to_i64(int64_t *out, const m2c_u256 *a);
 /* Unsigned magnitude helpers for decimal text: a = a * 10 + d, returning 1 when the true
  * result does not fit in 256 bits unsigned; and a = a / 10 returning the remainder. */
 int m2c_q256_mul10_add(m2c_u256 *a, unsigned d);
+/* a = a * m + d (unsigned), returning 1 when the true result does not fit in 256 bits. */
+int m2c_q256_muladd_u64(m2c_u256 *a, uint64_t m, uint64_t d);
 unsigned m2c_q256_div10(m2c_u256 *a);
 /* Nearest int256 to a finite double (ties away from zero); 0 when |v| >= 2^255 or NaN
  * would not fit (callers check ranges first). */
