@@ -51,11 +51,20 @@ static m2c_status param_double(double *out, json_t *obj, const char *key, const 
     if (json_is_number(v)) {
         *out = json_number_value(v);
     } else if (json_is_string(v)) {
-        const char *s = json_string_value(v);
+        /* XGBoost 2.1+ writes the intercept as a one-element vector: "[5E-1]". */
+        const char *s = json_string_value(v), *p = s;
+        int bracket = *p == '[';
+        if (bracket) p++;
         char *end = NULL;
         errno = 0;
-        *out = strtod(s, &end);
-        if (end == s || *end != 0 || errno == ERANGE)
+        *out = strtod(p, &end);
+        if (bracket && *end == ',')
+            return m2c_err_set(err, M2C_ERR_UNSUPPORTED,
+                               "xgboost: %s.%s: a vector (one value per output) is not supported",
+                               where, key);
+        int unclosed = bracket && *end != ']';
+        if (bracket && !unclosed) end++;
+        if (end == p || unclosed || *end != 0 || errno == ERANGE)
             return m2c_err_set(err, M2C_ERR_INVALID, "xgboost: %s.%s: not a number: \"%.40s\"",
                                where, key, s);
     } else {

@@ -54,6 +54,9 @@ for run in breast_cancer:gbdt wine:gbdt diabetes:gbdt breast_cancer:mlp diabetes
   check_eq "$run: metric rows" "$([ $ds = breast_cancer ] && echo 4 || echo 3)" \
     "$(grep -oE '<tr><td>[^<]+</td><td>[-0-9.e+]+</td><td>[-0-9.e+]+</td>' "$html" | wc -l)"
   [ $model = mlp ] && check_eq "$run: no importance for mlp" 0 "$(grep -c 'Feature importance' "$html")"
+  # chromium is slow to start: render one page per task and the mlp one (the others share
+  # every section with these)
+  case $run in breast_cancer:gbdt | wine:gbdt | diabetes:gbdt | breast_cancer:mlp) ;; *) continue ;; esac
   render "$html" "$d/report.png"
   size=$(stat -c %s "$d/report.png" 2>/dev/null || echo 0)
   if [ "$size" -gt 50000 ]; then pass; else fail "$run: screenshot missing or blank ($size bytes)"; fi

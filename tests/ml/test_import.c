@@ -366,6 +366,20 @@ TEST(test_xgb_parse__base_score_is_a_probability_for_logistic) {
     CHECK(fabs(t->base[0] - log(0.8 / 0.2)) < 1e-12);
     m2c_ftrees_free(t);
     free(s);
+    /* XGBoost 2.1+ spelling of the same value */
+    s = patched("\"5E-1\"", "\"[8E-1]\"");
+    REQUIRE(s && parse_str(&t, s, &e) == M2C_OK);
+    CHECK(fabs(t->base[0] - log(0.8 / 0.2)) < 1e-12);
+    m2c_ftrees_free(t);
+    free(s);
+    s = patched("\"5E-1\"", "\"[5E-1,4E-1]\"");
+    REQUIRE(s);
+    CHECK_EQ_INT(parse_str(&t, s, &e), M2C_ERR_UNSUPPORTED);
+    free(s);
+    s = patched("\"5E-1\"", "\"[5E-1\"");
+    REQUIRE(s);
+    CHECK_EQ_INT(parse_str(&t, s, &e), M2C_ERR_INVALID);
+    free(s);
     s = patched("binary:logistic", "reg:squarederror");
     char *s2 = NULL;
     REQUIRE(s);
