@@ -1,0 +1,242 @@
+/* hex.c: strict hex decoding/encoding, JSON-RPC quantities, EIP-55 addresses, hashes.
+ * Decoding goes through a 256-entry table so the hot loop is two loads and a test per byte. */
+#include "ml2chain/hex.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml2chain/keccak.h"
+
+/* Digit value + 1 for each byte; 0 marks a byte that is not a hex digit. */
+static const uint8_t HEXVAL1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+static const char DIGITS[] = "0123456789abcdef";
+
+static int has_prefix(const char *s, size_t len) {
+    return len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+}
+
+/* Describes byte c for an error message: printable chars quoted, others as \xNN. */
+static const char *describe(char buf[8], unsigned char c) {
+    if (c >= 0x20 && c < 0x7f) {
+        buf[0] = '\'';
+        buf[1] = (char)c;
+        buf[2] = '\'';
+        buf[3] = 0;
+    } else {
+        buf[0] = '\\';
+        buf[1] = 'x';
+        buf[2] = DIGITS[c >> 4];
+        buf[3] = DIGITS[c & 15];
+        buf[4] = 0;
+    }
+    return buf;
+}
+
+/* Checks the prefix per `mode`; on success *skip is 0 or 2. */
+static m2c_status check_prefix(size_t *skip, const char *s, size_t len, m2c_hex_prefix mode,
+                               m2c_err *err) {
+    int p = has_prefix(s, len);
+    *skip = p ? 2 : 0;
+    if (mode == M2C_HEX_PREFIX_REQUIRED && !p)
+        return m2c_err_at(err, M2C_ERR_INVALID, 0, "hex: missing 0x prefix at offset 0");
+    if (mode == M2C_HEX_PREFIX_FORBIDDEN && p)
+        return m2c_err_at(err, M2C_ERR_INVALID, 0, "hex: unexpected 0x prefix at offset 0");
+    return M2C_OK;
+}
+
+/* Validates digits s[from..len) (absolute offsets in messages); `what` starts the message. */
+static m2c_status check_digits(const char *what, const char *s, size_t from, size_t len,
+                               m2c_err *err) {
+    for (size_t i = from; i < len; i++) {
+        if (!HEXVAL1[(unsigned char)s[i]]) {
+            char d[8];
+            return m2c_err_at(err, M2C_ERR_INVALID, i, "%s: invalid hex digit %s at offset %zu",
+                              what, describe(d, (unsigned char)s[i]), i);
+        }
+    }
+    return M2C_OK;
+}
+
+m2c_status m2c_hex_decode(uint8_t *out, size_t cap, size_t *out_len, const char *s, size_t len,
+                          m2c_hex_prefix mode, m2c_err *err) {
+    size_t skip;
+    m2c_status st;
+    if (out_len) *out_len = 0;
+    if (!s && len) return m2c_err_set(err, M2C_ERR_INVALID, "hex: null input");
+    if ((st = check_prefix(&skip, s, len, mode, err)) != M2C_OK) return st;
+    size_t nd = len - skip;
+    if (nd & 1) {
+        /* Name the first bad digit if there is one: it is the likelier mistake. */
+        if ((st = check_digits("hex", s, skip, len, err)) != M2C_OK) return st;
+        return m2c_err_at(err, M2C_ERR_INVALID, len,
+                          "hex: odd number of digits (%zu) ending at offset %zu", nd, len);
+    }
+    size_t n = nd / 2;
+    if (n > cap)
+        return m2c_err_at(err, M2C_ERR_RANGE, skip, "hex: %zu bytes do not fit in %zu", n, cap);
+    const unsigned char *p = (const unsigned char *)s + skip;
+    for (size_t i = 0; i < n; i++) {
+        unsigned hi = HEXVAL1[p[2 * i]], lo = HEXVAL1[p[2 * i + 1]];
+        if (!hi || !lo) return check_digits("hex", s, skip + 2 * i, len, err);
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+    }
+    if (out_len) *out_len = n;
+    return M2C_OK;
+}
+
+m2c_status m2c_hex_decode_alloc(uint8_t **out, size_t *out_len, const char *s, size_t len,
+                                m2c_hex_prefix mode, m2c_err *err) {
+    *out = NULL;
+    if (out_len) *out_len = 0;
+    size_t skip = has_prefix(s, len) ? 2 : 0;
+    size_t cap = (len - skip) / 2;
+    uint8_t *p = malloc(cap ? cap : 1);
+    if (!p) return m2c_err_set(err, M2C_ERR_NOMEM, "hex: cannot allocate %zu bytes", cap);
+    size_t n;
+    m2c_status st = m2c_hex_decode(p, cap, &n, s, len, mode, err);
+    if (st != M2C_OK) {
+        free(p);
+        return st;
+    }
+    *out = p;
+    if (out_len) *out_len = n;
+    return M2C_OK;
+}
+
+m2c_status m2c_hex_decode_exact(uint8_t *out, size_t n, const char *s, m2c_err *err) {
+    size_t len = strlen(s);
+    size_t skip = has_prefix(s, len) ? 2 : 0;
+    if (len - skip != 2 * n) {
+        m2c_status st = check_digits("hex", s, skip, len, err);
+        if (st != M2C_OK) return st;
+        return m2c_err_at(err, M2C_ERR_INVALID, len,
+                          "hex: expected %zu bytes (%zu digits), got %zu digits", n, 2 * n,
+                          len - skip);
+    }
+    size_t got;
+    return m2c_hex_decode(out, n, &got, s, len, M2C_HEX_PREFIX_OPTIONAL, err);
+}
+
+size_t m2c_hex_encode(char *out, const uint8_t *in, size_t n, int with_prefix) {
+    char *o = out;
+    if (with_prefix) {
+        *o++ = '0';
+        *o++ = 'x';
+    }
+    for (size_t i = 0; i < n; i++) {
+        *o++ = DIGITS[in[i] >> 4];
+        *o++ = DIGITS[in[i] & 15];
+    }
+    *o = 0;
+    return (size_t)(o - out);
+}
+
+char *m2c_hex_encode_alloc(const uint8_t *in, size_t n, int with_prefix) {
+    if (n > (SIZE_MAX - 3) / 2) return NULL;
+    char *s = malloc(2 * n + 3);
+    if (!s) return NULL;
+    m2c_hex_encode(s, in, n, with_prefix);
+    return s;
+}
+
+m2c_status m2c_hex_parse_quantity_u64(uint64_t *out, const char *s, size_t len, m2c_err *err) {
+    *out = 0;
+    if (!has_prefix(s, len))
+        return m2c_err_at(err, M2C_ERR_INVALID, 0, "quantity: missing 0x prefix at offset 0");
+    if (len == 2) return m2c_err_at(err, M2C_ERR_INVALID, 2, "quantity: no digits after 0x");
+    m2c_status st = check_digits("quantity", s, 2, len, err);
+    if (st != M2C_OK) return st;
+    if (s[2] == '0' && len > 3)
+        return m2c_err_at(err, M2C_ERR_NONCANONICAL, 2, "quantity: leading zero at offset 2");
+    if (len - 2 > 16)
+        return m2c_err_at(err, M2C_ERR_RANGE, 2, "quantity: %zu digits exceed 64 bits", len - 2);
+    uint64_t v = 0;
+    for (size_t i = 2; i < len; i++)
+        v = v << 4 | (uint64_t)(HEXVAL1[(unsigned char)s[i]] - 1);
+    *out = v;
+    return M2C_OK;
+}
+
+size_t m2c_hex_format_quantity_u64(char *out, uint64_t v) {
+    char tmp[16];
+    size_t n = 0;
+    do {
+        tmp[n++] = DIGITS[v & 15];
+        v >>= 4;
+    } while (v);
+    out[0] = '0';
+    out[1] = 'x';
+    for (size_t i = 0; i < n; i++)
+        out[2 + i] = tmp[n - 1 - i];
+    out[2 + n] = 0;
+    return 2 + n;
+}
+
+/* Lowercase hex of the address (40 chars) and the keccak of that text decide the case. */
+void m2c_addr_checksum(char out[43], const m2c_addr20 *a) {
+    char lower[41];
+    m2c_hex_encode(lower, a->b, 20, 0);
+    m2c_hash32 h = m2c_keccak256(lower, 40);
+    out[0] = '0';
+    out[1] = 'x';
+    for (int i = 0; i < 40; i++) {
+        char c = lower[i];
+        unsigned nib = (i & 1) ? (h.b[i / 2] & 15) : (h.b[i / 2] >> 4);
+        if (c >= 'a' && nib >= 8) c = (char)(c - 'a' + 'A');
+        out[2 + i] = c;
+    }
+    out[42] = 0;
+}
+
+m2c_status m2c_addr_parse(m2c_addr20 *out, const char *s, m2c_err *err) {
+    memset(out, 0, sizeof *out);
+    size_t len = strlen(s);
+    m2c_status st;
+    size_t got;
+    if (!has_prefix(s, len))
+        return m2c_err_at(err, M2C_ERR_INVALID, 0, "address: missing 0x prefix at offset 0");
+    if ((st = check_digits("address", s, 2, len, err)) != M2C_OK) return st;
+    if (len != 42)
+        return m2c_err_at(err, M2C_ERR_INVALID, len < 42 ? len : 42,
+                          "address: expected 40 hex digits, got %zu", len - 2);
+    int upper = 0, lower = 0;
+    for (size_t i = 2; i < 42; i++) {
+        if (s[i] >= 'a' && s[i] <= 'f') lower = 1;
+        if (s[i] >= 'A' && s[i] <= 'F') upper = 1;
+    }
+    m2c_addr20 a;
+    if ((st = m2c_hex_decode(a.b, 20, &got, s, len, M2C_HEX_PREFIX_REQUIRED, err)) != M2C_OK)
+        return m2c_err_prefix(err, "address");
+    if (upper && lower) {
+        char want[43];
+        m2c_addr_checksum(want, &a);
+        for (size_t i = 2; i < 42; i++)
+            if (want[i] != s[i])
+                return m2c_err_at(err, M2C_ERR_INVALID, i,
+                                  "address: bad EIP-55 checksum at offset %zu (expected %s)", i,
+                                  want);
+    }
+    *out = a;
+    return M2C_OK;
+}
+
+m2c_status m2c_hash_parse(m2c_hash32 *out, const char *s, m2c_err *err) {
+    memset(out, 0, sizeof *out);
+    size_t len = strlen(s);
+    m2c_status st;
+    size_t got;
+    if (!has_prefix(s, len))
+        return m2c_err_at(err, M2C_ERR_INVALID, 0, "hash: missing 0x prefix at offset 0");
+    if ((st = check_digits("hash", s, 2, len, err)) != M2C_OK) return st;
+    if (len != 66)
+        return m2c_err_at(err, M2C_ERR_INVALID, len < 66 ? len : 66,
+                          "hash: expected 64 hex digits, got %zu", len - 2);
+    if ((st = m2c_hex_decode(out->b, 32, &got, s, len, M2C_HEX_PREFIX_REQUIRED, err)) != M2C_OK)
+        return m2c_err_prefix(err, "hash");
+    return M2C_OK;
+}
