@@ -95,6 +95,10 @@ M2C_WUR m2c_status m2c_sink_block_hash(m2c_sink *s, char out[67], uint64_t numbe
 M2C_WUR m2c_status m2c_sink_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most,
                                          m2c_err *err);
 
+/* The stored value of provenance key `key` (as of the last commit), or NULL. Valid until the
+ * next call that changes the sink. */
+const char *m2c_sink_meta_get(const m2c_sink *s, const char *key);
+
 /* Starts a chunk. */
 M2C_WUR m2c_status m2c_sink_begin(m2c_sink *s, m2c_err *err);
 

@@ -215,6 +215,10 @@ const char *m2c_sink_get_meta_(const m2c_sink *s, const char *key) {
     return NULL;
 }
 
+const char *m2c_sink_meta_get(const m2c_sink *s, const char *key) {
+    return m2c_sink_get_meta_(s, key);
+}
+
 m2c_status m2c_sink_meta(m2c_sink *s, const char *key, const char *value, m2c_err *err) {
     if (!key || !*key || !value)
         return m2c_err_set(err, M2C_ERR_INVALID, "sink: empty provenance key");
