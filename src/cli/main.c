@@ -8,7 +8,13 @@
 
 /* One line per subcommand, in the order `ml2chain --help` lists them. Each run function
  * lives in src/cli/cmd_<name>.c. */
-#define M2C_COMMANDS(X) X(version, "print the version")
+#define M2C_COMMANDS(X)                                                                    \
+    X(version, "print the version")                                                        \
+    X(abi, "ABI-encode arguments or decode ABI data (like cast abi-encode/abi-decode)")    \
+    X(calldata, "encode a call: selector and arguments (like cast calldata)")              \
+    X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \
+    X(sig_event, "the topic0 of an event signature (like cast sig-event)")                 \
+    X(decode_event, "decode an event log from its topics and data")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
@@ -27,10 +33,23 @@ int m2c_cmd_version(int argc, char **argv) {
     return 0;
 }
 
+/* Table names spell '-' as '_' (C identifiers): "sig_event" answers to `sig-event`. */
+static int name_matches(const char *table, const char *arg) {
+    for (; *table && *arg; table++, arg++)
+        if (*table != *arg && !(*table == '_' && *arg == '-')) return 0;
+    return *table == *arg;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    {
+        char name[32];
+        snprintf(name, sizeof name, "%s", commands[i].name);
+        for (char *p = name; *p; p++)
+            if (*p == '_') *p = '-';
+        fprintf(f, "  %-12s %s\n", name, commands[i].summary);
+    }
     fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
 }
 
@@ -45,7 +64,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--version")) return m2c_cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (name_matches(commands[i].name, argv[1])) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "ml2chain: unknown command '%s' (see ml2chain --help)\n", argv[1]);
     return 2;
 }
