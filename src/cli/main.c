@@ -14,7 +14,8 @@
     X(calldata, "encode a call: selector and arguments (like cast calldata)")              \
     X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \
     X(sig_event, "the topic0 of an event signature (like cast sig-event)")                 \
-    X(decode_event, "decode an event log from its topics and data")
+    X(decode_event, "decode an event log from its topics and data")                        \
+    X(extract, "extract logs, blocks or transactions into SQLite, CSV, JSONL or PostgreSQL")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "extract_impl.h"
+#include "extract_logparse.h"
 #include "ml2chain/hex.h"
 
 #define X_MAX_ATTEMPTS 10      /* chunk-level attempts after transient failures */
@@ -123,7 +124,7 @@ static m2c_status fetch_logs(worker *w, xchunk *c, uint64_t a, uint64_t b, m2c_e
         f.from = m2c_blockref_num(a);
         f.to = m2c_blockref_num(b);
         m2c_rpc_logs logs;
-        m2c_status st = m2c_rpc_get_logs(w->rpc, &logs, &f, err);
+        m2c_status st = m2c_xget_logs(w->rpc, &logs, &f, err);
         if (st == M2C_OK) {
             if (c->nparts == c->capparts) {
                 size_t nc = c->capparts ? c->capparts * 2 : 4;
@@ -280,8 +281,12 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
             }
             for (size_t i = 0; i < n; i++) numbers[i] = from + i;
         }
+        double tb = now_s();
         if ((st = fetch_blocks(w, c, numbers, n, o->kind == M2C_EXTRACT_TRANSACTIONS, err)))
             goto out;
+        if (getenv("M2C_EXTRACT_DEBUG"))
+            fprintf(stderr, "  blocks of %llu..%llu: %zu in %.3f s\n", (unsigned long long)from,
+                    (unsigned long long)to, n, now_s() - tb);
         if (o->kind == M2C_EXTRACT_TRANSACTIONS && (st = fetch_receipts(w, c, err))) goto out;
         /* every log must belong to the block we fetched: if not, the chain moved under us */
         int consistent = 1;
@@ -351,7 +356,11 @@ static void *worker_main(void *arg) {
         sl->state = 1;
         m2c_err_clear(&sl->err);
         pthread_mutex_unlock(&e->mu);
+        double t0 = now_s();
         m2c_status st = fetch_chunk(w, &sl->c, &sl->err);
+        if (getenv("M2C_EXTRACT_DEBUG"))
+            fprintf(stderr, "chunk %llu..%llu: %llu logs in %.3f s\n", (unsigned long long)a,
+                    (unsigned long long)b, (unsigned long long)sl->c.nlogs, now_s() - t0);
         pthread_mutex_lock(&e->mu);
         sl->st = st;
         sl->state = 2;
@@ -510,7 +519,11 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
             st = sl->st;
             goto out;
         }
+        double tw = now_s();
         st = write_chunk(R, &sl->c, err);
+        if (getenv("M2C_EXTRACT_DEBUG"))
+            fprintf(stderr, "write %llu..%llu: %.3f s\n", (unsigned long long)sl->c.from,
+                    (unsigned long long)sl->c.to, now_s() - tw);
         if (st) goto out;
         R->p.blocks_done += sl->c.to - sl->c.from + 1;
         m2c_xchunk_clear(&sl->c);
@@ -678,7 +691,7 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     }
     uint64_t def_chunk = o->kind == M2C_EXTRACT_LOGS ? 2000 : o->kind == M2C_EXTRACT_BLOCKS ? 100 : 20;
     e->max_span = o->chunk_size ? o->chunk_size : def_chunk;
-    e->span = e->max_span;
+    e->span = o->kind == M2C_EXTRACT_LOGS && e->max_span > 10 ? 10 : e->max_span;
     for (unsigned i = 0; i < e->nworkers; i++) {
         e->workers[i].e = e;
         e->workers[i].rnd = (uint64_t)time(NULL) ^ ((uint64_t)i << 32) ^ (uint64_t)getpid();
