@@ -254,11 +254,12 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
             if ((st = fetch_logs(w, c, from, to, err))) goto out;
             /* the distinct blocks of the logs (for timestamps) and the chunk's last block
              * (its hash marks the checkpoint, for reorg detection) */
-            numbers = malloc((c->nlogs + 1) * sizeof *numbers);
+            numbers = malloc((c->nlogs + 2) * sizeof *numbers);
             if (!numbers) {
                 st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
                 goto out;
             }
+            numbers[n++] = from; /* its hash is the provenance of a range's first block */
             for (size_t p = 0; p < c->nparts; p++)
                 for (size_t i = 0; i < c->parts[p].n; i++) {
                     uint64_t b = c->parts[p].v[i].block_number;
@@ -388,6 +389,34 @@ typedef struct {
     int engine_ready;
 } run;
 
+/* The main thread's calls (follow mode, reorg checks) retried like the workers' are. */
+static m2c_status main_get_block(run *R, m2c_rpc_block *out, uint64_t number, m2c_err *err) {
+    m2c_blockref ref = m2c_blockref_num(number);
+    uint64_t rnd = (uint64_t)time(NULL) ^ number;
+    for (int attempt = 0;; attempt++) {
+        m2c_status st = m2c_rpc_get_block(R->rpc, out, &ref, 0, err);
+        if (st == M2C_OK || st == M2C_ERR_NOTFOUND || st == M2C_ERR_INTERRUPTED) return st;
+        if (m2c_extract_classify(st, err, 1) != M2C_EXTRACT_RETRY || attempt + 1 >= X_MAX_ATTEMPTS)
+            return st;
+        long cap = X_BACKOFF_BASE_MS << (attempt < 6 ? attempt : 6);
+        if (nap(R->o, (long)(xrand(&rnd) % (uint64_t)(cap + 1))))
+            return m2c_err_set(err, M2C_ERR_INTERRUPTED, "interrupted");
+    }
+}
+
+static m2c_status main_block_number(run *R, uint64_t *out, m2c_err *err) {
+    uint64_t rnd = (uint64_t)time(NULL);
+    for (int attempt = 0;; attempt++) {
+        m2c_status st = m2c_rpc_block_number(R->rpc, out, err);
+        if (st == M2C_OK || st == M2C_ERR_INTERRUPTED) return st;
+        if (m2c_extract_classify(st, err, 1) != M2C_EXTRACT_RETRY || attempt + 1 >= X_MAX_ATTEMPTS)
+            return st;
+        long cap = X_BACKOFF_BASE_MS << (attempt < 6 ? attempt : 6);
+        if (nap(R->o, (long)(xrand(&rnd) % (uint64_t)(cap + 1))))
+            return m2c_err_set(err, M2C_ERR_INTERRUPTED, "interrupted");
+    }
+}
+
 static m2c_status make_rpc(const m2c_extract_opts *o, m2c_rpc **out, double rps, m2c_err *err) {
     m2c_rpc_opts ro;
     m2c_rpc_opts_default(&ro);
@@ -435,8 +464,7 @@ static m2c_status chunk_meta(run *R, const xchunk *c, m2c_err *err) {
         m2c_rpc_block b;
         memset(&b, 0, sizeof b);
         if (!fb) {
-            m2c_blockref ref = m2c_blockref_num(c->from);
-            if ((st = m2c_rpc_get_block(R->rpc, &b, &ref, 0, err))) return st;
+            if ((st = main_get_block(R, &b, c->from, err))) return st;
             fb = &b;
         }
         m2c_hex_encode(hx, fb->hash.b, 32, 1);
@@ -595,8 +623,7 @@ static m2c_status check_reorg(run *R, uint64_t top, int *rewound, m2c_err *err) 
         char stored[67], node[67];
         if ((st = m2c_sink_block_hash(R->sink, stored, at, err))) return st;
         m2c_rpc_block blk;
-        m2c_blockref ref = m2c_blockref_num(at);
-        st = m2c_rpc_get_block(R->rpc, &blk, &ref, 0, err);
+        st = main_get_block(R, &blk, at, err);
         if (st && st != M2C_ERR_NOTFOUND) return st; /* NOTFOUND: the chain got shorter */
         int same = 0;
         if (!st) {
@@ -764,7 +791,7 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
             int rewound = 0;
             uint64_t top = to == UINT64_MAX ? from : to;
             if ((st = check_reorg(&R, top, &rewound, err))) goto out;
-            if ((st = m2c_rpc_block_number(R.rpc, &head, err))) goto out;
+            if ((st = main_block_number(&R, &head, err))) goto out;
             uint64_t safe = head >= conf ? head - conf : UINT64_MAX;
             if (rewound || (safe != UINT64_MAX && (to == UINT64_MAX || safe > to))) {
                 if (safe != UINT64_MAX) to = safe;

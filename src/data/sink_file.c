@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -438,6 +439,12 @@ static m2c_status file_open_impl(m2c_sink *s, const char *target, int jsonl, m2c
         f->fds[t] = open(f->paths[t], O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (f->fds[t] < 0 || fstat(f->fds[t], &sb) != 0) {
             st = io_fail(err, "open", f->paths[t]);
+            goto out;
+        }
+        if (t == 0 && flock(f->fds[0], LOCK_EX | LOCK_NB) != 0) {
+            st = m2c_err_set(err, M2C_ERR_STATE,
+                             "%s is being written by another ml2chain process", s->target);
+            created = 0; /* not ours to remove */
             goto out;
         }
         if ((uint64_t)sb.st_size < f->sizes[t]) {

@@ -201,6 +201,16 @@ static m2c_status pg_open(m2c_sink *s, const char *target, m2c_err *err) {
     }
     int exists = PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
+    /* one writer per dataset: a session advisory lock keyed by the identity */
+    const char *id[1] = {s->identity};
+    r = PQexecParams(p->conn, "SELECT pg_try_advisory_lock(hashtext($1))", 1, NULL, id, NULL, NULL, 0);
+    int locked = PQresultStatus(r) == PGRES_TUPLES_OK && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!locked) {
+        st = m2c_err_set(err, M2C_ERR_STATE,
+                         "postgres: the dataset is being written by another ml2chain process");
+        goto out;
+    }
     st = exists ? pg_load(s, err) : pg_create(s, err);
 out:
     if (st != M2C_OK) pg_close(s);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@ typedef struct {
     sqlite3 *db;
     sqlite3_stmt **ins; /* one INSERT per table */
     sqlite3_stmt *ins_block, *ins_ckpt, *put_meta;
+    int lockfd; /* flock'd: one writer per output */
 } sq_impl;
 
 static m2c_status sq_fail(m2c_err *err, sqlite3 *db, const char *what, const char *target) {
@@ -215,6 +218,7 @@ static void sq_close(m2c_sink *s) {
     sqlite3_finalize(q->ins_ckpt);
     sqlite3_finalize(q->put_meta);
     sqlite3_close(q->db);
+    if (q->lockfd >= 0) close(q->lockfd);
     free(q);
     s->impl = NULL;
 }
@@ -226,12 +230,20 @@ static m2c_status sq_open(m2c_sink *s, const char *target, m2c_err *err) {
     sq_impl *q = calloc(1, sizeof *q);
     if (!q) return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
     s->impl = q;
+    q->lockfd = -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (existed ? 0 : SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(target, &q->db, flags, NULL) != SQLITE_OK) {
         st = sq_fail(err, q->db, "cannot open", target);
         goto out;
     }
     sqlite3_busy_timeout(q->db, 5000);
+    q->lockfd = open(target, O_RDONLY | O_CLOEXEC);
+    if (q->lockfd < 0 || flock(q->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        st = m2c_err_set(err, M2C_ERR_STATE, "%s is being written by another ml2chain process",
+                         target);
+        existed = 1; /* not ours to remove */
+        goto out;
+    }
     if (existed) {
         /* an existing file must be an ml2chain output; anything else is left untouched */
         sqlite3_stmt *chk = NULL;
