@@ -282,12 +282,8 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
             }
             for (size_t i = 0; i < n; i++) numbers[i] = from + i;
         }
-        double tb = now_s();
         if ((st = fetch_blocks(w, c, numbers, n, o->kind == M2C_EXTRACT_TRANSACTIONS, err)))
             goto out;
-        if (getenv("M2C_EXTRACT_DEBUG"))
-            fprintf(stderr, "  blocks of %llu..%llu: %zu in %.3f s\n", (unsigned long long)from,
-                    (unsigned long long)to, n, now_s() - tb);
         if (o->kind == M2C_EXTRACT_TRANSACTIONS && (st = fetch_receipts(w, c, err))) goto out;
         /* every log must belong to the block we fetched: if not, the chain moved under us */
         int consistent = 1;
@@ -357,11 +353,7 @@ static void *worker_main(void *arg) {
         sl->state = 1;
         m2c_err_clear(&sl->err);
         pthread_mutex_unlock(&e->mu);
-        double t0 = now_s();
         m2c_status st = fetch_chunk(w, &sl->c, &sl->err);
-        if (getenv("M2C_EXTRACT_DEBUG"))
-            fprintf(stderr, "chunk %llu..%llu: %llu logs in %.3f s\n", (unsigned long long)a,
-                    (unsigned long long)b, (unsigned long long)sl->c.nlogs, now_s() - t0);
         pthread_mutex_lock(&e->mu);
         sl->st = st;
         sl->state = 2;
@@ -547,11 +539,7 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
             st = sl->st;
             goto out;
         }
-        double tw = now_s();
         st = write_chunk(R, &sl->c, err);
-        if (getenv("M2C_EXTRACT_DEBUG"))
-            fprintf(stderr, "write %llu..%llu: %.3f s\n", (unsigned long long)sl->c.from,
-                    (unsigned long long)sl->c.to, now_s() - tw);
         if (st) goto out;
         R->p.blocks_done += sl->c.to - sl->c.from + 1;
         m2c_xchunk_clear(&sl->c);

@@ -203,7 +203,7 @@ static int one_log(lp *s, m2c_rpc_log *l, m2c_arena *a) {
     }
 }
 
-m2c_status m2c_xlogs_parse_fast(m2c_rpc_logs *out, const char *body, size_t len, uint64_t id) {
+m2c_status m2c_extract_parse_logs_fast(m2c_rpc_logs *out, const char *body, size_t len, uint64_t id) {
     lp s = {body, body + len};
     m2c_rpc_log *tmp = NULL;
     size_t n = 0, cap = 0;
@@ -286,7 +286,7 @@ m2c_status m2c_xget_logs(m2c_rpc *c, m2c_rpc_logs *out, const m2c_rpc_filter *f,
     }
     st = m2c_rpc_call_raw(c, &body, &id, "eth_getLogs", params, err);
     if (st) goto out;
-    st = m2c_xlogs_parse_fast(out, (const char *)body.p, body.len, id);
+    st = m2c_extract_parse_logs_fast(out, (const char *)body.p, body.len, id);
     if (st == M2C_OK) goto out;
     st = m2c_rpc_parse_logs_body(out, (const char *)body.p, body.len, id, err);
     if (st) m2c_err_prefix(err, "eth_getLogs");
