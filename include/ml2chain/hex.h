@@ -25,8 +25,8 @@ M2C_WUR m2c_status m2c_hex_decode(uint8_t *out, size_t cap, size_t *out_len, con
 
 /* As m2c_hex_decode into a malloc'd buffer the caller frees (*out set to NULL on failure;
  * a zero-length result is a valid non-NULL 1-byte allocation). */
-M2C_WUR m2c_status m2c_hex_decode_alloc(uint8_t **out, size_t *out_len, const char *s,
-                                        size_t len, m2c_hex_prefix mode, m2c_err *err);
+M2C_WUR m2c_status m2c_hex_decode_alloc(uint8_t **out, size_t *out_len, const char *s, size_t len,
+                                        m2c_hex_prefix mode, m2c_err *err);
 
 /* Decodes exactly `n` bytes (2n digits, optional 0x) into `out`; anything else is an error
  * that says the expected and actual length. */
@@ -44,6 +44,11 @@ char *m2c_hex_encode_alloc(const uint8_t *in, size_t n, int with_prefix);
 M2C_WUR m2c_status m2c_hex_parse_quantity_u64(uint64_t *out, const char *s, size_t len,
                                               m2c_err *err);
 
+/* As m2c_hex_parse_quantity_u64 for 256-bit QUANTITYs (balances, values): "0x" and 1..64
+ * digits without leading zeros. m2c_u256_to_hex formats the same form. */
+M2C_WUR m2c_status m2c_hex_parse_quantity_u256(m2c_u256 *out, const char *s, size_t len,
+                                               m2c_err *err);
+
 /* Formats `v` as a QUANTITY ("0x0", "0x1a") into out (capacity >= 19). Returns chars written. */
 size_t m2c_hex_format_quantity_u64(char *out, uint64_t v);
 
@@ -53,6 +58,10 @@ M2C_WUR m2c_status m2c_addr_parse(m2c_addr20 *out, const char *s, m2c_err *err);
 
 /* Writes the EIP-55 checksummed form ("0x" + 40 chars + NUL, 43 bytes) of `a` to out. */
 void m2c_addr_checksum(char out[43], const m2c_addr20 *a);
+
+/* EIP-1191 variant: the case comes from keccak("<chain_id in decimal>0x<lowercase hex>"),
+ * as RSK and `cast to-check-sum-address <addr> <chain-id>` use it. */
+void m2c_addr_checksum_chain(char out[43], const m2c_addr20 *a, uint64_t chain_id);
 
 /* Parses a 32-byte hash, "0x" + 64 hex digits. */
 M2C_WUR m2c_status m2c_hash_parse(m2c_hash32 *out, const char *s, m2c_err *err);

@@ -48,8 +48,14 @@ M2C_WUR m2c_status m2c_rlp_decode(m2c_rlp_item *out, const uint8_t *p, size_t n,
 
 /* Iterates the items of a list: start with *pos = 0, call until it returns M2C_ERR_NOTFOUND
  * (end of list, not an error). Each child is fully bounds-checked against the list. */
-M2C_WUR m2c_status m2c_rlp_list_next(m2c_rlp_item *child, const m2c_rlp_item *list,
-                                     size_t *pos, m2c_err *err);
+M2C_WUR m2c_status m2c_rlp_list_next(m2c_rlp_item *child, const m2c_rlp_item *list, size_t *pos,
+                                     m2c_err *err);
+
+/* Walks the whole tree under `it` (as returned by m2c_rlp_decode) without recursion and
+ * checks every nested item is canonical and in bounds, and that lists nest at most
+ * `max_depth` deep (the top-level item is depth 0 and max_depth is clamped to
+ * M2C_RLP_MAX_DEPTH). Use before handing untrusted RLP to code that recurses. */
+M2C_WUR m2c_status m2c_rlp_validate(const m2c_rlp_item *it, int max_depth, m2c_err *err);
 
 /* Reads a canonical unsigned integer item (no leading zero byte, at most 8 / 32 bytes). */
 M2C_WUR m2c_status m2c_rlp_get_u64(uint64_t *out, const m2c_rlp_item *it, m2c_err *err);

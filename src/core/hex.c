@@ -2,6 +2,8 @@
  * Decoding goes through a 256-entry table so the hot loop is two loads and a test per byte. */
 #include "ml2chain/hex.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +95,7 @@ m2c_status m2c_hex_decode_alloc(uint8_t **out, size_t *out_len, const char *s, s
                                 m2c_hex_prefix mode, m2c_err *err) {
     *out = NULL;
     if (out_len) *out_len = 0;
+    if (!s && len) return m2c_err_set(err, M2C_ERR_INVALID, "hex: null input");
     size_t skip = has_prefix(s, len) ? 2 : 0;
     size_t cap = (len - skip) / 2;
     uint8_t *p = malloc(cap ? cap : 1);
@@ -162,6 +165,23 @@ m2c_status m2c_hex_parse_quantity_u64(uint64_t *out, const char *s, size_t len, 
     return M2C_OK;
 }
 
+m2c_status m2c_hex_parse_quantity_u256(m2c_u256 *out, const char *s, size_t len, m2c_err *err) {
+    memset(out, 0, sizeof *out);
+    if (!has_prefix(s, len))
+        return m2c_err_at(err, M2C_ERR_INVALID, 0, "quantity: missing 0x prefix at offset 0");
+    if (len == 2) return m2c_err_at(err, M2C_ERR_INVALID, 2, "quantity: no digits after 0x");
+    m2c_status st = check_digits("quantity", s, 2, len, err);
+    if (st != M2C_OK) return st;
+    if (s[2] == '0' && len > 3)
+        return m2c_err_at(err, M2C_ERR_NONCANONICAL, 2, "quantity: leading zero at offset 2");
+    if (len - 2 > 64)
+        return m2c_err_at(err, M2C_ERR_RANGE, 2, "quantity: %zu digits exceed 256 bits", len - 2);
+    /* Nibble j counted from the right goes to limb j / 16. */
+    for (size_t i = len, j = 0; i-- > 2; j++)
+        out->w[j / 16] |= (uint64_t)(HEXVAL1[(unsigned char)s[i]] - 1) << (4 * (j % 16));
+    return M2C_OK;
+}
+
 size_t m2c_hex_format_quantity_u64(char *out, uint64_t v) {
     char tmp[16];
     size_t n = 0;
@@ -177,20 +197,38 @@ size_t m2c_hex_format_quantity_u64(char *out, uint64_t v) {
     return 2 + n;
 }
 
-/* Lowercase hex of the address (40 chars) and the keccak of that text decide the case. */
-void m2c_addr_checksum(char out[43], const m2c_addr20 *a) {
-    char lower[41];
-    m2c_hex_encode(lower, a->b, 20, 0);
-    m2c_hash32 h = m2c_keccak256(lower, 40);
+/* Upper-cases each letter of the lowercase hex whose nibble in `h` is >= 8. */
+static void apply_case(char out[43], const char lower[41], const m2c_hash32 *h) {
     out[0] = '0';
     out[1] = 'x';
     for (int i = 0; i < 40; i++) {
         char c = lower[i];
-        unsigned nib = (i & 1) ? (h.b[i / 2] & 15) : (h.b[i / 2] >> 4);
+        unsigned nib = (i & 1) ? (h->b[i / 2] & 15) : (h->b[i / 2] >> 4);
         if (c >= 'a' && nib >= 8) c = (char)(c - 'a' + 'A');
         out[2 + i] = c;
     }
     out[42] = 0;
+}
+
+/* EIP-55: the keccak of the 40 lowercase hex chars decides the case. */
+void m2c_addr_checksum(char out[43], const m2c_addr20 *a) {
+    char lower[41];
+    m2c_hex_encode(lower, a->b, 20, 0);
+    m2c_hash32 h = m2c_keccak256(lower, 40);
+    apply_case(out, lower, &h);
+}
+
+void m2c_addr_checksum_chain(char out[43], const m2c_addr20 *a, uint64_t chain_id) {
+    char lower[41], pre[24];
+    m2c_hex_encode(lower, a->b, 20, 0);
+    int n = snprintf(pre, sizeof pre, "%" PRIu64 "0x", chain_id);
+    m2c_keccak_ctx ctx;
+    m2c_hash32 h;
+    m2c_keccak_init(&ctx);
+    m2c_keccak_update(&ctx, pre, (size_t)n);
+    m2c_keccak_update(&ctx, lower, 40);
+    m2c_keccak_final(&ctx, &h);
+    apply_case(out, lower, &h);
 }
 
 m2c_status m2c_addr_parse(m2c_addr20 *out, const char *s, m2c_err *err) {

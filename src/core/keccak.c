@@ -1,6 +1,6 @@
 /* keccak.c: Keccak-256 (rate 136 bytes, capacity 512 bits, padding 0x01 ... 0x80).
- * The permutation keeps the 25 lanes in locals and has one fully unrolled round body, so the
- * compiler can keep the state in registers; lanes are little-endian per the Keccak spec. */
+ * The permutation keeps the lanes in locals with two unrolled rounds per loop iteration; lanes
+ * are little-endian per the Keccak spec. */
 #include "ml2chain/keccak.h"
 
 #include <string.h>
@@ -17,17 +17,19 @@ static const uint64_t RC[24] = {
     0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
-/* Keccak-f[1600]: theta, rho+pi (into b), chi (back into a), iota, 24 times. */
+/* Keccak-f[1600]. Each round computes theta, then for one output row at a time the five
+ * rho+pi lanes and their chi, reading state a and writing state e; the next round goes from e
+ * back to a, so two rounds per iteration need no copies and few values are live at once. */
 static void keccakf(uint64_t st[25]) {
     uint64_t a0 = st[0], a1 = st[1], a2 = st[2], a3 = st[3], a4 = st[4];
     uint64_t a5 = st[5], a6 = st[6], a7 = st[7], a8 = st[8], a9 = st[9];
     uint64_t a10 = st[10], a11 = st[11], a12 = st[12], a13 = st[13], a14 = st[14];
     uint64_t a15 = st[15], a16 = st[16], a17 = st[17], a18 = st[18], a19 = st[19];
     uint64_t a20 = st[20], a21 = st[21], a22 = st[22], a23 = st[23], a24 = st[24];
-    uint64_t b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15, b16, b17, b18,
-        b19, b20, b21, b22, b23, b24;
-    uint64_t c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
-    for (int i = 0; i < 24; i++) {
+    uint64_t e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15, e16, e17, e18,
+        e19, e20, e21, e22, e23, e24;
+    uint64_t b0, b1, b2, b3, b4, c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
+    for (int i = 0; i < 24; i += 2) {
         c0 = a0 ^ a5 ^ a10 ^ a15 ^ a20;
         c1 = a1 ^ a6 ^ a11 ^ a16 ^ a21;
         c2 = a2 ^ a7 ^ a12 ^ a17 ^ a22;
@@ -38,57 +40,118 @@ static void keccakf(uint64_t st[25]) {
         d2 = c1 ^ ROTL(c3, 1);
         d3 = c2 ^ ROTL(c4, 1);
         d4 = c3 ^ ROTL(c0, 1);
-        b0 = (a0 ^ d0);
+        b0 = a0 ^ d0;
         b1 = ROTL(a6 ^ d1, 44);
         b2 = ROTL(a12 ^ d2, 43);
         b3 = ROTL(a18 ^ d3, 21);
         b4 = ROTL(a24 ^ d4, 14);
-        b5 = ROTL(a3 ^ d3, 28);
-        b6 = ROTL(a9 ^ d4, 20);
-        b7 = ROTL(a10 ^ d0, 3);
-        b8 = ROTL(a16 ^ d1, 45);
-        b9 = ROTL(a22 ^ d2, 61);
-        b10 = ROTL(a1 ^ d1, 1);
-        b11 = ROTL(a7 ^ d2, 6);
-        b12 = ROTL(a13 ^ d3, 25);
-        b13 = ROTL(a19 ^ d4, 8);
-        b14 = ROTL(a20 ^ d0, 18);
-        b15 = ROTL(a4 ^ d4, 27);
-        b16 = ROTL(a5 ^ d0, 36);
-        b17 = ROTL(a11 ^ d1, 10);
-        b18 = ROTL(a17 ^ d2, 15);
-        b19 = ROTL(a23 ^ d3, 56);
-        b20 = ROTL(a2 ^ d2, 62);
-        b21 = ROTL(a8 ^ d3, 55);
-        b22 = ROTL(a14 ^ d4, 39);
-        b23 = ROTL(a15 ^ d0, 41);
-        b24 = ROTL(a21 ^ d1, 2);
+        e0 = b0 ^ (~b1 & b2);
+        e1 = b1 ^ (~b2 & b3);
+        e2 = b2 ^ (~b3 & b4);
+        e3 = b3 ^ (~b4 & b0);
+        e4 = b4 ^ (~b0 & b1);
+        b0 = ROTL(a3 ^ d3, 28);
+        b1 = ROTL(a9 ^ d4, 20);
+        b2 = ROTL(a10 ^ d0, 3);
+        b3 = ROTL(a16 ^ d1, 45);
+        b4 = ROTL(a22 ^ d2, 61);
+        e5 = b0 ^ (~b1 & b2);
+        e6 = b1 ^ (~b2 & b3);
+        e7 = b2 ^ (~b3 & b4);
+        e8 = b3 ^ (~b4 & b0);
+        e9 = b4 ^ (~b0 & b1);
+        b0 = ROTL(a1 ^ d1, 1);
+        b1 = ROTL(a7 ^ d2, 6);
+        b2 = ROTL(a13 ^ d3, 25);
+        b3 = ROTL(a19 ^ d4, 8);
+        b4 = ROTL(a20 ^ d0, 18);
+        e10 = b0 ^ (~b1 & b2);
+        e11 = b1 ^ (~b2 & b3);
+        e12 = b2 ^ (~b3 & b4);
+        e13 = b3 ^ (~b4 & b0);
+        e14 = b4 ^ (~b0 & b1);
+        b0 = ROTL(a4 ^ d4, 27);
+        b1 = ROTL(a5 ^ d0, 36);
+        b2 = ROTL(a11 ^ d1, 10);
+        b3 = ROTL(a17 ^ d2, 15);
+        b4 = ROTL(a23 ^ d3, 56);
+        e15 = b0 ^ (~b1 & b2);
+        e16 = b1 ^ (~b2 & b3);
+        e17 = b2 ^ (~b3 & b4);
+        e18 = b3 ^ (~b4 & b0);
+        e19 = b4 ^ (~b0 & b1);
+        b0 = ROTL(a2 ^ d2, 62);
+        b1 = ROTL(a8 ^ d3, 55);
+        b2 = ROTL(a14 ^ d4, 39);
+        b3 = ROTL(a15 ^ d0, 41);
+        b4 = ROTL(a21 ^ d1, 2);
+        e20 = b0 ^ (~b1 & b2);
+        e21 = b1 ^ (~b2 & b3);
+        e22 = b2 ^ (~b3 & b4);
+        e23 = b3 ^ (~b4 & b0);
+        e24 = b4 ^ (~b0 & b1);
+        e0 ^= RC[i];
+        c0 = e0 ^ e5 ^ e10 ^ e15 ^ e20;
+        c1 = e1 ^ e6 ^ e11 ^ e16 ^ e21;
+        c2 = e2 ^ e7 ^ e12 ^ e17 ^ e22;
+        c3 = e3 ^ e8 ^ e13 ^ e18 ^ e23;
+        c4 = e4 ^ e9 ^ e14 ^ e19 ^ e24;
+        d0 = c4 ^ ROTL(c1, 1);
+        d1 = c0 ^ ROTL(c2, 1);
+        d2 = c1 ^ ROTL(c3, 1);
+        d3 = c2 ^ ROTL(c4, 1);
+        d4 = c3 ^ ROTL(c0, 1);
+        b0 = e0 ^ d0;
+        b1 = ROTL(e6 ^ d1, 44);
+        b2 = ROTL(e12 ^ d2, 43);
+        b3 = ROTL(e18 ^ d3, 21);
+        b4 = ROTL(e24 ^ d4, 14);
         a0 = b0 ^ (~b1 & b2);
         a1 = b1 ^ (~b2 & b3);
         a2 = b2 ^ (~b3 & b4);
         a3 = b3 ^ (~b4 & b0);
         a4 = b4 ^ (~b0 & b1);
-        a5 = b5 ^ (~b6 & b7);
-        a6 = b6 ^ (~b7 & b8);
-        a7 = b7 ^ (~b8 & b9);
-        a8 = b8 ^ (~b9 & b5);
-        a9 = b9 ^ (~b5 & b6);
-        a10 = b10 ^ (~b11 & b12);
-        a11 = b11 ^ (~b12 & b13);
-        a12 = b12 ^ (~b13 & b14);
-        a13 = b13 ^ (~b14 & b10);
-        a14 = b14 ^ (~b10 & b11);
-        a15 = b15 ^ (~b16 & b17);
-        a16 = b16 ^ (~b17 & b18);
-        a17 = b17 ^ (~b18 & b19);
-        a18 = b18 ^ (~b19 & b15);
-        a19 = b19 ^ (~b15 & b16);
-        a20 = b20 ^ (~b21 & b22);
-        a21 = b21 ^ (~b22 & b23);
-        a22 = b22 ^ (~b23 & b24);
-        a23 = b23 ^ (~b24 & b20);
-        a24 = b24 ^ (~b20 & b21);
-        a0 ^= RC[i];
+        b0 = ROTL(e3 ^ d3, 28);
+        b1 = ROTL(e9 ^ d4, 20);
+        b2 = ROTL(e10 ^ d0, 3);
+        b3 = ROTL(e16 ^ d1, 45);
+        b4 = ROTL(e22 ^ d2, 61);
+        a5 = b0 ^ (~b1 & b2);
+        a6 = b1 ^ (~b2 & b3);
+        a7 = b2 ^ (~b3 & b4);
+        a8 = b3 ^ (~b4 & b0);
+        a9 = b4 ^ (~b0 & b1);
+        b0 = ROTL(e1 ^ d1, 1);
+        b1 = ROTL(e7 ^ d2, 6);
+        b2 = ROTL(e13 ^ d3, 25);
+        b3 = ROTL(e19 ^ d4, 8);
+        b4 = ROTL(e20 ^ d0, 18);
+        a10 = b0 ^ (~b1 & b2);
+        a11 = b1 ^ (~b2 & b3);
+        a12 = b2 ^ (~b3 & b4);
+        a13 = b3 ^ (~b4 & b0);
+        a14 = b4 ^ (~b0 & b1);
+        b0 = ROTL(e4 ^ d4, 27);
+        b1 = ROTL(e5 ^ d0, 36);
+        b2 = ROTL(e11 ^ d1, 10);
+        b3 = ROTL(e17 ^ d2, 15);
+        b4 = ROTL(e23 ^ d3, 56);
+        a15 = b0 ^ (~b1 & b2);
+        a16 = b1 ^ (~b2 & b3);
+        a17 = b2 ^ (~b3 & b4);
+        a18 = b3 ^ (~b4 & b0);
+        a19 = b4 ^ (~b0 & b1);
+        b0 = ROTL(e2 ^ d2, 62);
+        b1 = ROTL(e8 ^ d3, 55);
+        b2 = ROTL(e14 ^ d4, 39);
+        b3 = ROTL(e15 ^ d0, 41);
+        b4 = ROTL(e21 ^ d1, 2);
+        a20 = b0 ^ (~b1 & b2);
+        a21 = b1 ^ (~b2 & b3);
+        a22 = b2 ^ (~b3 & b4);
+        a23 = b3 ^ (~b4 & b0);
+        a24 = b4 ^ (~b0 & b1);
+        a0 ^= RC[i + 1];
     }
     st[0] = a0, st[1] = a1, st[2] = a2, st[3] = a3, st[4] = a4;
     st[5] = a5, st[6] = a6, st[7] = a7, st[8] = a8, st[9] = a9;

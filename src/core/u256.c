@@ -363,6 +363,24 @@ static m2c_status bad_char(m2c_err *err, const char *what, const char *kind, uns
                       c, off);
 }
 
+static int hex_digit(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* v = v * m + add; returns the limb carried out of the top (non-zero means overflow). */
+static uint64_t mul_add_small(m2c_u256 *v, uint64_t m, uint64_t add) {
+    uint64_t carry = add;
+    for (int i = 0; i < 4; i++) {
+        u128 t = (u128)v->w[i] * m + carry;
+        v->w[i] = (uint64_t)t;
+        carry = (uint64_t)(t >> 64);
+    }
+    return carry;
+}
+
 /* Parses unsigned digits s[from..len) (decimal or 0x hex); `base` is the offset of s within
  * the caller's string, so error offsets are absolute. */
 static m2c_status parse_mag(m2c_u256 *out, const char *s, size_t len, size_t base, const char *what,
@@ -373,32 +391,50 @@ static m2c_status parse_mag(m2c_u256 *out, const char *s, size_t len, size_t bas
     if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         if (len == 2)
             return m2c_err_at(err, M2C_ERR_INVALID, base + 2, "%s: no digits after 0x", what);
+        /* Validate left to right (so the first problem is the one reported), then place each
+         * nibble straight into its limb. */
+        size_t first = 0; /* index of the first significant digit, 0 while none seen */
         for (size_t i = 2; i < len; i++) {
-            unsigned char c = (unsigned char)s[i];
-            unsigned d;
-            if (c >= '0' && c <= '9')
-                d = c - '0';
-            else if (c >= 'a' && c <= 'f')
-                d = c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F')
-                d = c - 'A' + 10;
-            else
-                return bad_char(err, what, "hex digit", c, base + i);
-            if (v.w[3] >> 60)
+            int d = hex_digit((unsigned char)s[i]);
+            if (d < 0) return bad_char(err, what, "hex digit", (unsigned char)s[i], base + i);
+            if (!first && d) first = i;
+            if (first && i - first >= 64)
                 return m2c_err_at(err, M2C_ERR_RANGE, base + i,
                                   "%s: value exceeds 2^256-1 at offset %zu", what, base + i);
-            v = m2c_u256_shl(&v, 4);
-            v.w[0] |= d;
         }
+        for (size_t i = len, j = 0; first && i-- > first; j++)
+            v.w[j / 16] |= (uint64_t)hex_digit((unsigned char)s[i]) << (4 * (j % 16));
     } else {
-        const m2c_u256 ten = m2c_u256_from_u64(10);
-        for (size_t i = 0; i < len; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (c < '0' || c > '9') return bad_char(err, what, "decimal digit", c, base + i);
-            m2c_u256 d = m2c_u256_from_u64(c - '0');
-            if (m2c_u256_mul(&v, &v, &ten) || m2c_u256_add(&v, &v, &d))
-                return m2c_err_at(err, M2C_ERR_RANGE, base + i,
-                                  "%s: value exceeds 2^256-1 at offset %zu", what, base + i);
+        /* Up to 19 digits at a time fit a uint64: v = v * 10^k + chunk. A chunk with a bad
+         * character or an overflow is redone digit by digit to find the exact offset. */
+        size_t i = 0;
+        while (i < len) {
+            size_t k = len - i < 19 ? len - i : 19;
+            uint64_t chunk = 0, pow = 1;
+            int ok = 1;
+            for (size_t j = 0; j < k; j++) {
+                unsigned c = (unsigned char)s[i + j];
+                if (c - '0' > 9) {
+                    ok = 0;
+                    break;
+                }
+                chunk = chunk * 10 + (c - '0');
+                pow *= 10;
+            }
+            m2c_u256 nv = v;
+            if (ok && mul_add_small(&nv, pow, chunk) == 0) {
+                v = nv;
+                i += k;
+                continue;
+            }
+            for (size_t j = i; j < i + k; j++) {
+                unsigned c = (unsigned char)s[j];
+                if (c - '0' > 9) return bad_char(err, what, "decimal digit", c, base + j);
+                if (mul_add_small(&v, 10, c - '0'))
+                    return m2c_err_at(err, M2C_ERR_RANGE, base + j,
+                                      "%s: value exceeds 2^256-1 at offset %zu", what, base + j);
+            }
+            i += k; /* not reached: a chunk that fails as a whole fails digit by digit */
         }
     }
     *out = v;

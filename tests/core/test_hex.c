@@ -3,6 +3,7 @@
 #include <ctype.h>
 
 #include "ml2chain/hex.h"
+#include "ml2chain/u256.h"
 #include "test.h"
 
 static m2c_status dec(uint8_t *out, size_t cap, size_t *n, const char *s, m2c_hex_prefix mode,
@@ -152,6 +153,41 @@ TEST(test_hex_quantity__parses_canonical_and_rejects_the_rest) {
 #undef Q
 }
 
+TEST(test_hex_quantity_u256__parses_canonical_and_rejects_the_rest) {
+    m2c_u256 v;
+    m2c_err e;
+    m2c_err_clear(&e);
+#define Q(s) m2c_hex_parse_quantity_u256(&v, s, strlen(s), &e)
+    CHECK(Q("0x0") == M2C_OK && m2c_u256_is_zero(&v));
+    CHECK(Q("0x1a") == M2C_OK && v.w[0] == 26 && !v.w[1]);
+    CHECK(Q("0x1000000000000000000000000000000000000000000000000000000000000000") == M2C_OK);
+    CHECK(v.w[3] == 1ULL << 60 && !v.w[2] && !v.w[1] && !v.w[0]);
+    /* 2^256-1 fits, 2^256 does not */
+    CHECK(Q("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff") == M2C_OK);
+    CHECK(v.w[0] == UINT64_MAX && v.w[3] == UINT64_MAX);
+    CHECK(Q("0x10000000000000000000000000000000000000000000000000000000000000000") ==
+          M2C_ERR_RANGE);
+    CHECK(m2c_u256_is_zero(&v));
+    CHECK(Q("0x") == M2C_ERR_INVALID);
+    CHECK(Q("0x01") == M2C_ERR_NONCANONICAL);
+    CHECK(Q("ff") == M2C_ERR_INVALID);
+    CHECK(Q("0xfg") == M2C_ERR_INVALID);
+    CHECK_EQ_INT(e.offset, 3);
+#undef Q
+    /* Agrees with the u256 formatter and general parser on random values. */
+    for (long it = 0; it < m2c_test_iters(1000); it++) {
+        m2c_u256 a, b, c;
+        for (int i = 0; i < 4; i++)
+            a.w[i] = m2c_test_rand();
+        a = m2c_u256_shr(&a, (unsigned)(m2c_test_rand() % 257));
+        char buf[80];
+        size_t n = m2c_u256_to_hex(buf, sizeof buf, &a);
+        CHECK(m2c_hex_parse_quantity_u256(&b, buf, n, NULL) == M2C_OK);
+        CHECK(m2c_u256_parse(&c, buf, n, NULL) == M2C_OK);
+        CHECK(m2c_u256_cmp(&a, &b) == 0 && m2c_u256_cmp(&a, &c) == 0);
+    }
+}
+
 TEST(test_hex_quantity__format_round_trips) {
     char buf[19];
     CHECK_EQ_INT(m2c_hex_format_quantity_u64(buf, 0), 3);
@@ -217,6 +253,24 @@ TEST(test_addr_parse__rejects_bad_checksum_and_lengths) {
         CHECK(a.b[i] == 0);
 }
 
+TEST(test_addr_checksum_chain__eip1191_matches_cast) {
+    /* Expected values from `cast to-check-sum-address <addr> <chain-id>`. */
+    struct {
+        uint64_t chain;
+        const char *want;
+    } cases[] = {{30, "0xFb6916095cA1Df60bb79ce92cE3EA74c37c5d359"},
+                 {31, "0xFb6916095CA1dF60bb79CE92ce3Ea74C37c5D359"},
+                 {1, "0xfb6916095Ca1dF60bB79cE92ce3ea74C37c5D359"},
+                 {137, "0xfB6916095Ca1DF60bB79ce92Ce3Ea74C37c5d359"}};
+    m2c_addr20 a;
+    REQUIRE(m2c_addr_parse(&a, "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359", NULL) == M2C_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[43];
+        m2c_addr_checksum_chain(out, &a, cases[i].chain);
+        CHECK_EQ_STR(out, cases[i].want);
+    }
+}
+
 TEST(test_hash_parse__exact_length) {
     m2c_hash32 h;
     m2c_err e;
@@ -237,5 +291,8 @@ TEST_MAIN(T(test_hex_decode__accepts_both_cases_and_optional_prefix),
           T(test_hex_encode__lowercase_with_and_without_prefix),
           T(test_hex_decode_exact__names_expected_and_actual_length),
           T(test_hex_quantity__parses_canonical_and_rejects_the_rest),
+          T(test_hex_quantity_u256__parses_canonical_and_rejects_the_rest),
+          T(test_hex_quantity_u256__parses_canonical_and_rejects_the_rest),
           T(test_hex_quantity__format_round_trips), T(test_addr__eip55_vectors_checksum_and_parse),
-          T(test_addr_parse__rejects_bad_checksum_and_lengths), T(test_hash_parse__exact_length))
+          T(test_addr_parse__rejects_bad_checksum_and_lengths),
+          T(test_addr_checksum_chain__eip1191_matches_cast), T(test_hash_parse__exact_length))

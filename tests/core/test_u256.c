@@ -376,6 +376,18 @@ TEST(test_u256_parse__boundary_triplets_and_errors) {
     CHECK(strstr(e.msg, "exceeds 2^256-1 at offset 77") != NULL);
     CHECK(UP("115792089237316195423570985008687907853269984665640564039457584007913129639937") ==
           M2C_ERR_RANGE);
+    /* Whichever comes first, overflow or a bad character, is the one reported. */
+    CHECK(UP("1157920892373161954235709850086879078532699846656405640394575840079131296399361x") ==
+          M2C_ERR_RANGE);
+    CHECK_EQ_INT(e.offset, 77);
+    CHECK(UP("11579208923731619542357098500868790785326998466564056403945758400791312963993x5") ==
+          M2C_ERR_INVALID);
+    CHECK_EQ_INT(e.offset, 77);
+    CHECK(UP("0x1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffz") ==
+          M2C_ERR_RANGE);
+    CHECK_EQ_INT(e.offset, 66);
+    CHECK(UP("0x00ffz") == M2C_ERR_INVALID);
+    CHECK_EQ_INT(e.offset, 6);
     CHECK(UP("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff") == M2C_OK);
     CHECK(UP("0x10000000000000000000000000000000000000000000000000000000000000000") ==
           M2C_ERR_RANGE);
