@@ -3,7 +3,8 @@
 as \\u{..} (not printable: categories Cc Cf Cs Co Cn Zl Zp Zs except space; or
 Grapheme_Extend: Mn, Me and Other_Grapheme_Extend), so `ml2chain abi decode` prints strings
 the way `cast abi-decode` does. Uses this Python's unicodedata (its Unicode version is
-recorded in the header). Run: python3 scripts/gen-abi-unicode.py > src/core/abi_unicode.h"""
+recorded in the header). Run: python3 scripts/gen-abi-unicode.py > src/core/abi_unicode.h &&
+clang-format -i src/core/abi_unicode.h"""
 import sys
 import unicodedata
 

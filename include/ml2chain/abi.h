@@ -19,22 +19,22 @@
 #include "ml2chain/types.h"
 
 /* Hard caps on untrusted type strings and signatures. */
-#define M2C_ABI_MAX_DEPTH      32        /* nesting of arrays and tuples */
-#define M2C_ABI_MAX_FIELDS     1024      /* components in one tuple */
-#define M2C_ABI_MAX_FIXED_LEN  65536     /* k in T[k] */
-#define M2C_ABI_MAX_STATIC     (1u << 24) /* static encoded size of one type, bytes */
-#define M2C_ABI_MAX_SIG_LEN    65536     /* characters in a signature or type string */
+#define M2C_ABI_MAX_DEPTH     32         /* nesting of arrays and tuples */
+#define M2C_ABI_MAX_FIELDS    1024       /* components in one tuple */
+#define M2C_ABI_MAX_FIXED_LEN 65536      /* k in T[k] */
+#define M2C_ABI_MAX_STATIC    (1u << 24) /* static encoded size of one type, bytes */
+#define M2C_ABI_MAX_SIG_LEN   65536      /* characters in a signature or type string */
 
 typedef enum {
-    M2C_ABI_UINT = 1,  /* uintN, bits in `bits` */
-    M2C_ABI_INT,       /* intN, bits in `bits` */
+    M2C_ABI_UINT = 1, /* uintN, bits in `bits` */
+    M2C_ABI_INT,      /* intN, bits in `bits` */
     M2C_ABI_ADDRESS,
     M2C_ABI_BOOL,
-    M2C_ABI_FBYTES,    /* bytesN, N in `size` */
+    M2C_ABI_FBYTES, /* bytesN, N in `size` */
     M2C_ABI_BYTES,
     M2C_ABI_STRING,
-    M2C_ABI_ARRAY,     /* T[]  */
-    M2C_ABI_FARRAY,    /* T[k], k in `size` */
+    M2C_ABI_ARRAY,  /* T[]  */
+    M2C_ABI_FARRAY, /* T[k], k in `size` */
     M2C_ABI_TUPLE,
 } m2c_abi_kind;
 
@@ -49,14 +49,14 @@ typedef struct {
 
 struct m2c_abi_type {
     m2c_abi_kind kind;
-    unsigned bits;              /* UINT / INT: 8..256 */
-    size_t size;                /* FBYTES: 1..32; FARRAY: k */
-    const m2c_abi_type *elem;   /* ARRAY / FARRAY element */
+    unsigned bits;               /* UINT / INT: 8..256 */
+    size_t size;                 /* FBYTES: 1..32; FARRAY: k */
+    const m2c_abi_type *elem;    /* ARRAY / FARRAY element */
     const m2c_abi_field *fields; /* TUPLE components */
     size_t n_fields;
-    int dynamic;                /* encoded with an offset in its parent's head */
-    size_t head_size;           /* bytes it takes in its parent's head (32 when dynamic) */
-    unsigned depth;             /* 0 for elementary types */
+    int dynamic;      /* encoded with an offset in its parent's head */
+    size_t head_size; /* bytes it takes in its parent's head (32 when dynamic) */
+    unsigned depth;   /* 0 for elementary types */
 };
 
 typedef enum {
@@ -108,8 +108,8 @@ M2C_WUR m2c_status m2c_abi_sig_parse(m2c_arena *a, m2c_abi_sig *out, const char 
 /* Loads the functions, events and errors of an ABI JSON document (an array, or an object with
  * an "abi" array as Foundry and Hardhat artifacts have) into *out (an arena array of *n
  * entries). Tuples come from `components`; fallback/receive entries are skipped. */
-M2C_WUR m2c_status m2c_abi_json_load(m2c_arena *a, m2c_abi_sig **out, size_t *n,
-                                     const char *json, size_t len, m2c_err *err);
+M2C_WUR m2c_status m2c_abi_json_load(m2c_arena *a, m2c_abi_sig **out, size_t *n, const char *json,
+                                     size_t len, m2c_err *err);
 
 /* ---- values ---- */
 
@@ -134,8 +134,9 @@ struct m2c_abi_value {
 /* Decoder options. */
 enum {
     /* Accept what cast accepts: non-zero padding in uintN<256/intN/address/bytesN/bool words
-     * (the value is truncated to the type, bool is any non-zero), unpadded or dirty tails of
-     * bytes and string. Offsets and lengths stay bounds-checked. */
+     * (uintN/intN keep the whole word, as cast prints it; a bool is any non-zero word;
+     * address and bytesN take their bytes), unpadded or dirty tails of bytes and string.
+     * Offsets, lengths and caps stay checked. Such values may not re-encode. */
     M2C_ABI_LENIENT = 1,
 };
 
@@ -145,8 +146,7 @@ enum {
  * with little data fails instead of allocating; the arena's cap bounds the rest. Trailing
  * bytes after the encoding are allowed (as Solidity does). Errors give the byte offset. */
 M2C_WUR m2c_status m2c_abi_decode(m2c_arena *a, m2c_abi_value *out, const m2c_abi_type *t,
-                                  const uint8_t *data, size_t len, unsigned flags,
-                                  m2c_err *err);
+                                  const uint8_t *data, size_t len, unsigned flags, m2c_err *err);
 
 /* Appends the ABI encoding of `v` (whose items must match its type) to `b`. For a tuple this
  * is the standard head/tail layout a parameter list uses. */
@@ -181,9 +181,21 @@ M2C_WUR m2c_status m2c_abi_decode_log(m2c_arena *a, m2c_abi_value *out, const m2
 M2C_WUR m2c_status m2c_abi_value_parse(m2c_arena *a, m2c_abi_value *out, const m2c_abi_type *t,
                                        const char *s, m2c_err *err);
 
-/* Appends `v` as cast prints it: numbers in decimal (top-level ones >= 10000 followed by
- * " [1.234e4]"), addresses EIP-55 checksummed, bytes as 0x-hex, strings quoted and escaped as
- * Rust's Debug does, arrays as [a, b], tuples as (a, b). `top` selects the top-level form. */
-M2C_WUR m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v, int top);
+/* Appends `v` as cast prints it: numbers in decimal, those of 5 or more digits followed by
+ * cast's hint " [1.234e4]" (4 significant digits, truncated), addresses EIP-55 checksummed,
+ * bytes as 0x-hex, strings quoted and escaped as Rust's Debug does (invalid UTF-8 becomes
+ * U+FFFD), arrays as [a, b], tuples as (a, b), topic hashes as 0x-hex. */
+M2C_WUR m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v);
+
+/* Appends `v` as JSON: integers as decimal strings (exact at any width), addresses
+ * checksummed, bytes and topic hashes as "0x..." strings, strings as JSON strings (invalid
+ * UTF-8 replaced by U+FFFD), arrays as arrays, tuples as objects when every component has a
+ * distinct name, else as arrays. */
+M2C_WUR m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v);
+
+/* Appends `v` as one table cell: integers in plain decimal, addresses checksummed, bytes
+ * as 0x-hex, bool as true/false, strings as their raw bytes (not quoted; may contain any
+ * byte), arrays and tuples as m2c_abi_value_json. */
+M2C_WUR m2c_status m2c_abi_value_cell(m2c_buf *b, const m2c_abi_value *v);
 
 #endif

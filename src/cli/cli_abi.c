@@ -13,7 +13,8 @@ int m2c_cli_abi_sig(const char *cmd, m2c_arena *a, m2c_abi_sig *out, const char 
     m2c_err e;
     m2c_err_clear(&e);
     const char *p = s;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     char *named = NULL;
     if (*p == '(') { /* "(uint256,bool)": a parameter list without a name */
         named = m2c_arena_alloc(a, strlen(p) + 2);
@@ -67,9 +68,19 @@ int m2c_cli_abi_hex(const char *cmd, m2c_arena *a, uint8_t **out, size_t *len, c
     return 0;
 }
 
-int m2c_cli_abi_print(const char *cmd, const m2c_abi_value *v, int names) {
+int m2c_cli_abi_print(const char *cmd, const m2c_abi_value *v, int names, int json) {
     m2c_buf b;
     m2c_buf_init(&b, 0);
+    if (json) {
+        m2c_status st = m2c_abi_value_json(&b, v);
+        if (st) {
+            m2c_buf_free(&b);
+            return m2c_cli_fail(cmd, "cannot format values as json: %s", m2c_status_str(st));
+        }
+        if (b.p) puts((char *)b.p);
+        m2c_buf_free(&b);
+        return 0;
+    }
     for (size_t i = 0; i < v->n; i++) {
         m2c_buf_reset(&b);
         m2c_status st = M2C_OK;
@@ -77,7 +88,7 @@ int m2c_cli_abi_print(const char *cmd, const m2c_abi_value *v, int names) {
             const char *nm = v->type->fields[i].name;
             st = nm[0] ? m2c_buf_printf(&b, "%s: ", nm) : m2c_buf_printf(&b, "%zu: ", i);
         }
-        if (!st) st = m2c_abi_value_format(&b, &v->items[i], 1);
+        if (!st) st = m2c_abi_value_format(&b, &v->items[i]);
         if (st) {
             m2c_buf_free(&b);
             return m2c_cli_fail(cmd, "cannot format value %zu: %s", i, m2c_status_str(st));

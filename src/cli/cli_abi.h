@@ -18,8 +18,9 @@ int m2c_cli_abi_args(const char *cmd, m2c_arena *a, m2c_abi_value *out, const m2
 int m2c_cli_abi_hex(const char *cmd, m2c_arena *a, uint8_t **out, size_t *len, const char *what,
                     const char *s);
 /* Prints each component of tuple value `v` on its own line as cast does; with `names`,
- * "name: value" (unnamed components get their index). */
-int m2c_cli_abi_print(const char *cmd, const m2c_abi_value *v, int names);
+ * "name: value" (unnamed components get their index); with `json`, one line of JSON (an
+ * object when every component is named, else an array; see m2c_abi_value_json). */
+int m2c_cli_abi_print(const char *cmd, const m2c_abi_value *v, int names, int json);
 /* Prints bytes as one line of 0x-hex. */
 void m2c_cli_abi_print_hex(const uint8_t *p, size_t n);
 

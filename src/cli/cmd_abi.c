@@ -8,26 +8,27 @@
 #include "cli_abi.h"
 
 static void usage_encode(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain abi encode <sig> [args...]\n\n"
-            "ABI-encodes the arguments as the parameters of <sig> (no selector), like\n"
-            "`cast abi-encode`:  ml2chain abi encode \"f(uint256,address[],(bool,string))\" \\\n"
-            "    1 \"[0x..,0x..]\" \"(true,hello)\"\n"
-            "Arguments: integers in decimal or 0x-hex (1e18, \"1 ether\" too), addresses,\n"
-            "true|false, hex bytes, strings as given, [a, b] arrays, (a, b) tuples.\n"
-            "See docs/abi.md. Options must come before <sig>, so negative numbers pass.\n");
+    fprintf(f, "usage: ml2chain abi encode <sig> [args...]\n\n"
+               "ABI-encodes the arguments as the parameters of <sig> (no selector), like\n"
+               "`cast abi-encode`:  ml2chain abi encode \"f(uint256,address[],(bool,string))\" \\\n"
+               "    1 \"[0x..,0x..]\" \"(true,hello)\"\n"
+               "Arguments: integers in decimal or 0x-hex (1e18, \"1 ether\" too), addresses,\n"
+               "true|false, hex bytes, strings as given, [a, b] arrays, (a, b) tuples.\n"
+               "See docs/abi.md. Options must come before <sig>, so negative numbers pass.\n");
 }
 
 static void usage_decode(FILE *f) {
     fprintf(f,
-            "usage: ml2chain abi decode [--input] [--lenient] [--names] <sig> <data>\n\n"
+            "usage: ml2chain abi decode [--input] [--lenient] [--names|--json] <sig> <data>\n\n"
             "Decodes ABI data, printing one value per line as `cast abi-decode` does.\n"
             "Without --input the outputs of <sig> are decoded (\"balanceOf(address)(uint256)\"),\n"
             "or its parameters when it declares no outputs. With --input, <data> is calldata:\n"
             "a 4-byte selector (which must match <sig>) then the encoded parameters.\n"
             "  --input     decode calldata against the parameters of <sig>\n"
             "  --lenient   accept non-canonical padding and bools, as cast does (docs/abi.md)\n"
-            "  --names     print \"name: value\" lines\n");
+            "  --names     print \"name: value\" lines\n"
+            "  --json      print one line of JSON: an object by parameter name when all are\n"
+            "              named, else an array; integers as decimal strings\n");
 }
 
 static int run_encode(int argc, char **argv) {
@@ -67,12 +68,11 @@ out:
 
 static int run_decode(int argc, char **argv) {
     const char *cmd = "abi decode";
-    static const struct option opts[] = {{"input", no_argument, NULL, 'i'},
-                                         {"lenient", no_argument, NULL, 'l'},
-                                         {"names", no_argument, NULL, 'n'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int input = 0, names = 0, c;
+    static const struct option opts[] = {
+        {"input", no_argument, NULL, 'i'}, {"lenient", no_argument, NULL, 'l'},
+        {"names", no_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0}};
+    int input = 0, names = 0, json = 0, c;
     unsigned flags = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -80,6 +80,7 @@ static int run_decode(int argc, char **argv) {
         case 'i': input = 1; break;
         case 'l': flags |= M2C_ABI_LENIENT; break;
         case 'n': names = 1; break;
+        case 'j': json = 1; break;
         case 'h': usage_decode(stdout); return 0;
         default: usage_decode(stderr); return 1;
         }
@@ -106,8 +107,7 @@ static int run_decode(int argc, char **argv) {
             goto out;
         }
         if (memcmp(data, sig.selector, 4) != 0) {
-            rc = m2c_cli_fail(cmd,
-                              "selector 0x%02x%02x%02x%02x is not %s's (0x%02x%02x%02x%02x)",
+            rc = m2c_cli_fail(cmd, "selector 0x%02x%02x%02x%02x is not %s's (0x%02x%02x%02x%02x)",
                               data[0], data[1], data[2], data[3], sig.canonical, sig.selector[0],
                               sig.selector[1], sig.selector[2], sig.selector[3]);
             goto out;
@@ -120,7 +120,7 @@ static int run_decode(int argc, char **argv) {
         rc = m2c_cli_fail_err(cmd, &e, "cannot decode %s", input ? "calldata" : "data");
         goto out;
     }
-    rc = m2c_cli_abi_print(cmd, &v, names);
+    rc = m2c_cli_abi_print(cmd, &v, names, json);
 out:
     m2c_arena_free(&a);
     return rc;

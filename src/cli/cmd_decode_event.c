@@ -9,18 +9,19 @@
 #include "ml2chain/hex.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain decode-event --sig <event sig> [--topic <hash>]... [--lenient]\n"
-            "                             [--names] <data>\n\n"
-            "Decodes an event log, one value per line in declared order, as\n"
-            "`cast decode-event` prints them. --topic gives the log's topics in order,\n"
-            "topic0 first (repeat the flag, or pass a comma-separated list). Without topics,\n"
-            "the event must have no indexed parameters. Indexed string, bytes, array and\n"
-            "tuple parameters print as the 32-byte hash their topic holds.\n"
-            "  --sig <sig>    \"Transfer(address indexed from, address indexed to, uint256)\"\n"
-            "  --topic <t>    a topic (0x + 64 hex); up to 4\n"
-            "  --lenient      accept non-canonical padding and bools (docs/abi.md)\n"
-            "  --names        print \"name: value\" lines\n");
+    fprintf(f, "usage: ml2chain decode-event --sig <event sig> [--topic <hash>]... [--lenient]\n"
+               "                             [--names|--json] <data>\n\n"
+               "Decodes an event log, one value per line in declared order, as\n"
+               "`cast decode-event` prints them. --topic gives the log's topics in order,\n"
+               "topic0 first (repeat the flag, or pass a comma-separated list). Without topics,\n"
+               "the event must have no indexed parameters. Indexed string, bytes, array and\n"
+               "tuple parameters print as the 32-byte hash their topic holds.\n"
+               "  --sig <sig>    \"Transfer(address indexed from, address indexed to, uint256)\"\n"
+               "  --topic <t>    a topic (0x + 64 hex); up to 4\n"
+               "  --lenient      accept non-canonical padding and bools (docs/abi.md)\n"
+               "  --names        print \"name: value\" lines\n"
+               "  --json         print one line of JSON (an object by parameter name when all\n"
+               "                 are named, else an array; integers as decimal strings)\n");
 }
 
 static int add_topics(const char *cmd, m2c_hash32 *topics, size_t *n, const char *arg) {
@@ -51,12 +52,13 @@ int m2c_cmd_decode_event(int argc, char **argv) {
                                          {"topics", required_argument, NULL, 't'},
                                          {"lenient", no_argument, NULL, 'l'},
                                          {"names", no_argument, NULL, 'n'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *sigs = NULL;
     m2c_hash32 topics[4];
     size_t n_topics = 0;
-    int names = 0, c, have_topics = 0;
+    int names = 0, json = 0, c, have_topics = 0;
     unsigned flags = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -68,6 +70,7 @@ int m2c_cmd_decode_event(int argc, char **argv) {
             break;
         case 'l': flags |= M2C_ABI_LENIENT; break;
         case 'n': names = 1; break;
+        case 'j': json = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -90,10 +93,12 @@ int m2c_cmd_decode_event(int argc, char **argv) {
     if (m2c_cli_abi_hex(cmd, &a, &data, &len, "data", hex)) goto out;
     if (!have_topics) {
         size_t n_idx = 0;
-        for (size_t i = 0; i < ev.inputs->n_fields; i++) n_idx += ev.inputs->fields[i].indexed;
+        for (size_t i = 0; i < ev.inputs->n_fields; i++)
+            n_idx += ev.inputs->fields[i].indexed;
         if (n_idx) {
-            rc = m2c_cli_fail(cmd, "%s has %zu indexed parameter%s: pass the log's topics with "
-                                   "--topic",
+            rc = m2c_cli_fail(cmd,
+                              "%s has %zu indexed parameter%s: pass the log's topics with "
+                              "--topic",
                               ev.canonical, n_idx, n_idx == 1 ? "" : "s");
             goto out;
         }
@@ -103,7 +108,7 @@ int m2c_cmd_decode_event(int argc, char **argv) {
         rc = m2c_cli_fail_err(cmd, &e, "cannot decode log");
         goto out;
     }
-    rc = m2c_cli_abi_print(cmd, &v, names);
+    rc = m2c_cli_abi_print(cmd, &v, names, json);
 out:
     m2c_arena_free(&a);
     return rc;

@@ -49,13 +49,12 @@ static int name_matches(const char *table, const char *arg) {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    {
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "%s", commands[i].name);
         for (char *p = name; *p; p++)
             if (*p == '_') *p = '-';
-        fprintf(f, "  %-12s %s\n", name, commands[i].summary);
+        fprintf(f, "  %-21s %s\n", name, commands[i].summary);
     }
     fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
 }

@@ -10,7 +10,7 @@
 
 /* Value nodes one decode may create (arrays of zero-size elements, or offsets pointing at the
  * same data many times, could otherwise turn a few bytes into unbounded work). */
-#define MAX_NODES ((size_t)1 << 22)
+#define MAX_NODES ((size_t)1 << 20)
 
 typedef struct {
     m2c_arena *a;
@@ -25,7 +25,8 @@ static m2c_u256 word_from_be(const uint8_t *p) {
     m2c_u256 v;
     for (int i = 0; i < 4; i++) {
         uint64_t w = 0;
-        for (int j = 0; j < 8; j++) w = (w << 8) | p[(3 - i) * 8 + j];
+        for (int j = 0; j < 8; j++)
+            w = (w << 8) | p[(3 - i) * 8 + j];
         v.w[i] = w;
     }
     return v;
@@ -66,8 +67,8 @@ static const char *kind_name(const m2c_abi_type *t) {
 static m2c_status need(dctx *c, size_t at, size_t n, const char *what) {
     if (at > c->len || n > c->len - at)
         return m2c_err_at(c->err, M2C_ERR_TRUNCATED, at,
-                          "abi decode: %s at offset %zu needs %zu bytes, data has %zu", what, at,
-                          n, c->len);
+                          "abi decode: %s at offset %zu needs %zu bytes, data has %zu", what, at, n,
+                          c->len);
     return M2C_OK;
 }
 
@@ -80,7 +81,8 @@ static m2c_status read_size(dctx *c, size_t at, size_t *out, const char *what) {
         return m2c_err_at(c->err, M2C_ERR_RANGE, at, "abi decode: %s at offset %zu is too large",
                           what, at);
     uint64_t v = 0;
-    for (int i = 24; i < 32; i++) v = (v << 8) | p[i];
+    for (int i = 24; i < 32; i++)
+        v = (v << 8) | p[i];
     if (v > c->len)
         return m2c_err_at(c->err, M2C_ERR_RANGE, at,
                           "abi decode: %s %llu at offset %zu exceeds the data (%zu bytes)", what,
@@ -133,8 +135,7 @@ static m2c_status decode_word(dctx *c, m2c_abi_value *v, const m2c_abi_type *t, 
     case M2C_ABI_UINT:
         if (strict && !all_bytes(p, 32 - t->bits / 8, 0))
             return m2c_err_at(c->err, M2C_ERR_NONCANONICAL, at,
-                              "abi decode: uint%u at offset %zu has non-zero padding", t->bits,
-                              at);
+                              "abi decode: uint%u at offset %zu has non-zero padding", t->bits, at);
         v->word = word_from_be(p);
         break;
     case M2C_ABI_INT: {
@@ -142,8 +143,7 @@ static m2c_status decode_word(dctx *c, m2c_abi_value *v, const m2c_abi_type *t, 
         uint8_t fill = (p[padn] & 0x80) ? 0xff : 0x00;
         if (strict && !all_bytes(p, padn, fill))
             return m2c_err_at(c->err, M2C_ERR_NONCANONICAL, at,
-                              "abi decode: int%u at offset %zu is not sign-extended", t->bits,
-                              at);
+                              "abi decode: int%u at offset %zu is not sign-extended", t->bits, at);
         v->word = word_from_be(p);
         break;
     }
@@ -200,8 +200,8 @@ static m2c_status decode_value(dctx *c, m2c_abi_value *v, const m2c_abi_type *t,
                                   at);
             if (!all_bytes(c->d + body + n, padded - n, 0))
                 return m2c_err_at(c->err, M2C_ERR_NONCANONICAL, body + n,
-                                  "abi decode: %s at offset %zu has non-zero padding",
-                                  kind_name(t), at);
+                                  "abi decode: %s at offset %zu has non-zero padding", kind_name(t),
+                                  at);
         }
         v->bytes = c->d + body;
         v->len = n;
@@ -236,8 +236,7 @@ static m2c_status decode_value(dctx *c, m2c_abi_value *v, const m2c_abi_type *t,
             return m2c_err_at(c->err, M2C_ERR_NOMEM, at,
                               "abi decode: out of memory for %zu elements at offset %zu", n, at);
         v->n = n;
-        return decode_seq(c, v->items, n, t->elem, t->kind == M2C_ABI_TUPLE ? t->fields : NULL,
-                          at);
+        return decode_seq(c, v->items, n, t->elem, t->kind == M2C_ABI_TUPLE ? t->fields : NULL, at);
     }
     }
     return m2c_err_at(c->err, M2C_ERR_INVALID, at, "abi decode: bad type");
@@ -278,7 +277,8 @@ static m2c_status put_word(m2c_buf *b, const uint8_t w[32], m2c_err *err) {
 
 static m2c_status put_u64(m2c_buf *b, uint64_t x, m2c_err *err) {
     uint8_t w[32] = {0};
-    for (int i = 31; i >= 24; i--, x >>= 8) w[i] = (uint8_t)x;
+    for (int i = 31; i >= 24; i--, x >>= 8)
+        w[i] = (uint8_t)x;
     return put_word(b, w, err);
 }
 
@@ -301,7 +301,8 @@ static m2c_status encode_seq(m2c_buf *b, const m2c_abi_value *items, size_t n, m
             continue;
         }
         uint64_t off = b->len - start;
-        for (int k = 31; k >= 24; k--, off >>= 8) b->p[head + k] = (uint8_t)off;
+        for (int k = 31; k >= 24; k--, off >>= 8)
+            b->p[head + k] = (uint8_t)off;
         head += 32;
         if ((st = encode_value(b, &items[i], err))) return st;
     }
@@ -411,20 +412,19 @@ m2c_status m2c_abi_decode_log(m2c_arena *a, m2c_abi_value *out, const m2c_abi_si
     m2c_status st;
     const m2c_abi_type *in = ev->inputs;
     size_t n_idx = 0;
-    for (size_t i = 0; i < in->n_fields; i++) n_idx += in->fields[i].indexed ? 1 : 0;
+    for (size_t i = 0; i < in->n_fields; i++)
+        n_idx += in->fields[i].indexed ? 1 : 0;
     size_t first = ev->anonymous ? 0 : 1;
     if (!ev->anonymous) {
         if (n_topics == 0)
             return m2c_err_set(err, M2C_ERR_NOTFOUND, "abi log: no topics, %s expects topic0",
                                ev->name);
         if (memcmp(topics[0].b, ev->topic0.b, 32) != 0)
-            return m2c_err_set(err, M2C_ERR_NOTFOUND, "abi log: topic0 is not %s's",
-                               ev->canonical);
+            return m2c_err_set(err, M2C_ERR_NOTFOUND, "abi log: topic0 is not %s's", ev->canonical);
     }
     if (n_topics != n_idx + first)
-        return m2c_err_set(err, M2C_ERR_PROTOCOL,
-                           "abi log: %s expects %zu topics, log has %zu", ev->canonical,
-                           n_idx + first, n_topics);
+        return m2c_err_set(err, M2C_ERR_PROTOCOL, "abi log: %s expects %zu topics, log has %zu",
+                           ev->canonical, n_idx + first, n_topics);
     if (n_topics > 4)
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "abi log: %zu topics (at most 4)", n_topics);
     /* The data holds the non-indexed parameters as one tuple. */

@@ -25,7 +25,8 @@ static int is_space(char c) {
 }
 
 static void skip_ws(pcur *p) {
-    while (p->pos < p->len && is_space(p->s[p->pos])) p->pos++;
+    while (p->pos < p->len && is_space(p->s[p->pos]))
+        p->pos++;
 }
 
 static m2c_status perr(pcur *p, m2c_status code, size_t at, const char *fmt, const char *what) {
@@ -47,8 +48,8 @@ static m2c_u256 pow10_u256(unsigned e, int *overflow) {
 }
 
 /* Parses an integer token: [-]digits[.digits][e digits][ ]unit or [-]0x hex. */
-static m2c_status parse_int_token(pcur *p, m2c_abi_value *v, const m2c_abi_type *t,
-                                  const char *s, size_t n, size_t at) {
+static m2c_status parse_int_token(pcur *p, m2c_abi_value *v, const m2c_abi_type *t, const char *s,
+                                  size_t n, size_t at) {
     int neg = 0;
     size_t i = 0;
     m2c_status st;
@@ -63,8 +64,7 @@ static m2c_status parse_int_token(pcur *p, m2c_abi_value *v, const m2c_abi_type 
         m2c_err e;
         if (n - i == 2) return perr(p, M2C_ERR_INVALID, at + i + 2, "expected %s", "hex digits");
         char tmp[80];
-        if (n - i > sizeof tmp - 1)
-            return perr(p, M2C_ERR_RANGE, at, "%s too large", "integer");
+        if (n - i > sizeof tmp - 1) return perr(p, M2C_ERR_RANGE, at, "%s too large", "integer");
         tmp[0] = '0', tmp[1] = 'x';
         memcpy(tmp + 2, s + i + 2, n - i - 2);
         if ((st = m2c_u256_parse(&mag, tmp, n - i, &e)))
@@ -94,10 +94,12 @@ static m2c_status parse_int_token(pcur *p, m2c_abi_value *v, const m2c_abi_type 
         if (i < n && (s[i] == 'e' || s[i] == 'E')) {
             i++;
             size_t e0 = i;
-            while (i < n && s[i] >= '0' && s[i] <= '9' && exp < 1000) exp = exp * 10 + (unsigned)(s[i++] - '0');
+            while (i < n && s[i] >= '0' && s[i] <= '9' && exp < 1000)
+                exp = exp * 10 + (unsigned)(s[i++] - '0');
             if (i == e0) return perr(p, M2C_ERR_INVALID, at + i, "expected %s", "an exponent");
         }
-        while (i < n && s[i] == ' ') i++;
+        while (i < n && s[i] == ' ')
+            i++;
         if (i < n) {
             const char *u = s + i;
             size_t un = n - i;
@@ -167,8 +169,7 @@ static m2c_status parse_token(pcur *p, m2c_abi_value *v, const m2c_abi_type *t, 
         memcpy(tmp, s, n);
         tmp[n] = 0;
         if ((st = m2c_addr_parse(&ad, tmp, &e)))
-            return m2c_err_at(p->err, st, at, "abi value: bad address at char %zu (%s)", at,
-                              e.msg);
+            return m2c_err_at(p->err, st, at, "abi value: bad address at char %zu (%s)", at, e.msg);
         uint8_t *b = m2c_arena_alloc(p->a, 20);
         if (!b) return pnomem(p);
         memcpy(b, ad.b, 20);
@@ -178,6 +179,7 @@ static m2c_status parse_token(pcur *p, m2c_abi_value *v, const m2c_abi_type *t, 
     }
     case M2C_ABI_FBYTES:
     case M2C_ABI_BYTES: {
+        if (n == 0) return perr(p, M2C_ERR_INVALID, at, "expected %s", "hex bytes (0x for none)");
         uint8_t *b = m2c_arena_alloc(p->a, n / 2 + 1);
         size_t got = 0;
         if (!b) return pnomem(p);
@@ -186,8 +188,8 @@ static m2c_status parse_token(pcur *p, m2c_abi_value *v, const m2c_abi_type *t, 
                               "abi value: bad hex at char %zu (%s)", at, e.msg);
         if (t->kind == M2C_ABI_FBYTES && got != t->size)
             return m2c_err_at(p->err, M2C_ERR_INVALID, at,
-                              "abi value: bytes%zu needs %zu bytes, got %zu at char %zu",
-                              t->size, t->size, got, at);
+                              "abi value: bytes%zu needs %zu bytes, got %zu at char %zu", t->size,
+                              t->size, got, at);
         v->bytes = b;
         v->len = got;
         return M2C_OK;
@@ -224,8 +226,7 @@ static m2c_status parse_list(pcur *p, m2c_abi_value *v, const m2c_abi_type *t) {
         p->pos++;
     } else {
         for (;;) {
-            const m2c_abi_type *et = tuple ? (n < t->n_fields ? t->fields[n].type : NULL)
-                                           : t->elem;
+            const m2c_abi_type *et = tuple ? (n < t->n_fields ? t->fields[n].type : NULL) : t->elem;
             if (!et)
                 return m2c_err_at(p->err, M2C_ERR_INVALID, p->pos,
                                   "abi value: tuple has more than %zu components at char %zu",
@@ -255,12 +256,12 @@ static m2c_status parse_list(pcur *p, m2c_abi_value *v, const m2c_abi_type *t) {
     }
     if (tuple && n != t->n_fields)
         return m2c_err_at(p->err, M2C_ERR_INVALID, at,
-                          "abi value: tuple needs %zu components, got %zu at char %zu",
-                          t->n_fields, n, at);
+                          "abi value: tuple needs %zu components, got %zu at char %zu", t->n_fields,
+                          n, at);
     if (t->kind == M2C_ABI_FARRAY && n != t->size)
         return m2c_err_at(p->err, M2C_ERR_INVALID, at,
-                          "abi value: fixed array needs %zu elements, got %zu at char %zu",
-                          t->size, n, at);
+                          "abi value: fixed array needs %zu elements, got %zu at char %zu", t->size,
+                          n, at);
     v->items = items;
     v->n = n;
     return M2C_OK;
@@ -275,7 +276,8 @@ static m2c_status parse_nested(pcur *p, m2c_abi_value *v, const m2c_abi_type *t)
     size_t at = p->pos;
     if (t->kind == M2C_ABI_STRING && p->pos < p->len && p->s[p->pos] == '"') {
         size_t q = p->pos + 1;
-        while (q < p->len && p->s[q] != '"') q++;
+        while (q < p->len && p->s[q] != '"')
+            q++;
         if (q >= p->len) return perr(p, M2C_ERR_INVALID, at, "%s", "unterminated string");
         p->pos = q + 1;
         return parse_token(p, v, t, p->s + at + 1, q - at - 1, at + 1);
@@ -290,7 +292,8 @@ static m2c_status parse_nested(pcur *p, m2c_abi_value *v, const m2c_abi_type *t)
         e++;
     }
     p->pos = e;
-    while (e > at && is_space(p->s[e - 1])) e--;
+    while (e > at && is_space(p->s[e - 1]))
+        e--;
     return parse_token(p, v, t, p->s + at, e - at, at);
 }
 
@@ -298,7 +301,8 @@ m2c_status m2c_abi_value_parse(m2c_arena *a, m2c_abi_value *out, const m2c_abi_t
                                const char *s, m2c_err *err) {
     memset(out, 0, sizeof *out);
     size_t len = strlen(s);
-    while (len && is_space(s[len - 1])) len--; /* as cast: trailing space is dropped */
+    while (len && is_space(s[len - 1]))
+        len--; /* as cast: trailing space is dropped */
     pcur p = {a, s, len, 0, err};
     m2c_status st;
     out->type = t;
@@ -326,7 +330,8 @@ static m2c_status put_exp_hint(m2c_buf *b, const char *dec, int neg) {
     char mant[8];
     size_t m = n < 4 ? n : 4;
     memcpy(mant, dec, m);
-    while (m > 1 && mant[m - 1] == '0') m--;
+    while (m > 1 && mant[m - 1] == '0')
+        m--;
     m2c_status st = m2c_buf_printf(b, " [%s%c", neg ? "-" : "", mant[0]);
     if (!st && m > 1) st = m2c_buf_printf(b, ".%.*s", (int)(m - 1), mant + 1);
     if (!st) st = m2c_buf_printf(b, "e%zu]", n - 1);
@@ -424,7 +429,7 @@ static m2c_status put_debug_str(m2c_buf *b, const uint8_t *p, size_t n) {
     return st;
 }
 
-m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v, int top) {
+m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v) {
     const m2c_abi_type *t = v->type;
     m2c_status st = M2C_OK;
     char dec[96];
@@ -433,14 +438,14 @@ m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v, int top) {
     case M2C_ABI_UINT:
         m2c_u256_to_dec(dec, sizeof dec, &v->word);
         st = m2c_buf_append_str(b, dec);
-        if (!st && top && strlen(dec) >= 5) st = put_exp_hint(b, dec, 0);
+        if (!st && strlen(dec) >= 5) st = put_exp_hint(b, dec, 0);
         return st;
     case M2C_ABI_INT: {
         int neg = m2c_i256_is_neg(&v->word);
         m2c_u256 mag = neg ? m2c_i256_neg(&v->word) : v->word;
         m2c_u256_to_dec(dec, sizeof dec, &mag); /* INT256_MIN's magnitude is its own bits */
         st = m2c_buf_printf(b, "%s%s", neg ? "-" : "", dec);
-        if (!st && top && strlen(dec) >= 5) st = put_exp_hint(b, dec, neg);
+        if (!st && strlen(dec) >= 5) st = put_exp_hint(b, dec, neg);
         return st;
     }
     case M2C_ABI_BOOL: return m2c_buf_append_str(b, m2c_u256_is_zero(&v->word) ? "false" : "true");
@@ -461,11 +466,115 @@ m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v, int top) {
         st = m2c_buf_append_byte(b, tuple ? '(' : '[');
         for (size_t i = 0; !st && i < v->n; i++) {
             if (i) st = m2c_buf_append_str(b, ", ");
-            if (!st) st = m2c_abi_value_format(b, &v->items[i], 0);
+            if (!st) st = m2c_abi_value_format(b, &v->items[i]);
         }
         if (!st) st = m2c_buf_append_byte(b, tuple ? ')' : ']');
         return st;
     }
     }
     return M2C_ERR_INVALID;
+}
+
+/* ---- JSON and table cells (for dataset sinks) ---- */
+
+static m2c_status put_json_str(m2c_buf *b, const uint8_t *p, size_t n) {
+    m2c_status st = m2c_buf_append_byte(b, '"');
+    size_t i = 0;
+    while (!st && i < n) {
+        uint32_t cp;
+        size_t bad = 0;
+        size_t k = utf8_next(p + i, n - i, &cp, &bad);
+        if (k == 0) {
+            st = m2c_buf_append_str(b, "\xef\xbf\xbd");
+            i += bad;
+            continue;
+        }
+        if (cp == '"')
+            st = m2c_buf_append_str(b, "\\\"");
+        else if (cp == '\\')
+            st = m2c_buf_append_str(b, "\\\\");
+        else if (cp == '\n')
+            st = m2c_buf_append_str(b, "\\n");
+        else if (cp < 0x20 || cp == 0x7f)
+            st = m2c_buf_printf(b, "\\u%04x", (unsigned)cp);
+        else
+            st = m2c_buf_append(b, p + i, k);
+        i += k;
+    }
+    if (!st) st = m2c_buf_append_byte(b, '"');
+    return st;
+}
+
+/* Integers in plain decimal (no hint). */
+static m2c_status put_dec(m2c_buf *b, const m2c_abi_value *v) {
+    char dec[96];
+    if (v->type->kind == M2C_ABI_INT) {
+        m2c_i256_to_dec(dec, sizeof dec, &v->word);
+    } else {
+        m2c_u256_to_dec(dec, sizeof dec, &v->word);
+    }
+    return m2c_buf_append_str(b, dec);
+}
+
+static int names_usable(const m2c_abi_type *t) {
+    for (size_t i = 0; i < t->n_fields; i++) {
+        if (!t->fields[i].name[0]) return 0;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(t->fields[i].name, t->fields[j].name)) return 0;
+    }
+    return t->n_fields > 0;
+}
+
+m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v) {
+    const m2c_abi_type *t = v->type;
+    m2c_status st = M2C_OK;
+    if (v->hashed) {
+        if ((st = m2c_buf_append_byte(b, '"'))) return st;
+        if ((st = put_hex(b, v->bytes, v->len))) return st;
+        return m2c_buf_append_byte(b, '"');
+    }
+    switch (t->kind) {
+    case M2C_ABI_UINT:
+    case M2C_ABI_INT:
+        if ((st = m2c_buf_append_byte(b, '"'))) return st;
+        if ((st = put_dec(b, v))) return st;
+        return m2c_buf_append_byte(b, '"');
+    case M2C_ABI_BOOL: return m2c_buf_append_str(b, m2c_u256_is_zero(&v->word) ? "false" : "true");
+    case M2C_ABI_ADDRESS:
+    case M2C_ABI_FBYTES:
+    case M2C_ABI_BYTES:
+        if ((st = m2c_buf_append_byte(b, '"'))) return st;
+        if ((st = m2c_abi_value_format(b, v))) return st;
+        return m2c_buf_append_byte(b, '"');
+    case M2C_ABI_STRING: return put_json_str(b, v->bytes, v->len);
+    case M2C_ABI_ARRAY:
+    case M2C_ABI_FARRAY:
+    case M2C_ABI_TUPLE: {
+        int obj = t->kind == M2C_ABI_TUPLE && names_usable(t);
+        st = m2c_buf_append_byte(b, obj ? '{' : '[');
+        for (size_t i = 0; !st && i < v->n; i++) {
+            if (i) st = m2c_buf_append_byte(b, ',');
+            if (!st && obj)
+                st = put_json_str(b, (const uint8_t *)t->fields[i].name, strlen(t->fields[i].name));
+            if (!st && obj) st = m2c_buf_append_byte(b, ':');
+            if (!st) st = m2c_abi_value_json(b, &v->items[i]);
+        }
+        if (!st) st = m2c_buf_append_byte(b, obj ? '}' : ']');
+        return st;
+    }
+    }
+    return M2C_ERR_INVALID;
+}
+
+m2c_status m2c_abi_value_cell(m2c_buf *b, const m2c_abi_value *v) {
+    if (v->hashed) return put_hex(b, v->bytes, v->len);
+    switch (v->type->kind) {
+    case M2C_ABI_UINT:
+    case M2C_ABI_INT: return put_dec(b, v);
+    case M2C_ABI_STRING: return v->len ? m2c_buf_append(b, v->bytes, v->len) : M2C_OK;
+    case M2C_ABI_ARRAY:
+    case M2C_ABI_FARRAY:
+    case M2C_ABI_TUPLE: return m2c_abi_value_json(b, v);
+    default: return m2c_abi_value_format(b, v);
+    }
 }

@@ -7,6 +7,8 @@
 
 #include "ml2chain/keccak.h"
 
+#include "abi_internal.h"
+
 typedef struct {
     m2c_arena *a;
     const char *s;
@@ -26,7 +28,8 @@ static int is_ident(char c) {
 }
 
 static void skip_ws(cursor *c) {
-    while (c->pos < c->len && is_ws(c->s[c->pos])) c->pos++;
+    while (c->pos < c->len && is_ws(c->s[c->pos]))
+        c->pos++;
 }
 static int peek(cursor *c) {
     return c->pos < c->len ? (unsigned char)c->s[c->pos] : -1;
@@ -36,7 +39,8 @@ static size_t ident(cursor *c, const char **start) {
     *start = c->s + c->pos;
     size_t n = 0;
     if (c->pos < c->len && is_ident_start(c->s[c->pos]))
-        while (c->pos + n < c->len && is_ident(c->s[c->pos + n])) n++;
+        while (c->pos + n < c->len && is_ident(c->s[c->pos + n]))
+            n++;
     c->pos += n;
     return n;
 }
@@ -45,8 +49,7 @@ static int word_is(const char *w, size_t n, const char *lit) {
 }
 
 static m2c_status nomem(cursor *c) {
-    return m2c_err_at(c->err, M2C_ERR_NOMEM, c->pos, "abi type: out of memory at char %zu",
-                      c->pos);
+    return m2c_err_at(c->err, M2C_ERR_NOMEM, c->pos, "abi type: out of memory at char %zu", c->pos);
 }
 
 static m2c_status bad(cursor *c, size_t at, const char *what) {
@@ -98,8 +101,7 @@ static m2c_status parse_elementary(cursor *c, const m2c_abi_type **out) {
         size_t pre = is_u ? 4 : 3;
         long bits = n == pre ? 256 : small_dec(w + pre, n - pre);
         if (bits < 8 || bits > 256 || bits % 8 != 0) {
-            if (bits == -1 && !(w[pre] >= '0' && w[pre] <= '9'))
-                return bad(c, at, "unknown type");
+            if (bits == -1 && !(w[pre] >= '0' && w[pre] <= '9')) return bad(c, at, "unknown type");
             return bad(c, at, "integer width must be a multiple of 8 from 8 to 256");
         }
         t = new_type(c, is_u ? M2C_ABI_UINT : M2C_ABI_INT);
@@ -121,12 +123,17 @@ static m2c_status parse_elementary(cursor *c, const m2c_abi_type **out) {
 static m2c_status parse_params(cursor *c, const m2c_abi_type **out, int allow_indexed,
                                unsigned depth);
 
-/* Builds T[] (k < 0) or T[k] around `elem`, enforcing depth and size caps. */
-static m2c_status wrap_array(cursor *c, const m2c_abi_type **out, const m2c_abi_type *elem,
-                             long k, size_t at) {
-    if (elem->depth + 1 > M2C_ABI_MAX_DEPTH) return bad(c, at, "type nested too deeply");
-    m2c_abi_type *t = new_type(c, k < 0 ? M2C_ABI_ARRAY : M2C_ABI_FARRAY);
-    if (!t) return nomem(c);
+m2c_status m2c_abi_array_make_(m2c_arena *a, const m2c_abi_type **out, const m2c_abi_type *elem,
+                               long k, m2c_err *err) {
+    if (elem->depth + 1 > M2C_ABI_MAX_DEPTH)
+        return m2c_err_set(err, M2C_ERR_INVALID, "abi type: type nested too deeply");
+    if (k > M2C_ABI_MAX_FIXED_LEN)
+        return m2c_err_set(err, M2C_ERR_RANGE, "abi type: array length %ld above %d", k,
+                           M2C_ABI_MAX_FIXED_LEN);
+    m2c_abi_type *t = m2c_arena_alloc(a, sizeof *t);
+    if (!t) return m2c_err_set(err, M2C_ERR_NOMEM, "abi type: out of memory");
+    t->kind = k < 0 ? M2C_ABI_ARRAY : M2C_ABI_FARRAY;
+    t->head_size = 32;
     t->elem = elem;
     t->depth = elem->depth + 1;
     if (k < 0) {
@@ -136,12 +143,21 @@ static m2c_status wrap_array(cursor *c, const m2c_abi_type **out, const m2c_abi_
         t->dynamic = elem->dynamic;
         if (!elem->dynamic) {
             if (elem->head_size && t->size > M2C_ABI_MAX_STATIC / elem->head_size)
-                return m2c_err_at(c->err, M2C_ERR_RANGE, at,
-                                  "abi type: static size too large at char %zu", at);
+                return m2c_err_set(err, M2C_ERR_RANGE, "abi type: static size too large");
             t->head_size = t->size * elem->head_size;
         }
     }
     *out = t;
+    return M2C_OK;
+}
+
+/* Builds T[] (k < 0) or T[k] around `elem`, enforcing depth and size caps. */
+static m2c_status wrap_array(cursor *c, const m2c_abi_type **out, const m2c_abi_type *elem, long k,
+                             size_t at) {
+    m2c_err e2;
+    m2c_err_clear(&e2);
+    m2c_status st = m2c_abi_array_make_(c->a, out, elem, k, &e2);
+    if (st) return m2c_err_at(c->err, st, at, "%s at char %zu", e2.msg, at);
     return M2C_OK;
 }
 
@@ -165,7 +181,8 @@ static m2c_status parse_type(cursor *c, const m2c_abi_type **out, unsigned depth
     while (peek(c) == '[') {
         size_t at = c->pos++;
         size_t d0 = c->pos;
-        while (c->pos < c->len && c->s[c->pos] >= '0' && c->s[c->pos] <= '9') c->pos++;
+        while (c->pos < c->len && c->s[c->pos] >= '0' && c->s[c->pos] <= '9')
+            c->pos++;
         long k = -1;
         if (c->pos > d0) {
             k = small_dec(c->s + d0, c->pos - d0);
@@ -340,8 +357,6 @@ m2c_status m2c_abi_type_canonical(m2c_buf *b, const m2c_abi_type *t) {
     return M2C_ERR_INVALID;
 }
 
-/* Fills canonical, selector and topic0 from name and inputs (shared with the JSON loader). */
-m2c_status m2c_abi_sig_finish_(m2c_arena *a, m2c_abi_sig *sig, m2c_err *err);
 m2c_status m2c_abi_sig_finish_(m2c_arena *a, m2c_abi_sig *sig, m2c_err *err) {
     m2c_buf b;
     m2c_buf_init(&b, M2C_ABI_MAX_SIG_LEN * 4);
@@ -363,8 +378,8 @@ m2c_status m2c_abi_sig_finish_(m2c_arena *a, m2c_abi_sig *sig, m2c_err *err) {
 }
 
 static int is_modifier(const char *w, size_t n) {
-    static const char *const mods[] = {"external", "public",  "internal", "private",
-                                       "view",     "pure",    "payable",  "nonpayable",
+    static const char *const mods[] = {"external", "public",   "internal", "private",
+                                       "view",     "pure",     "payable",  "nonpayable",
                                        "virtual",  "override", "constant"};
     for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
         if (word_is(w, n, mods[i])) return 1;
@@ -400,8 +415,11 @@ m2c_status m2c_abi_sig_parse(m2c_arena *a, m2c_abi_sig *out, const char *s, m2c_
     if (keyword) {
         size_t before = c.pos;
         skip_ws(&c);
-        at = c.pos;
-        if (peek(&c) != '(' || c.pos == before) { /* "event(...)" would be a name */
+        if (peek(&c) == '(') { /* "event(...)": the word is the name, not a keyword */
+            sig.kind = as == M2C_ABI_EVENT ? M2C_ABI_EVENT : M2C_ABI_FUNCTION;
+        } else {
+            at = c.pos;
+            if (c.pos == before) return bad(&c, at, "expected a space after the keyword");
             wn = ident(&c, &w);
             if (wn == 0) return bad(&c, at, "expected a name");
         }
@@ -440,11 +458,12 @@ m2c_status m2c_abi_sig_parse(m2c_arena *a, m2c_abi_sig *out, const char *s, m2c_
     if (!sig.outputs && (st = m2c_abi_tuple_make(a, &sig.outputs, NULL, 0, err))) return st;
     if (sig.kind == M2C_ABI_EVENT) {
         size_t nidx = 0;
-        for (size_t i = 0; i < sig.inputs->n_fields; i++) nidx += sig.inputs->fields[i].indexed;
+        for (size_t i = 0; i < sig.inputs->n_fields; i++)
+            nidx += sig.inputs->fields[i].indexed;
         if (nidx > (sig.anonymous ? 4u : 3u))
             return m2c_err_set(err, M2C_ERR_INVALID,
-                               "abi signature: event has %zu indexed parameters (at most %d)",
-                               nidx, sig.anonymous ? 4 : 3);
+                               "abi signature: event has %zu indexed parameters (at most %d)", nidx,
+                               sig.anonymous ? 4 : 3);
     }
     if ((st = m2c_abi_sig_finish_(a, &sig, err))) return st;
     *out = sig;

@@ -13,8 +13,8 @@ struct m2c_arena_chunk {
     alignas(max_align_t) unsigned char data[];
 };
 
-#define ARENA_ALIGN  (alignof(max_align_t))
-#define ARENA_CHUNK  ((size_t)16 << 10)
+#define ARENA_ALIGN (alignof(max_align_t))
+#define ARENA_CHUNK ((size_t)16 << 10)
 
 void m2c_arena_init(m2c_arena *a, size_t max) {
     a->head = NULL;

@@ -394,7 +394,7 @@ static m2c_status param_cells(xrow *r, const xevent *xe, size_t i, const m2c_abi
         return put_text(r, c, (const char *)v->bytes, v->len);
     case XP_OTHER: {
         m2c_buf_reset(scratch);
-        m2c_status st = m2c_abi_value_format(scratch, v, 0);
+        m2c_status st = m2c_abi_value_format(scratch, v);
         if (st) return st;
         return put_text(r, c, (const char *)scratch->p, scratch->len);
     }

@@ -47,10 +47,11 @@ TEST(test_abi_type_parse__elementary_and_aliases) {
 }
 
 TEST(test_abi_type_parse__rejects_bad_widths_and_names) {
-    const char *bad[] = {"uint7", "uint0", "uint264", "uint08", "int9", "bytes0", "bytes33",
-                         "bytes01", "foo", "", "uint256[", "uint256]", "uint256[-1]",
-                         "(uint256", "(uint256,)", "(,)", "uint256[01]", "address address",
-                         "uint 256", "(bool)x", "tuple"};
+    const char *bad[] = {"uint7",    "uint0",       "uint264",         "uint08",   "int9",
+                         "bytes0",   "bytes33",     "bytes01",         "foo",      "",
+                         "uint256[", "uint256]",    "uint256[-1]",     "(uint256", "(uint256,)",
+                         "(,)",      "uint256[01]", "address address", "uint 256", "(bool)x",
+                         "tuple"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *r = canon(bad[i]);
         if (strncmp(r, "ERR:", 4) != 0) fprintf(stderr, "  accepted '%s' as %s\n", bad[i], r);
@@ -64,8 +65,7 @@ TEST(test_abi_type_parse__arrays_tuples_and_names) {
     CHECK_EQ_STR(canon("uint[]"), "uint256[]");
     CHECK_EQ_STR(canon("uint8[2][]"), "uint8[2][]");
     CHECK_EQ_STR(canon("(uint256, string)[3]"), "(uint256,string)[3]");
-    CHECK_EQ_STR(canon("( uint a , (bool ok, bytes data)[] inner )"),
-                 "(uint256,(bool,bytes)[])");
+    CHECK_EQ_STR(canon("( uint a , (bool ok, bytes data)[] inner )"), "(uint256,(bool,bytes)[])");
     CHECK_EQ_STR(canon("()"), "()");
     CHECK_EQ_STR(canon("()[]"), "()[]");
     CHECK_EQ_STR(canon("tuple(address,uint)"), "(address,uint256)");
@@ -96,7 +96,8 @@ TEST(test_abi_type_parse__caps_depth_and_size) {
     size_t n = 0;
     memcpy(deep, "uint8", 5);
     n = 5;
-    for (int i = 0; i < M2C_ABI_MAX_DEPTH; i++) deep[n++] = '[', deep[n++] = ']';
+    for (int i = 0; i < M2C_ABI_MAX_DEPTH; i++)
+        deep[n++] = '[', deep[n++] = ']';
     deep[n] = 0;
     CHECK(strncmp(canon(deep), "ERR:", 4) != 0); /* exactly the cap */
     deep[n++] = '[', deep[n++] = ']';
@@ -104,10 +105,12 @@ TEST(test_abi_type_parse__caps_depth_and_size) {
     CHECK(strncmp(canon(deep), "ERR:", 4) == 0);
     char tup[200];
     n = 0;
-    for (int i = 0; i < 40; i++) tup[n++] = '(';
+    for (int i = 0; i < 40; i++)
+        tup[n++] = '(';
     memcpy(tup + n, "bool", 4);
     n += 4;
-    for (int i = 0; i < 40; i++) tup[n++] = ')';
+    for (int i = 0; i < 40; i++)
+        tup[n++] = ')';
     tup[n] = 0;
     CHECK(strncmp(canon(tup), "ERR:", 4) == 0);
     CHECK_EQ_STR(canon("uint256[65536][65536]"), "ERR:2"); /* M2C_ERR_RANGE: static size */
@@ -126,8 +129,8 @@ TEST(test_abi_sig_parse__forms_canonical_and_hashes) {
      * sig-event` by tests/integration/test_abi_vs_cast.sh. */
     static const sig_case cases[] = {
         {"transfer(address,uint256)", M2C_ABI_FUNCTION, "transfer(address,uint256)", "a9059cbb"},
-        {"function transfer(address to, uint256 amount) external returns (bool)",
-         M2C_ABI_FUNCTION, "transfer(address,uint256)", "a9059cbb"},
+        {"function transfer(address to, uint256 amount) external returns (bool)", M2C_ABI_FUNCTION,
+         "transfer(address,uint256)", "a9059cbb"},
         {"balanceOf(address)(uint256)", M2C_ABI_FUNCTION, "balanceOf(address)", "70a08231"},
         {"function approve(address spender, uint amount) public returns (bool success);",
          M2C_ABI_FUNCTION, "approve(address,uint256)", "095ea7b3"},
@@ -137,8 +140,8 @@ TEST(test_abi_sig_parse__forms_canonical_and_hashes) {
         {"Transfer(address indexed,address indexed,uint256)", M2C_ABI_EVENT,
          "Transfer(address,address,uint256)",
          "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"},
-        {"Approval(address indexed owner, address indexed spender, uint256 value)",
-         M2C_ABI_EVENT, "Approval(address,address,uint256)",
+        {"Approval(address indexed owner, address indexed spender, uint256 value)", M2C_ABI_EVENT,
+         "Approval(address,address,uint256)",
          "8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925"},
         {"function f((uint256 a, string b)[] memory xs, bytes32) view", M2C_ABI_FUNCTION,
          "f((uint256,string)[],bytes32)", "ece935e7"},
@@ -168,8 +171,7 @@ TEST(test_abi_sig_parse__event_flags_and_outputs) {
     m2c_arena a;
     m2c_arena_init(&a, 0);
     m2c_abi_sig s;
-    REQUIRE(m2c_abi_sig_parse(&a, &s,
-                              "event E(string indexed s, (uint8,bool) t, uint a) anonymous",
+    REQUIRE(m2c_abi_sig_parse(&a, &s, "event E(string indexed s, (uint8,bool) t, uint a) anonymous",
                               M2C_ABI_FUNCTION, NULL) == M2C_OK);
     CHECK(s.kind == M2C_ABI_EVENT);
     CHECK(s.anonymous);
@@ -183,26 +185,32 @@ TEST(test_abi_sig_parse__event_flags_and_outputs) {
                               M2C_ABI_FUNCTION, NULL) == M2C_OK);
     CHECK_EQ_INT(s.outputs->n_fields, 2);
     CHECK_EQ_STR(s.outputs->fields[1].name, "msg");
-    REQUIRE(m2c_abi_sig_parse(&a, &s, "error Low(uint256 have)", M2C_ABI_FUNCTION, NULL) ==
-            M2C_OK);
+    REQUIRE(m2c_abi_sig_parse(&a, &s, "error Low(uint256 have)", M2C_ABI_FUNCTION, NULL) == M2C_OK);
     CHECK(s.kind == M2C_ABI_ERROR);
     CHECK_EQ_STR(s.canonical, "Low(uint256)");
+    /* a keyword directly before '(' is the name itself (found by fuzzing: "event ()") */
+    REQUIRE(m2c_abi_sig_parse(&a, &s, "event (uint8)", M2C_ABI_EVENT, NULL) == M2C_OK);
+    CHECK_EQ_STR(s.canonical, "event(uint8)");
+    CHECK(s.kind == M2C_ABI_EVENT);
+    REQUIRE(m2c_abi_sig_parse(&a, &s, s.canonical, M2C_ABI_EVENT, NULL) == M2C_OK);
+    CHECK_EQ_STR(s.name, "event");
+    CHECK(m2c_abi_sig_parse(&a, &s, "function", M2C_ABI_FUNCTION, NULL) != M2C_OK);
     m2c_arena_free(&a);
 }
 
 TEST(test_abi_sig_parse__rejects_malformed_with_offset) {
     static const char *bad[] = {
-        "",                              /* no name */
-        "f(",                            /* unclosed */
-        "f(uint256",                     /* unclosed */
-        "f(uint256) x",                  /* stray word */
-        "f(uint256 indexed a)",          /* indexed outside an event */
-        "event E(uint a indexed)",       /* indexed after name */
+        "",                        /* no name */
+        "f(",                      /* unclosed */
+        "f(uint256",               /* unclosed */
+        "f(uint256) x",            /* stray word */
+        "f(uint256 indexed a)",    /* indexed outside an event */
+        "event E(uint a indexed)", /* indexed after name */
         "event E(uint indexed a, uint indexed b, uint indexed c, uint indexed d)",
-        "f(uint256)(bool)(bool)",        /* two output lists */
-        "f(uint256 a b)",                /* two names */
-        "1f()",                          /* bad name */
-        "f(uint256); g()",               /* trailing text */
+        "f(uint256)(bool)(bool)", /* two output lists */
+        "f(uint256 a b)",         /* two names */
+        "1f()",                   /* bad name */
+        "f(uint256); g()",        /* trailing text */
         "f(uint256,,bool)",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -236,13 +244,15 @@ TEST(test_arena__caps_and_zero_fills) {
     m2c_arena_init(&a, 1024);
     uint8_t *p = m2c_arena_alloc(&a, 100);
     REQUIRE(p != NULL);
-    for (int i = 0; i < 100; i++) CHECK(p[i] == 0);
+    for (int i = 0; i < 100; i++)
+        CHECK(p[i] == 0);
     CHECK(m2c_arena_alloc(&a, 2000) == NULL);
     CHECK(m2c_arena_calloc(&a, SIZE_MAX / 2, 4) == NULL);
     CHECK(m2c_arena_alloc(&a, 0) != NULL);
     m2c_arena_free(&a);
     m2c_arena_init(&a, 0);
-    for (int i = 0; i < 1000; i++) REQUIRE(m2c_arena_alloc(&a, (size_t)(i * 37 % 9000)) != NULL);
+    for (int i = 0; i < 1000; i++)
+        REQUIRE(m2c_arena_alloc(&a, (size_t)(i * 37 % 9000)) != NULL);
     m2c_arena_free(&a);
     m2c_arena_free(NULL);
 }
