@@ -283,6 +283,10 @@ M2C_WUR m2c_status m2c_rpc_parse_fee_history(m2c_rpc_fee_history *out, const jso
  * exactly what m2c_rpc_parse_response + m2c_rpc_parse_logs accept. */
 M2C_WUR m2c_status m2c_rpc_parse_logs_body(m2c_rpc_logs *out, const char *body, size_t len,
                                            uint64_t id, m2c_err *err);
+/* Only the one-pass parser: M2C_ERR_UNSUPPORTED (output zeroed) for anything it leaves to the
+ * tree parser. Exposed so tests and the fuzz target can check it against the tree parser. */
+M2C_WUR m2c_status m2c_rpc_parse_logs_fast(m2c_rpc_logs *out, const char *body, size_t len,
+                                           uint64_t id);
 
 /* Builds the eth_getLogs filter object (caller-owned). */
 M2C_WUR m2c_status m2c_rpc_filter_json(json_t **out, const m2c_rpc_filter *f, m2c_err *err);

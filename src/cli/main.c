@@ -10,6 +10,16 @@
  * lives in src/cli/cmd_<name>.c. */
 #define M2C_COMMANDS(X)                                                                    \
     X(version, "print the version")                                                        \
+    X(chain_id, "print the chain id of the node")                                          \
+    X(block_number, "print the latest block number")                                       \
+    X(block, "print a block")                                                              \
+    X(receipt, "print a transaction receipt")                                              \
+    X(balance, "print an account balance in wei")                                          \
+    X(rpc, "send a raw JSON-RPC request")                                                  \
+    X(call, "call a contract function without a transaction (like cast call)")             \
+    X(send, "sign and send a transaction, wait for its receipt (like cast send)")          \
+    X(wallet, "keys, addresses, message signatures and keystores")                         \
+    X(mktx, "sign a transaction offline and print it raw")                                 \
     X(abi, "ABI-encode arguments or decode ABI data (like cast abi-encode/abi-decode)")    \
     X(calldata, "encode a call: selector and arguments (like cast calldata)")              \
     X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \

@@ -3,6 +3,7 @@
  * fetches, so it is on the hot path. */
 #include "ml2chain/json.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,17 @@ m2c_status m2c_json_prefix(m2c_err *e, const char *fmt, ...) {
     old[sizeof old - 1] = 0;
     size_t o = strlen(pre);
     memcpy(e->msg, pre, o);
-    if (old[0] != '[') e->msg[o++] = '.';
+    /* A message that starts with a path ("topics[1]: ...") is joined with '.', one that
+     * starts with an index with nothing, and plain text ("bad hex digit") with ": ". */
+    size_t id = 0;
+    while (old[id] && (isalnum((unsigned char)old[id]) || old[id] == '_')) id++;
+    if (old[0] == '[') {
+    } else if (id > 0 && (old[id] == ':' || old[id] == '.' || old[id] == '[')) {
+        e->msg[o++] = '.';
+    } else {
+        e->msg[o++] = ':';
+        e->msg[o++] = ' ';
+    }
     size_t olen = strlen(old), room = sizeof e->msg - 1 - o;
     if (olen > room) olen = room;
     memcpy(e->msg + o, old, olen);

@@ -392,7 +392,7 @@ static m2c_status exchange(m2c_rpc *c, const char *payload, size_t len, m2c_err 
         for (int i = 0; i < attempt && ceil_ms < (uint64_t)c->o.backoff_max_ms; i++) ceil_ms *= 2;
         if (ceil_ms > (uint64_t)c->o.backoff_max_ms) ceil_ms = (uint64_t)c->o.backoff_max_ms;
         uint64_t delay = rng_next(c) % (ceil_ms + 1);
-        if (status == 429 && c->retry_after_ms >= 0) {
+        if ((status == 429 || status == 503) && c->retry_after_ms >= 0) {
             if (c->retry_after_ms > c->o.backoff_max_ms) {
                 m2c_err_prefix(err, "rate limited, retry-after %ld s exceeds the %ld ms cap",
                                c->retry_after_ms / 1000, c->o.backoff_max_ms);
@@ -483,7 +483,7 @@ static m2c_status envelope(json_t **result, const json_t *v, uint64_t id, m2c_er
     if (!id_matches) {
         char snip[64];
         char *dump = jid ? json_dumps(jid, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        m2c_json_snippet(snip, sizeof snip, dump ? dump : "missing", dump ? strlen(dump) : 7, 40);
+        sanitize(snip, sizeof snip, dump ? dump : "missing", dump ? strlen(dump) : 7);
         free(dump);
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "response id %s does not match request id %llu",
                            snip, (unsigned long long)id);
@@ -501,9 +501,7 @@ static m2c_status parse_body(json_t **v, const char *body, size_t len, m2c_err *
     m2c_json_snippet(snip, sizeof snip, body, len, SNIPPET_BYTES);
     char why[200] = "";
     if (err) {
-        size_t wl = strnlen(err->msg, sizeof why - 1);
-        memcpy(why, err->msg, wl);
-        why[wl] = 0;
+        sanitize(why, sizeof why, err->msg, strnlen(err->msg, sizeof why - 1));
     }
     if (st == M2C_ERR_TRUNCATED)
         return m2c_err_set(err, st, "truncated json-rpc response (%zu bytes): %s", len, snip);

@@ -375,7 +375,8 @@ static m2c_status parse_fee_history(m2c_rpc_fee_history *f, const json_t *o, m2c
     if (reward && !json_is_null(reward)) {
         size_t nrw;
         if ((st = m2c_json_array(&nrw, reward, M2C_RPC_MAX_FEE_BLOCKS, "reward", err))) return st;
-        if (nrw != nr)
+        /* Nodes answer "reward": [] when no percentiles were asked. */
+        if (nrw != nr && nrw != 0)
             return m2c_err_set(err, M2C_ERR_PROTOCOL, "reward: expected %zu rows, got %zu", nr, nrw);
         size_t np = 0;
         for (size_t i = 0; i < nrw; i++) {
@@ -827,17 +828,6 @@ m2c_status m2c_rpc_send_raw_transaction(m2c_rpc *c, m2c_hash32 *tx_hash, const u
     m2c_status st = call_steal(c, &r, "eth_sendRawTransaction", json_pack("[o]", json_hex(raw, raw_len)), err);
     if (!st && (st = m2c_json_hash32(tx_hash, r, "result", err)))
         m2c_err_prefix(err, "eth_sendRawTransaction");
-    json_decref(r);
-    return st;
-}
-
-/* Until the streaming parser: envelope + tree walk. */
-m2c_status m2c_rpc_parse_logs_body(m2c_rpc_logs *out, const char *body, size_t len, uint64_t id,
-                                   m2c_err *err) {
-    memset(out, 0, sizeof *out);
-    json_t *r = NULL;
-    m2c_status st = m2c_rpc_parse_response(&r, body, len, id, err);
-    if (!st) st = m2c_rpc_parse_logs(out, r, err);
     json_decref(r);
     return st;
 }
