@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "cli.h"
 #include "ml2chain/abi.h"
 #include "ml2chain/extract.h"
@@ -155,88 +153,6 @@ static char *read_file(const char *path, size_t *len, m2c_err *e) {
 }
 
 
-/* Appends the type of ABI JSON parameter `p` ("uint256", tuples from "components",
- * "tuple[2][]" keeping its array suffix) to b. */
-static int json_param_type(m2c_buf *b, const json_t *p, int depth) {
-    const char *type = json_string_value(json_object_get(p, "type"));
-    if (!type || depth > M2C_ABI_MAX_DEPTH) return 0;
-    if (strncmp(type, "tuple", 5) != 0) return m2c_buf_append_str(b, type) == M2C_OK;
-    const json_t *comps = json_object_get(p, "components");
-    if (!json_is_array(comps)) return 0;
-    if (m2c_buf_append_byte(b, '(') != M2C_OK) return 0;
-    for (size_t i = 0; i < json_array_size(comps); i++) {
-        if (i && m2c_buf_append_byte(b, ',') != M2C_OK) return 0;
-        if (!json_param_type(b, json_array_get(comps, i), depth + 1)) return 0;
-    }
-    return m2c_buf_append_byte(b, ')') == M2C_OK && m2c_buf_append_str(b, type + 5) == M2C_OK;
-}
-
-/* Loads the events of an ABI JSON document (an array, or an object with an "abi" array) by
- * turning each into a human-readable signature for m2c_abi_sig_parse. */
-static m2c_status load_abi_events(m2c_arena *a, m2c_abi_sig **out, size_t *n, const char *text,
-                                  size_t len, m2c_err *e) {
-    json_error_t je;
-    m2c_status st = M2C_OK;
-    m2c_buf b;
-    m2c_buf_init(&b, 1 << 20);
-    *out = NULL;
-    *n = 0;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) return m2c_err_at(e, M2C_ERR_INVALID, (size_t)je.position, "not JSON: %s at line %d",
-                                 je.text, je.line);
-    const json_t *abi = json_is_array(root) ? root : json_object_get(root, "abi");
-    if (!json_is_array(abi)) {
-        st = m2c_err_set(e, M2C_ERR_INVALID, "expected a JSON array or an object with an \"abi\" array");
-        goto out;
-    }
-    size_t cap = json_array_size(abi);
-    *out = m2c_arena_calloc(a, cap ? cap : 1, sizeof **out);
-    if (!*out) {
-        st = m2c_err_set(e, M2C_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < cap; i++) {
-        const json_t *it = json_array_get(abi, i);
-        if (!json_is_object(it)) {
-            st = m2c_err_set(e, M2C_ERR_INVALID, "entry %zu is not an object", i);
-            goto out;
-        }
-        const char *ty = json_string_value(json_object_get(it, "type"));
-        if (!ty || strcmp(ty, "event")) continue;
-        const char *name = json_string_value(json_object_get(it, "name"));
-        const json_t *inputs = json_object_get(it, "inputs");
-        if (!name || !json_is_array(inputs)) {
-            st = m2c_err_set(e, M2C_ERR_INVALID, "event entry %zu lacks a name or inputs", i);
-            goto out;
-        }
-        m2c_buf_reset(&b);
-        int ok = m2c_buf_printf(&b, "event %s(", name) == M2C_OK;
-        for (size_t k = 0; ok && k < json_array_size(inputs); k++) {
-            const json_t *p = json_array_get(inputs, k);
-            const char *pn = json_string_value(json_object_get(p, "name"));
-            ok = (!k || m2c_buf_append_str(&b, ", ") == M2C_OK) && json_param_type(&b, p, 0) &&
-                 (!json_is_true(json_object_get(p, "indexed")) ||
-                  m2c_buf_append_str(&b, " indexed") == M2C_OK) &&
-                 (!pn || !*pn || m2c_buf_printf(&b, " %s", pn) == M2C_OK);
-        }
-        ok = ok && m2c_buf_append_byte(&b, ')') == M2C_OK &&
-             (!json_is_true(json_object_get(it, "anonymous")) ||
-              m2c_buf_append_str(&b, " anonymous") == M2C_OK);
-        if (!ok) {
-            st = m2c_err_set(e, M2C_ERR_INVALID, "event %s: malformed inputs", name);
-            goto out;
-        }
-        if ((st = m2c_abi_sig_parse(a, &(*out)[*n], (char *)b.p, M2C_ABI_EVENT, e))) {
-            m2c_err_prefix(e, "event %s", name);
-            goto out;
-        }
-        (*n)++;
-    }
-out:
-    json_decref(root);
-    m2c_buf_free(&b);
-    return st;
-}
 
 int m2c_cmd_extract(int argc, char **argv) {
     enum { O_ADDRESS = 1000, O_EVENT, O_ABI, O_T0, O_T1, O_T2, O_T3, O_FROM, O_TO, O_DEC,
@@ -432,7 +348,7 @@ int m2c_cmd_extract(int argc, char **argv) {
             goto out;
         }
         m2c_abi_sig *all = NULL;
-        if (load_abi_events(&arena, &all, &n, abi_text, len, &e) != M2C_OK) {
+        if (m2c_abi_json_load(&arena, &all, &n, abi_text, len, &e) != M2C_OK) {
             m2c_cli_fail_err(CMD, &e, "bad ABI file %s", abi_path);
             goto out;
         }

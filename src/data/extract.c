@@ -706,7 +706,9 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     }
     uint64_t def_chunk = o->kind == M2C_EXTRACT_LOGS ? 2000 : o->kind == M2C_EXTRACT_BLOCKS ? 100 : 20;
     e->max_span = o->chunk_size ? o->chunk_size : def_chunk;
-    e->span = o->kind == M2C_EXTRACT_LOGS && e->max_span > 10 ? 10 : e->max_span;
+    /* logs: start with one block per chunk so the first results (and the writer) come early;
+     * the span then adapts to the density (m2c_extract_next_span) */
+    e->span = o->kind == M2C_EXTRACT_LOGS ? 1 : e->max_span;
     for (unsigned i = 0; i < e->nworkers; i++) {
         e->workers[i].e = e;
         e->workers[i].rnd = (uint64_t)time(NULL) ^ ((uint64_t)i << 32) ^ (uint64_t)getpid();

@@ -440,7 +440,8 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, m2c_si
                         continue;
                     m2c_abi_value v;
                     m2c_err e1;
-                    m2c_arena_free(&a);
+                    /* one arena per chunk: freeing per log would cost an mmap per log */
+                    if (a.used > (16u << 20)) m2c_arena_free(&a);
                     if (m2c_abi_decode_log(&a, &v, xe->sig, l->topics, l->n_topics, l->data,
                                            l->data_len, 0, &e1) != M2C_OK) {
                         if (!derr.msg[0] || !pass) derr = e1;
