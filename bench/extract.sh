@@ -55,7 +55,7 @@ t_raw1=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
 # ml2chain, decoded into SQLite; peak RSS for half and the whole range
 run_m2c() { # OUT TO-BLOCK
   /usr/bin/time -f '%M' -o "$T/rss" "$M2C" extract logs --address "$EMITTER" --abi "$T/abi.json" \
-    --from-block 0 --to-block "$2" --chunk-size "$CHUNK" --concurrency "$CONC" --out "$1" -q >/dev/null
+    --from-block 0 --to-block "$2" --concurrency "$CONC" --out "$1" -q >/dev/null
 }
 t0=$(now)
 run_m2c "$T/full.sqlite" "$HEAD" || { echo "extract failed"; exit 1; }

@@ -80,6 +80,7 @@ typedef struct {
 
 struct engine {
     const m2c_extract_opts *o;
+    const xschema *x;
     m2c_rpc_filter filter; /* addresses and topics; from/to set per request */
     m2c_hash32 *topic0s;   /* topic0 OR-list derived from the events */
     pthread_mutex_t mu;
@@ -241,6 +242,7 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
     engine *e = w->e;
     const m2c_extract_opts *o = e->o;
     uint64_t *numbers = NULL;
+    const xschema *x = e->x;
     m2c_status st;
     for (int attempt = 0;; attempt++) {
         uint64_t from = c->from, to = c->to;
@@ -307,7 +309,10 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
                          !memcmp(c->blocks[lo].hash.b, c->receipts[i].block_hash.b, 32);
         }
         if (consistent) {
-            st = M2C_OK;
+            /* decode here, in parallel; the writer only inserts. The logs are not needed after. */
+            st = m2c_xrows_build(x, o, c, err);
+            for (size_t p = 0; p < c->nparts; p++) m2c_rpc_logs_free(&c->parts[p]);
+            c->nparts = 0;
             goto out;
         }
         if (attempt + 1 >= X_MAX_ATTEMPTS) {
@@ -466,12 +471,12 @@ static m2c_status chunk_meta(run *R, const xchunk *c, m2c_err *err) {
     return set_meta_u64(s, "undecoded_logs", R->undecoded_before + R->p.undecoded, err);
 }
 
-static m2c_status write_chunk(run *R, const xchunk *c, m2c_err *err) {
+static m2c_status write_chunk(run *R, xchunk *c, m2c_err *err) {
     m2c_sink *s = R->sink;
     m2c_status st;
     char hx[67];
     if ((st = m2c_sink_begin(s, err))) return st;
-    if ((st = m2c_xrows_write(&R->x, R->o, s, c, &R->p.rows, &R->p.undecoded, err))) return st;
+    if ((st = m2c_xrows_write(&R->x, s, c, &R->p.rows, &R->p.undecoded, err))) return st;
     for (size_t i = 0; i < c->nblocks; i++) {
         m2c_hex_encode(hx, c->blocks[i].hash.b, 32, 1);
         if ((st = m2c_sink_block(s, c->blocks[i].number, hx, err))) return st;
@@ -692,13 +697,14 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     }
     /* engine set-up */
     e->o = o;
+    e->x = &R.x;
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv_work, NULL);
     pthread_cond_init(&e->cv_done, NULL);
     R.engine_ready = 1;
     e->nworkers = o->concurrency ? o->concurrency : 1;
     if (e->nworkers > X_MAX_WORKERS) e->nworkers = X_MAX_WORKERS;
-    e->window = 2 * (size_t)e->nworkers + 2;
+    e->window = (size_t)e->nworkers + 2; /* chunks in flight: bounds memory */
     e->ring = calloc(e->window, sizeof *e->ring);
     if (!e->ring) {
         st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");

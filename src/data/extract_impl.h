@@ -42,6 +42,21 @@ M2C_WUR m2c_status m2c_xschema_build(xschema *x, const m2c_extract_opts *o, uint
                                      m2c_err *err);
 void m2c_xschema_free(xschema *x);
 
+/* Rows built from a chunk (by a worker), to be written by the writer thread. Text cells point
+ * into `text` by offset until written. */
+typedef struct {
+    m2c_sink_val *vals;    /* every row's cells, back to back */
+    size_t *offs;          /* per cell: text offset + 1, or 0 */
+    size_t nvals, capvals;
+    size_t *tables;        /* per row: table index */
+    size_t *first;         /* per row: index of its first cell */
+    size_t nrows, caprows;
+    m2c_buf text;
+    uint64_t undecoded;
+} xbatch;
+
+void m2c_xbatch_free(xbatch *b);
+
 /* A fetched chunk. */
 typedef struct {
     uint64_t from, to;
@@ -52,14 +67,17 @@ typedef struct {
     m2c_rpc_receipt *receipts; /* TRANSACTIONS: one per transaction, block order */
     size_t nreceipts;
     uint64_t nlogs;
+    xbatch rows;           /* built from the above by m2c_xrows_build */
 } xchunk;
 
 void m2c_xchunk_clear(xchunk *c);
 
-/* Writes the rows of chunk c into sink s (inside an open sink chunk); adds to *rows and
- * *undecoded. */
-M2C_WUR m2c_status m2c_xrows_write(const xschema *x, const m2c_extract_opts *o, m2c_sink *s,
-                                   const xchunk *c, uint64_t *rows, uint64_t *undecoded,
+/* Decodes chunk c into c->rows (any thread; x and o are only read). */
+M2C_WUR m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c,
                                    m2c_err *err);
+
+/* Writes c->rows into sink s (inside an open sink chunk); adds to *rows and *undecoded. */
+M2C_WUR m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, xchunk *c, uint64_t *rows,
+                                   uint64_t *undecoded, m2c_err *err);
 
 #endif

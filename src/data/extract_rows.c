@@ -254,6 +254,7 @@ void m2c_xchunk_clear(xchunk *c) {
     free(c->blocks);
     for (size_t i = 0; i < c->nreceipts; i++) m2c_rpc_receipt_free(&c->receipts[i]);
     free(c->receipts);
+    m2c_xbatch_free(&c->rows);
     memset(c, 0, sizeof *c);
 }
 
@@ -308,10 +309,49 @@ static m2c_status put_num(xrow *r, size_t c, long real_col, const m2c_u256 *v, i
     return M2C_OK;
 }
 
-static m2c_status row_write(xrow *r, m2c_sink *s, size_t t, m2c_err *err) {
-    for (size_t c = 0; c < r->n; c++)
-        if (r->off[c]) r->v[c].s = (const char *)r->text.p + r->off[c] - 1;
-    return m2c_sink_row(s, t, r->v, err);
+/* Appends the row under construction to batch b as a row of table t. */
+static m2c_status row_write(xrow *r, xbatch *b, size_t t, m2c_err *err) {
+    if (b->nvals + r->n > b->capvals) {
+        size_t nc = b->capvals ? b->capvals * 2 : 4096;
+        while (nc < b->nvals + r->n) nc *= 2;
+        m2c_sink_val *nv = realloc(b->vals, nc * sizeof *nv);
+        if (!nv) goto nomem;
+        b->vals = nv;
+        size_t *no = realloc(b->offs, nc * sizeof *no);
+        if (!no) goto nomem;
+        b->offs = no;
+        b->capvals = nc;
+    }
+    if (b->nrows == b->caprows) {
+        size_t nc = b->caprows ? b->caprows * 2 : 256;
+        size_t *nt = realloc(b->tables, nc * sizeof *nt);
+        if (!nt) goto nomem;
+        b->tables = nt;
+        size_t *nf = realloc(b->first, nc * sizeof *nf);
+        if (!nf) goto nomem;
+        b->first = nf;
+        b->caprows = nc;
+    }
+    size_t base = b->text.len;
+    if (r->text.len && m2c_buf_append(&b->text, r->text.p, r->text.len) != M2C_OK) goto nomem;
+    memcpy(b->vals + b->nvals, r->v, r->n * sizeof *r->v);
+    for (size_t c = 0; c < r->n; c++) b->offs[b->nvals + c] = r->off[c] ? r->off[c] + base : 0;
+    b->tables[b->nrows] = t;
+    b->first[b->nrows] = b->nvals;
+    b->nrows++;
+    b->nvals += r->n;
+    return M2C_OK;
+nomem:
+    return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
+}
+
+void m2c_xbatch_free(xbatch *b) {
+    free(b->vals);
+    free(b->offs);
+    free(b->tables);
+    free(b->first);
+    m2c_buf_free(&b->text);
+    memset(b, 0, sizeof *b);
 }
 
 static int valid_text(const uint8_t *p, size_t n) {
@@ -402,7 +442,7 @@ static m2c_status param_cells(xrow *r, const xevent *xe, size_t i, const m2c_abi
     return M2C_ERR_INVALID;
 }
 
-static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, m2c_sink *s,
+static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch *s,
                              const xchunk *c, xrow *r, uint64_t *rows, uint64_t *undecoded,
                              m2c_err *err) {
     m2c_status st = M2C_OK;
@@ -486,7 +526,7 @@ out:
     return st;
 }
 
-static m2c_status write_blocks(const m2c_extract_opts *o, m2c_sink *s, const xchunk *c, xrow *r,
+static m2c_status write_blocks(const m2c_extract_opts *o, xbatch *s, const xchunk *c, xrow *r,
                                uint64_t *rows, m2c_err *err) {
     m2c_status st;
     for (size_t i = 0; i < c->nblocks; i++) {
@@ -515,7 +555,7 @@ nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-static m2c_status write_txs(const m2c_extract_opts *o, m2c_sink *s, const xchunk *c, xrow *r,
+static m2c_status write_txs(const m2c_extract_opts *o, xbatch *s, const xchunk *c, xrow *r,
                             uint64_t *rows, m2c_err *err) {
     m2c_status st;
     size_t k = 0; /* receipt index */
@@ -585,10 +625,13 @@ nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-m2c_status m2c_xrows_write(const xschema *x, const m2c_extract_opts *o, m2c_sink *s,
-                           const xchunk *c, uint64_t *rows, uint64_t *undecoded, m2c_err *err) {
+m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c,
+                           m2c_err *err) {
     xrow r;
     m2c_status st;
+    uint64_t rows = 0, undecoded = 0;
+    m2c_xbatch_free(&c->rows);
+    m2c_buf_init(&c->rows.text, 1u << 30);
     r.v = calloc(x->maxcols, sizeof *r.v);
     r.off = calloc(x->maxcols, sizeof *r.off);
     m2c_buf_init(&r.text, 256 << 20);
@@ -597,14 +640,30 @@ m2c_status m2c_xrows_write(const xschema *x, const m2c_extract_opts *o, m2c_sink
         goto out;
     }
     if (o->kind == M2C_EXTRACT_LOGS)
-        st = write_logs(x, o, s, c, &r, rows, undecoded, err);
+        st = write_logs(x, o, &c->rows, c, &r, &rows, &undecoded, err);
     else if (o->kind == M2C_EXTRACT_BLOCKS)
-        st = write_blocks(o, s, c, &r, rows, err);
+        st = write_blocks(o, &c->rows, c, &r, &rows, err);
     else
-        st = write_txs(o, s, c, &r, rows, err);
+        st = write_txs(o, &c->rows, c, &r, &rows, err);
+    c->rows.undecoded = undecoded;
 out:
     free(r.v);
     free(r.off);
     m2c_buf_free(&r.text);
     return st;
+}
+
+m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, xchunk *c, uint64_t *rows,
+                           uint64_t *undecoded, m2c_err *err) {
+    (void)x;
+    xbatch *b = &c->rows;
+    for (size_t i = 0; i < b->nvals; i++)
+        if (b->offs[i]) b->vals[i].s = (const char *)b->text.p + b->offs[i] - 1;
+    for (size_t i = 0; i < b->nrows; i++) {
+        m2c_status st = m2c_sink_row(s, b->tables[i], b->vals + b->first[i], err);
+        if (st) return st;
+    }
+    *rows += b->nrows;
+    *undecoded += b->undecoded;
+    return M2C_OK;
 }
