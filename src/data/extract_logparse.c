@@ -31,16 +31,55 @@ static int eat(lp *s, char c) {
     return 0;
 }
 
-/* A string without escapes: [*a, *n). */
+/* A string of printable ASCII without escapes: [*a, *n). Anything else (escapes, UTF-8,
+ * control characters) is left to the generic parser. */
 static int str(lp *s, const char **a, size_t *n) {
     ws(s);
     if (s->p >= s->end || *s->p != '"') return 0;
     const char *q = ++s->p;
-    const char *e = memchr(q, '"', (size_t)(s->end - q));
-    if (!e || memchr(q, '\\', (size_t)(e - q))) return 0;
+    const char *e = q;
+    while (e < s->end && *e != '"') {
+        unsigned char c = (unsigned char)*e;
+        if (c < 0x20 || c >= 0x7f || c == '\\') return 0;
+        e++;
+    }
+    if (e >= s->end) return 0;
     *a = q;
     *n = (size_t)(e - q);
     s->p = e + 1;
+    return 1;
+}
+
+static int digits(lp *s) {
+    const char *q = s->p;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
+    return s->p > q;
+}
+
+/* A JSON number, by the grammar. */
+static int number(lp *s) {
+    if (s->p < s->end && *s->p == '-') s->p++;
+    if (s->p < s->end && *s->p == '0') {
+        s->p++;
+    } else if (!digits(s)) {
+        return 0;
+    }
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (!digits(s)) return 0;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
+        if (!digits(s)) return 0;
+    }
+    return 1;
+}
+
+static int literal(lp *s, const char *lit) {
+    size_t n = strlen(lit);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n)) return 0;
+    s->p += n;
     return 1;
 }
 
@@ -50,17 +89,9 @@ static int skip(lp *s, int depth) {
     if (s->p >= s->end || depth > LP_MAX_DEPTH) return 0;
     char c = *s->p;
     if (c == '"') {
-        for (s->p++; s->p < s->end; s->p++) {
-            if (*s->p == '\\') {
-                s->p++;
-                continue;
-            }
-            if (*s->p == '"') {
-                s->p++;
-                return 1;
-            }
-        }
-        return 0;
+        const char *a;
+        size_t n;
+        return str(s, &a, &n);
     }
     if (c == '{' || c == '[') {
         char close = c == '{' ? '}' : ']';
@@ -75,12 +106,10 @@ static int skip(lp *s, int depth) {
             return eat(s, close);
         }
     }
-    /* number or literal */
-    const char *q = s->p;
-    while (s->p < s->end && (strchr("+-.eE", *s->p) || (*s->p >= '0' && *s->p <= '9') ||
-                             (*s->p >= 'a' && *s->p <= 'z')))
-        s->p++;
-    return s->p > q;
+    if (c == 't') return literal(s, "true");
+    if (c == 'f') return literal(s, "false");
+    if (c == 'n') return literal(s, "null");
+    return number(s);
 }
 
 static inline int hv(unsigned char c) {
@@ -129,13 +158,25 @@ static int key_is(const char *k, size_t n, const char *lit) {
 }
 
 static int one_log(lp *s, m2c_rpc_log *l, m2c_arena *a) {
-    unsigned seen = 0;
+    unsigned seen = 0, removed_seen = 0;
+    const char *other[8]; /* unknown keys, to refuse duplicates as the generic parser does */
+    size_t other_n[8], nother = 0;
     if (!eat(s, '{')) return 0;
     if (eat(s, '}')) return 0;
     for (;;) {
         const char *k;
         size_t kn;
         if (!str(s, &k, &kn) || !eat(s, ':')) return 0;
+        unsigned flag = key_is(k, kn, "address")            ? F_ADDRESS
+                        : key_is(k, kn, "topics")           ? F_TOPICS
+                        : key_is(k, kn, "data")             ? F_DATA
+                        : key_is(k, kn, "blockNumber")      ? F_BNUM
+                        : key_is(k, kn, "blockHash")        ? F_BHASH
+                        : key_is(k, kn, "transactionHash")  ? F_TXHASH
+                        : key_is(k, kn, "transactionIndex") ? F_TXIDX
+                        : key_is(k, kn, "logIndex")         ? F_LOGIDX
+                                                            : 0;
+        if (flag & seen) return 0; /* a duplicate key */
         if (key_is(k, kn, "address")) {
             if (!fixed_hex(s, l->address.b, 20)) return 0;
             seen |= F_ADDRESS;
@@ -184,6 +225,7 @@ static int one_log(lp *s, m2c_rpc_log *l, m2c_arena *a) {
             if (!quantity(s, &l->log_index)) return 0;
             seen |= F_LOGIDX;
         } else if (key_is(k, kn, "removed")) {
+            if (removed_seen++) return 0;
             ws(s);
             if (s->end - s->p >= 4 && !memcmp(s->p, "true", 4)) {
                 l->removed = 1;
@@ -195,6 +237,11 @@ static int one_log(lp *s, m2c_rpc_log *l, m2c_arena *a) {
                 return 0;
             }
         } else {
+            for (size_t i = 0; i < nother; i++)
+                if (other_n[i] == kn && !memcmp(other[i], k, kn)) return 0;
+            if (nother == 8) return 0;
+            other[nother] = k;
+            other_n[nother++] = kn;
             if (!skip(s, 1)) return 0; /* e.g. blockTimestamp from newer nodes */
         }
         if (eat(s, ',')) continue;
