@@ -76,6 +76,7 @@ typedef struct {
     pthread_t th;
     uint64_t rnd;
     int started;
+    uint64_t requests; /* HTTP requests so far; written by the worker under e->mu */
 } worker;
 
 struct engine {
@@ -359,7 +360,10 @@ static void *worker_main(void *arg) {
         m2c_err_clear(&sl->err);
         pthread_mutex_unlock(&e->mu);
         m2c_status st = fetch_chunk(w, &sl->c, &sl->err);
+        m2c_rpc_stats rs;
+        m2c_rpc_get_stats(w->rpc, &rs); /* the handle is this thread's */
         pthread_mutex_lock(&e->mu);
+        w->requests = rs.http_requests;
         sl->st = st;
         sl->state = 2;
         if (st == M2C_OK && e->o->kind == M2C_EXTRACT_LOGS)
@@ -551,17 +555,13 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
         pthread_mutex_lock(&e->mu);
         R->p.splits = e->splits;
         R->p.retries = e->retries;
+        uint64_t reqs = 0;
+        for (unsigned i = 0; i < e->nworkers; i++) reqs += e->workers[i].requests;
+        R->p.requests = reqs;
         sl->state = 0;
         e->seq_write++;
         pthread_cond_broadcast(&e->cv_work);
         pthread_mutex_unlock(&e->mu);
-        uint64_t reqs = 0;
-        for (unsigned i = 0; i < e->nworkers; i++) {
-            m2c_rpc_stats rs;
-            m2c_rpc_get_stats(e->workers[i].rpc, &rs);
-            reqs += rs.http_requests;
-        }
-        R->p.requests = reqs;
         report(R);
     }
 out:
