@@ -5,8 +5,10 @@
  * Ownership: every tree this module returns (types, signatures, values) is allocated in a
  * caller-owned m2c_arena and lives until m2c_arena_free(); nothing is freed piecemeal. Decoded
  * values may point into the input bytes (byte strings, addresses), so the input must outlive
- * them too. Formatting and encoding append to a caller-owned m2c_buf.
- * All functions are pure (no I/O, no globals) and thread-safe on distinct arenas. */
+ * them too. Formatting and encoding append to a caller-owned m2c_buf, which a failing call
+ * leaves as it was (no half-written value).
+ * Every `m2c_err *err` may be NULL. All functions are pure (no I/O, no globals) and
+ * thread-safe on distinct arenas. */
 #ifndef ML2CHAIN_ABI_H
 #define ML2CHAIN_ABI_H
 
@@ -119,16 +121,16 @@ typedef struct m2c_abi_value m2c_abi_value;
  *   UINT, INT, BOOL: word (INT as two's complement, sign-extended to 256 bits)
  *   ADDRESS: bytes, len 20;  FBYTES: bytes, len N;  BYTES, STRING: bytes, len (not NUL-ended)
  *   ARRAY, FARRAY, TUPLE: items[0..n)
- * An indexed event parameter of a dynamic type has `hashed` set: its topic, the keccak-256 of
- * its encoding, is in `bytes` (len 32) and it has no items. */
+ * An indexed event parameter of a reference type (string, bytes, array, tuple) has `hashed`
+ * set: its topic, the keccak-256 of its encoding, is in `bytes` (len 32) and it has no items. */
 struct m2c_abi_value {
-    const m2c_abi_type *type;
-    m2c_u256 word;
-    const uint8_t *bytes;
-    size_t len;
-    m2c_abi_value *items;
-    size_t n;
-    int hashed;
+    const m2c_abi_type *type; /* what this is; items point at their own (element) types */
+    m2c_u256 word;            /* integers and bools */
+    const uint8_t *bytes;     /* byte views: into the decoded input, or into the arena */
+    size_t len;               /* bytes in `bytes` */
+    m2c_abi_value *items;     /* children of arrays and tuples, contiguous */
+    size_t n;                 /* number of items */
+    int hashed;               /* an indexed event topic standing in for the value */
 };
 
 /* Decoder options. */
@@ -155,6 +157,24 @@ M2C_WUR m2c_status m2c_abi_encode(m2c_buf *b, const m2c_abi_value *v, m2c_err *e
 /* Encodes a call: selector || encode(args), args a value of type sig->inputs. */
 M2C_WUR m2c_status m2c_abi_encode_call(m2c_buf *b, const m2c_abi_sig *sig,
                                        const m2c_abi_value *args, m2c_err *err);
+
+/* Decodes calldata against `sig`: the first 4 bytes must be its selector (M2C_ERR_NOTFOUND
+ * otherwise, M2C_ERR_TRUNCATED when shorter than 4), the rest its parameters (*out is a
+ * value of type sig->inputs). Error offsets count from the start of the calldata. */
+M2C_WUR m2c_status m2c_abi_decode_call(m2c_arena *a, m2c_abi_value *out, const m2c_abi_sig *sig,
+                                       const uint8_t *data, size_t len, unsigned flags,
+                                       m2c_err *err);
+
+/* Appends a readable form of revert data to `b`:
+ *   Error(string)    -> the reason text as given (raw bytes)
+ *   Panic(uint256)   -> "panic 0x11: arithmetic overflow or underflow" (Solidity's codes)
+ *   a custom error among errors[0..n) (kind M2C_ABI_ERROR, e.g. from m2c_abi_json_load) ->
+ *                       "Name(v1, v2)" with values as m2c_abi_value_format prints them
+ *   empty            -> "(no revert data)"
+ *   anything else    -> "0x" + hex of the data
+ * Malformed Error/Panic/custom payloads fall back to hex. `errors` may be NULL when n == 0. */
+M2C_WUR m2c_status m2c_abi_revert_reason(m2c_buf *b, const uint8_t *data, size_t len,
+                                         const m2c_abi_sig *errors, size_t n);
 
 /* ---- event logs ---- */
 

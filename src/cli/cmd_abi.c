@@ -19,16 +19,19 @@ static void usage_encode(FILE *f) {
 
 static void usage_decode(FILE *f) {
     fprintf(f,
-            "usage: ml2chain abi decode [--input] [--lenient] [--names|--json] <sig> <data>\n\n"
+            "usage: ml2chain abi decode [--input [--no-selector]] [--lenient] [--names|--json]\n"
+            "                           <sig> <data>\n\n"
             "Decodes ABI data, printing one value per line as `cast abi-decode` does.\n"
             "Without --input the outputs of <sig> are decoded (\"balanceOf(address)(uint256)\"),\n"
             "or its parameters when it declares no outputs. With --input, <data> is calldata:\n"
             "a 4-byte selector (which must match <sig>) then the encoded parameters.\n"
-            "  --input     decode calldata against the parameters of <sig>\n"
-            "  --lenient   accept non-canonical padding and bools, as cast does (docs/abi.md)\n"
-            "  --names     print \"name: value\" lines\n"
-            "  --json      print one line of JSON: an object by parameter name when all are\n"
-            "              named, else an array; integers as decimal strings\n");
+            "  --input        decode calldata against the parameters of <sig>\n"
+            "  --no-selector  with --input: <data> has no selector (what `cast abi-decode\n"
+            "                 --input` expects)\n"
+            "  --lenient      accept non-canonical padding and bools, as cast does (docs/abi.md)\n"
+            "  --names        print \"name: value\" lines\n"
+            "  --json         print one line of JSON: an object by parameter name when all are\n"
+            "                 named, else an array; integers as decimal strings\n");
 }
 
 static int run_encode(int argc, char **argv) {
@@ -68,16 +71,20 @@ out:
 
 static int run_decode(int argc, char **argv) {
     const char *cmd = "abi decode";
-    static const struct option opts[] = {
-        {"input", no_argument, NULL, 'i'}, {"lenient", no_argument, NULL, 'l'},
-        {"names", no_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0}};
-    int input = 0, names = 0, json = 0, c;
+    static const struct option opts[] = {{"input", no_argument, NULL, 'i'},
+                                         {"no-selector", no_argument, NULL, 'S'},
+                                         {"lenient", no_argument, NULL, 'l'},
+                                         {"names", no_argument, NULL, 'n'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int input = 0, no_selector = 0, names = 0, json = 0, c;
     unsigned flags = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'i': input = 1; break;
+        case 'S': no_selector = 1; break;
         case 'l': flags |= M2C_ABI_LENIENT; break;
         case 'n': names = 1; break;
         case 'j': json = 1; break;
@@ -100,23 +107,19 @@ static int run_decode(int argc, char **argv) {
     int rc = 1;
     if (m2c_cli_abi_sig(cmd, &a, &sig, argv[optind], M2C_ABI_FUNCTION)) goto out;
     if (m2c_cli_abi_hex(cmd, &a, &data, &len, "data", argv[optind + 1])) goto out;
-    const m2c_abi_type *t = sig.outputs->n_fields && !input ? sig.outputs : sig.inputs;
-    if (input) {
-        if (len < 4) {
-            rc = m2c_cli_fail(cmd, "calldata too short for a selector (%zu < 4 bytes)", len);
-            goto out;
-        }
-        if (memcmp(data, sig.selector, 4) != 0) {
-            rc = m2c_cli_fail(cmd, "selector 0x%02x%02x%02x%02x is not %s's (0x%02x%02x%02x%02x)",
-                              data[0], data[1], data[2], data[3], sig.canonical, sig.selector[0],
-                              sig.selector[1], sig.selector[2], sig.selector[3]);
-            goto out;
-        }
-        data += 4;
-        len -= 4;
+    m2c_status st;
+    if (no_selector && !input) {
+        rc = m2c_cli_fail(cmd, "--no-selector goes with --input");
+        goto out;
     }
-    if (m2c_abi_decode(&a, &v, t, data, len, flags, &e) != M2C_OK) {
-        if (input && e.offset != (size_t)-1) e.offset += 4;
+    if (input && no_selector)
+        st = m2c_abi_decode(&a, &v, sig.inputs, data, len, flags, &e);
+    else if (input)
+        st = m2c_abi_decode_call(&a, &v, &sig, data, len, flags, &e);
+    else
+        st = m2c_abi_decode(&a, &v, sig.outputs->n_fields ? sig.outputs : sig.inputs, data, len,
+                            flags, &e);
+    if (st != M2C_OK) {
         rc = m2c_cli_fail_err(cmd, &e, "cannot decode %s", input ? "calldata" : "data");
         goto out;
     }
@@ -131,7 +134,8 @@ int m2c_cmd_abi(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "decode")) return run_decode(argc - 1, argv + 1);
     FILE *f = argc >= 2 && strcmp(argv[1], "-h") && strcmp(argv[1], "--help") ? stderr : stdout;
     fprintf(f, "usage: ml2chain abi encode <sig> [args...]\n"
-               "       ml2chain abi decode [--input] [--lenient] [--names] <sig> <data>\n"
+               "       ml2chain abi decode [--input [--no-selector]] [--lenient] [--names|--json]\n"
+               "                           <sig> <data>\n"
                "`ml2chain abi encode --help` and `ml2chain abi decode --help` say more.\n");
     if (f == stderr && argc >= 2)
         return m2c_cli_fail("abi", "unknown subcommand '%s' (encode or decode)", argv[1]);

@@ -313,6 +313,18 @@ static m2c_status bad_value(m2c_err *err, const m2c_abi_type *t, const char *why
     return m2c_err_set(err, M2C_ERR_INVALID, "abi encode: %s value %s", kind_name(t), why);
 }
 
+/* Structural type equality: values built from separately parsed types still encode. */
+static int type_eq(const m2c_abi_type *x, const m2c_abi_type *y) {
+    if (x == y) return 1;
+    if (x->kind != y->kind || x->bits != y->bits || x->size != y->size ||
+        x->n_fields != y->n_fields)
+        return 0;
+    if (x->elem && !type_eq(x->elem, y->elem)) return 0;
+    for (size_t i = 0; i < x->n_fields; i++)
+        if (!type_eq(x->fields[i].type, y->fields[i].type)) return 0;
+    return 1;
+}
+
 static m2c_status encode_value(m2c_buf *b, const m2c_abi_value *v, m2c_err *err) {
     const m2c_abi_type *t = v->type;
     uint8_t w[32] = {0};
@@ -349,18 +361,20 @@ static m2c_status encode_value(m2c_buf *b, const m2c_abi_value *v, m2c_err *err)
     }
     case M2C_ABI_ARRAY:
         for (size_t i = 0; i < v->n; i++)
-            if (v->items[i].type != t->elem) return bad_value(err, t, "has a mistyped element");
+            if (!type_eq(v->items[i].type, t->elem))
+                return bad_value(err, t, "has a mistyped element");
         if ((st = put_u64(b, v->n, err))) return st;
         return encode_seq(b, v->items, v->n, err);
     case M2C_ABI_FARRAY:
         if (v->n != t->size) return bad_value(err, t, "has the wrong number of elements");
         for (size_t i = 0; i < v->n; i++)
-            if (v->items[i].type != t->elem) return bad_value(err, t, "has a mistyped element");
+            if (!type_eq(v->items[i].type, t->elem))
+                return bad_value(err, t, "has a mistyped element");
         return encode_seq(b, v->items, v->n, err);
     case M2C_ABI_TUPLE:
         if (v->n != t->n_fields) return bad_value(err, t, "has the wrong number of components");
         for (size_t i = 0; i < v->n; i++)
-            if (v->items[i].type != t->fields[i].type)
+            if (!type_eq(v->items[i].type, t->fields[i].type))
                 return bad_value(err, t, "has a mistyped component");
         return encode_seq(b, v->items, v->n, err);
     }
@@ -384,7 +398,7 @@ m2c_status m2c_abi_encode(m2c_buf *b, const m2c_abi_value *v, m2c_err *err) {
 m2c_status m2c_abi_encode_call(m2c_buf *b, const m2c_abi_sig *sig, const m2c_abi_value *args,
                                m2c_err *err) {
     size_t len0 = b->len;
-    if (args->type != sig->inputs)
+    if (!type_eq(args->type, sig->inputs))
         return m2c_err_set(err, M2C_ERR_INVALID, "abi encode: arguments are not of %s's type",
                            sig->name);
     if (m2c_buf_append(b, sig->selector, 4)) return enc_nomem(err);
@@ -470,4 +484,19 @@ m2c_status m2c_abi_decode_log(m2c_arena *a, m2c_abi_value *out, const m2c_abi_si
     out->items = items;
     out->n = in->n_fields;
     return M2C_OK;
+}
+
+m2c_status m2c_abi_decode_call(m2c_arena *a, m2c_abi_value *out, const m2c_abi_sig *sig,
+                               const uint8_t *data, size_t len, unsigned flags, m2c_err *err) {
+    memset(out, 0, sizeof *out);
+    if (len < 4)
+        return m2c_err_at(err, M2C_ERR_TRUNCATED, len,
+                          "abi decode: calldata too short for a selector (%zu < 4 bytes)", len);
+    if (memcmp(data, sig->selector, 4) != 0)
+        return m2c_err_at(err, M2C_ERR_NOTFOUND, 0,
+                          "abi decode: selector 0x%02x%02x%02x%02x is not %s's", data[0], data[1],
+                          data[2], data[3], sig->canonical);
+    m2c_status st = m2c_abi_decode(a, out, sig->inputs, data + 4, len - 4, flags, err);
+    if (st && err && err->offset != (size_t)-1) err->offset += 4;
+    return st;
 }

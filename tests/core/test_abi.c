@@ -363,6 +363,36 @@ TEST(test_abi_decode__aliased_offsets_hit_the_value_cap) {
     free(d);
 }
 
+TEST(test_abi_encode__checks_values_against_their_types) {
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    const m2c_abi_type *arr = type_of(&a, "uint256[]"), *u256 = type_of(&a, "uint256"),
+                       *u8 = type_of(&a, "uint8");
+    REQUIRE(arr && u256 && u8);
+    m2c_abi_value items[2] = {{.type = u256}, {.type = u256}};
+    items[1].word = m2c_u256_from_u64(7);
+    m2c_abi_value v = {.type = arr, .items = items, .n = 2};
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    m2c_err e;
+    /* elements typed by a separately parsed, structurally equal type encode */
+    REQUIRE(m2c_abi_encode(&b, &v, &e) == M2C_OK);
+    CHECK_EQ_INT(b.len, 4 * 32);
+    CHECK_EQ_INT(b.p[127], 7);
+    m2c_buf_reset(&b);
+    items[1].type = u8;
+    CHECK(m2c_abi_encode(&b, &v, &e) == M2C_ERR_INVALID);
+    CHECK(strstr(e.msg, "mistyped element") != NULL);
+    CHECK_EQ_INT(b.len, 0); /* nothing half-written is left behind */
+    items[1].type = u256;
+    items[1].word = m2c_u256_from_u64(256);
+    v.type = type_of(&a, "uint8[]"), items[0].type = items[1].type = u8;
+    CHECK(m2c_abi_encode(&b, &v, &e) == M2C_ERR_INVALID);
+    CHECK(strstr(e.msg, "does not fit") != NULL);
+    m2c_buf_free(&b);
+    m2c_arena_free(&a);
+}
+
 /* ---- random round trips ---- */
 
 static const char *const elementary[] = {"uint8",  "uint16", "uint64",  "uint256", "int8",
@@ -574,6 +604,15 @@ TEST(test_abi_value_json__valid_json_exact_numbers_and_named_tuples) {
     m2c_buf_reset(&b);
     REQUIRE(m2c_abi_value_cell(&b, &v.items[3]) == M2C_OK);
     CHECK_EQ_STR((char *)b.p, "q\\");
+    /* a buffer cap hit part-way leaves the buffer as it was */
+    m2c_buf small;
+    m2c_buf_init(&small, 40);
+    REQUIRE(m2c_buf_append_str(&small, "keep") == M2C_OK);
+    CHECK(m2c_abi_value_json(&small, &v) == M2C_ERR_NOMEM);
+    CHECK(m2c_abi_value_format(&small, &v) == M2C_ERR_NOMEM);
+    CHECK_EQ_INT(small.len, 4);
+    CHECK_EQ_STR((char *)small.p, "keep");
+    m2c_buf_free(&small);
     m2c_buf_free(&b);
     m2c_arena_free(&a);
 }
@@ -866,6 +905,87 @@ TEST(test_abi_json_load__solc_abi_matches_solc_selectors) {
     free(json);
 }
 
+/* ---- calldata and revert data ---- */
+
+TEST(test_abi_decode_call__checks_selector_and_offsets) {
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    m2c_abi_sig s;
+    REQUIRE(m2c_abi_sig_parse(&a, &s, "transfer(address,uint256)", M2C_ABI_FUNCTION, NULL) ==
+            M2C_OK);
+    uint8_t cd[68] = {0xa9, 0x05, 0x9c, 0xbb};
+    cd[4 + 31] = 0x42, cd[36 + 31] = 7;
+    m2c_abi_value v;
+    m2c_err e;
+    REQUIRE(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_OK);
+    CHECK_EQ_STR(fmt(&v.items[1]), "7");
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, 3, 0, &e) == M2C_ERR_TRUNCATED);
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, 40, 0, &e) == M2C_ERR_TRUNCATED);
+    CHECK_EQ_INT(e.offset, 36); /* counted from the start of the calldata */
+    cd[4] = 1;                  /* dirty address padding */
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_ERR_NONCANONICAL);
+    CHECK_EQ_INT(e.offset, 4);
+    cd[0] = 0;
+    CHECK(m2c_abi_decode_call(&a, &v, &s, cd, sizeof cd, 0, &e) == M2C_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "selector 0x00059cbb is not transfer(address,uint256)'s") != NULL);
+    m2c_arena_free(&a);
+}
+
+static const char *revert(const char *hex, const m2c_abi_sig *errs, size_t n) {
+    static char out[512];
+    uint8_t d[512];
+    size_t len = 0;
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    if (m2c_hex_decode(d, sizeof d, &len, hex, strlen(hex), M2C_HEX_PREFIX_OPTIONAL, NULL) ||
+        m2c_abi_revert_reason(&b, d, len, errs, n))
+        snprintf(out, sizeof out, "(failed)");
+    else
+        snprintf(out, sizeof out, "%s", b.p ? (char *)b.p : "");
+    m2c_buf_free(&b);
+    return out;
+}
+
+TEST(test_abi_revert_reason__error_panic_custom_and_unknown) {
+    /* the Solidity documentation's example of revert("Not enough Ether provided.") */
+    CHECK_EQ_STR(revert("08c379a0"
+                        "0000000000000000000000000000000000000000000000000000000000000020"
+                        "000000000000000000000000000000000000000000000000000000000000001a"
+                        "4e6f7420656e6f7567682045746865722070726f76696465642e000000000000",
+                        NULL, 0),
+                 "Not enough Ether provided.");
+    CHECK_EQ_STR(revert("4e487b71"
+                        "0000000000000000000000000000000000000000000000000000000000000011",
+                        NULL, 0),
+                 "panic 0x11: arithmetic overflow or underflow");
+    CHECK_EQ_STR(revert("4e487b71"
+                        "0000000000000000000000000000000000000000000000000000000000000032",
+                        NULL, 0),
+                 "panic 0x32: array index out of bounds");
+    CHECK_EQ_STR(revert("", NULL, 0), "(no revert data)");
+    CHECK_EQ_STR(revert("deadbeef01", NULL, 0), "0xdeadbeef01");
+    CHECK_EQ_STR(revert("08c379a000", NULL, 0), "0x08c379a000"); /* malformed: hex */
+    /* a custom error from solc's ABI JSON */
+    size_t len;
+    char *json = slurp(m2c_test_data("data/abi/Sample.abi.json"), &len);
+    REQUIRE(json != NULL);
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    m2c_abi_sig *sigs;
+    size_t n;
+    REQUIRE(m2c_abi_json_load(&a, &sigs, &n, json, len, NULL) == M2C_OK);
+    const m2c_abi_sig *too_small = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (sigs[i].kind == M2C_ABI_ERROR) too_small = &sigs[i];
+    REQUIRE(too_small != NULL);
+    char hex[300];
+    size_t k = m2c_hex_encode(hex, too_small->selector, 4, 0);
+    snprintf(hex + k, sizeof hex - k, "%064x%064x", 5, 100000);
+    CHECK_EQ_STR(revert(hex, sigs, n), "TooSmall(5, 100000 [1e5])");
+    m2c_arena_free(&a);
+    free(json);
+}
+
 TEST(test_abi_json_load__rejects_malformed_documents) {
     static const char *const bad[] = {
         "",
@@ -916,6 +1036,7 @@ TEST_MAIN(T(test_abi_encode__spec_vectors_encode_decode_and_print),
           T(test_abi_decode__rejects_offsets_and_lengths_past_the_data),
           T(test_abi_decode__huge_array_length_fails_without_allocating),
           T(test_abi_decode__aliased_offsets_hit_the_value_cap),
+          T(test_abi_encode__checks_values_against_their_types),
           T(test_abi_roundtrip__random_types_encode_decode_and_text),
           T(test_abi_decode__random_bytes_never_crash),
           T(test_abi_value_json__valid_json_exact_numbers_and_named_tuples),
@@ -926,4 +1047,6 @@ TEST_MAIN(T(test_abi_encode__spec_vectors_encode_decode_and_print),
           T(test_abi_value_text__invalid_utf8_prints_replacement_chars),
           T(test_abi_value_parse__rejects_malformed_with_offset),
           T(test_abi_json_load__solc_abi_matches_solc_selectors),
-          T(test_abi_json_load__rejects_malformed_documents))
+          T(test_abi_json_load__rejects_malformed_documents),
+          T(test_abi_decode_call__checks_selector_and_offsets),
+          T(test_abi_revert_reason__error_panic_custom_and_unknown))

@@ -6,7 +6,8 @@
  *   7      the rest is a signature for m2c_abi_sig_parse
  *   8      the rest is "<type>\n<text>": m2c_abi_value_parse, then encode and format
  *   9      the rest is ABI JSON for m2c_abi_json_load
- *   10     the rest is an event log: 1 byte topic count, topics, data, against a fixed event */
+ *   10     the rest is an event log: 1 byte topic count, topics, data, against a fixed event
+ *   11     the rest is revert data for m2c_abi_revert_reason, and calldata for decode_call */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ static const uint8_t *split_line(const uint8_t *p, size_t n, size_t *first) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    uint8_t mode = data[0] % 11;
+    uint8_t mode = data[0] % 12;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
     m2c_arena a;
@@ -133,6 +134,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t ns;
         if (m2c_abi_json_load(&a, &sigs, &ns, (const char *)p, n, &e) != M2C_OK && !e.msg[0])
             abort();
+    } else if (mode == 11) {
+        m2c_abi_sig err_sig, fn;
+        if (m2c_abi_sig_parse(&a, &err_sig, "error E(uint8 k, string[] s)", M2C_ABI_FUNCTION, &e) !=
+                M2C_OK ||
+            m2c_abi_sig_parse(&a, &fn, "f(bytes,(uint16,bool)[])", M2C_ABI_FUNCTION, &e) != M2C_OK)
+            abort();
+        m2c_buf b;
+        m2c_buf_init(&b, (size_t)64 << 20);
+        if (m2c_abi_revert_reason(&b, p, n, &err_sig, 1) != M2C_OK) abort();
+        m2c_buf_free(&b);
+        m2c_abi_value v;
+        if (m2c_abi_decode_call(&a, &v, &fn, p, n, 0, &e) != M2C_OK && !e.msg[0]) abort();
     } else {
         m2c_abi_sig ev;
         if (m2c_abi_sig_parse(&a, &ev,
