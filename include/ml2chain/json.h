@@ -52,8 +52,8 @@ M2C_WUR m2c_status m2c_json_addr20(m2c_addr20 *out, const json_t *v, const char 
                                    m2c_err *err);
 /* DATA of any length (at most `max` bytes) copied into `arena`; *out is non-NULL on success
  * even for "0x". */
-M2C_WUR m2c_status m2c_json_data(uint8_t **out, size_t *out_len, const json_t *v,
-                                 size_t max, m2c_arena *arena, const char *name, m2c_err *err);
+M2C_WUR m2c_status m2c_json_data(uint8_t **out, size_t *out_len, const json_t *v, size_t max,
+                                 m2c_arena *arena, const char *name, m2c_err *err);
 M2C_WUR m2c_status m2c_json_bool(int *out, const json_t *v, const char *name, m2c_err *err);
 /* An array of at most `max` elements; *n is its size. */
 M2C_WUR m2c_status m2c_json_array(size_t *n, const json_t *v, size_t max, const char *name,
@@ -78,10 +78,8 @@ M2C_WUR m2c_status m2c_json_get_addr20(m2c_addr20 *out, const json_t *obj, const
 M2C_WUR m2c_status m2c_json_get_addr20_opt(m2c_addr20 *out, int *present, const json_t *obj,
                                            const char *key, m2c_err *err);
 M2C_WUR m2c_status m2c_json_get_data(uint8_t **out, size_t *out_len, const json_t *obj,
-                                     const char *key, size_t max, m2c_arena *arena,
-                                     m2c_err *err);
-M2C_WUR m2c_status m2c_json_get_bool(int *out, const json_t *obj, const char *key,
-                                     m2c_err *err);
+                                     const char *key, size_t max, m2c_arena *arena, m2c_err *err);
+M2C_WUR m2c_status m2c_json_get_bool(int *out, const json_t *obj, const char *key, m2c_err *err);
 
 /* Lower-level decoders of the text forms, shared with the streaming log parser: `s` is the
  * string's content (no quotes), `len` its length. Messages name no path (callers add it). */

@@ -4,7 +4,7 @@
  * A private key lives in an m2c_key value struct together with its derived public key and
  * address. The struct holds a secret: keep it on the stack or in memory you control, never
  * log or print it, and call m2c_key_wipe() when done (it overwrites the secret in a way the
- * compiler cannot elide). Functions here never allocate.
+ * compiler cannot elide). Nothing here allocates except the shared context, once.
  *
  * Signing is deterministic (RFC 6979 nonces, as libsecp256k1 does) and always produces
  * low-s signatures. Signatures are m2c_sig65 values: r (32) || s (32) || recovery id (0/1);
@@ -53,8 +53,8 @@ M2C_WUR m2c_status m2c_key_sign_hash(m2c_sig65 *out, const m2c_key *k, const m2c
 /* Recovers the signer's address from a digest and signature (recovery id 0..3 in b[64]).
  * High-s signatures are accepted here (as ecrecover does); transaction decoding rejects them
  * separately. M2C_ERR_CRYPTO if r or s is zero or out of range or no key recovers. */
-M2C_WUR m2c_status m2c_sig_recover(m2c_addr20 *out, const m2c_hash32 *hash,
-                                   const m2c_sig65 *sig, m2c_err *err);
+M2C_WUR m2c_status m2c_sig_recover(m2c_addr20 *out, const m2c_hash32 *hash, const m2c_sig65 *sig,
+                                   m2c_err *err);
 
 /* 1 when s <= n/2 (the only form EIP-2 allows in transactions), else 0. */
 int m2c_sig_is_low_s(const m2c_sig65 *sig);

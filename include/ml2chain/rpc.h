@@ -36,26 +36,27 @@
 typedef struct m2c_rpc m2c_rpc;
 
 typedef struct {
-    long timeout_ms;          /* whole request, connect to last byte (default 30000) */
-    long connect_timeout_ms;  /* TCP + TLS connect (default 10000) */
-    size_t max_response;      /* bytes of (decoded) response body (default 256 MiB) */
-    int max_retries;          /* retries after the first attempt (default 5; 0: none) */
-    long backoff_base_ms;     /* first backoff ceiling (default 200) */
-    long backoff_max_ms;      /* ceiling for any one wait, incl. Retry-After (default 10000) */
-    long retry_budget_ms;     /* total time a call may spend waiting to retry (default 30000) */
-    double max_rps;           /* requests per second cap, token bucket (0: no cap) */
-    size_t max_batch;         /* requests per HTTP batch; larger batches are split (def. 100) */
-    uint64_t seed;            /* jitter PRNG seed (0: from time and address) */
+    long timeout_ms;         /* whole request, connect to last byte (default 30000) */
+    long connect_timeout_ms; /* TCP + TLS connect (default 10000) */
+    size_t max_response;     /* bytes of (decoded) response body (default 256 MiB) */
+    int max_retries;         /* retries after the first attempt (default 5; 0: none) */
+    long backoff_base_ms;    /* first backoff ceiling (default 200) */
+    long backoff_max_ms;     /* ceiling for any one wait, incl. Retry-After (default 10000) */
+    long retry_budget_ms;    /* total time a call may spend waiting to retry (default 30000) */
+    double max_rps;          /* requests per second cap, token bucket (0: no cap) */
+    size_t max_batch;        /* requests per HTTP batch; larger batches are split (def. 100) */
+    uint64_t seed;           /* jitter PRNG seed (0: from time and address) */
     const volatile sig_atomic_t *cancel; /* if non-NULL and set, calls stop: M2C_ERR_INTERRUPTED */
+    const char *ca_file;      /* PEM file of trusted CAs for https (NULL: system store; copied) */
 } m2c_rpc_opts;
 
 /* Counters since the handle was created (for tests, logs and metrics). */
 typedef struct {
-    uint64_t calls;        /* m2c_rpc_call / batch invocations */
-    uint64_t http_requests;/* HTTP requests sent, retries included */
-    uint64_t retries;      /* requests that were retries */
-    uint64_t bytes_in;     /* response body bytes received */
-    uint64_t waited_ms;    /* time slept in backoff and rate limiting */
+    uint64_t calls;         /* m2c_rpc_call / batch invocations */
+    uint64_t http_requests; /* HTTP requests sent, retries included */
+    uint64_t retries;       /* requests that were retries */
+    uint64_t bytes_in;      /* response body bytes received */
+    uint64_t waited_ms;     /* time slept in backoff and rate limiting */
 } m2c_rpc_stats;
 
 /* Fills `o` with the defaults above. */
@@ -90,8 +91,8 @@ M2C_WUR m2c_status m2c_rpc_call_text(m2c_rpc *c, json_t **result, const char *me
 /* Sends the request and returns the raw response body (a JSON-RPC envelope, not yet
  * checked) in `body` (reset first). Transport, HTTP status and size checks have been done
  * and retried; the caller parses (the eth_getLogs fast path uses this). */
-M2C_WUR m2c_status m2c_rpc_call_raw(m2c_rpc *c, m2c_buf *body, uint64_t *id,
-                                    const char *method, const json_t *params, m2c_err *err);
+M2C_WUR m2c_status m2c_rpc_call_raw(m2c_rpc *c, m2c_buf *body, uint64_t *id, const char *method,
+                                    const json_t *params, m2c_err *err);
 
 /* One element of a batch: `method` and `params` in; result, status and err out. */
 typedef struct {
@@ -114,13 +115,13 @@ void m2c_rpc_reqs_release(m2c_rpc_req *reqs, size_t n);
 /* ---- pure parsing of answers ----------------------------------------------------------- */
 
 /* Hard caps applied to untrusted answers. */
-#define M2C_RPC_MAX_LOGS ((size_t)10000000)  /* logs in one eth_getLogs answer */
-#define M2C_RPC_MAX_TXS ((size_t)1000000)    /* transactions in one block */
-#define M2C_RPC_MAX_DATA ((size_t)64 << 20)  /* bytes in one DATA field */
-#define M2C_RPC_MAX_BATCH ((size_t)100000)   /* items in one batch answer */
-#define M2C_RPC_MAX_FEE_BLOCKS ((size_t)1024)/* blocks in an eth_feeHistory answer */
+#define M2C_RPC_MAX_LOGS        ((size_t)10000000) /* logs in one eth_getLogs answer */
+#define M2C_RPC_MAX_TXS         ((size_t)1000000)  /* transactions in one block */
+#define M2C_RPC_MAX_DATA        ((size_t)64 << 20) /* bytes in one DATA field */
+#define M2C_RPC_MAX_BATCH       ((size_t)100000)   /* items in one batch answer */
+#define M2C_RPC_MAX_FEE_BLOCKS  ((size_t)1024)     /* blocks in an eth_feeHistory answer */
 #define M2C_RPC_MAX_PERCENTILES ((size_t)100)
-#define M2C_RPC_MAX_ARENA ((size_t)2 << 30)  /* memory one parsed answer may hold */
+#define M2C_RPC_MAX_ARENA       ((size_t)2 << 30) /* memory one parsed answer may hold */
 
 /* Checks one JSON-RPC response envelope in body[0..len): JSON, an object, "id" equal to
  * `id`, exactly one of "result" / "error". A node error gives M2C_ERR_RPC with its code and
@@ -164,22 +165,22 @@ static inline m2c_blockref m2c_blockref_latest(void) {
 }
 
 typedef struct {
-    uint8_t type;              /* 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844, ... */
+    uint8_t type; /* 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844, ... */
     m2c_hash32 hash;
     m2c_addr20 from;
     m2c_addr20 to;
-    int has_to;                /* 0 for contract creation */
+    int has_to; /* 0 for contract creation */
     m2c_u256 value;
-    uint8_t *input;            /* in the owner's arena */
+    uint8_t *input; /* in the owner's arena */
     size_t input_len;
     uint64_t nonce;
     uint64_t gas;
-    m2c_u256 gas_price;        /* legacy/2930: the price; 1559: effective price if given */
+    m2c_u256 gas_price; /* legacy/2930: the price; 1559: effective price if given */
     int has_gas_price;
-    m2c_u256 max_fee_per_gas;  /* 1559+ */
+    m2c_u256 max_fee_per_gas; /* 1559+ */
     m2c_u256 max_priority_fee_per_gas;
     int has_1559_fees;
-    uint64_t block_number;     /* 0 with has_block = 0 for pending */
+    uint64_t block_number; /* 0 with has_block = 0 for pending */
     int has_block;
     uint64_t transaction_index;
 } m2c_rpc_tx;
@@ -190,13 +191,13 @@ typedef struct {
     m2c_hash32 parent_hash;
     uint64_t timestamp;
     m2c_u256 base_fee_per_gas;
-    int has_base_fee;          /* pre-London blocks have none */
+    int has_base_fee; /* pre-London blocks have none */
     uint64_t gas_used;
     uint64_t gas_limit;
     m2c_addr20 miner;
     size_t tx_count;
-    m2c_hash32 *tx_hashes;     /* tx_count hashes (always filled) */
-    m2c_rpc_tx *txs;           /* tx_count transactions when fetched in full, else NULL */
+    m2c_hash32 *tx_hashes; /* tx_count hashes (always filled) */
+    m2c_rpc_tx *txs;       /* tx_count transactions when fetched in full, else NULL */
     m2c_arena arena;
 } m2c_rpc_block;
 
@@ -205,7 +206,7 @@ typedef struct {
     m2c_hash32 topics[4];
     uint8_t n_topics;
     uint8_t removed;
-    uint8_t *data;             /* in the owner's arena */
+    uint8_t *data; /* in the owner's arena */
     size_t data_len;
     uint64_t block_number;
     m2c_hash32 block_hash;
@@ -228,7 +229,7 @@ typedef struct {
     m2c_addr20 from;
     m2c_addr20 to;
     int has_to;
-    int status;                /* 1 success, 0 revert; -1 when absent (pre-Byzantium) */
+    int status; /* 1 success, 0 revert; -1 when absent (pre-Byzantium) */
     uint64_t gas_used;
     uint64_t cumulative_gas_used;
     m2c_u256 effective_gas_price;
@@ -243,11 +244,11 @@ typedef struct {
 
 typedef struct {
     uint64_t oldest_block;
-    size_t n_blocks;           /* blocks reported; base_fee has n_blocks + 1 entries */
+    size_t n_blocks; /* blocks reported; base_fee has n_blocks + 1 entries */
     m2c_u256 *base_fee_per_gas;
-    double *gas_used_ratio;    /* n_blocks */
-    size_t n_percentiles;      /* reward columns; 0 when none were asked */
-    m2c_u256 *reward;          /* n_blocks * n_percentiles, row-major */
+    double *gas_used_ratio; /* n_blocks */
+    size_t n_percentiles;   /* reward columns; 0 when none were asked */
+    m2c_u256 *reward;       /* n_blocks * n_percentiles, row-major */
     m2c_arena arena;
 } m2c_rpc_fee_history;
 
@@ -258,7 +259,7 @@ typedef struct {
     size_t n_addresses;
     const m2c_hash32 *topics[4];
     size_t n_topic_or[4];
-    size_t n_topics;           /* positions given (trailing nulls may be omitted) */
+    size_t n_topics; /* positions given (trailing nulls may be omitted) */
     m2c_blockref from;
     m2c_blockref to;
     const m2c_hash32 *block_hash;
@@ -271,11 +272,9 @@ void m2c_rpc_fee_history_free(m2c_rpc_fee_history *f);
 
 /* Pure parsers of the "result" value. On failure the output is freed and zeroed and err
  * names the path ("result.transactions[4].value: ..."). */
-M2C_WUR m2c_status m2c_rpc_parse_block(m2c_rpc_block *out, const json_t *result,
-                                       m2c_err *err);
+M2C_WUR m2c_status m2c_rpc_parse_block(m2c_rpc_block *out, const json_t *result, m2c_err *err);
 M2C_WUR m2c_status m2c_rpc_parse_logs(m2c_rpc_logs *out, const json_t *result, m2c_err *err);
-M2C_WUR m2c_status m2c_rpc_parse_receipt(m2c_rpc_receipt *out, const json_t *result,
-                                         m2c_err *err);
+M2C_WUR m2c_status m2c_rpc_parse_receipt(m2c_rpc_receipt *out, const json_t *result, m2c_err *err);
 M2C_WUR m2c_status m2c_rpc_parse_fee_history(m2c_rpc_fee_history *out, const json_t *result,
                                              m2c_err *err);
 /* The eth_getLogs fast path: parses a whole response envelope body[0..len) for request `id`
@@ -297,13 +296,11 @@ M2C_WUR m2c_status m2c_rpc_gas_price(m2c_rpc *c, m2c_u256 *out, m2c_err *err);
 M2C_WUR m2c_status m2c_rpc_max_priority_fee(m2c_rpc *c, m2c_u256 *out, m2c_err *err);
 M2C_WUR m2c_status m2c_rpc_get_balance(m2c_rpc *c, m2c_u256 *out, const m2c_addr20 *addr,
                                        const m2c_blockref *at, m2c_err *err);
-M2C_WUR m2c_status m2c_rpc_get_transaction_count(m2c_rpc *c, uint64_t *out,
-                                                 const m2c_addr20 *addr,
+M2C_WUR m2c_status m2c_rpc_get_transaction_count(m2c_rpc *c, uint64_t *out, const m2c_addr20 *addr,
                                                  const m2c_blockref *at, m2c_err *err);
 /* Code at `addr`; *code is malloc'd (free()), non-NULL on success even when empty. */
 M2C_WUR m2c_status m2c_rpc_get_code(m2c_rpc *c, uint8_t **code, size_t *code_len,
-                                    const m2c_addr20 *addr, const m2c_blockref *at,
-                                    m2c_err *err);
+                                    const m2c_addr20 *addr, const m2c_blockref *at, m2c_err *err);
 /* web3_clientVersion into out (capacity cap, truncated). */
 M2C_WUR m2c_status m2c_rpc_client_version(m2c_rpc *c, char *out, size_t cap, m2c_err *err);
 /* M2C_ERR_NOTFOUND when the node has no such block (null result). */
@@ -316,20 +313,20 @@ M2C_WUR m2c_status m2c_rpc_get_blocks(m2c_rpc *c, m2c_rpc_block *out, const uint
 M2C_WUR m2c_status m2c_rpc_get_logs(m2c_rpc *c, m2c_rpc_logs *out, const m2c_rpc_filter *f,
                                     m2c_err *err);
 /* M2C_ERR_NOTFOUND while the transaction is unknown or pending. */
-M2C_WUR m2c_status m2c_rpc_get_receipt(m2c_rpc *c, m2c_rpc_receipt *out,
-                                       const m2c_hash32 *tx_hash, m2c_err *err);
+M2C_WUR m2c_status m2c_rpc_get_receipt(m2c_rpc *c, m2c_rpc_receipt *out, const m2c_hash32 *tx_hash,
+                                       m2c_err *err);
 /* Receipts for hashes[0..n) in batches; a missing receipt is M2C_ERR_NOTFOUND. */
-M2C_WUR m2c_status m2c_rpc_get_receipts(m2c_rpc *c, m2c_rpc_receipt *out,
-                                        const m2c_hash32 *hashes, size_t n, m2c_err *err);
+M2C_WUR m2c_status m2c_rpc_get_receipts(m2c_rpc *c, m2c_rpc_receipt *out, const m2c_hash32 *hashes,
+                                        size_t n, m2c_err *err);
 
 /* A call / gas estimate message. */
 typedef struct {
-    const m2c_addr20 *from;    /* may be NULL */
-    const m2c_addr20 *to;      /* NULL for contract creation */
+    const m2c_addr20 *from; /* may be NULL */
+    const m2c_addr20 *to;   /* NULL for contract creation */
     const uint8_t *data;
     size_t data_len;
-    const m2c_u256 *value;     /* may be NULL */
-    uint64_t gas;              /* 0: not sent */
+    const m2c_u256 *value; /* may be NULL */
+    uint64_t gas;          /* 0: not sent */
 } m2c_rpc_callmsg;
 
 /* eth_call; *out is malloc'd (free()). A revert is M2C_ERR_RPC; the revert data, when the
@@ -341,12 +338,14 @@ M2C_WUR m2c_status m2c_rpc_eth_call(m2c_rpc *c, uint8_t **out, size_t *out_len,
 M2C_WUR m2c_status m2c_rpc_estimate_gas(m2c_rpc *c, uint64_t *out, const m2c_rpc_callmsg *msg,
                                         m2c_err *err);
 /* eth_feeHistory for `blocks` blocks up to `newest`, with reward percentiles pct[0..n_pct). */
-M2C_WUR m2c_status m2c_rpc_get_fee_history(m2c_rpc *c, m2c_rpc_fee_history *out,
-                                           uint64_t blocks,
-                                       const m2c_blockref *newest, const double *pct,
-                                       size_t n_pct, m2c_err *err);
-M2C_WUR m2c_status m2c_rpc_send_raw_transaction(m2c_rpc *c, m2c_hash32 *tx_hash,
-                                                const uint8_t *raw, size_t raw_len,
-                                                m2c_err *err);
+M2C_WUR m2c_status m2c_rpc_get_fee_history(m2c_rpc *c, m2c_rpc_fee_history *out, uint64_t blocks,
+                                           const m2c_blockref *newest, const double *pct,
+                                           size_t n_pct, m2c_err *err);
+/* eth_sendRawTransaction. Like every call it is retried after transport failures, so an
+ * attempt whose answer was lost may have gone through: a later "already known" / "nonce too
+ * low" error can mean the transaction is in. Callers check by the locally computed hash
+ * (m2c_tx_hash + eth_getTransactionByHash), as `ml2chain send` does. */
+M2C_WUR m2c_status m2c_rpc_send_raw_transaction(m2c_rpc *c, m2c_hash32 *tx_hash, const uint8_t *raw,
+                                                size_t raw_len, m2c_err *err);
 
 #endif

@@ -35,22 +35,22 @@ typedef struct {
 
 typedef struct {
     m2c_tx_type type;
-    uint64_t chain_id;        /* 0 only for a pre-EIP-155 legacy tx (v = 27/28) */
+    uint64_t chain_id; /* 0 only for a pre-EIP-155 legacy tx (v = 27/28) */
     uint64_t nonce;
-    m2c_u256 gas_price;       /* legacy and type 1 */
+    m2c_u256 gas_price;                /* legacy and type 1 */
     m2c_u256 max_priority_fee_per_gas; /* type 2 */
     m2c_u256 max_fee_per_gas;          /* type 2 */
     uint64_t gas_limit;
-    int has_to;               /* 0: contract creation (empty `to`) */
+    int has_to; /* 0: contract creation (empty `to`) */
     m2c_addr20 to;
-    m2c_u256 value;           /* wei */
-    const uint8_t *data;      /* calldata / init code; may be NULL when data_len == 0 */
+    m2c_u256 value;      /* wei */
+    const uint8_t *data; /* calldata / init code; may be NULL when data_len == 0 */
     size_t data_len;
     const m2c_access_entry *access_list; /* types 1 and 2; may be NULL when access_len == 0 */
     size_t access_len;
-    int is_signed;            /* sig is valid */
-    m2c_sig65 sig;            /* r || s || y-parity (0/1) */
-    void *owned_;             /* heap block owned by a decoded tx; NULL otherwise */
+    int is_signed; /* sig is valid */
+    m2c_sig65 sig; /* r || s || y-parity (0/1) */
+    void *owned_;  /* heap block owned by a decoded tx; NULL otherwise */
 } m2c_tx;
 
 /* Frees what m2c_tx_decode allocated and zeroes *tx. NULL and built txs are accepted. */
@@ -76,9 +76,11 @@ M2C_WUR m2c_status m2c_tx_hash(m2c_hash32 *out, const m2c_tx *tx, m2c_err *err);
 
 /* Decodes a signed raw transaction (untrusted). Accepts legacy, type 1 and type 2; rejects
  * other types (M2C_ERR_UNSUPPORTED), non-canonical RLP and integers, wrong field counts,
- * trailing bytes, a `to` that is neither empty nor 20 bytes, v values that match no rule,
- * r/s zero or >= n, and high s (EIP-2). The error says which field and the byte offset.
- * On success *out owns a copy of everything; free with m2c_tx_free(). */
+ * trailing bytes, a `to` that is neither empty nor 20 bytes, malformed access lists, chain
+ * id 0 (typed txs, and legacy v = 35/36), legacy v other than 27/28 or >= 37, y-parity other
+ * than 0/1, r/s zero or >= n, and high s (EIP-2). The error names the field and sets
+ * err->offset where it applies. Whatever is accepted re-encodes (m2c_tx_encode_signed) to
+ * exactly `raw`. On success *out owns a copy of everything; free with m2c_tx_free(). */
 M2C_WUR m2c_status m2c_tx_decode(m2c_tx *out, const uint8_t *raw, size_t n, m2c_err *err);
 
 /* Recovers the sender of a signed tx from its signing hash and signature. */

@@ -19,9 +19,7 @@ void m2c_cli_rpc_flags_init(m2c_cli_rpc_flags *f) {
 int m2c_cli_rpc_flag(const char *cmd, m2c_cli_rpc_flags *f, int opt, const char *arg) {
     char *end;
     switch (opt) {
-    case M2C_OPT_RPC_URL:
-        f->url = arg;
-        return 1;
+    case M2C_OPT_RPC_URL: f->url = arg; return 1;
     case M2C_OPT_RPC_TIMEOUT:
         errno = 0;
         f->timeout_s = strtol(arg, &end, 10);
@@ -40,8 +38,7 @@ int m2c_cli_rpc_flag(const char *cmd, m2c_cli_rpc_flags *f, int opt, const char 
         f->retries = (int)v;
         return 1;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -66,7 +63,8 @@ const char *m2c_cli_dec(char *out, const m2c_u256 *v) {
 
 void m2c_cli_print_hex(FILE *f, const uint8_t *p, size_t n) {
     fputs("0x", f);
-    for (size_t i = 0; i < n; i++) fprintf(f, "%02x", p[i]);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%02x", p[i]);
 }
 
 int m2c_cli_encode_args(const char *cmd, m2c_arena *a, m2c_buf *out, m2c_abi_sig *sig_out,
@@ -159,7 +157,8 @@ int m2c_cli_parse_amount(m2c_u256 *out, const char *s, m2c_err *err) {
         unsigned decimals;
     } units[] = {{"wei", 0}, {"gwei", 9}, {"ether", 18}};
     size_t n = strlen(s), num = n;
-    while (num > 0 && ((s[num - 1] >= 'a' && s[num - 1] <= 'z') || (s[num - 1] >= 'A' && s[num - 1] <= 'Z')))
+    while (num > 0 &&
+           ((s[num - 1] >= 'a' && s[num - 1] <= 'z') || (s[num - 1] >= 'A' && s[num - 1] <= 'Z')))
         num--;
     unsigned decimals = 0;
     if (num < n) {
@@ -168,15 +167,19 @@ int m2c_cli_parse_amount(m2c_u256 *out, const char *s, m2c_err *err) {
         } else {
             size_t u = 0, k = sizeof units / sizeof units[0];
             for (; u < k; u++)
-                if (strlen(units[u].name) == n - num && !strncasecmp(units[u].name, s + num, n - num)) break;
+                if (strlen(units[u].name) == n - num &&
+                    !strncasecmp(units[u].name, s + num, n - num))
+                    break;
             if (u == k) {
-                m2c_err_set(err, M2C_ERR_INVALID, "unknown unit \"%s\" (wei, gwei, ether)", s + num);
+                m2c_err_set(err, M2C_ERR_INVALID, "unknown unit \"%s\" (wei, gwei, ether)",
+                            s + num);
                 return 0;
             }
             decimals = units[u].decimals;
         }
     }
-    while (num > 0 && s[num - 1] == ' ') num--;
+    while (num > 0 && s[num - 1] == ' ')
+        num--;
     char digits[100];
     const char *dot = memchr(s, '.', num);
     size_t ip = dot ? (size_t)(dot - s) : num, fp = dot ? num - ip - 1 : 0;
@@ -188,7 +191,8 @@ int m2c_cli_parse_amount(m2c_u256 *out, const char *s, m2c_err *err) {
     memcpy(digits, s, ip);
     size_t o = ip;
     if (decimals) {
-        for (size_t i = 0; i < decimals; i++) digits[o++] = i < fp ? dot[1 + i] : '0';
+        for (size_t i = 0; i < decimals; i++)
+            digits[o++] = i < fp ? dot[1 + i] : '0';
     }
     return m2c_u256_parse(out, digits, o, err) == M2C_OK;
 }

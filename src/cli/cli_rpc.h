@@ -13,21 +13,22 @@
 #include "ml2chain/rpc.h"
 
 typedef struct {
-    const char *url;  /* --rpc-url, else $ETH_RPC_URL, else http://127.0.0.1:8545 */
-    long timeout_s;   /* --rpc-timeout (0: library default) */
-    int retries;      /* --retries (-1: library default) */
+    const char *url; /* --rpc-url, else $ETH_RPC_URL, else http://127.0.0.1:8545 */
+    long timeout_s;  /* --rpc-timeout (0: library default) */
+    int retries;     /* --retries (-1: library default) */
 } m2c_cli_rpc_flags;
 
 /* getopt_long codes of the shared flags; commands list M2C_CLI_RPC_LONGOPTS in their table. */
 enum { M2C_OPT_RPC_URL = 'r', M2C_OPT_RPC_TIMEOUT = 0x2000, M2C_OPT_RETRIES };
-#define M2C_CLI_RPC_LONGOPTS                                                               \
-    {"rpc-url", required_argument, NULL, M2C_OPT_RPC_URL},                                 \
-        {"rpc-timeout", required_argument, NULL, M2C_OPT_RPC_TIMEOUT},                     \
-        {"retries", required_argument, NULL, M2C_OPT_RETRIES}
-#define M2C_CLI_RPC_HELP                                                                   \
-    "  -r, --rpc-url URL      JSON-RPC endpoint (default $ETH_RPC_URL, else "              \
-    "http://127.0.0.1:8545)\n"                                                             \
-    "      --rpc-timeout S    seconds per request (default 30)\n"                          \
+#define M2C_CLI_RPC_LONGOPTS                                                                       \
+    {"rpc-url", required_argument, NULL, M2C_OPT_RPC_URL},                                         \
+        {"rpc-timeout", required_argument, NULL, M2C_OPT_RPC_TIMEOUT}, {                           \
+        "retries", required_argument, NULL, M2C_OPT_RETRIES                                        \
+    }
+#define M2C_CLI_RPC_HELP                                                                           \
+    "  -r, --rpc-url URL      JSON-RPC endpoint (default $ETH_RPC_URL, else "                      \
+    "http://127.0.0.1:8545)\n"                                                                     \
+    "      --rpc-timeout S    seconds per request (default 30)\n"                                  \
     "      --retries N        retries on transport errors, 429 and 5xx (default 5)\n"
 
 void m2c_cli_rpc_flags_init(m2c_cli_rpc_flags *f);

@@ -1,6 +1,7 @@
 /* cmd_block.c: `ml2chain block [BLOCK]`: a block's header fields (like `cast block`), one
  * field with -f, or the node's JSON with --json. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -8,21 +9,20 @@
 #include "ml2chain/hex.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain block [BLOCK] [options]\n\n"
-            "Prints a block (default latest; a number, 0x number, latest, earliest, pending,\n"
-            "safe or finalized).\n\n"
-            "options:\n"
-            "  -f, --field NAME       print one field: number, hash, parentHash, timestamp,\n"
-            "                         baseFeePerGas, gasUsed, gasLimit, miner, transactions\n"
-            "      --full             fetch full transactions (with --json)\n"
-            "  -j, --json             print the block as the node returned it\n" M2C_CLI_RPC_HELP
-            "  -h, --help             this help\n");
+    fprintf(f, "usage: ml2chain block [BLOCK...] [options]\n\n"
+               "Prints a block (default latest; a number, 0x number, latest, earliest, pending,\n"
+               "safe or finalized). Several block numbers are fetched in JSON-RPC batches.\n\n"
+               "options:\n"
+               "  -f, --field NAME       print one field: number, hash, parentHash, timestamp,\n"
+               "                         baseFeePerGas, gasUsed, gasLimit, miner, transactions\n"
+               "      --full             fetch full transactions (with --json)\n"
+               "  -j, --json             print the block as the node returned it\n" M2C_CLI_RPC_HELP
+               "  -h, --help             this help\n");
 }
 
-static const char *const FIELDS[] = {"number",  "hash",     "parentHash", "timestamp",
-                                     "baseFeePerGas", "gasUsed", "gasLimit", "miner",
-                                     "transactions"};
+static const char *const FIELDS[] = {"number",    "hash",          "parentHash",
+                                     "timestamp", "baseFeePerGas", "gasUsed",
+                                     "gasLimit",  "miner",         "transactions"};
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
 static void print_field(const m2c_rpc_block *b, size_t i) {
@@ -43,11 +43,75 @@ static void print_field(const m2c_rpc_block *b, size_t i) {
     }
 }
 
+static void print_block(const m2c_rpc_block *b, size_t fi) {
+    if (fi < NFIELDS) {
+        print_field(b, fi);
+        putchar('\n');
+        return;
+    }
+    for (size_t i = 0; i < NFIELDS; i++) {
+        printf("%-15s ", FIELDS[i]);
+        print_field(b, i);
+        putchar('\n');
+    }
+}
+
+/* Several block numbers: fetched in JSON-RPC batches, printed in the order given. */
+static int several(int n, char **args, const char *field, int json, const m2c_cli_rpc_flags *rf) {
+    if (json) return m2c_cli_fail("block", "--json takes one block");
+    size_t fi = NFIELDS;
+    if (field) {
+        for (fi = 0; fi < NFIELDS && strcmp(FIELDS[fi], field); fi++) {
+        }
+        if (fi == NFIELDS) return m2c_cli_fail("block", "unknown field \"%s\" (see --help)", field);
+    }
+    m2c_err err;
+    m2c_err_clear(&err);
+    uint64_t *nums = calloc((size_t)n, sizeof *nums);
+    m2c_rpc_block *blocks = calloc((size_t)n, sizeof *blocks);
+    m2c_rpc *c = NULL;
+    int rc = 1;
+    if (!nums || !blocks) {
+        m2c_cli_fail("block", "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        m2c_blockref r;
+        if (m2c_blockref_parse(&r, args[i], &err) != M2C_OK) {
+            m2c_cli_fail("block", "%s", err.msg);
+            goto out;
+        }
+        if (r.tag != M2C_BLOCK_NUMBER) {
+            m2c_cli_fail("block", "with several blocks each must be a number, not \"%s\"", args[i]);
+            goto out;
+        }
+        nums[i] = r.number;
+    }
+    if (!m2c_cli_rpc_open("block", rf, &c)) goto out;
+    if (m2c_rpc_get_blocks(c, blocks, nums, (size_t)n, 0, &err) != M2C_OK) {
+        m2c_cli_fail("block", "%s", err.msg);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        if (i && fi == NFIELDS) putchar('\n');
+        print_block(&blocks[i], fi);
+        m2c_rpc_block_free(&blocks[i]);
+    }
+    rc = 0;
+out:
+    m2c_rpc_destroy(c);
+    free(blocks);
+    free(nums);
+    return rc;
+}
+
 int m2c_cmd_block(int argc, char **argv) {
-    static const struct option longopts[] = {
-        M2C_CLI_RPC_LONGOPTS,           {"field", required_argument, NULL, 'f'},
-        {"full", no_argument, NULL, 'F'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option longopts[] = {M2C_CLI_RPC_LONGOPTS,
+                                             {"field", required_argument, NULL, 'f'},
+                                             {"full", no_argument, NULL, 'F'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
     m2c_cli_rpc_flags rf;
     m2c_cli_rpc_flags_init(&rf);
     const char *field = NULL;
@@ -64,8 +128,9 @@ int m2c_cmd_block(int argc, char **argv) {
         default: usage(stderr); return 1;
         }
     }
-    if (argc - optind > 1) return m2c_cli_fail("block", "unexpected argument \"%s\"", argv[optind + 1]);
     m2c_err err;
+    m2c_err_clear(&err);
+    if (argc - optind > 1) return several(argc - optind, argv + optind, field, json, &rf);
     m2c_err_clear(&err);
     m2c_blockref at = m2c_blockref_latest();
     if (optind < argc && m2c_blockref_parse(&at, argv[optind], &err) != M2C_OK)
@@ -97,15 +162,8 @@ int m2c_cmd_block(int argc, char **argv) {
         m2c_rpc_block b;
         if (m2c_rpc_get_block(c, &b, &at, 0, &err) != M2C_OK) {
             rc = m2c_cli_fail("block", "%s", err.msg);
-        } else if (fi < NFIELDS) {
-            print_field(&b, fi);
-            putchar('\n');
         } else {
-            for (size_t i = 0; i < NFIELDS; i++) {
-                printf("%-15s ", FIELDS[i]);
-                print_field(&b, i);
-                putchar('\n');
-            }
+            print_block(&b, fi);
         }
         m2c_rpc_block_free(&b);
     }

@@ -13,31 +13,29 @@
 #define CMD "call"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain call <TO> <SIG> [ARGS...] [options]\n\n"
-            "Calls a contract function without sending a transaction and prints what it\n"
-            "returns. SIG is like \"balanceOf(address)(uint256)\"; without outputs the raw\n"
-            "return data is printed. Arguments take cast's text forms; put negative numbers\n"
-            "after \"--\".\n\n"
-            "options:\n"
-            "      --from ADDR        caller address\n"
-            "      --value V          wei sent with the call (1ether, 2gwei, ...)\n"
-            "  -B, --block BLOCK      at this block (default latest)\n"
-            "      --data HEX         raw calldata instead of SIG and ARGS\n" M2C_CLI_RPC_HELP
-            "  -h, --help             this help\n");
+    fprintf(f, "usage: ml2chain call <TO> <SIG> [ARGS...] [options]\n\n"
+               "Calls a contract function without sending a transaction and prints what it\n"
+               "returns. SIG is like \"balanceOf(address)(uint256)\"; without outputs the raw\n"
+               "return data is printed. Arguments take cast's text forms; put negative numbers\n"
+               "after \"--\".\n\n"
+               "options:\n"
+               "      --from ADDR        caller address\n"
+               "      --value V          wei sent with the call (1ether, 2gwei, ...)\n"
+               "  -B, --block BLOCK      at this block (default latest)\n"
+               "      --data HEX         raw calldata instead of SIG and ARGS\n" M2C_CLI_RPC_HELP
+               "  -h, --help             this help\n");
 }
 
 enum { OPT_FROM = 0x3000, OPT_VALUE, OPT_DATA };
 
 int m2c_cmd_call(int argc, char **argv) {
-    static const struct option longopts[] = {
-        M2C_CLI_RPC_LONGOPTS,
-        {"from", required_argument, NULL, OPT_FROM},
-        {"value", required_argument, NULL, OPT_VALUE},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"block", required_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},
-        {0}};
+    static const struct option longopts[] = {M2C_CLI_RPC_LONGOPTS,
+                                             {"from", required_argument, NULL, OPT_FROM},
+                                             {"value", required_argument, NULL, OPT_VALUE},
+                                             {"data", required_argument, NULL, OPT_DATA},
+                                             {"block", required_argument, NULL, 'B'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
     m2c_cli_rpc_flags rf;
     m2c_cli_rpc_flags_init(&rf);
     m2c_err err;
@@ -86,7 +84,8 @@ int m2c_cmd_call(int argc, char **argv) {
     m2c_abi_sig sig;
     memset(&sig, 0, sizeof sig);
     if (data_s) {
-        if (m2c_hex_decode_alloc(&raw, &raw_len, data_s, strlen(data_s), M2C_HEX_PREFIX_OPTIONAL, &err) != M2C_OK) {
+        if (m2c_hex_decode_alloc(&raw, &raw_len, data_s, strlen(data_s), M2C_HEX_PREFIX_OPTIONAL,
+                                 &err) != M2C_OK) {
             m2c_cli_fail(CMD, "bad --data: %s", err.msg);
             goto out;
         }
@@ -96,8 +95,11 @@ int m2c_cmd_call(int argc, char **argv) {
         goto out;
     }
     if (!m2c_cli_rpc_open(CMD, &rf, &c)) goto out;
-    m2c_rpc_callmsg msg = {.from = from_s ? &from : NULL, .to = &to, .data = calldata.p,
-                           .data_len = calldata.len, .value = value_s ? &value : NULL};
+    m2c_rpc_callmsg msg = {.from = from_s ? &from : NULL,
+                           .to = &to,
+                           .data = calldata.p,
+                           .data_len = calldata.len,
+                           .value = value_s ? &value : NULL};
     m2c_status st = m2c_rpc_eth_call(c, &ret, &ret_len, &msg, &at, &err);
     if (st == M2C_ERR_RPC && ret) {
         char why[256];
@@ -113,7 +115,8 @@ int m2c_cmd_call(int argc, char **argv) {
         m2c_abi_value v;
         uint8_t *code = NULL;
         size_t code_len = 0;
-        if (ret_len == 0 && m2c_rpc_get_code(c, &code, &code_len, &to, &at, &err) == M2C_OK && code_len == 0) {
+        if (ret_len == 0 && m2c_rpc_get_code(c, &code, &code_len, &to, &at, &err) == M2C_OK &&
+            code_len == 0) {
             char a20[43];
             m2c_addr_checksum(a20, &to);
             m2c_cli_fail(CMD, "no contract at %s (empty code), nothing to decode", a20);

@@ -10,7 +10,8 @@ static void usage(FILE *f) {
 }
 
 int m2c_cmd_chain_id(int argc, char **argv) {
-    static const struct option longopts[] = {M2C_CLI_RPC_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option longopts[] = {
+        M2C_CLI_RPC_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0}};
     m2c_cli_rpc_flags rf;
     m2c_cli_rpc_flags_init(&rf);
     int opt;

@@ -1,7 +1,8 @@
 /* cmd_mktx.c: `ml2chain mktx`: build and sign a transaction offline and print the raw signed
  * bytes, like `cast mktx` when every field is given (nothing is fetched from a node, so every
- * field is required). EIP-1559 by default; --legacy for a legacy (EIP-155) transaction, which
- * becomes EIP-2930 (type 1) when it carries an --access-list, as cast does. */
+ * field is required). Calldata is raw hex or, as with cast, a function signature and its
+ * arguments (ABI-encoded through abi.h). EIP-1559 by default; --legacy for a legacy (EIP-155)
+ * transaction, which becomes EIP-2930 (type 1) when it carries an --access-list, as cast does. */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,18 +13,19 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_abi.h"
 #include "keyarg.h"
 #include "ml2chain/hex.h"
 #include "ml2chain/tx.h"
 #include "ml2chain/u256.h"
 
-#define CMD "mktx"
+#define CMD                "mktx"
 #define MAX_ACCESS_ENTRIES 4096
-#define MAX_ACCESS_KEYS 65536
+#define MAX_ACCESS_KEYS    65536
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: ml2chain mktx [options] TO [0xDATA]\n"
+            "usage: ml2chain mktx [options] TO [0xDATA | SIG [ARGS...]]\n"
             "       ml2chain mktx [options] --create 0xCODE\n\n"
             "Signs a transaction offline and prints it as raw hex (for eth_sendRawTransaction\n"
             "or `cast publish`). Every field must be given; nothing is fetched from a node.\n\n"
@@ -38,7 +40,8 @@ static void usage(FILE *f) {
             "  --value V                  wei to send (default 0)\n"
             "  --legacy                   legacy transaction instead of EIP-1559\n"
             "  --access-list JSON         [{\"address\":..,\"storageKeys\":[..]},..]\n"
-            "  --data 0xDATA              calldata (or give it after TO)\n"
+            "  --data 0xDATA              calldata (or give it after TO, or give a function\n"
+            "                             signature and its arguments: \"f(uint256)\" 1)\n"
             "  --create                   contract creation; the data is the init code\n"
             "Amounts are wei, or a decimal with a unit: 1ether, 10gwei, 0.5ether, 0x-hex.\n\n"
             "%s",
@@ -54,7 +57,8 @@ static m2c_status parse_amount(m2c_u256 *out, const char *s, m2c_err *err) {
     size_t n = strlen(s), num_len = n;
     unsigned dec = 0;
     *out = m2c_u256_from_u64(0);
-    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return m2c_u256_parse(out, s, n, err);
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return m2c_u256_parse(out, s, n, err);
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t ul = strlen(units[i].unit);
         if (n > ul && !strcasecmp(s + n - ul, units[i].unit)) {
@@ -69,23 +73,26 @@ static m2c_status parse_amount(m2c_u256 *out, const char *s, m2c_err *err) {
     if (int_len == 0 && frac_len == 0)
         return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has no digits", s);
     if (frac_len > dec)
-        return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has more decimals than its unit",
-                           s);
+        return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has more decimals than its unit", s);
     /* digits = integer part || fraction part padded to `dec` digits, read as one integer */
     char digits[200];
     if (int_len + dec + 1 > sizeof digits)
         return m2c_err_set(err, M2C_ERR_RANGE, "amount '%s' is too long", s);
     size_t k = 0;
-    for (size_t i = 0; i < int_len; i++) digits[k++] = s[i];
-    for (size_t i = 0; i < frac_len; i++) digits[k++] = dot[1 + i];
-    for (size_t i = frac_len; i < dec; i++) digits[k++] = '0';
+    for (size_t i = 0; i < int_len; i++)
+        digits[k++] = s[i];
+    for (size_t i = 0; i < frac_len; i++)
+        digits[k++] = dot[1 + i];
+    for (size_t i = frac_len; i < dec; i++)
+        digits[k++] = '0';
     if (k == 0) digits[k++] = '0';
     for (size_t i = 0; i < k; i++)
         if (!isdigit((unsigned char)digits[i]))
             return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' is not a number", s);
     /* strip leading zeros so "0.5ether" is not rejected as having a leading zero */
     size_t z = 0;
-    while (z + 1 < k && digits[z] == '0') z++;
+    while (z + 1 < k && digits[z] == '0')
+        z++;
     return m2c_u256_parse(out, digits + z, k - z, err);
 }
 
@@ -187,23 +194,30 @@ static const char *env_or(const char *v, const char *env) {
 
 int m2c_cmd_mktx(int argc, char **argv) {
     enum {
-        OPT_NONCE = 1, OPT_CHAIN, OPT_GAS_LIMIT, OPT_GAS_PRICE, OPT_PRIO, OPT_VALUE, OPT_LEGACY,
-        OPT_DATA, OPT_CREATE, OPT_ACCESS
+        OPT_NONCE = 1,
+        OPT_CHAIN,
+        OPT_GAS_LIMIT,
+        OPT_GAS_PRICE,
+        OPT_PRIO,
+        OPT_VALUE,
+        OPT_LEGACY,
+        OPT_DATA,
+        OPT_CREATE,
+        OPT_ACCESS
     };
-    static const struct option opts[] = {
-        M2C_CLI_KEY_OPTIONS,
-        {"nonce", required_argument, 0, OPT_NONCE},
-        {"chain", required_argument, 0, OPT_CHAIN},
-        {"gas-limit", required_argument, 0, OPT_GAS_LIMIT},
-        {"gas-price", required_argument, 0, OPT_GAS_PRICE},
-        {"priority-gas-price", required_argument, 0, OPT_PRIO},
-        {"value", required_argument, 0, OPT_VALUE},
-        {"legacy", no_argument, 0, OPT_LEGACY},
-        {"data", required_argument, 0, OPT_DATA},
-        {"create", no_argument, 0, OPT_CREATE},
-        {"access-list", required_argument, 0, OPT_ACCESS},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {M2C_CLI_KEY_OPTIONS,
+                                         {"nonce", required_argument, 0, OPT_NONCE},
+                                         {"chain", required_argument, 0, OPT_CHAIN},
+                                         {"gas-limit", required_argument, 0, OPT_GAS_LIMIT},
+                                         {"gas-price", required_argument, 0, OPT_GAS_PRICE},
+                                         {"priority-gas-price", required_argument, 0, OPT_PRIO},
+                                         {"value", required_argument, 0, OPT_VALUE},
+                                         {"legacy", no_argument, 0, OPT_LEGACY},
+                                         {"data", required_argument, 0, OPT_DATA},
+                                         {"create", no_argument, 0, OPT_CREATE},
+                                         {"access-list", required_argument, 0, OPT_ACCESS},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     m2c_cli_keyarg ka = {0};
     const char *nonce = NULL, *chain = NULL, *gas_limit = NULL, *gas_price = NULL, *prio = NULL,
                *value = NULL, *data = NULL, *access = NULL;
@@ -215,7 +229,11 @@ int m2c_cmd_mktx(int argc, char **argv) {
     uint8_t *calldata = NULL;
     m2c_access_entry *ents = NULL;
     m2c_hash32 *keys = NULL;
+    m2c_buf encoded;
+    m2c_arena arena;
     m2c_buf_init(&raw, 0);
+    m2c_buf_init(&encoded, 0);
+    m2c_arena_init(&arena, 0);
     m2c_key_wipe(&k);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -258,11 +276,24 @@ int m2c_cmd_mktx(int argc, char **argv) {
             m2c_cli_fail(CMD, "calldata given twice (--data and '%s')", argv[optind]);
             goto out;
         }
-        data = argv[optind++];
-        if (strncmp(data, "0x", 2) != 0) {
-            m2c_cli_fail(CMD, "'%s' is not 0x-hex calldata (function signatures need the abi "
-                              "encoder, which mktx does not use yet)", data);
+        if (!strncmp(argv[optind], "0x", 2)) {
+            data = argv[optind++];
+        } else if (create) {
+            m2c_cli_fail(CMD, "--create takes the init code as 0x-hex, not '%s'", argv[optind]);
             goto out;
+        } else {
+            /* cast's form: SIG [ARGS...], ABI-encoded into the calldata */
+            m2c_abi_sig sig;
+            m2c_abi_value args;
+            if (m2c_cli_abi_sig(CMD, &arena, &sig, argv[optind], M2C_ABI_FUNCTION)) goto out;
+            if (m2c_cli_abi_args(CMD, &arena, &args, sig.inputs, argc - optind - 1,
+                                 argv + optind + 1))
+                goto out;
+            if (m2c_abi_encode_call(&encoded, &sig, &args, &err) != M2C_OK) {
+                m2c_cli_fail_err(CMD, &err, "cannot encode the call to %s", sig.canonical);
+                goto out;
+            }
+            optind = argc;
         }
     }
     if (optind < argc) {
@@ -275,10 +306,10 @@ int m2c_cmd_mktx(int argc, char **argv) {
     }
 
     /* fields; mktx signs offline, so every one is required */
-#define REQUIRED(v, flag)                                                                  \
-    if (!(v)) {                                                                            \
-        m2c_cli_fail(CMD, "%s is required (mktx signs offline and asks no node)", flag);   \
-        goto out;                                                                          \
+#define REQUIRED(v, flag)                                                                          \
+    if (!(v)) {                                                                                    \
+        m2c_cli_fail(CMD, "%s is required (mktx signs offline and asks no node)", flag);           \
+        goto out;                                                                                  \
     }
     REQUIRED(nonce, "--nonce");
     REQUIRED(chain, "--chain");
@@ -324,6 +355,10 @@ int m2c_cmd_mktx(int argc, char **argv) {
         goto out;
     }
     tx.data = calldata;
+    if (encoded.len) {
+        tx.data = encoded.p;
+        tx.data_len = encoded.len;
+    }
     if (access) {
         if (parse_access_list(&ents, &tx.access_len, &keys, access, &err) != M2C_OK) {
             m2c_cli_fail_err(CMD, &err, "invalid --access-list");
@@ -351,6 +386,8 @@ int m2c_cmd_mktx(int argc, char **argv) {
 out:
     m2c_key_wipe(&k);
     m2c_buf_free(&raw);
+    m2c_buf_free(&encoded);
+    m2c_arena_free(&arena);
     free(calldata);
     free(ents);
     free(keys);

@@ -19,8 +19,10 @@ static void usage(FILE *f) {
 }
 
 int m2c_cmd_rpc(int argc, char **argv) {
-    static const struct option longopts[] = {M2C_CLI_RPC_LONGOPTS, {"raw", no_argument, NULL, 'R'},
-                                             {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option longopts[] = {M2C_CLI_RPC_LONGOPTS,
+                                             {"raw", no_argument, NULL, 'R'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
     m2c_cli_rpc_flags rf;
     m2c_cli_rpc_flags_init(&rf);
     int raw = 0, opt;
@@ -42,7 +44,8 @@ int m2c_cmd_rpc(int argc, char **argv) {
     int rc = 0;
     m2c_rpc *c = NULL;
     if (raw) {
-        if (argc - optind != 1) return m2c_cli_fail("rpc", "--raw takes exactly one params argument");
+        if (argc - optind != 1)
+            return m2c_cli_fail("rpc", "--raw takes exactly one params argument");
         if (m2c_json_parse(&params, argv[optind], strlen(argv[optind]), 0, &err) != M2C_OK)
             return m2c_cli_fail("rpc", "params: %s", err.msg);
         if (!json_is_array(params) && !json_is_object(params)) {
@@ -53,7 +56,8 @@ int m2c_cmd_rpc(int argc, char **argv) {
         params = json_array();
         for (int i = optind; i < argc; i++) {
             json_t *v = NULL;
-            if (m2c_json_parse(&v, argv[i], strlen(argv[i]), 0, NULL) != M2C_OK) v = json_string(argv[i]);
+            if (m2c_json_parse(&v, argv[i], strlen(argv[i]), 0, NULL) != M2C_OK)
+                v = json_string(argv[i]);
             if (!v || json_array_append_new(params, v)) {
                 json_decref(params);
                 return m2c_cli_fail("rpc", "param %d is not valid UTF-8 text", i - optind + 1);

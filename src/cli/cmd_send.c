@@ -18,32 +18,41 @@
 #define CMD "send"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain send <TO> [SIG [ARGS...]] [options]\n"
-            "       ml2chain send --create <CODE> [SIG [ARGS...]] [options]\n\n"
-            "Signs and sends a transaction, waits for its receipt, and prints the hash, status\n"
-            "and gas used. SIG and ARGS take cast's forms (\"set(uint256)\" 5); with --create,\n"
-            "SIG is the constructor's (\"constructor(uint256)\" 5). Exits 1 if it reverts.\n\n"
-            "options:\n"
-            "%s"
-            "      --create CODE      deploy CODE (0x init code) instead of calling <TO>\n"
-            "      --data HEX         raw calldata instead of SIG and ARGS\n"
-            "      --value V          wei to send (1ether, 2gwei, ...)\n"
-            "      --legacy           a legacy (type 0, EIP-155) transaction\n"
-            "      --gas-limit N      gas limit (default: eth_estimateGas)\n"
-            "      --gas-price P      legacy gas price, or EIP-1559 max fee per gas\n"
-            "                         (default: 2 x next base fee + priority fee)\n"
-            "      --priority-gas-price P  EIP-1559 priority fee (default: the node's)\n"
-            "      --nonce N          nonce (default: the account's pending count)\n"
-            "      --async            print the hash and do not wait for the receipt\n"
-            "      --timeout S        seconds to wait for the receipt (default 120)\n" M2C_CLI_RPC_HELP
-            "  -h, --help             this help\n",
-            m2c_cli_keyarg_help);
+    fprintf(
+        f,
+        "usage: ml2chain send <TO> [SIG [ARGS...]] [options]\n"
+        "       ml2chain send --create <CODE> [SIG [ARGS...]] [options]\n\n"
+        "Signs and sends a transaction, waits for its receipt, and prints the hash, status\n"
+        "and gas used. SIG and ARGS take cast's forms (\"set(uint256)\" 5); with --create,\n"
+        "SIG is the constructor's (\"constructor(uint256)\" 5). Exits 1 if it reverts.\n\n"
+        "options:\n"
+        "%s"
+        "      --create CODE      deploy CODE (0x init code) instead of calling <TO>\n"
+        "      --data HEX         raw calldata instead of SIG and ARGS\n"
+        "      --value V          wei to send (1ether, 2gwei, ...)\n"
+        "      --legacy           a legacy (type 0, EIP-155) transaction\n"
+        "      --gas-limit N      gas limit (default: eth_estimateGas)\n"
+        "      --gas-price P      legacy gas price, or EIP-1559 max fee per gas\n"
+        "                         (default: 2 x next base fee + priority fee)\n"
+        "      --priority-gas-price P  EIP-1559 priority fee (default: the node's)\n"
+        "      --nonce N          nonce (default: the account's pending count)\n"
+        "      --async            print the hash and do not wait for the receipt\n"
+        "      --timeout S        seconds to wait for the receipt (default 120)\n" M2C_CLI_RPC_HELP
+        "  -h, --help             this help\n",
+        m2c_cli_keyarg_help);
 }
 
 enum {
-    OPT_CREATE = 0x3000, OPT_DATA, OPT_VALUE, OPT_LEGACY, OPT_GAS_LIMIT, OPT_GAS_PRICE,
-    OPT_PRIO, OPT_NONCE, OPT_ASYNC, OPT_TIMEOUT
+    OPT_CREATE = 0x3000,
+    OPT_DATA,
+    OPT_VALUE,
+    OPT_LEGACY,
+    OPT_GAS_LIMIT,
+    OPT_GAS_PRICE,
+    OPT_PRIO,
+    OPT_NONCE,
+    OPT_ASYNC,
+    OPT_TIMEOUT
 };
 
 static int parse_u64(uint64_t *out, const char *s) {
@@ -121,7 +130,8 @@ int m2c_cmd_send(int argc, char **argv) {
         case OPT_ASYNC: async = 1; break;
         case OPT_TIMEOUT:
             timeout_s = strtol(optarg, NULL, 10);
-            if (timeout_s <= 0) return m2c_cli_fail(CMD, "bad --timeout \"%s\": expected seconds", optarg);
+            if (timeout_s <= 0)
+                return m2c_cli_fail(CMD, "bad --timeout \"%s\": expected seconds", optarg);
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
@@ -146,11 +156,14 @@ int m2c_cmd_send(int argc, char **argv) {
         return m2c_cli_fail(CMD, "bad --value \"%.80s\": %s", value_s, err.msg);
     if (gas_s && (!parse_u64(&tx.gas_limit, gas_s) || tx.gas_limit == 0))
         return m2c_cli_fail(CMD, "bad --gas-limit \"%.80s\"", gas_s);
-    if (nonce_s && !parse_u64(&tx.nonce, nonce_s)) return m2c_cli_fail(CMD, "bad --nonce \"%.80s\"", nonce_s);
+    if (nonce_s && !parse_u64(&tx.nonce, nonce_s))
+        return m2c_cli_fail(CMD, "bad --nonce \"%.80s\"", nonce_s);
     m2c_u256 price, prio;
     if (price_s && !m2c_cli_parse_amount(&price, price_s, &err))
         return m2c_cli_fail(CMD, "bad --gas-price \"%.80s\": %s", price_s, err.msg);
-    if (prio_s && legacy) return m2c_cli_fail(CMD, "--priority-gas-price applies to EIP-1559 transactions, not --legacy");
+    if (prio_s && legacy)
+        return m2c_cli_fail(CMD,
+                            "--priority-gas-price applies to EIP-1559 transactions, not --legacy");
     if (prio_s && !m2c_cli_parse_amount(&prio, prio_s, &err))
         return m2c_cli_fail(CMD, "bad --priority-gas-price \"%.80s\": %s", prio_s, err.msg);
 
@@ -171,7 +184,8 @@ int m2c_cmd_send(int argc, char **argv) {
     memset(&rcpt, 0, sizeof rcpt);
 
     if (create) {
-        if (m2c_hex_decode_alloc(&bytes, &nbytes, create, strlen(create), M2C_HEX_PREFIX_OPTIONAL, &err) != M2C_OK) {
+        if (m2c_hex_decode_alloc(&bytes, &nbytes, create, strlen(create), M2C_HEX_PREFIX_OPTIONAL,
+                                 &err) != M2C_OK) {
             m2c_cli_fail(CMD, "bad --create code: %s", err.msg);
             goto out;
         }
@@ -183,14 +197,16 @@ int m2c_cmd_send(int argc, char **argv) {
     if (data_s) {
         free(bytes);
         bytes = NULL;
-        if (m2c_hex_decode_alloc(&bytes, &nbytes, data_s, strlen(data_s), M2C_HEX_PREFIX_OPTIONAL, &err) != M2C_OK) {
+        if (m2c_hex_decode_alloc(&bytes, &nbytes, data_s, strlen(data_s), M2C_HEX_PREFIX_OPTIONAL,
+                                 &err) != M2C_OK) {
             m2c_cli_fail(CMD, "bad --data: %s", err.msg);
             goto out;
         }
         if (m2c_buf_append(&data, bytes, nbytes) != M2C_OK) goto out;
     } else if (npos > 0) {
         m2c_abi_sig sig;
-        if (!m2c_cli_encode_args(CMD, &a, &data, &sig, argv[pos], argv + pos + 1, npos - 1, !create))
+        if (!m2c_cli_encode_args(CMD, &a, &data, &sig, argv[pos], argv + pos + 1, npos - 1,
+                                 !create))
             goto out;
     }
     tx.data = data.p;
@@ -242,7 +258,8 @@ int m2c_cmd_send(int argc, char **argv) {
             /* The last entry is the next block's base fee; doubling it rides out six full
              * blocks of base-fee increases. */
             m2c_u256 base = fh.base_fee_per_gas[fh.n_blocks], two = m2c_u256_from_u64(2);
-            if (m2c_u256_mul(&base, &base, &two) || m2c_u256_add(&tx.max_fee_per_gas, &base, &prio)) {
+            if (m2c_u256_mul(&base, &base, &two) ||
+                m2c_u256_add(&tx.max_fee_per_gas, &base, &prio)) {
                 m2c_cli_fail(CMD, "the node's base fee is out of range");
                 goto out;
             }
@@ -252,8 +269,11 @@ int m2c_cmd_send(int argc, char **argv) {
             goto out;
         }
     }
-    m2c_rpc_callmsg msg = {.from = &key.addr, .to = tx.has_to ? &tx.to : NULL, .data = tx.data,
-                           .data_len = tx.data_len, .value = &tx.value};
+    m2c_rpc_callmsg msg = {.from = &key.addr,
+                           .to = tx.has_to ? &tx.to : NULL,
+                           .data = tx.data,
+                           .data_len = tx.data_len,
+                           .value = &tx.value};
     if (!gas_s && m2c_rpc_estimate_gas(c, &tx.gas_limit, &msg, &err) != M2C_OK) {
         if (err.code == M2C_ERR_RPC) {
             char why[300];
@@ -269,8 +289,34 @@ int m2c_cmd_send(int argc, char **argv) {
         m2c_cli_fail(CMD, "cannot sign the transaction: %s", err.msg);
         goto out;
     }
+    m2c_hash32 local;
+    if (m2c_tx_hash(&local, &tx, &err) != M2C_OK) {
+        m2c_cli_fail(CMD, "cannot hash the transaction: %s", err.msg);
+        goto out;
+    }
     if (m2c_rpc_send_raw_transaction(c, &hash, raw.p, raw.len, &err) != M2C_OK) {
-        m2c_cli_fail(CMD, "%s", err.msg);
+        /* The client retries lost answers; if an earlier attempt got through, the retry is
+         * refused ("already known", "nonce too low") although the transaction is in. */
+        m2c_err keep = err;
+        json_t *params = NULL, *res = NULL;
+        char lh[67];
+        m2c_hex_encode(lh, local.b, 32, 1);
+        params = json_pack("[s]", lh);
+        int known = params &&
+                    m2c_rpc_call(c, &res, "eth_getTransactionByHash", params, &err) == M2C_OK &&
+                    json_is_object(res);
+        json_decref(res);
+        json_decref(params);
+        if (!known) {
+            m2c_cli_fail(CMD, "%s", keep.msg);
+            goto out;
+        }
+        hash = local;
+    } else if (memcmp(hash.b, local.b, 32) != 0) {
+        m2c_cli_fail(
+            CMD,
+            "the node returned hash 0x%02x%02x... for a transaction whose hash is 0x%02x%02x...",
+            hash.b[0], hash.b[1], local.b[0], local.b[1]);
         goto out;
     }
     char hex[67];
@@ -301,7 +347,8 @@ int m2c_cmd_send(int argc, char **argv) {
     printf("status             %d (%s)\n", rcpt.status, rcpt.status == 1 ? "success" : "failed");
     printf("blockNumber        %llu\n", (unsigned long long)rcpt.block_number);
     printf("gasUsed            %llu\n", (unsigned long long)rcpt.gas_used);
-    if (rcpt.has_effective_gas_price) printf("effectiveGasPrice  %s\n", m2c_cli_dec(buf, &rcpt.effective_gas_price));
+    if (rcpt.has_effective_gas_price)
+        printf("effectiveGasPrice  %s\n", m2c_cli_dec(buf, &rcpt.effective_gas_price));
     if (rcpt.has_contract_address) {
         m2c_addr_checksum(buf, &rcpt.contract_address);
         printf("contractAddress    %s\n", buf);

@@ -120,8 +120,10 @@ static int cmd_sign(int argc, char **argv) {
     if (message_bytes(cmd, argv[optind], &msg, &len)) return 1;
     if (o.no_hash && len != 32) {
         free(msg);
-        return m2c_cli_fail(cmd, "--no-hash needs a 32-byte hash (0x + 64 hex digits), got %zu "
-                                 "bytes", len);
+        return m2c_cli_fail(cmd,
+                            "--no-hash needs a 32-byte hash (0x + 64 hex digits), got %zu "
+                            "bytes",
+                            len);
     }
     if (m2c_cli_load_key(cmd, &k, &o.key)) {
         free(msg);
@@ -212,7 +214,8 @@ static int cmd_new(int argc, char **argv) {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return m2c_cli_fail(cmd, "keystore directory %s does not exist", dir);
-    if (m2c_key_generate(&k, &err) != M2C_OK) return m2c_cli_fail_err(cmd, &err, "cannot make a key");
+    if (m2c_key_generate(&k, &err) != M2C_OK)
+        return m2c_cli_fail_err(cmd, &err, "cannot make a key");
     /* The file is named by the keystore's uuid unless a name was given; the uuid is only
      * known after encryption, so encrypt first. */
     char pw[M2C_KEYSTORE_MAX_PASSWORD + 1];
@@ -281,9 +284,9 @@ int m2c_cmd_wallet(int argc, char **argv) {
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } subs[] = {{"address", cmd_address}, {"sign", cmd_sign},   {"verify", cmd_verify},
-                {"new", cmd_new},         {"import", cmd_import},
-                {"decrypt-keystore", cmd_decrypt_keystore}};
+    } subs[] = {{"address", cmd_address}, {"sign", cmd_sign},
+                {"verify", cmd_verify},   {"new", cmd_new},
+                {"import", cmd_import},   {"decrypt-keystore", cmd_decrypt_keystore}};
     if (argc < 2) {
         usage(stderr);
         return 2;

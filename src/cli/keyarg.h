@@ -15,10 +15,11 @@ typedef struct {
 /* getopt_long option ids for the shared flags; commands put M2C_CLI_KEY_OPTIONS in their
  * option table and pass unknown ids to m2c_cli_keyarg_opt. */
 enum { M2C_OPT_PRIVATE_KEY = 0x1000, M2C_OPT_KEYSTORE, M2C_OPT_PASSWORD_FILE };
-#define M2C_CLI_KEY_OPTIONS                                                                \
-    {"private-key", required_argument, 0, M2C_OPT_PRIVATE_KEY},                            \
-        {"keystore", required_argument, 0, M2C_OPT_KEYSTORE},                              \
-        {"password-file", required_argument, 0, M2C_OPT_PASSWORD_FILE}
+#define M2C_CLI_KEY_OPTIONS                                                                        \
+    {"private-key", required_argument, 0, M2C_OPT_PRIVATE_KEY},                                    \
+        {"keystore", required_argument, 0, M2C_OPT_KEYSTORE}, {                                    \
+        "password-file", required_argument, 0, M2C_OPT_PASSWORD_FILE                               \
+    }
 
 /* Records a shared flag; returns 1 if `opt` was one of them, else 0. */
 int m2c_cli_keyarg_opt(m2c_cli_keyarg *a, int opt, const char *value);

@@ -9,16 +9,28 @@
 #include <string.h>
 
 /* 0..15 for hex digits, 0xff otherwise. */
+// clang-format off
+#define XX 0xff
 static const uint8_t hexval[256] = {
-#define X16 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-    X16, X16, X16,
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 10, 11, 12, 13, 14, 15, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    X16,
-    0xff, 10, 11, 12, 13, 14, 15, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    X16, X16, X16, X16, X16, X16, X16, X16, X16
-#undef X16
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+     0,  1,  2,  3,  4,  5,  6,  7,  8,  9, XX, XX, XX, XX, XX, XX,
+    XX, 10, 11, 12, 13, 14, 15, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, 10, 11, 12, 13, 14, 15, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
 };
+#undef XX
+// clang-format on
 
 m2c_status m2c_json_prefix(m2c_err *e, const char *fmt, ...) {
     if (!e) return M2C_OK;
@@ -35,7 +47,8 @@ m2c_status m2c_json_prefix(m2c_err *e, const char *fmt, ...) {
     /* A message that starts with a path ("topics[1]: ...") is joined with '.', one that
      * starts with an index with nothing, and plain text ("bad hex digit") with ": ". */
     size_t id = 0;
-    while (old[id] && (isalnum((unsigned char)old[id]) || old[id] == '_')) id++;
+    while (old[id] && (isalnum((unsigned char)old[id]) || old[id] == '_'))
+        id++;
     if (old[0] == '[') {
     } else if (id > 0 && (old[id] == ':' || old[id] == '.' || old[id] == '[')) {
         e->msg[o++] = '.';
@@ -134,8 +147,7 @@ static int text_depth_exceeds(const char *s, size_t len, int cap, size_t *where)
     return 0;
 }
 
-m2c_status m2c_json_parse(json_t **out, const char *s, size_t len, int max_depth,
-                          m2c_err *err) {
+m2c_status m2c_json_parse(json_t **out, const char *s, size_t len, int max_depth, m2c_err *err) {
     *out = NULL;
     if (max_depth <= 0) max_depth = M2C_JSON_MAX_DEPTH;
     size_t where = 0;
@@ -182,8 +194,7 @@ m2c_status m2c_json_text_quantity_u64(uint64_t *out, const char *s, size_t len, 
     return M2C_OK;
 }
 
-m2c_status m2c_json_text_quantity_u256(m2c_u256 *out, const char *s, size_t len,
-                                       m2c_err *err) {
+m2c_status m2c_json_text_quantity_u256(m2c_u256 *out, const char *s, size_t len, m2c_err *err) {
     if (len < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected hex quantity \"0x...\"");
     m2c_u256 v = {{0, 0, 0, 0}};
@@ -213,14 +224,13 @@ static long decode_digits(uint8_t *out, const char *s, size_t n) {
     return -1;
 }
 
-m2c_status m2c_json_text_fixed(uint8_t *out, size_t n, const char *s, size_t len,
-                               m2c_err *err) {
+m2c_status m2c_json_text_fixed(uint8_t *out, size_t n, const char *s, size_t len, m2c_err *err) {
     if (len < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected %zu-byte hex \"0x...\"", n);
     if (len != 2 + 2 * n) {
         if ((len - 2) % 2)
-            return m2c_err_set(err, M2C_ERR_PROTOCOL,
-                               "expected %zu-byte hex, got %zu hex digits", n, len - 2);
+            return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected %zu-byte hex, got %zu hex digits",
+                               n, len - 2);
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected %zu-byte hex, got %zu bytes", n,
                            (len - 2) / 2);
     }
@@ -234,8 +244,7 @@ m2c_status m2c_json_text_fixed(uint8_t *out, size_t n, const char *s, size_t len
     return M2C_OK;
 }
 
-m2c_status m2c_json_quantity_u64(uint64_t *out, const json_t *v, const char *name,
-                                 m2c_err *err) {
+m2c_status m2c_json_quantity_u64(uint64_t *out, const json_t *v, const char *name, m2c_err *err) {
     const char *s;
     size_t len;
     m2c_status st = want_string(&s, &len, v, name, "hex quantity", err);
@@ -244,8 +253,7 @@ m2c_status m2c_json_quantity_u64(uint64_t *out, const json_t *v, const char *nam
     return st ? m2c_json_prefix(err, "%s", name) : M2C_OK;
 }
 
-m2c_status m2c_json_quantity_u256(m2c_u256 *out, const json_t *v, const char *name,
-                                  m2c_err *err) {
+m2c_status m2c_json_quantity_u256(m2c_u256 *out, const json_t *v, const char *name, m2c_err *err) {
     const char *s;
     size_t len;
     m2c_status st = want_string(&s, &len, v, name, "hex quantity", err);
@@ -254,11 +262,11 @@ m2c_status m2c_json_quantity_u256(m2c_u256 *out, const json_t *v, const char *na
     return st ? m2c_json_prefix(err, "%s", name) : M2C_OK;
 }
 
-static m2c_status fixed(uint8_t *out, size_t n, const json_t *v, const char *name,
-                        m2c_err *err) {
+static m2c_status fixed(uint8_t *out, size_t n, const json_t *v, const char *name, m2c_err *err) {
     const char *s;
     size_t len;
-    m2c_status st = want_string(&s, &len, v, name, n == 20 ? "20-byte hex address" : "32-byte hex", err);
+    m2c_status st =
+        want_string(&s, &len, v, name, n == 20 ? "20-byte hex address" : "32-byte hex", err);
     if (st) return st;
     st = m2c_json_text_fixed(out, n, s, len, err);
     return st ? m2c_json_prefix(err, "%s", name) : M2C_OK;
@@ -291,8 +299,8 @@ m2c_status m2c_json_data(uint8_t **out, size_t *out_len, const json_t *v, size_t
     if (!p) return m2c_err_set(err, M2C_ERR_NOMEM, "%s: out of memory (%zu bytes)", name, n);
     long bad = decode_digits(p, s + 2, n);
     if (bad >= 0)
-        return m2c_err_at(err, M2C_ERR_PROTOCOL, (size_t)bad + 2,
-                          "%s: bad hex digit at offset %ld", name, bad + 2);
+        return m2c_err_at(err, M2C_ERR_PROTOCOL, (size_t)bad + 2, "%s: bad hex digit at offset %ld",
+                          name, bad + 2);
     *out = p;
     *out_len = n;
     return M2C_OK;
@@ -306,21 +314,19 @@ m2c_status m2c_json_bool(int *out, const json_t *v, const char *name, m2c_err *e
     return M2C_OK;
 }
 
-m2c_status m2c_json_array(size_t *n, const json_t *v, size_t max, const char *name,
-                          m2c_err *err) {
+m2c_status m2c_json_array(size_t *n, const json_t *v, size_t max, const char *name, m2c_err *err) {
     if (!json_is_array(v))
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "%s: expected array, got %s", name,
                            m2c_json_type_name(v));
     size_t k = json_array_size(v);
     if (k > max)
-        return m2c_err_set(err, M2C_ERR_RANGE, "%s: %zu elements exceeds the cap of %zu", name,
-                           k, max);
+        return m2c_err_set(err, M2C_ERR_RANGE, "%s: %zu elements exceeds the cap of %zu", name, k,
+                           max);
     *n = k;
     return M2C_OK;
 }
 
-m2c_status m2c_json_member(const json_t **out, const json_t *obj, const char *key,
-                           m2c_err *err) {
+m2c_status m2c_json_member(const json_t **out, const json_t *obj, const char *key, m2c_err *err) {
     if (!json_is_object(obj))
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected object, got %s",
                            m2c_json_type_name(obj));
@@ -332,8 +338,7 @@ m2c_status m2c_json_member(const json_t **out, const json_t *obj, const char *ke
 }
 
 /* Member lookup for the *_opt getters: *v is NULL when absent or null. */
-static m2c_status member_opt(const json_t **v, const json_t *obj, m2c_err *err,
-                             const char *key) {
+static m2c_status member_opt(const json_t **v, const json_t *obj, m2c_err *err, const char *key) {
     if (!json_is_object(obj))
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected object, got %s",
                            m2c_json_type_name(obj));
@@ -348,8 +353,8 @@ m2c_status m2c_json_get_u64(uint64_t *out, const json_t *obj, const char *key, m
     return st ? st : m2c_json_quantity_u64(out, v, key, err);
 }
 
-m2c_status m2c_json_get_u64_opt(uint64_t *out, int *present, const json_t *obj,
-                                const char *key, m2c_err *err) {
+m2c_status m2c_json_get_u64_opt(uint64_t *out, int *present, const json_t *obj, const char *key,
+                                m2c_err *err) {
     const json_t *v = NULL;
     m2c_status st = member_opt(&v, obj, err, key);
     if (st) return st;
@@ -367,8 +372,8 @@ m2c_status m2c_json_get_u256(m2c_u256 *out, const json_t *obj, const char *key, 
     return st ? st : m2c_json_quantity_u256(out, v, key, err);
 }
 
-m2c_status m2c_json_get_u256_opt(m2c_u256 *out, int *present, const json_t *obj,
-                                 const char *key, m2c_err *err) {
+m2c_status m2c_json_get_u256_opt(m2c_u256 *out, int *present, const json_t *obj, const char *key,
+                                 m2c_err *err) {
     const json_t *v = NULL;
     m2c_status st = member_opt(&v, obj, err, key);
     if (st) return st;
@@ -380,15 +385,13 @@ m2c_status m2c_json_get_u256_opt(m2c_u256 *out, int *present, const json_t *obj,
     return m2c_json_quantity_u256(out, v, key, err);
 }
 
-m2c_status m2c_json_get_hash32(m2c_hash32 *out, const json_t *obj, const char *key,
-                               m2c_err *err) {
+m2c_status m2c_json_get_hash32(m2c_hash32 *out, const json_t *obj, const char *key, m2c_err *err) {
     const json_t *v = NULL;
     m2c_status st = m2c_json_member(&v, obj, key, err);
     return st ? st : m2c_json_hash32(out, v, key, err);
 }
 
-m2c_status m2c_json_get_addr20(m2c_addr20 *out, const json_t *obj, const char *key,
-                               m2c_err *err) {
+m2c_status m2c_json_get_addr20(m2c_addr20 *out, const json_t *obj, const char *key, m2c_err *err) {
     const json_t *v = NULL;
     m2c_status st = m2c_json_member(&v, obj, key, err);
     return st ? st : m2c_json_addr20(out, v, key, err);
@@ -407,8 +410,8 @@ m2c_status m2c_json_get_addr20_opt(m2c_addr20 *out, int *present, const json_t *
     return m2c_json_addr20(out, v, key, err);
 }
 
-m2c_status m2c_json_get_data(uint8_t **out, size_t *out_len, const json_t *obj,
-                             const char *key, size_t max, m2c_arena *arena, m2c_err *err) {
+m2c_status m2c_json_get_data(uint8_t **out, size_t *out_len, const json_t *obj, const char *key,
+                             size_t max, m2c_arena *arena, m2c_err *err) {
     const json_t *v = NULL;
     m2c_status st = m2c_json_member(&v, obj, key, err);
     return st ? st : m2c_json_data(out, out_len, v, max, arena, key, err);

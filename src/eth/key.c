@@ -186,15 +186,16 @@ m2c_status m2c_sig_recover(m2c_addr20 *out, const m2c_hash32 *hash, const m2c_si
 
 int m2c_sig_is_low_s(const m2c_sig65 *sig) {
     /* n / 2, big-endian */
-    static const uint8_t half_n[32] = {
-        0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4,
-        0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
+    static const uint8_t half_n[32] = {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d,
+                                       0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
     return memcmp(sig->b + 32, half_n, 32) <= 0;
 }
 
 m2c_hash32 m2c_eip191_hash(const uint8_t *msg, size_t len) {
-    static const char prefix[] = "\x19" "Ethereum Signed Message:\n";
+    static const char prefix[] = "\x19"
+                                 "Ethereum Signed Message:\n";
     char num[24];
     int nl = snprintf(num, sizeof num, "%zu", len);
     m2c_keccak_ctx kc;
@@ -207,8 +208,8 @@ m2c_hash32 m2c_eip191_hash(const uint8_t *msg, size_t len) {
     return h;
 }
 
-m2c_status m2c_key_sign_message(m2c_sig65 *out, const m2c_key *k, const uint8_t *msg,
-                                size_t len, m2c_err *err) {
+m2c_status m2c_key_sign_message(m2c_sig65 *out, const m2c_key *k, const uint8_t *msg, size_t len,
+                                m2c_err *err) {
     m2c_hash32 h = m2c_eip191_hash(msg, len);
     return m2c_key_sign_hash(out, k, &h, err);
 }

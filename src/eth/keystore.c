@@ -98,8 +98,8 @@ m2c_status m2c_keystore_parse(m2c_keystore *out, const char *json, size_t len, m
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         st = m2c_err_at(err, M2C_ERR_INVALID, (size_t)jerr.position,
-                        "keystore: invalid json at line %d column %d: %s", jerr.line,
-                        jerr.column, jerr.text);
+                        "keystore: invalid json at line %d column %d: %s", jerr.line, jerr.column,
+                        jerr.text);
         goto out;
     }
     if (!json_is_object(root)) {
@@ -160,9 +160,9 @@ m2c_status m2c_keystore_parse(m2c_keystore *out, const char *json, size_t len, m
         out->kdf.kdf = M2C_KDF_PBKDF2;
         if ((st = get_str(&prf, kp, "prf", "crypto.kdfparams.", err))) goto out;
         if (strcmp(prf, "hmac-sha256") != 0) {
-            st = m2c_err_set(err, M2C_ERR_UNSUPPORTED,
-                             "keystore: pbkdf2 prf \"%.40s\" not supported (only hmac-sha256)",
-                             prf);
+            st =
+                m2c_err_set(err, M2C_ERR_UNSUPPORTED,
+                            "keystore: pbkdf2 prf \"%.40s\" not supported (only hmac-sha256)", prf);
             goto out;
         }
         if ((st = get_int(&c, kp, "c", "crypto.kdfparams.", 1, M2C_KEYSTORE_MAX_PBKDF2_C, err)))
@@ -249,7 +249,8 @@ static void salsa20_8(uint32_t b[16]) {
         x[12] ^= ROTL32(x[15] + x[14], 7), x[13] ^= ROTL32(x[12] + x[15], 9);
         x[14] ^= ROTL32(x[13] + x[12], 13), x[15] ^= ROTL32(x[14] + x[13], 18);
     }
-    for (int i = 0; i < 16; i++) b[i] += x[i];
+    for (int i = 0; i < 16; i++)
+        b[i] += x[i];
     m2c_wipe(x, sizeof x);
 }
 
@@ -259,7 +260,8 @@ static void block_mix(uint32_t *y, const uint32_t *b, uint32_t r) {
     uint32_t x[16];
     memcpy(x, b + (2 * r - 1) * 16, 64);
     for (uint32_t i = 0; i < 2 * r; i++) {
-        for (int k = 0; k < 16; k++) x[k] ^= b[i * 16 + k];
+        for (int k = 0; k < 16; k++)
+            x[k] ^= b[i * 16 + k];
         salsa20_8(x);
         memcpy(y + ((i & 1) * r + i / 2) * 16, x, 64);
     }
@@ -267,8 +269,7 @@ static void block_mix(uint32_t *y, const uint32_t *b, uint32_t r) {
 }
 
 /* scryptROMix on one 128 r-byte block, in place. v holds n * 32 r words, t 32 r words. */
-static void ro_mix(uint8_t *blk, uint64_t n, uint32_t r, uint32_t *v, uint32_t *x,
-                   uint32_t *t) {
+static void ro_mix(uint8_t *blk, uint64_t n, uint32_t r, uint32_t *v, uint32_t *x, uint32_t *t) {
     size_t w = 32 * (size_t)r;
     for (size_t k = 0; k < w; k++)
         x[k] = (uint32_t)blk[4 * k] | (uint32_t)blk[4 * k + 1] << 8 |
@@ -281,7 +282,8 @@ static void ro_mix(uint8_t *blk, uint64_t n, uint32_t r, uint32_t *v, uint32_t *
     for (uint64_t i = 0; i < n; i++) {
         /* Integerify: the first word of the last 64-byte block; n <= 2^20 needs only it. */
         uint64_t j = x[(2 * r - 1) * 16] & (n - 1);
-        for (size_t k = 0; k < w; k++) x[k] ^= v[j * w + k];
+        for (size_t k = 0; k < w; k++)
+            x[k] ^= v[j * w + k];
         block_mix(t, x, r);
         memcpy(x, t, w * 4);
     }
@@ -301,8 +303,10 @@ m2c_status m2c_scrypt_portable(uint8_t *out, size_t out_len, const char *pw, siz
     uint32_t *v = NULL, *xt = NULL;
     size_t blen = 128 * (size_t)r * p, vlen = 128 * (size_t)r * (size_t)n;
     if (!scrypt_params_ok(n, r, p))
-        return m2c_err_set(err, M2C_ERR_RANGE, "scrypt parameters n=%llu r=%u p=%u outside the "
-                           "limits", (unsigned long long)n, r, p);
+        return m2c_err_set(err, M2C_ERR_RANGE,
+                           "scrypt parameters n=%llu r=%u p=%u outside the "
+                           "limits",
+                           (unsigned long long)n, r, p);
     if (pw_len > 0x7fffffff || salt_len > 0x7fffffff || out_len > 0x7fffffff)
         return m2c_err_set(err, M2C_ERR_RANGE, "scrypt input too long");
     b = malloc(blen);
@@ -317,9 +321,10 @@ m2c_status m2c_scrypt_portable(uint8_t *out, size_t out_len, const char *pw, siz
         st = m2c_err_set(err, M2C_ERR_CRYPTO, "scrypt: pbkdf2 failed");
         goto out;
     }
-    for (uint32_t i = 0; i < p; i++) ro_mix(b + 128 * (size_t)r * i, n, r, v, xt, xt + 32 * r);
-    if (!PKCS5_PBKDF2_HMAC(pw ? pw : "", (int)pw_len, b, (int)blen, 1, EVP_sha256(),
-                           (int)out_len, out)) {
+    for (uint32_t i = 0; i < p; i++)
+        ro_mix(b + 128 * (size_t)r * i, n, r, v, xt, xt + 32 * r);
+    if (!PKCS5_PBKDF2_HMAC(pw ? pw : "", (int)pw_len, b, (int)blen, 1, EVP_sha256(), (int)out_len,
+                           out)) {
         st = m2c_err_set(err, M2C_ERR_CRYPTO, "scrypt: pbkdf2 failed");
         goto out;
     }
@@ -337,8 +342,10 @@ m2c_status m2c_scrypt(uint8_t *out, size_t out_len, const char *pw, size_t pw_le
                       const uint8_t *salt, size_t salt_len, uint64_t n, uint32_t r, uint32_t p,
                       m2c_err *err) {
     if (!scrypt_params_ok(n, r, p))
-        return m2c_err_set(err, M2C_ERR_RANGE, "scrypt parameters n=%llu r=%u p=%u outside the "
-                           "limits", (unsigned long long)n, r, p);
+        return m2c_err_set(err, M2C_ERR_RANGE,
+                           "scrypt parameters n=%llu r=%u p=%u outside the "
+                           "limits",
+                           (unsigned long long)n, r, p);
     /* OpenSSL insists on n < 2^(16 r) (RFC 7914's recommendation, not its definition). */
     if (16 * r < 64 && n >= (1ull << (16 * r)))
         return m2c_scrypt_portable(out, out_len, pw, pw_len, salt, salt_len, n, r, p, err);
@@ -396,8 +403,7 @@ m2c_status m2c_keystore_decrypt(m2c_key *out, const m2c_keystore *ks, const char
     uint8_t dk[32], sk[32];
     m2c_status st;
     m2c_key_wipe(out);
-    if ((st = derive(dk, &ks->kdf, ks->salt, ks->salt_len, password, password_len, err)))
-        goto out;
+    if ((st = derive(dk, &ks->kdf, ks->salt, ks->salt_len, password, password_len, err))) goto out;
     m2c_hash32 mac = mac_of(dk, ks->ciphertext);
     if (CRYPTO_memcmp(mac.b, ks->mac.b, 32) != 0) {
         st = m2c_err_set(err, M2C_ERR_AUTH, "wrong password (mac mismatch)");
@@ -426,9 +432,7 @@ out:
 
 static m2c_status check_params(const m2c_keystore_params *p, m2c_err *err) {
     if (p->kdf == M2C_KDF_SCRYPT) {
-        if (p->n < 2 || p->n > M2C_KEYSTORE_MAX_SCRYPT_N || (p->n & (p->n - 1)) || p->r < 1 ||
-            p->r > 64 || p->p < 1 || p->p > M2C_KEYSTORE_MAX_SCRYPT_P ||
-            128ull * p->r * p->n > M2C_KEYSTORE_MAX_SCRYPT_MEM)
+        if (!scrypt_params_ok(p->n, p->r, p->p))
             return m2c_err_set(err, M2C_ERR_RANGE,
                                "keystore: scrypt parameters n=%llu r=%u p=%u outside the limits",
                                (unsigned long long)p->n, p->r, p->p);
@@ -472,8 +476,7 @@ m2c_status m2c_keystore_encrypt(m2c_keystore *out, const m2c_key *k, const char 
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", uuid[0],
              uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7], uuid[8], uuid[9],
              uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
-    if ((st = derive(dk, params, out->salt, out->salt_len, password, password_len, err)))
-        goto out;
+    if ((st = derive(dk, params, out->salt, out->salt_len, password, password_len, err))) goto out;
     if ((st = aes128ctr(out->ciphertext, dk, out->iv, k->secret, err))) goto out;
     out->mac = mac_of(dk, out->ciphertext);
     out->has_address = 1;
@@ -488,8 +491,7 @@ m2c_status m2c_keystore_to_json(m2c_buf *out, const m2c_keystore *ks, m2c_err *e
     char iv[33], ct[65], mac[65], salt[2 * M2C_KEYSTORE_MAX_SALT + 1], addr[41];
     m2c_status st;
     if (ks->salt_len == 0 || ks->salt_len > M2C_KEYSTORE_MAX_SALT)
-        return m2c_err_set(err, M2C_ERR_INVALID, "keystore: salt length %zu invalid",
-                           ks->salt_len);
+        return m2c_err_set(err, M2C_ERR_INVALID, "keystore: salt length %zu invalid", ks->salt_len);
     m2c_hex_encode(iv, ks->iv, 16, 0);
     m2c_hex_encode(ct, ks->ciphertext, 32, 0);
     m2c_hex_encode(mac, ks->mac.b, 32, 0);
@@ -519,8 +521,9 @@ m2c_status m2c_keystore_to_json(m2c_buf *out, const m2c_keystore *ks, m2c_err *e
         /* ids we did not make may hold any characters; keep the JSON valid */
         for (const char *p = ks->id; *p; p++)
             if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-                return m2c_err_set(err, M2C_ERR_INVALID, "keystore: id has a character json "
-                                                         "would need to escape");
+                return m2c_err_set(err, M2C_ERR_INVALID,
+                                   "keystore: id has a character json "
+                                   "would need to escape");
         st = m2c_buf_printf(out, ",\"id\":\"%s\"", ks->id);
     }
     if (st == M2C_OK) st = m2c_buf_append_str(out, ",\"version\":3}");
@@ -537,15 +540,14 @@ static m2c_status read_small_file(char *buf, size_t max, size_t *len, const char
     size_t n = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     *len = 0;
-    if (fd < 0) return m2c_err_set(err, M2C_ERR_IO, "cannot open %s %s: %s", what, path,
-                                   strerror(errno));
+    if (fd < 0)
+        return m2c_err_set(err, M2C_ERR_IO, "cannot open %s %s: %s", what, path, strerror(errno));
     for (;;) {
         if (n == max + 1) break;
         ssize_t got = read(fd, buf + n, max + 1 - n);
         if (got < 0) {
             if (errno == EINTR) continue;
-            st = m2c_err_set(err, M2C_ERR_IO, "cannot read %s %s: %s", what, path,
-                             strerror(errno));
+            st = m2c_err_set(err, M2C_ERR_IO, "cannot read %s %s: %s", what, path, strerror(errno));
             goto out;
         }
         if (got == 0) break;
@@ -575,8 +577,7 @@ m2c_status m2c_keystore_load_file(m2c_key *out, const char *path, const char *pa
     if ((st = m2c_buf_reserve(&b, M2C_KEYSTORE_MAX_JSON + 1)))
         return m2c_err_set(err, st, "cannot allocate keystore buffer");
     buf = (char *)b.p;
-    if ((st = read_small_file(buf, M2C_KEYSTORE_MAX_JSON, &len, path, "keystore", err)))
-        goto out;
+    if ((st = read_small_file(buf, M2C_KEYSTORE_MAX_JSON, &len, path, "keystore", err))) goto out;
     if ((st = m2c_keystore_parse(&ks, buf, len, err))) {
         m2c_err_prefix(err, "%s", path);
         goto out;
@@ -606,8 +607,8 @@ m2c_status m2c_keystore_write_file(const char *path, const m2c_keystore *ks, m2c
         ssize_t w = write(fd, b.p + off, b.len - off);
         if (w < 0) {
             if (errno == EINTR) continue;
-            st = m2c_err_set(err, M2C_ERR_IO, "cannot write keystore %s: %s", path,
-                             strerror(errno));
+            st =
+                m2c_err_set(err, M2C_ERR_IO, "cannot write keystore %s: %s", path, strerror(errno));
             goto out;
         }
         off += (size_t)w;
@@ -619,8 +620,8 @@ m2c_status m2c_keystore_write_file(const char *path, const m2c_keystore *ks, m2c
 out:
     if (fd >= 0) {
         if (close(fd) != 0 && st == M2C_OK)
-            st = m2c_err_set(err, M2C_ERR_IO, "cannot close keystore %s: %s", path,
-                             strerror(errno));
+            st =
+                m2c_err_set(err, M2C_ERR_IO, "cannot close keystore %s: %s", path, strerror(errno));
         if (st != M2C_OK) unlink(path);
     }
     m2c_buf_free(&b);

@@ -26,12 +26,12 @@ struct m2c_rpc {
     m2c_rpc_stats stats;
     uint64_t next_id;
     uint64_t rng;
-    double tokens;            /* rate-limit bucket */
-    struct timespec refill;   /* last refill time */
+    double tokens;          /* rate-limit bucket */
+    struct timespec refill; /* last refill time */
     int bucket_started;
-    m2c_buf body;             /* response of the current attempt */
-    int too_big;              /* write callback hit max_response */
-    long retry_after_ms;      /* from the last response's Retry-After, -1 if none */
+    m2c_buf body;        /* response of the current attempt */
+    int too_big;         /* write callback hit max_response */
+    long retry_after_ms; /* from the last response's Retry-After, -1 if none */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -49,7 +49,9 @@ void m2c_rpc_opts_default(m2c_rpc_opts *o) {
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
-static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init(void) {
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -64,7 +66,9 @@ static uint64_t rng_next(m2c_rpc *c) { /* splitmix64 */
     return z ^ (z >> 31);
 }
 
-static int cancelled(const m2c_rpc *c) { return c->o.cancel && *c->o.cancel; }
+static int cancelled(const m2c_rpc *c) {
+    return c->o.cancel && *c->o.cancel;
+}
 
 /* Sleeps ms milliseconds in slices so a cancel request is seen quickly. */
 static m2c_status sleep_ms(m2c_rpc *c, uint64_t ms, m2c_err *err) {
@@ -90,12 +94,12 @@ void m2c_rpc_redact_url(char *out, size_t cap, const char *url) {
     const char *p = strstr(url, "://");
     size_t o = 0;
     const char *rest = url;
-#define PUT(s, n)                                                                          \
-    do {                                                                                   \
-        size_t n_ = (n);                                                                   \
-        if (o + n_ >= cap) n_ = cap - 1 - o;                                               \
-        memcpy(out + o, (s), n_);                                                          \
-        o += n_;                                                                           \
+#define PUT(s, n)                                                                                  \
+    do {                                                                                           \
+        size_t n_ = (n);                                                                           \
+        if (o + n_ >= cap) n_ = cap - 1 - o;                                                       \
+        memcpy(out + o, (s), n_);                                                                  \
+        o += n_;                                                                                   \
     } while (0)
     if (p) {
         PUT(url, (size_t)(p - url) + 3);
@@ -120,9 +124,13 @@ void m2c_rpc_redact_url(char *out, size_t cap, const char *url) {
 #undef PUT
 }
 
-const char *m2c_rpc_url_redacted(const m2c_rpc *c) { return c->redacted; }
+const char *m2c_rpc_url_redacted(const m2c_rpc *c) {
+    return c->redacted;
+}
 
-void m2c_rpc_get_stats(const m2c_rpc *c, m2c_rpc_stats *out) { *out = c->stats; }
+void m2c_rpc_get_stats(const m2c_rpc *c, m2c_rpc_stats *out) {
+    *out = c->stats;
+}
 
 /* ---- handle ---------------------------------------------------------------------------- */
 
@@ -148,13 +156,16 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
         memcpy(v, ptr + sizeof key - 1, k);
         v[k] = 0;
         char *s = v;
-        while (*s == ' ' || *s == '\t') s++;
+        while (*s == ' ' || *s == '\t')
+            s++;
         char *e = s + strlen(s);
-        while (e > s && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ')) *--e = 0;
+        while (e > s && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+            *--e = 0;
         if (*s >= '0' && *s <= '9') {
             char *end;
             unsigned long long secs = strtoull(s, &end, 10);
-            if (*end == 0 || *end == '.') c->retry_after_ms = secs > 86400 ? 86400000L : (long)secs * 1000;
+            if (*end == 0 || *end == '.')
+                c->retry_after_ms = secs > 86400 ? 86400000L : (long)secs * 1000;
         } else if (*s) {
             time_t t = curl_getdate(s, NULL);
             if (t > 0) {
@@ -174,16 +185,14 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return cancelled(ud) ? 1 : 0;
 }
 
-m2c_status m2c_rpc_create(m2c_rpc **out, const char *url, const m2c_rpc_opts *opts,
-                          m2c_err *err) {
+m2c_status m2c_rpc_create(m2c_rpc **out, const char *url, const m2c_rpc_opts *opts, m2c_err *err) {
     m2c_status st = M2C_OK;
     *out = NULL;
     m2c_rpc *c = NULL;
     if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
         char red[256];
         m2c_rpc_redact_url(red, sizeof red, url ? url : "");
-        return m2c_err_set(err, M2C_ERR_INVALID,
-                           "rpc url %s: expected http:// or https://", red);
+        return m2c_err_set(err, M2C_ERR_INVALID, "rpc url %s: expected http:// or https://", red);
     }
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
@@ -205,7 +214,8 @@ m2c_status m2c_rpc_create(m2c_rpc **out, const char *url, const m2c_rpc_opts *op
     }
     m2c_rpc_redact_url(c->redacted, sizeof c->redacted, url);
     c->next_id = 1;
-    c->rng = c->o.seed ? c->o.seed : ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)c ^ now_ms();
+    c->rng =
+        c->o.seed ? c->o.seed : ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)c ^ now_ms();
     c->retry_after_ms = -1;
     m2c_buf_init(&c->body, c->o.max_response + 1);
     c->curl = curl_easy_init();
@@ -239,6 +249,7 @@ m2c_status m2c_rpc_create(m2c_rpc **out, const char *url, const m2c_rpc_opts *op
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "ml2chain");
+    if (c->o.ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, c->o.ca_file);
     if (c->o.cancel) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
@@ -277,7 +288,8 @@ static m2c_status rate_wait(m2c_rpc *c, m2c_err *err) {
         c->tokens = 1; /* start with one token so the first call goes out at once */
         c->refill = now;
     }
-    double dt = (double)(now.tv_sec - c->refill.tv_sec) + (double)(now.tv_nsec - c->refill.tv_nsec) / 1e9;
+    double dt =
+        (double)(now.tv_sec - c->refill.tv_sec) + (double)(now.tv_nsec - c->refill.tv_nsec) / 1e9;
     c->refill = now;
     c->tokens += dt * rps;
     if (c->tokens > burst) c->tokens = burst;
@@ -316,9 +328,9 @@ static m2c_status http_failure(m2c_rpc *c, long status, m2c_err *err) {
     }
     char snip[SNIPPET_BYTES * 4 + 16];
     m2c_json_snippet(snip, sizeof snip, c->body.p, c->body.len, SNIPPET_BYTES);
-    m2c_status st = m2c_err_set(err, M2C_ERR_HTTP, "%s: http %ld (%s, %zu bytes): %s",
-                                c->redacted, status, content_type_of(c), c->body.len,
-                                c->body.len ? snip : "empty body");
+    m2c_status st =
+        m2c_err_set(err, M2C_ERR_HTTP, "%s: http %ld (%s, %zu bytes): %s", c->redacted, status,
+                    content_type_of(c), c->body.len, c->body.len ? snip : "empty body");
     if (err) err->http_status = status;
     return st;
 }
@@ -335,10 +347,8 @@ static int curl_retryable(CURLcode rc) {
     case CURLE_PARTIAL_FILE:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return 1;
-    default:
-        return 0;
+    case CURLE_HTTP2_STREAM: return 1;
+    default: return 0;
     }
 }
 
@@ -368,9 +378,8 @@ static m2c_status exchange(m2c_rpc *c, const char *payload, size_t len, m2c_err 
             retry = status == 429 || (status >= 500 && status != 501 && status != 505);
             st = http_failure(c, status, err);
         } else if (c->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-            return m2c_err_set(err, M2C_ERR_NOMEM,
-                               "%s: response larger than the %zu-byte cap", c->redacted,
-                               c->o.max_response);
+            return m2c_err_set(err, M2C_ERR_NOMEM, "%s: response larger than the %zu-byte cap",
+                               c->redacted, c->o.max_response);
         } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
             return m2c_err_set(err, M2C_ERR_INTERRUPTED, "rpc call interrupted");
         } else {
@@ -389,7 +398,8 @@ static m2c_status exchange(m2c_rpc *c, const char *payload, size_t len, m2c_err 
         }
         /* Full jitter: uniform in [0, min(max, base * 2^attempt)]. */
         uint64_t ceil_ms = (uint64_t)(c->o.backoff_base_ms > 0 ? c->o.backoff_base_ms : 1);
-        for (int i = 0; i < attempt && ceil_ms < (uint64_t)c->o.backoff_max_ms; i++) ceil_ms *= 2;
+        for (int i = 0; i < attempt && ceil_ms < (uint64_t)c->o.backoff_max_ms; i++)
+            ceil_ms *= 2;
         if (ceil_ms > (uint64_t)c->o.backoff_max_ms) ceil_ms = (uint64_t)c->o.backoff_max_ms;
         uint64_t delay = rng_next(c) % (ceil_ms + 1);
         if ((status == 429 || status == 503) && c->retry_after_ms >= 0) {
@@ -433,13 +443,15 @@ static m2c_status error_object(const json_t *e, m2c_err *err) {
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "error.code: expected integer, got %s",
                            m2c_json_type_name(code));
     char text[320] = "";
-    if (json_is_string(msg)) sanitize(text, sizeof text, json_string_value(msg), json_string_length(msg));
+    if (json_is_string(msg))
+        sanitize(text, sizeof text, json_string_value(msg), json_string_length(msg));
     const json_t *data = json_object_get(e, "data");
     char dtext[160] = "";
     if (json_is_string(data)) {
         char d[128];
         sanitize(d, sizeof d, json_string_value(data), json_string_length(data));
-        snprintf(dtext, sizeof dtext, " (data %s%s)", d, json_string_length(data) >= sizeof d ? "..." : "");
+        snprintf(dtext, sizeof dtext, " (data %s%s)", d,
+                 json_string_length(data) >= sizeof d ? "..." : "");
     }
     long long cv = json_integer_value(code);
     m2c_status st = m2c_err_set(err, M2C_ERR_RPC, "node error %lld: %s%s", cv,
@@ -478,8 +490,7 @@ static m2c_status envelope(json_t **result, const json_t *v, uint64_t id, m2c_er
             return m2c_err_set(err, M2C_ERR_PROTOCOL, "error response for another id");
         return error_object(e, err);
     }
-    if (!res)
-        return m2c_err_set(err, M2C_ERR_PROTOCOL, "response has neither result nor error");
+    if (!res) return m2c_err_set(err, M2C_ERR_PROTOCOL, "response has neither result nor error");
     if (!id_matches) {
         char snip[64];
         char *dump = jid ? json_dumps(jid, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
@@ -535,7 +546,8 @@ m2c_status m2c_rpc_parse_batch_response(m2c_rpc_req *reqs, size_t n, uint64_t fi
         if (e && !json_is_null(e))
             st = error_object(e, err);
         else
-            st = m2c_err_set(err, M2C_ERR_PROTOCOL, "batch answered with a single object, not an array");
+            st = m2c_err_set(err, M2C_ERR_PROTOCOL,
+                             "batch answered with a single object, not an array");
         goto out;
     }
     size_t k;
@@ -551,8 +563,9 @@ m2c_status m2c_rpc_parse_batch_response(m2c_rpc_req *reqs, size_t n, uint64_t fi
                 m2c_err_prefix(err, "batch item [%zu] without id", i);
                 goto out;
             }
-            st = m2c_err_set(err, M2C_ERR_PROTOCOL, "batch item [%zu]: id: expected integer, got %s",
-                             i, m2c_json_type_name(jid));
+            st =
+                m2c_err_set(err, M2C_ERR_PROTOCOL, "batch item [%zu]: id: expected integer, got %s",
+                            i, m2c_json_type_name(jid));
             goto out;
         }
         json_int_t idv = json_integer_value(jid);
@@ -568,8 +581,10 @@ m2c_status m2c_rpc_parse_batch_response(m2c_rpc_req *reqs, size_t n, uint64_t fi
             goto out;
         }
         r->status = envelope(&r->result, item, (uint64_t)idv, &r->err);
-        if (r->status == M2C_OK) r->err.code = M2C_OK;
-        else if (r->err.code == M2C_OK) r->err.code = r->status;
+        if (r->status == M2C_OK)
+            r->err.code = M2C_OK;
+        else if (r->err.code == M2C_OK)
+            r->err.code = r->status;
     }
     for (size_t i = 0; i < n; i++)
         if (!reqs[i].result && reqs[i].err.code == M2C_OK)
@@ -606,14 +621,14 @@ static int method_ok(const char *m) {
 /* Appends one request object to `out`. */
 static m2c_status append_request(m2c_buf *out, uint64_t id, const char *method,
                                  const json_t *params, m2c_err *err) {
-    if (!method_ok(method))
-        return m2c_err_set(err, M2C_ERR_INVALID, "bad json-rpc method name");
+    if (!method_ok(method)) return m2c_err_set(err, M2C_ERR_INVALID, "bad json-rpc method name");
     if (params && !json_is_array(params) && !json_is_object(params))
         return m2c_err_set(err, M2C_ERR_INVALID, "%s: params must be an array or object", method);
     char *p = params ? json_dumps(params, JSON_COMPACT) : NULL;
     if (params && !p) return m2c_err_set(err, M2C_ERR_NOMEM, "cannot encode params of %s", method);
-    m2c_status st = m2c_buf_printf(out, "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"method\":\"%s\",\"params\":%s}",
-                                   (unsigned long long)id, method, p ? p : "[]");
+    m2c_status st =
+        m2c_buf_printf(out, "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"method\":\"%s\",\"params\":%s}",
+                       (unsigned long long)id, method, p ? p : "[]");
     free(p);
     if (st) return m2c_err_set(err, st, "request too large");
     return M2C_OK;
@@ -691,7 +706,9 @@ m2c_status m2c_rpc_batch(m2c_rpc *c, m2c_rpc_req *reqs, size_t n, m2c_err *err) 
         st = m2c_buf_append_byte(&req, '[');
         for (size_t i = 0; i < k && !st; i++) {
             if (i) st = m2c_buf_append_byte(&req, ',');
-            if (!st) st = append_request(&req, first + i, reqs[start + i].method, reqs[start + i].params, err);
+            if (!st)
+                st = append_request(&req, first + i, reqs[start + i].method, reqs[start + i].params,
+                                    err);
         }
         if (!st) st = m2c_buf_append_byte(&req, ']');
         if (st) {

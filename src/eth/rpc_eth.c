@@ -68,8 +68,10 @@ m2c_status m2c_blockref_parse(m2c_blockref *out, const char *s, m2c_err *err) {
     static const struct {
         const char *name;
         m2c_block_tag tag;
-    } tags[] = {{"latest", M2C_BLOCK_LATEST},       {"earliest", M2C_BLOCK_EARLIEST},
-                {"pending", M2C_BLOCK_PENDING},     {"safe", M2C_BLOCK_SAFE},
+    } tags[] = {{"latest", M2C_BLOCK_LATEST},
+                {"earliest", M2C_BLOCK_EARLIEST},
+                {"pending", M2C_BLOCK_PENDING},
+                {"safe", M2C_BLOCK_SAFE},
                 {"finalized", M2C_BLOCK_FINALIZED}};
     for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
         if (!strcmp(s, tags[i].name)) {
@@ -78,7 +80,8 @@ m2c_status m2c_blockref_parse(m2c_blockref *out, const char *s, m2c_err *err) {
             return M2C_OK;
         }
     if (!*s || *s == '-' || *s == '+' || *s == ' ')
-        return m2c_err_set(err, M2C_ERR_INVALID, "bad block \"%.40s\": expected a number or a tag", s);
+        return m2c_err_set(err, M2C_ERR_INVALID, "bad block \"%.40s\": expected a number or a tag",
+                           s);
     errno = 0;
     char *end;
     int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
@@ -86,7 +89,8 @@ m2c_status m2c_blockref_parse(m2c_blockref *out, const char *s, m2c_err *err) {
     if (*end || errno || (hex && s[2] == 0))
         return m2c_err_set(err, M2C_ERR_INVALID,
                            "bad block \"%.40s\": expected a number, latest, earliest, pending, "
-                           "safe or finalized", s);
+                           "safe or finalized",
+                           s);
     out->tag = M2C_BLOCK_NUMBER;
     out->number = v;
     return M2C_OK;
@@ -135,7 +139,8 @@ static m2c_status parse_log(m2c_rpc_log *l, const json_t *o, m2c_arena *arena, m
     int present;
     memset(l, 0, sizeof *l);
     if (!json_is_object(o))
-        return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected log object, got %s", m2c_json_type_name(o));
+        return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected log object, got %s",
+                           m2c_json_type_name(o));
     if ((st = m2c_json_get_addr20(&l->address, o, "address", err))) return st;
     if ((st = m2c_json_member(&topics, o, "topics", err))) return st;
     if ((st = m2c_json_array(&nt, topics, 4, "topics", err))) return st;
@@ -171,8 +176,8 @@ static m2c_status parse_log(m2c_rpc_log *l, const json_t *o, m2c_arena *arena, m
     return M2C_OK;
 }
 
-static m2c_status parse_log_array(m2c_rpc_log **out, size_t *n, const json_t *arr,
-                                  m2c_arena *arena, m2c_err *err) {
+static m2c_status parse_log_array(m2c_rpc_log **out, size_t *n, const json_t *arr, m2c_arena *arena,
+                                  m2c_err *err) {
     size_t k;
     m2c_status st = m2c_json_array(&k, arr, M2C_RPC_MAX_LOGS, "logs", err);
     if (st) return st;
@@ -207,32 +212,40 @@ static m2c_status parse_tx(m2c_rpc_tx *t, const json_t *o, m2c_arena *arena, m2c
                            m2c_json_type_name(o));
     uint64_t type = 0;
     if ((st = m2c_json_get_u64_opt(&type, &present, o, "type", err))) return st;
-    if (type > 0xff) return m2c_err_set(err, M2C_ERR_PROTOCOL, "type: %llu is not a byte", (unsigned long long)type);
+    if (type > 0xff)
+        return m2c_err_set(err, M2C_ERR_PROTOCOL, "type: %llu is not a byte",
+                           (unsigned long long)type);
     t->type = (uint8_t)type;
     if ((st = m2c_json_get_hash32(&t->hash, o, "hash", err))) return st;
     if ((st = m2c_json_get_addr20(&t->from, o, "from", err))) return st;
     if ((st = m2c_json_get_addr20_opt(&t->to, &t->has_to, o, "to", err))) return st;
     if ((st = m2c_json_get_u256(&t->value, o, "value", err))) return st;
-    if ((st = m2c_json_get_data(&t->input, &t->input_len, o, "input", M2C_RPC_MAX_DATA, arena, err)))
+    if ((st =
+             m2c_json_get_data(&t->input, &t->input_len, o, "input", M2C_RPC_MAX_DATA, arena, err)))
         return st;
     if ((st = m2c_json_get_u64(&t->nonce, o, "nonce", err))) return st;
     if ((st = m2c_json_get_u64(&t->gas, o, "gas", err))) return st;
-    if ((st = m2c_json_get_u256_opt(&t->gas_price, &t->has_gas_price, o, "gasPrice", err))) return st;
+    if ((st = m2c_json_get_u256_opt(&t->gas_price, &t->has_gas_price, o, "gasPrice", err)))
+        return st;
     int has_max = 0, has_prio = 0;
-    if ((st = m2c_json_get_u256_opt(&t->max_fee_per_gas, &has_max, o, "maxFeePerGas", err))) return st;
+    if ((st = m2c_json_get_u256_opt(&t->max_fee_per_gas, &has_max, o, "maxFeePerGas", err)))
+        return st;
     if ((st = m2c_json_get_u256_opt(&t->max_priority_fee_per_gas, &has_prio, o,
                                     "maxPriorityFeePerGas", err)))
         return st;
     if (has_max != has_prio)
-        return m2c_err_set(err, M2C_ERR_PROTOCOL, "maxFeePerGas and maxPriorityFeePerGas must come together");
+        return m2c_err_set(err, M2C_ERR_PROTOCOL,
+                           "maxFeePerGas and maxPriorityFeePerGas must come together");
     t->has_1559_fees = has_max;
     if (type >= 2 && type <= 4 && !has_max)
-        return m2c_err_set(err, M2C_ERR_PROTOCOL, "maxFeePerGas: missing for a type %llu transaction",
+        return m2c_err_set(err, M2C_ERR_PROTOCOL,
+                           "maxFeePerGas: missing for a type %llu transaction",
                            (unsigned long long)type);
     if ((type == 0 || type == 1) && !t->has_gas_price)
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "gasPrice: missing for a type %llu transaction",
                            (unsigned long long)type);
-    if ((st = m2c_json_get_u64_opt(&t->block_number, &t->has_block, o, "blockNumber", err))) return st;
+    if ((st = m2c_json_get_u64_opt(&t->block_number, &t->has_block, o, "blockNumber", err)))
+        return st;
     if ((st = m2c_json_get_u64_opt(&t->transaction_index, &present, o, "transactionIndex", err)))
         return st;
     return M2C_OK;
@@ -242,12 +255,14 @@ static m2c_status parse_block(m2c_rpc_block *b, const json_t *o, m2c_err *err) {
     m2c_status st;
     const json_t *txs = NULL;
     if (!json_is_object(o))
-        return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected block object, got %s", m2c_json_type_name(o));
+        return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected block object, got %s",
+                           m2c_json_type_name(o));
     if ((st = m2c_json_get_u64(&b->number, o, "number", err))) return st;
     if ((st = m2c_json_get_hash32(&b->hash, o, "hash", err))) return st;
     if ((st = m2c_json_get_hash32(&b->parent_hash, o, "parentHash", err))) return st;
     if ((st = m2c_json_get_u64(&b->timestamp, o, "timestamp", err))) return st;
-    if ((st = m2c_json_get_u256_opt(&b->base_fee_per_gas, &b->has_base_fee, o, "baseFeePerGas", err)))
+    if ((st = m2c_json_get_u256_opt(&b->base_fee_per_gas, &b->has_base_fee, o, "baseFeePerGas",
+                                    err)))
         return st;
     if ((st = m2c_json_get_u64(&b->gas_used, o, "gasUsed", err))) return st;
     if ((st = m2c_json_get_u64(&b->gas_limit, o, "gasLimit", err))) return st;
@@ -256,12 +271,14 @@ static m2c_status parse_block(m2c_rpc_block *b, const json_t *o, m2c_err *err) {
     size_t n;
     if ((st = m2c_json_array(&n, txs, M2C_RPC_MAX_TXS, "transactions", err))) return st;
     b->tx_hashes = m2c_arena_calloc(&b->arena, n ? n : 1, sizeof *b->tx_hashes);
-    if (!b->tx_hashes) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory for %zu transactions", n);
+    if (!b->tx_hashes)
+        return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory for %zu transactions", n);
     /* Hashes only, or full objects: decided by the first element, then required of all. */
     int full = n > 0 && json_is_object(json_array_get(txs, 0));
     if (full) {
         b->txs = m2c_arena_calloc(&b->arena, n, sizeof *b->txs);
-        if (!b->txs) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory for %zu transactions", n);
+        if (!b->txs)
+            return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory for %zu transactions", n);
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *t = json_array_get(txs, i);
@@ -296,7 +313,8 @@ static m2c_status parse_receipt(m2c_rpc_receipt *r, const json_t *o, m2c_err *er
     int present;
     const json_t *logs = NULL;
     if (!json_is_object(o))
-        return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected receipt object, got %s", m2c_json_type_name(o));
+        return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected receipt object, got %s",
+                           m2c_json_type_name(o));
     if ((st = m2c_json_get_hash32(&r->transaction_hash, o, "transactionHash", err))) return st;
     if ((st = m2c_json_get_u64(&r->transaction_index, o, "transactionIndex", err))) return st;
     if ((st = m2c_json_get_hash32(&r->block_hash, o, "blockHash", err))) return st;
@@ -319,7 +337,9 @@ static m2c_status parse_receipt(m2c_rpc_receipt *r, const json_t *o, m2c_err *er
         return st;
     uint64_t type = 0;
     if ((st = m2c_json_get_u64_opt(&type, &present, o, "type", err))) return st;
-    if (type > 0xff) return m2c_err_set(err, M2C_ERR_PROTOCOL, "type: %llu is not a byte", (unsigned long long)type);
+    if (type > 0xff)
+        return m2c_err_set(err, M2C_ERR_PROTOCOL, "type: %llu is not a byte",
+                           (unsigned long long)type);
     r->type = (uint8_t)type;
     if ((st = m2c_json_member(&logs, o, "logs", err))) return st;
     st = parse_log_array(&r->logs, &r->n_logs, logs, &r->arena, err);
@@ -362,13 +382,15 @@ static m2c_status parse_fee_history(m2c_rpc_fee_history *f, const json_t *o, m2c
     char name[48];
     for (size_t i = 0; i < nb; i++) {
         snprintf(name, sizeof name, "[%zu]", i);
-        if ((st = m2c_json_quantity_u256(&f->base_fee_per_gas[i], json_array_get(bf, i), name, err)))
+        if ((st =
+                 m2c_json_quantity_u256(&f->base_fee_per_gas[i], json_array_get(bf, i), name, err)))
             return m2c_json_prefix(err, "baseFeePerGas");
     }
     for (size_t i = 0; i < nr; i++) {
         const json_t *r = json_array_get(ratio, i);
         if (!json_is_number(r) || json_number_value(r) < 0 || json_number_value(r) > 1)
-            return m2c_err_set(err, M2C_ERR_PROTOCOL, "gasUsedRatio[%zu]: expected a number in [0, 1]", i);
+            return m2c_err_set(err, M2C_ERR_PROTOCOL,
+                               "gasUsedRatio[%zu]: expected a number in [0, 1]", i);
         f->gas_used_ratio[i] = json_number_value(r);
     }
     reward = json_object_get(o, "reward");
@@ -377,7 +399,8 @@ static m2c_status parse_fee_history(m2c_rpc_fee_history *f, const json_t *o, m2c
         if ((st = m2c_json_array(&nrw, reward, M2C_RPC_MAX_FEE_BLOCKS, "reward", err))) return st;
         /* Nodes answer "reward": [] when no percentiles were asked. */
         if (nrw != nr && nrw != 0)
-            return m2c_err_set(err, M2C_ERR_PROTOCOL, "reward: expected %zu rows, got %zu", nr, nrw);
+            return m2c_err_set(err, M2C_ERR_PROTOCOL, "reward: expected %zu rows, got %zu", nr,
+                               nrw);
         size_t np = 0;
         for (size_t i = 0; i < nrw; i++) {
             const json_t *row = json_array_get(reward, i);
@@ -389,12 +412,14 @@ static m2c_status parse_fee_history(m2c_rpc_fee_history *f, const json_t *o, m2c
                 f->reward = m2c_arena_calloc(&f->arena, nr * (np ? np : 1), sizeof *f->reward);
                 if (!f->reward) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
             } else if (k != np) {
-                return m2c_err_set(err, M2C_ERR_PROTOCOL, "%s: expected %zu percentiles, got %zu", name, np, k);
+                return m2c_err_set(err, M2C_ERR_PROTOCOL, "%s: expected %zu percentiles, got %zu",
+                                   name, np, k);
             }
             for (size_t j = 0; j < k; j++) {
                 char nm[32];
                 snprintf(nm, sizeof nm, "[%zu]", j);
-                if ((st = m2c_json_quantity_u256(&f->reward[i * np + j], json_array_get(row, j), nm, err)))
+                if ((st = m2c_json_quantity_u256(&f->reward[i * np + j], json_array_get(row, j), nm,
+                                                 err)))
                     return m2c_json_prefix(err, "%s", name);
             }
         }
@@ -403,8 +428,7 @@ static m2c_status parse_fee_history(m2c_rpc_fee_history *f, const json_t *o, m2c
     return M2C_OK;
 }
 
-m2c_status m2c_rpc_parse_fee_history(m2c_rpc_fee_history *out, const json_t *result,
-                                     m2c_err *err) {
+m2c_status m2c_rpc_parse_fee_history(m2c_rpc_fee_history *out, const json_t *result, m2c_err *err) {
     memset(out, 0, sizeof *out);
     m2c_arena_init(&out->arena, M2C_RPC_MAX_ARENA);
     m2c_status st = parse_fee_history(out, result, err);
@@ -423,7 +447,8 @@ m2c_status m2c_rpc_filter_json(json_t **out, const m2c_rpc_filter *f, m2c_err *e
     int bad = !o;
     if (f->n_topics > 4) {
         json_decref(o);
-        return m2c_err_set(err, M2C_ERR_INVALID, "filter: at most 4 topic positions, got %zu", f->n_topics);
+        return m2c_err_set(err, M2C_ERR_INVALID, "filter: at most 4 topic positions, got %zu",
+                           f->n_topics);
     }
     if (!bad && f->n_addresses == 1) {
         bad |= json_object_set_new(o, "address", json_hex(f->addresses[0].b, 20));
@@ -542,25 +567,29 @@ m2c_status m2c_rpc_get_balance(m2c_rpc *c, m2c_u256 *out, const m2c_addr20 *addr
                                const m2c_blockref *at, m2c_err *err) {
     m2c_blockref latest = m2c_blockref_latest();
     return call_u256(c, out, "eth_getBalance",
-                     json_pack("[oo]", json_hex(addr->b, 20), json_blockref(at ? at : &latest)), err);
+                     json_pack("[oo]", json_hex(addr->b, 20), json_blockref(at ? at : &latest)),
+                     err);
 }
 
 m2c_status m2c_rpc_get_transaction_count(m2c_rpc *c, uint64_t *out, const m2c_addr20 *addr,
                                          const m2c_blockref *at, m2c_err *err) {
     m2c_blockref latest = m2c_blockref_latest();
     return call_u64(c, out, "eth_getTransactionCount",
-                    json_pack("[oo]", json_hex(addr->b, 20), json_blockref(at ? at : &latest)), err);
+                    json_pack("[oo]", json_hex(addr->b, 20), json_blockref(at ? at : &latest)),
+                    err);
 }
 
-m2c_status m2c_rpc_get_code(m2c_rpc *c, uint8_t **code, size_t *code_len,
-                            const m2c_addr20 *addr, const m2c_blockref *at, m2c_err *err) {
+m2c_status m2c_rpc_get_code(m2c_rpc *c, uint8_t **code, size_t *code_len, const m2c_addr20 *addr,
+                            const m2c_blockref *at, m2c_err *err) {
     *code = NULL;
     *code_len = 0;
     m2c_blockref latest = m2c_blockref_latest();
     json_t *r = NULL;
-    m2c_status st = call_steal(c, &r, "eth_getCode",
-                               json_pack("[oo]", json_hex(addr->b, 20), json_blockref(at ? at : &latest)), err);
-    if (!st && (st = data_malloc(code, code_len, r, "result", err))) m2c_err_prefix(err, "eth_getCode");
+    m2c_status st =
+        call_steal(c, &r, "eth_getCode",
+                   json_pack("[oo]", json_hex(addr->b, 20), json_blockref(at ? at : &latest)), err);
+    if (!st && (st = data_malloc(code, code_len, r, "result", err)))
+        m2c_err_prefix(err, "eth_getCode");
     json_decref(r);
     return st;
 }
@@ -571,7 +600,8 @@ m2c_status m2c_rpc_client_version(m2c_rpc *c, char *out, size_t cap, m2c_err *er
     m2c_status st = call_steal(c, &r, "web3_clientVersion", json_array(), err);
     if (!st) {
         if (!json_is_string(r))
-            st = m2c_err_set(err, M2C_ERR_PROTOCOL, "web3_clientVersion: result: expected string, got %s",
+            st = m2c_err_set(err, M2C_ERR_PROTOCOL,
+                             "web3_clientVersion: result: expected string, got %s",
                              m2c_json_type_name(r));
         else if (cap) {
             const char *s = json_string_value(r);
@@ -589,8 +619,8 @@ static json_t *block_params(const m2c_blockref *at, int full) {
     return json_pack("[ob]", json_blockref(at), full ? 1 : 0);
 }
 
-m2c_status m2c_rpc_get_block(m2c_rpc *c, m2c_rpc_block *out, const m2c_blockref *at,
-                             int full_txs, m2c_err *err) {
+m2c_status m2c_rpc_get_block(m2c_rpc *c, m2c_rpc_block *out, const m2c_blockref *at, int full_txs,
+                             m2c_err *err) {
     memset(out, 0, sizeof *out);
     json_t *r = NULL;
     m2c_status st = call_steal(c, &r, "eth_getBlockByNumber", block_params(at, full_txs), err);
@@ -635,7 +665,8 @@ m2c_status m2c_rpc_get_blocks(m2c_rpc *c, m2c_rpc_block *out, const uint64_t *nu
             if (err) *err = reqs[i].err;
             st = reqs[i].status;
         } else if (json_is_null(reqs[i].result)) {
-            st = m2c_err_set(err, M2C_ERR_NOTFOUND, "no block %llu", (unsigned long long)numbers[i]);
+            st =
+                m2c_err_set(err, M2C_ERR_NOTFOUND, "no block %llu", (unsigned long long)numbers[i]);
         } else {
             st = m2c_rpc_parse_block(&out[i], reqs[i].result, err);
         }
@@ -643,16 +674,17 @@ m2c_status m2c_rpc_get_blocks(m2c_rpc *c, m2c_rpc_block *out, const uint64_t *nu
     }
 out:
     if (st)
-        for (size_t i = 0; i < n; i++) m2c_rpc_block_free(&out[i]);
+        for (size_t i = 0; i < n; i++)
+            m2c_rpc_block_free(&out[i]);
     if (reqs) m2c_rpc_reqs_release(reqs, n);
-    for (size_t i = 0; params && i < n; i++) json_decref(params[i]);
+    for (size_t i = 0; params && i < n; i++)
+        json_decref(params[i]);
     free(params);
     free(reqs);
     return st;
 }
 
-m2c_status m2c_rpc_get_logs(m2c_rpc *c, m2c_rpc_logs *out, const m2c_rpc_filter *f,
-                            m2c_err *err) {
+m2c_status m2c_rpc_get_logs(m2c_rpc *c, m2c_rpc_logs *out, const m2c_rpc_filter *f, m2c_err *err) {
     memset(out, 0, sizeof *out);
     json_t *filter = NULL, *params = NULL;
     m2c_buf body;
@@ -680,10 +712,12 @@ m2c_status m2c_rpc_get_receipt(m2c_rpc *c, m2c_rpc_receipt *out, const m2c_hash3
                                m2c_err *err) {
     memset(out, 0, sizeof *out);
     json_t *r = NULL;
-    m2c_status st = call_steal(c, &r, "eth_getTransactionReceipt", json_pack("[o]", json_hex(tx_hash->b, 32)), err);
+    m2c_status st = call_steal(c, &r, "eth_getTransactionReceipt",
+                               json_pack("[o]", json_hex(tx_hash->b, 32)), err);
     if (st) goto out;
     if (json_is_null(r)) {
-        st = m2c_err_set(err, M2C_ERR_NOTFOUND, "eth_getTransactionReceipt: no receipt (unknown or pending transaction)");
+        st = m2c_err_set(err, M2C_ERR_NOTFOUND,
+                         "eth_getTransactionReceipt: no receipt (unknown or pending transaction)");
         goto out;
     }
     st = m2c_rpc_parse_receipt(out, r, err);
@@ -729,9 +763,11 @@ m2c_status m2c_rpc_get_receipts(m2c_rpc *c, m2c_rpc_receipt *out, const m2c_hash
     }
 out:
     if (st)
-        for (size_t i = 0; i < n; i++) m2c_rpc_receipt_free(&out[i]);
+        for (size_t i = 0; i < n; i++)
+            m2c_rpc_receipt_free(&out[i]);
     if (reqs) m2c_rpc_reqs_release(reqs, n);
-    for (size_t i = 0; params && i < n; i++) json_decref(params[i]);
+    for (size_t i = 0; params && i < n; i++)
+        json_decref(params[i]);
     free(params);
     free(reqs);
     return st;
@@ -752,8 +788,8 @@ static json_t *callmsg_json(const m2c_rpc_callmsg *m) {
     return o;
 }
 
-m2c_status m2c_rpc_eth_call(m2c_rpc *c, uint8_t **out, size_t *out_len,
-                            const m2c_rpc_callmsg *msg, const m2c_blockref *at, m2c_err *err) {
+m2c_status m2c_rpc_eth_call(m2c_rpc *c, uint8_t **out, size_t *out_len, const m2c_rpc_callmsg *msg,
+                            const m2c_blockref *at, m2c_err *err) {
     *out = NULL;
     *out_len = 0;
     m2c_blockref latest = m2c_blockref_latest();
@@ -812,8 +848,9 @@ m2c_status m2c_rpc_get_fee_history(m2c_rpc *c, m2c_rpc_fee_history *out, uint64_
             p = NULL;
         }
     json_t *r = NULL;
-    m2c_status st = call_steal(c, &r, "eth_feeHistory",
-                               p ? json_pack("[ooo]", json_qty(blocks), json_blockref(newest), p) : NULL, err);
+    m2c_status st =
+        call_steal(c, &r, "eth_feeHistory",
+                   p ? json_pack("[ooo]", json_qty(blocks), json_blockref(newest), p) : NULL, err);
     if (st) goto out;
     st = m2c_rpc_parse_fee_history(out, r, err);
     if (st) m2c_err_prefix(err, "eth_feeHistory");
@@ -825,7 +862,8 @@ out:
 m2c_status m2c_rpc_send_raw_transaction(m2c_rpc *c, m2c_hash32 *tx_hash, const uint8_t *raw,
                                         size_t raw_len, m2c_err *err) {
     json_t *r = NULL;
-    m2c_status st = call_steal(c, &r, "eth_sendRawTransaction", json_pack("[o]", json_hex(raw, raw_len)), err);
+    m2c_status st =
+        call_steal(c, &r, "eth_sendRawTransaction", json_pack("[o]", json_hex(raw, raw_len)), err);
     if (!st && (st = m2c_json_hash32(tx_hash, r, "result", err)))
         m2c_err_prefix(err, "eth_sendRawTransaction");
     json_decref(r);

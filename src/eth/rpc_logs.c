@@ -9,20 +9,32 @@
 #include "ml2chain/json.h"
 #include "ml2chain/rpc.h"
 
-#define FAST_MAX_DEPTH 64   /* nesting allowed in skipped values */
+#define FAST_MAX_DEPTH   64 /* nesting allowed in skipped values */
 #define FAST_MAX_UNKNOWN 8  /* unknown keys per object tracked for duplicates */
 
 /* 0..15 for hex digits, 0xff otherwise. */
+// clang-format off
+#define XX 0xff
 static const uint8_t hexv[256] = {
-#define R16 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-    R16, R16, R16,
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 10, 11, 12, 13, 14, 15, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    R16,
-    0xff, 10, 11, 12, 13, 14, 15, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    R16, R16, R16, R16, R16, R16, R16, R16, R16
-#undef R16
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+     0,  1,  2,  3,  4,  5,  6,  7,  8,  9, XX, XX, XX, XX, XX, XX,
+    XX, 10, 11, 12, 13, 14, 15, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, 10, 11, 12, 13, 14, 15, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
 };
+#undef XX
+// clang-format on
 
 typedef struct {
     const char *p, *end;
@@ -36,7 +48,8 @@ typedef struct {
 } str;
 
 static inline void ws(cur *c) {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t')) c->p++;
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t'))
+        c->p++;
 }
 
 static inline int eat(cur *c, char ch) {
@@ -49,26 +62,34 @@ static inline int eat(cur *c, char ch) {
 }
 
 /* 1 for bytes a plain string may hold: printable ASCII except '"' and '\\'. */
+// clang-format off
 static const uint8_t plain[256] = {
-#define Z16 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-#define O16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-    Z16, Z16,
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x22 '"' */
-    O16, O16,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x5c '\\' */
-    O16,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x7f */
-    Z16, Z16, Z16, Z16, Z16, Z16, Z16, Z16
-#undef Z16
-#undef O16
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
+// clang-format on
 
 /* Reads a plain string; 0 (fall back) on escapes, control or non-ASCII bytes, or EOF. */
 static int get_str(cur *c, str *out) {
     ws(c);
     if (c->p >= c->end || *c->p != '"') return 0;
     const char *s = ++c->p, *t = s;
-    while (t < c->end && plain[(unsigned char)*t]) t++;
+    while (t < c->end && plain[(unsigned char)*t])
+        t++;
     if (t >= c->end || *t != '"') return 0;
     out->s = s;
     out->n = (size_t)(t - s);
@@ -170,21 +191,32 @@ static int get_data(cur *c, m2c_rpc_log *l) {
     if (end - p < 4 || p[0] != '"' || p[1] != '0' || (p[2] != 'x' && p[2] != 'X')) return 0;
     p += 3;
     const unsigned char *h = p;
-    while (p < end && hexv[*p] != 0xff) p++;
+    while (p < end && hexv[*p] != 0xff)
+        p++;
     if (p >= end || *p != '"' || (p - h) % 2) return 0;
     size_t n = (size_t)(p - h) / 2;
     if (n > M2C_RPC_MAX_DATA) return 0;
     uint8_t *d = m2c_arena_alloc(c->arena, n);
     if (!d) return 0;
-    for (size_t i = 0; i < n; i++) d[i] = (uint8_t)(hexv[h[2 * i]] << 4 | hexv[h[2 * i + 1]]);
+    for (size_t i = 0; i < n; i++)
+        d[i] = (uint8_t)(hexv[h[2 * i]] << 4 | hexv[h[2 * i + 1]]);
     l->data = d;
     l->data_len = n;
     c->p = (const char *)p + 1;
     return 1;
 }
 
-enum { F_ADDRESS = 1, F_TOPICS = 2, F_DATA = 4, F_BN = 8, F_BH = 16, F_TH = 32, F_TI = 64,
-       F_LI = 128, F_RM = 256 };
+enum {
+    F_ADDRESS = 1,
+    F_TOPICS = 2,
+    F_DATA = 4,
+    F_BN = 8,
+    F_BH = 16,
+    F_TH = 32,
+    F_TI = 64,
+    F_LI = 128,
+    F_RM = 256
+};
 
 static int get_log(cur *c, m2c_rpc_log *l) {
     if (!eat(c, '{')) return 0;
@@ -247,7 +279,8 @@ static int get_log(cur *c, m2c_rpc_log *l) {
         if (!ok || (seen & f)) return 0;
         seen |= f;
     } while (eat(c, ','));
-    return eat(c, '}') && (seen & (F_ADDRESS | F_TOPICS | F_DATA)) == (F_ADDRESS | F_TOPICS | F_DATA);
+    return eat(c, '}') &&
+           (seen & (F_ADDRESS | F_TOPICS | F_DATA)) == (F_ADDRESS | F_TOPICS | F_DATA);
 }
 
 /* The fast pass; 0 means "fall back to the tree parser". */
@@ -271,8 +304,9 @@ static int fast(m2c_rpc_logs *out, const char *body, size_t len, uint64_t id) {
                 v = v * 10 + (uint64_t)(*c.p++ - '0');
                 digits++;
             }
-            if (!digits || v != id || (c.p < c.end && ((*c.p >= '0' && *c.p <= '9') || *c.p == '.' ||
-                                                      *c.p == 'e' || *c.p == 'E')))
+            if (!digits || v != id ||
+                (c.p < c.end &&
+                 ((*c.p >= '0' && *c.p <= '9') || *c.p == '.' || *c.p == 'e' || *c.p == 'E')))
                 return 0;
         } else if (KEY(&k, "result")) {
             if (have_result) return 0;

@@ -9,10 +9,9 @@
 #include "ml2chain/u256.h"
 
 /* secp256k1 group order n and n/2, big-endian. */
-static const uint8_t CURVE_N[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
-                                    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
-                                    0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+static const uint8_t CURVE_N[32] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
 
 static const char *type_name(m2c_tx_type t) {
     switch (t) {
@@ -99,8 +98,8 @@ static m2c_status encode(m2c_buf *out, const m2c_tx *tx, int signed_form, m2c_er
     }
     st = m2c_rlp_list_end(&e);
 out:
-    if (st != M2C_OK && err && err->code == M2C_OK)
-        m2c_err_set(err, st, "cannot encode transaction: %s", m2c_status_str(st));
+    /* only buffer failures (the size cap, allocation) reach here; they set no message */
+    if (st != M2C_OK) m2c_err_set(err, st, "cannot encode transaction: %s", m2c_status_str(st));
     return st;
 }
 
@@ -205,8 +204,8 @@ static m2c_status field_u256(dec *d, m2c_u256 *out, const char *what) {
 
 /* Walks the access list item. With ents == NULL it only validates and counts; otherwise it
  * fills ents[] and keys[] (sized by the counting pass). */
-static m2c_status walk_access_list(dec *d, const m2c_rlp_item *al, size_t *n_ents,
-                                   size_t *n_keys, m2c_access_entry *ents, m2c_hash32 *keys) {
+static m2c_status walk_access_list(dec *d, const m2c_rlp_item *al, size_t *n_ents, size_t *n_keys,
+                                   m2c_access_entry *ents, m2c_hash32 *keys) {
     m2c_status st;
     m2c_rlp_item ent, it, kl;
     size_t pos = 0, ne = 0, nk = 0;
@@ -278,8 +277,8 @@ m2c_status m2c_tx_decode(m2c_tx *out, const uint8_t *raw, size_t n, m2c_err *err
     d.err = err;
     if (n == 0) return m2c_err_at(err, M2C_ERR_TRUNCATED, 0, "raw transaction is empty");
     if (n > M2C_TX_MAX_RAW)
-        return m2c_err_at(err, M2C_ERR_RANGE, 0, "raw transaction too large (%zu > %zu bytes)",
-                          n, M2C_TX_MAX_RAW);
+        return m2c_err_at(err, M2C_ERR_RANGE, 0, "raw transaction too large (%zu > %zu bytes)", n,
+                          M2C_TX_MAX_RAW);
     if (raw[0] >= 0xc0) {
         out->type = M2C_TX_LEGACY;
     } else if (raw[0] == 1 || raw[0] == 2) {
@@ -364,6 +363,12 @@ m2c_status m2c_tx_decode(m2c_tx *out, const uint8_t *raw, size_t n, m2c_err *err
                 st = m2c_err_set(err, M2C_ERR_RANGE, "legacy transaction chain id exceeds 2^64");
                 goto fail;
             }
+            if (out->chain_id == 0) {
+                /* v = 35/36 would be EIP-155 with chain id 0, which has no encoding of its own
+                 * (27/28 is the chain-less form) */
+                st = m2c_err_set(err, M2C_ERR_INVALID, "legacy transaction v encodes chain id 0");
+                goto fail;
+            }
             out->sig.b[64] = (uint8_t)(t.w[0] & 1);
         }
     } else {
@@ -381,8 +386,8 @@ m2c_status m2c_tx_decode(m2c_tx *out, const uint8_t *raw, size_t n, m2c_err *err
     /* One block: access entries, then storage keys, then a copy of the data. Sizes are
      * bounded by n (each entry and key consumed input bytes), so nothing here overflows. */
     {
-        size_t sz = n_ents * sizeof(m2c_access_entry) + n_keys * sizeof(m2c_hash32) +
-                    data_it.len + 1;
+        size_t sz =
+            n_ents * sizeof(m2c_access_entry) + n_keys * sizeof(m2c_hash32) + data_it.len + 1;
         uint8_t *blk = malloc(sz);
         if (!blk) {
             st = m2c_err_set(err, M2C_ERR_NOMEM, "cannot allocate %zu bytes for transaction", sz);

@@ -1,6 +1,8 @@
 /* test_key.c: secp256k1 keys, addresses, signatures and EIP-191 messages (src/eth/key.c). */
 #include "test.h"
 
+#include <pthread.h>
+
 #include "ml2chain/hex.h"
 #include "ml2chain/keccak.h"
 #include "ml2chain/key.h"
@@ -40,8 +42,13 @@ TEST(test_key_address__matches_published_vectors) {
 
 TEST(test_key_parse__accepts_0x_and_upper_case) {
     m2c_key a, b;
-    CHECK_EQ_INT(m2c_key_parse(&a, "0xAC0974BEC39A17E36BA4A6B4D238FF944BACB478CBED5EFCAE784D7BF4F2FF80", NULL), M2C_OK);
-    CHECK_EQ_INT(m2c_key_parse(&b, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", NULL), M2C_OK);
+    CHECK_EQ_INT(m2c_key_parse(&a,
+                               "0xAC0974BEC39A17E36BA4A6B4D238FF944BACB478CBED5EFCAE784D7BF4F2FF80",
+                               NULL),
+                 M2C_OK);
+    CHECK_EQ_INT(
+        m2c_key_parse(&b, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", NULL),
+        M2C_OK);
     CHECK_EQ_MEM(a.secret, b.secret, 32);
     CHECK_EQ_MEM(a.addr.b, b.addr.b, 20);
 }
@@ -50,10 +57,16 @@ TEST(test_key_parse__rejects_bad_text_without_echoing_it) {
     m2c_key k;
     m2c_err err;
     /* one digit short, one too many, a non-hex digit, empty */
-    CHECK_EQ_INT(m2c_key_parse(&k, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff8", &err), M2C_ERR_INVALID);
+    CHECK_EQ_INT(
+        m2c_key_parse(&k, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff8", &err),
+        M2C_ERR_INVALID);
     CHECK(strstr(err.msg, "64 hex digits") != NULL);
-    CHECK_EQ_INT(m2c_key_parse(&k, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff800", &err), M2C_ERR_INVALID);
-    CHECK_EQ_INT(m2c_key_parse(&k, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ffzz", &err), M2C_ERR_INVALID);
+    CHECK_EQ_INT(m2c_key_parse(
+                     &k, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff800", &err),
+                 M2C_ERR_INVALID);
+    CHECK_EQ_INT(
+        m2c_key_parse(&k, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ffzz", &err),
+        M2C_ERR_INVALID);
     CHECK(strstr(err.msg, "position 62") != NULL);
     CHECK(strstr(err.msg, "ac0974") == NULL);
     CHECK_EQ_INT(m2c_key_parse(&k, "", &err), M2C_ERR_INVALID);
@@ -68,7 +81,9 @@ TEST(test_key_from_bytes__range_boundaries) {
     uint8_t n_minus_1[32], n[32], n_plus_1[32], zero[32] = {0}, one[32] = {0};
     m2c_err err;
     m2c_key k;
-    REQUIRE(m2c_hex_decode_exact(n, 32, "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", NULL) == M2C_OK);
+    REQUIRE(m2c_hex_decode_exact(n, 32,
+                                 "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+                                 NULL) == M2C_OK);
     memcpy(n_minus_1, n, 32);
     n_minus_1[31]--;
     memcpy(n_plus_1, n, 32);
@@ -114,12 +129,17 @@ TEST(test_key_generate__gives_distinct_usable_keys) {
 
 TEST(test_pubkey_address__is_keccak_tail_of_public_key) {
     m2c_key k;
-    REQUIRE(m2c_key_parse(&k, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", NULL) == M2C_OK);
+    REQUIRE(m2c_key_parse(&k, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+                          NULL) == M2C_OK);
     m2c_hash32 h = m2c_keccak256(k.pub, 64);
     CHECK_EQ_MEM(h.b + 12, k.addr.b, 20);
     /* anvil account 0's public key, as `cast wallet public-key` prints it */
     uint8_t pub[64];
-    REQUIRE(m2c_hex_decode_exact(pub, 64, "0x8318535b54105d4a7aae60c08fc45f9687181b4fdfc625bd1a753fa7397fed753547f11ca8696646f2f3acb08e31016afac23e630c5d11f59f61fef57b0d2aa5", NULL) == M2C_OK);
+    REQUIRE(
+        m2c_hex_decode_exact(pub, 64,
+                             "0x8318535b54105d4a7aae60c08fc45f9687181b4fdfc625bd1a753fa7397fed75354"
+                             "7f11ca8696646f2f3acb08e31016afac23e630c5d11f59f61fef57b0d2aa5",
+                             NULL) == M2C_OK);
     CHECK_EQ_MEM(pub, k.pub, 64);
 }
 
@@ -144,11 +164,13 @@ TEST(test_sign_recover__round_trips_on_random_keys) {
         CHECK_EQ_MEM(who.b, k.addr.b, 20);
         /* a different hash recovers someone else (or nobody) */
         h.b[i % 32] ^= 1;
-        if (m2c_sig_recover(&who, &h, &sig, NULL) == M2C_OK) CHECK(memcmp(who.b, k.addr.b, 20) != 0);
+        if (m2c_sig_recover(&who, &h, &sig, NULL) == M2C_OK)
+            CHECK(memcmp(who.b, k.addr.b, 20) != 0);
         /* the other recovery id recovers a different key */
         sig.b[64] ^= 1;
         h.b[i % 32] ^= 1;
-        if (m2c_sig_recover(&who, &h, &sig, NULL) == M2C_OK) CHECK(memcmp(who.b, k.addr.b, 20) != 0);
+        if (m2c_sig_recover(&who, &h, &sig, NULL) == M2C_OK)
+            CHECK(memcmp(who.b, k.addr.b, 20) != 0);
         m2c_key_wipe(&k);
     }
 }
@@ -172,7 +194,9 @@ TEST(test_sig_recover__rejects_zero_and_out_of_range_scalars) {
 TEST(test_sig_is_low_s__boundary_at_half_order) {
     m2c_sig65 sig;
     memset(&sig, 0, sizeof sig);
-    REQUIRE(m2c_hex_decode_exact(sig.b + 32, 32, "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0", NULL) == M2C_OK);
+    REQUIRE(m2c_hex_decode_exact(sig.b + 32, 32,
+                                 "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0",
+                                 NULL) == M2C_OK);
     CHECK(m2c_sig_is_low_s(&sig));
     sig.b[63]--;
     CHECK(m2c_sig_is_low_s(&sig));
@@ -194,7 +218,8 @@ TEST(test_eip191__matches_cast_wallet_sign) {
         m2c_sig65 sig;
         REQUIRE(m2c_key_parse(&k, fld[0], NULL) == M2C_OK);
         if (!strncmp(fld[1], "0x", 2)) {
-            REQUIRE(m2c_hex_decode(msg, sizeof msg, &mlen, fld[1], strlen(fld[1]), M2C_HEX_PREFIX_REQUIRED, NULL) == M2C_OK);
+            REQUIRE(m2c_hex_decode(msg, sizeof msg, &mlen, fld[1], strlen(fld[1]),
+                                   M2C_HEX_PREFIX_REQUIRED, NULL) == M2C_OK);
         } else {
             memcpy(msg, fld[1], mlen);
         }
@@ -222,7 +247,8 @@ TEST(test_eip191__matches_cast_wallet_sign) {
 
 TEST(test_eip191_hash__prefix_and_decimal_length) {
     /* "\x19Ethereum Signed Message:\n" "5" "hello", hashed directly */
-    static const char pre[] = "\x19" "Ethereum Signed Message:\n5hello";
+    static const char pre[] = "\x19"
+                              "Ethereum Signed Message:\n5hello";
     m2c_hash32 want = m2c_keccak256(pre, sizeof pre - 1);
     m2c_hash32 got = m2c_eip191_hash((const uint8_t *)"hello", 5);
     CHECK_EQ_MEM(got.b, want.b, 32);
@@ -231,7 +257,8 @@ TEST(test_eip191_hash__prefix_and_decimal_length) {
     memset(big, 'a', sizeof big);
     m2c_keccak_ctx c;
     m2c_keccak_init(&c);
-    static const char pre1000[] = "\x19" "Ethereum Signed Message:\n1000";
+    static const char pre1000[] = "\x19"
+                                  "Ethereum Signed Message:\n1000";
     m2c_keccak_update(&c, pre1000, sizeof pre1000 - 1);
     m2c_keccak_update(&c, big, sizeof big);
     m2c_keccak_final(&c, &want);
@@ -259,7 +286,50 @@ TEST(test_sig_from_rsv__accepts_only_known_v) {
     }
 }
 
-TEST_MAIN(T(test_key_address__matches_published_vectors),
+/* Threads racing on first use of the shared context, then signing concurrently, must get
+ * exactly the signatures one thread gets. Runs first so the context is not yet created. */
+#define SIGN_THREADS    4
+#define SIGN_PER_THREAD 64
+static m2c_hash32 mt_hash[SIGN_THREADS][SIGN_PER_THREAD];
+static m2c_sig65 mt_sig[SIGN_THREADS][SIGN_PER_THREAD];
+static uint8_t mt_secret[32];
+
+static void *sign_worker(void *arg) {
+    size_t t = (size_t)arg;
+    m2c_key k;
+    if (m2c_key_from_bytes(&k, mt_secret, NULL) != M2C_OK) return (void *)1;
+    for (int i = 0; i < SIGN_PER_THREAD; i++)
+        if (m2c_key_sign_hash(&mt_sig[t][i], &k, &mt_hash[t][i], NULL) != M2C_OK) return (void *)1;
+    m2c_key_wipe(&k);
+    return NULL;
+}
+
+TEST(test_key_sign__concurrent_threads_match_single_thread) {
+    pthread_t th[SIGN_THREADS];
+    m2c_test_rand_bytes(mt_secret, 32);
+    mt_secret[0] &= 0x7f;
+    for (int t = 0; t < SIGN_THREADS; t++)
+        for (int i = 0; i < SIGN_PER_THREAD; i++)
+            m2c_test_rand_bytes(mt_hash[t][i].b, 32);
+    for (size_t t = 0; t < SIGN_THREADS; t++)
+        REQUIRE(pthread_create(&th[t], NULL, sign_worker, (void *)t) == 0);
+    for (int t = 0; t < SIGN_THREADS; t++) {
+        void *ret;
+        REQUIRE(pthread_join(th[t], &ret) == 0);
+        CHECK(ret == NULL);
+    }
+    m2c_key k;
+    REQUIRE(m2c_key_from_bytes(&k, mt_secret, NULL) == M2C_OK);
+    for (int t = 0; t < SIGN_THREADS; t++)
+        for (int i = 0; i < SIGN_PER_THREAD; i++) {
+            m2c_sig65 one;
+            REQUIRE(m2c_key_sign_hash(&one, &k, &mt_hash[t][i], NULL) == M2C_OK);
+            CHECK_EQ_MEM(one.b, mt_sig[t][i].b, 65);
+        }
+}
+
+TEST_MAIN(T(test_key_sign__concurrent_threads_match_single_thread),
+          T(test_key_address__matches_published_vectors),
           T(test_key_parse__accepts_0x_and_upper_case),
           T(test_key_parse__rejects_bad_text_without_echoing_it),
           T(test_key_from_bytes__range_boundaries), T(test_key_wipe__clears_every_byte),

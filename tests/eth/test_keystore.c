@@ -151,13 +151,12 @@ TEST(test_keystore_encrypt__rejects_params_outside_caps) {
     m2c_err err;
     REQUIRE(m2c_key_parse(&k, CAST_KEY, NULL) == M2C_OK);
     m2c_keystore_params bad[] = {
-        {M2C_KDF_SCRYPT, 1000, 8, 1, 0},    /* not a power of two */
+        {M2C_KDF_SCRYPT, 1000, 8, 1, 0},     /* not a power of two */
         {M2C_KDF_SCRYPT, 1u << 21, 1, 1, 0}, /* n above 2^20 */
         {M2C_KDF_SCRYPT, 1u << 20, 8, 1, 0}, /* 1 GiB */
-        {M2C_KDF_SCRYPT, 1024, 8, 17, 0},   /* p above 16 */
-        {M2C_KDF_PBKDF2, 0, 0, 0, 0},       /* c zero */
-        {M2C_KDF_PBKDF2, 0, 0, 0, 10000001},
-        {(m2c_kdf)7, 0, 0, 0, 0},
+        {M2C_KDF_SCRYPT, 1024, 8, 17, 0},    /* p above 16 */
+        {M2C_KDF_PBKDF2, 0, 0, 0, 0},        /* c zero */
+        {M2C_KDF_PBKDF2, 0, 0, 0, 10000001}, {(m2c_kdf)7, 0, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(m2c_keystore_encrypt(&ks, &k, "x", 1, &bad[i], &err) != M2C_OK);
@@ -205,6 +204,31 @@ TEST(test_keystore_read_password__trims_trailing_whitespace_only) {
     rmdir(dir);
 }
 
+/* A password of cap-2, cap-1 and cap bytes in a buffer of cap: the last does not fit. */
+TEST(test_keystore_read_password__size_boundary_triplet) {
+    char dir[] = "/tmp/m2c-pw-XXXXXX", path[128], pw[64];
+    size_t n;
+    REQUIRE(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/pw", dir);
+    for (size_t len = sizeof pw - 2; len <= sizeof pw; len++) {
+        FILE *f = fopen(path, "w");
+        REQUIRE(f);
+        for (size_t i = 0; i < len; i++)
+            fputc('a' + (int)(i % 26), f);
+        fclose(f);
+        m2c_status st = m2c_keystore_read_password(pw, sizeof pw, &n, path, NULL);
+        if (len < sizeof pw) {
+            CHECK_EQ_INT(st, M2C_OK);
+            CHECK_EQ_INT(n, len);
+            CHECK_EQ_INT(pw[n], 0);
+        } else {
+            CHECK_EQ_INT(st, M2C_ERR_RANGE);
+        }
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 /* Each mutation of the cast keystore must fail to parse with the given status and a message
  * containing `needle`. */
 TEST(test_keystore_parse__rejects_malformed_files_naming_the_field) {
@@ -221,7 +245,8 @@ TEST(test_keystore_parse__rejects_malformed_files_naming_the_field) {
         {",\"version\":3", "", M2C_ERR_INVALID, "missing field version"},
         {"\"crypto\"", "\"cryptx\"", M2C_ERR_INVALID, "missing field crypto"},
         {"aes-128-ctr", "aes-128-cbc", M2C_ERR_UNSUPPORTED, "cipher"},
-        {"\"iv\":\"d16365200eef1c95c6b806c3e33a10e9\"", "\"iv\":\"d16365200eef1c95c6b806c3e33a10\"", M2C_ERR_INVALID, "cipherparams.iv"},
+        {"\"iv\":\"d16365200eef1c95c6b806c3e33a10e9\"", "\"iv\":\"d16365200eef1c95c6b806c3e33a10\"",
+         M2C_ERR_INVALID, "cipherparams.iv"},
         {"\"iv\":\"d1", "\"iv\":\"z1", M2C_ERR_INVALID, "cipherparams.iv"},
         {"\"ciphertext\":\"be", "\"ciphertext\":\"bebe", M2C_ERR_INVALID, "crypto.ciphertext"},
         {"\"mac\":\"3b1c", "\"mac\":\"3b1", M2C_ERR_INVALID, "crypto.mac"},
@@ -237,11 +262,13 @@ TEST(test_keystore_parse__rejects_malformed_files_naming_the_field) {
         {"\"r\":8", "\"r\":0", M2C_ERR_RANGE, "kdfparams.r"},
         {"\"dklen\":32", "\"dklen\":16", M2C_ERR_RANGE, "dklen"},
         {"\"salt\":\"d4", "\"salt\":\"d", M2C_ERR_INVALID, "salt"},
-        {"\"salt\":\"d4ecf69851672a7e633fc2fcd1312f9e312a3c3e8564458888700c8edc0d5b49\"", "\"salt\":\"\"", M2C_ERR_INVALID, "salt is empty"},
+        {"\"salt\":\"d4ecf69851672a7e633fc2fcd1312f9e312a3c3e8564458888700c8edc0d5b49\"",
+         "\"salt\":\"\"", M2C_ERR_INVALID, "salt is empty"},
         {"\"id\":\"620e81cd", "\"id\":\"620e81cd-620e81cd", M2C_ERR_INVALID, "id"},
         {"\"version\":3", "\"version\":3,\"version\":3", M2C_ERR_INVALID, "invalid json"},
         {"\"version\":3}", "\"version\":3", M2C_ERR_INVALID, "invalid json"},
-        {"\"version\":3", "\"version\":3,\"address\":\"0000000000000000000000000000000000000001\"", M2C_OK, ""},
+        {"\"version\":3", "\"version\":3,\"address\":\"0000000000000000000000000000000000000001\"",
+         M2C_OK, ""},
         {"\"version\":3", "\"version\":3,\"address\":\"zz\"", M2C_ERR_INVALID, "address"},
         {"\"crypto\"", "\"Crypto\"", M2C_OK, ""},
     };
@@ -271,7 +298,8 @@ TEST(test_keystore_parse__rejects_non_objects_and_oversized_input) {
     CHECK_EQ_INT(m2c_keystore_parse(&ks, "[]", 2, &err), M2C_ERR_INVALID);
     CHECK(strstr(err.msg, "not a json object") != NULL);
     CHECK_EQ_INT(m2c_keystore_parse(&ks, "", 0, &err), M2C_ERR_INVALID);
-    CHECK_EQ_INT(m2c_keystore_parse(&ks, "{\"version\":3,\"crypto\":[]}", 25, &err), M2C_ERR_INVALID);
+    CHECK_EQ_INT(m2c_keystore_parse(&ks, "{\"version\":3,\"crypto\":[]}", 25, &err),
+                 M2C_ERR_INVALID);
     CHECK(strstr(err.msg, "crypto is not an object") != NULL);
     size_t big = M2C_KEYSTORE_MAX_JSON + 1;
     char *j = malloc(big);
@@ -287,8 +315,10 @@ TEST(test_keystore_decrypt__address_field_must_match_key) {
     m2c_keystore ks;
     m2c_key k;
     m2c_err err;
-    char *good = mutate(base, "\"version\":3", "\"version\":3,\"address\":\"70997970c51812dc3a010c7d01b50e0d17dc79c8\"");
-    char *bad = mutate(base, "\"version\":3", "\"version\":3,\"address\":\"f39fd6e51aad88f6f4ce6ab8827279cfffb92266\"");
+    char *good = mutate(base, "\"version\":3",
+                        "\"version\":3,\"address\":\"70997970c51812dc3a010c7d01b50e0d17dc79c8\"");
+    char *bad = mutate(base, "\"version\":3",
+                       "\"version\":3,\"address\":\"f39fd6e51aad88f6f4ce6ab8827279cfffb92266\"");
     REQUIRE(good && bad);
     REQUIRE(m2c_keystore_parse(&ks, good, strlen(good), &err) == M2C_OK);
     CHECK_EQ_INT(m2c_keystore_decrypt(&k, &ks, "correct horse", 13, &err), M2C_OK);
@@ -299,7 +329,6 @@ TEST(test_keystore_decrypt__address_field_must_match_key) {
     free(bad);
     free(base);
 }
-
 
 /* RFC 7914 section 12 vectors, through both implementations. */
 TEST(test_scrypt__rfc7914_vectors_both_implementations) {
@@ -353,9 +382,12 @@ TEST(test_scrypt__rejects_params_outside_caps) {
     uint8_t out[32];
     m2c_err err;
     CHECK_EQ_INT(m2c_scrypt(out, 32, "", 0, (const uint8_t *)"s", 1, 3, 1, 1, &err), M2C_ERR_RANGE);
-    CHECK_EQ_INT(m2c_scrypt(out, 32, "", 0, (const uint8_t *)"s", 1, 1u << 21, 1, 1, &err), M2C_ERR_RANGE);
-    CHECK_EQ_INT(m2c_scrypt_portable(out, 32, "", 0, (const uint8_t *)"s", 1, 1u << 20, 8, 1, &err), M2C_ERR_RANGE);
-    CHECK_EQ_INT(m2c_scrypt(out, 32, "", 0, (const uint8_t *)"s", 1, 16, 1, 0, &err), M2C_ERR_RANGE);
+    CHECK_EQ_INT(m2c_scrypt(out, 32, "", 0, (const uint8_t *)"s", 1, 1u << 21, 1, 1, &err),
+                 M2C_ERR_RANGE);
+    CHECK_EQ_INT(m2c_scrypt_portable(out, 32, "", 0, (const uint8_t *)"s", 1, 1u << 20, 8, 1, &err),
+                 M2C_ERR_RANGE);
+    CHECK_EQ_INT(m2c_scrypt(out, 32, "", 0, (const uint8_t *)"s", 1, 16, 1, 0, &err),
+                 M2C_ERR_RANGE);
 }
 
 TEST_MAIN(T(test_scrypt__rfc7914_vectors_both_implementations),
@@ -371,6 +403,7 @@ TEST_MAIN(T(test_scrypt__rfc7914_vectors_both_implementations),
           T(test_keystore_encrypt__rejects_params_outside_caps),
           T(test_keystore_write_file__mode_0600_and_never_overwrites),
           T(test_keystore_read_password__trims_trailing_whitespace_only),
+          T(test_keystore_read_password__size_boundary_triplet),
           T(test_keystore_parse__rejects_malformed_files_naming_the_field),
           T(test_keystore_parse__rejects_non_objects_and_oversized_input),
           T(test_keystore_decrypt__address_field_must_match_key))

@@ -4,6 +4,9 @@
  * bodies and batches answered out of order. Also the pure parsers on hand-made results. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <time.h>
@@ -18,9 +21,9 @@
 typedef struct {
     int status;
     const char *ctype;
-    const char *body;      /* "%ID%" is replaced by the request's id */
-    size_t repeat_bytes;   /* when non-zero: a body of this many 'x' bytes */
-    int chunked;           /* send without Content-Length */
+    const char *body;    /* "%ID%" is replaced by the request's id */
+    size_t repeat_bytes; /* when non-zero: a body of this many 'x' bytes */
+    int chunked;         /* send without Content-Length */
     int delay_ms;
     const char *retry_after;
 } reply;
@@ -88,7 +91,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     if (*data_size) {
-        size_t n = *data_size < sizeof u->buf - 1 - u->len ? *data_size : sizeof u->buf - 1 - u->len;
+        size_t n =
+            *data_size < sizeof u->buf - 1 - u->len ? *data_size : sizeof u->buf - 1 - u->len;
         memcpy(u->buf + u->len, data, n);
         u->len += n;
         *data_size = 0;
@@ -115,7 +119,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         char id[32] = "null";
         json_t *req = json_loadb(u->buf, u->len, 0, NULL);
         if (json_is_integer(json_object_get(req, "id")))
-            snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(req, "id")));
+            snprintf(id, sizeof id, "%lld",
+                     (long long)json_integer_value(json_object_get(req, "id")));
         json_decref(req);
         const char *body = r.body ? r.body : "";
         char *out = malloc(strlen(body) + 64);
@@ -171,10 +176,10 @@ static int server_start(void) {
     return srv.port != 0;
 }
 
-static char url_buf[128];
-static const char *server_url(void) {
-    snprintf(url_buf, sizeof url_buf, "http://127.0.0.1:%u/", srv.port);
-    return url_buf;
+/* The server's URL into out (per caller: threads build clients at once). */
+static const char *server_url(char out[64]) {
+    snprintf(out, 64, "http://127.0.0.1:%u/", srv.port);
+    return out;
 }
 
 /* A client with fast retries so the tests stay short. */
@@ -192,7 +197,8 @@ static m2c_rpc *client(int retries, m2c_rpc_opts *tweak) {
     }
     m2c_rpc *c = NULL;
     m2c_err err;
-    if (m2c_rpc_create(&c, server_url(), &o, &err) != M2C_OK) {
+    char url[64];
+    if (m2c_rpc_create(&c, server_url(url), &o, &err) != M2C_OK) {
         fprintf(stderr, "create: %s\n", err.msg);
         return NULL;
     }
@@ -205,7 +211,8 @@ static uint64_t ms_now(void) {
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-#define OKJSON(body) {200, "application/json", body, 0, 0, 0, NULL}
+#define OKJSON(body)                                                                               \
+    { 200, "application/json", body, 0, 0, 0, NULL }
 
 /* ---- transport ------------------------------------------------------------------------- */
 
@@ -244,6 +251,38 @@ TEST(test_rpc_call__reuses_one_connection) {
     m2c_rpc_destroy(c);
 }
 
+/* Several threads, one handle each, calling at once: every call answered, none lost. */
+static void *hammer(void *arg) {
+    int *fails = arg;
+    m2c_rpc *c = client(0, NULL);
+    if (!c) {
+        *fails = 1000;
+        return NULL;
+    }
+    for (int i = 0; i < 25; i++) {
+        uint64_t v = 0;
+        m2c_err err;
+        if (m2c_rpc_chain_id(c, &v, &err) != M2C_OK || v != 1) (*fails)++;
+    }
+    m2c_rpc_destroy(c);
+    return NULL;
+}
+
+TEST(test_rpc_handles__one_per_thread_work_concurrently) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}")};
+    script(r, 1);
+    pthread_t th[4];
+    int fails[4] = {0};
+    for (int i = 0; i < 4; i++)
+        REQUIRE(pthread_create(&th[i], NULL, hammer, &fails[i]) == 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(fails[i], 0);
+    CHECK_EQ_INT(srv.hits, 100);
+    CHECK_EQ_INT(srv.connections, 4); /* each handle kept its own connection alive */
+}
+
 TEST(test_rpc_call__node_error_is_rpc_status_with_code_and_message) {
     reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":-32601,"
                         "\"message\":\"the method eth_foo does not exist\"}}")};
@@ -262,7 +301,8 @@ TEST(test_rpc_call__node_error_is_rpc_status_with_code_and_message) {
 }
 
 TEST(test_rpc_call__html_502_is_http_error_naming_status_type_and_body) {
-    reply r[] = {{502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>", 0, 0, 0, NULL}};
+    reply r[] = {{502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>", 0,
+                  0, 0, NULL}};
     script(r, 1);
     m2c_rpc *c = client(2, NULL);
     REQUIRE(c);
@@ -288,7 +328,8 @@ TEST(test_rpc_call__garbage_is_protocol_error_with_escaped_bytes) {
     CHECK_EQ_INT(m2c_rpc_call(c, &res, "eth_chainId", NULL, &err), M2C_ERR_PROTOCOL);
     CHECK(strstr(err.msg, "not a json-rpc response") != NULL);
     CHECK(strstr(err.msg, "\"\\x01garbage\\\"\\n\\xff\"") != NULL);
-    for (const char *p = err.msg; *p; p++) CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+    for (const char *p = err.msg; *p; p++)
+        CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
     m2c_rpc_destroy(c);
 }
 
@@ -400,7 +441,10 @@ TEST(test_rpc_call__retry_time_budget_stops_retries) {
 }
 
 TEST(test_rpc_call__4xx_is_not_retried_and_jsonrpc_error_body_wins) {
-    reply r[] = {{400, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":-32602,\"message\":\"invalid params\"}}", 0, 0, 0, NULL}};
+    reply r[] = {{400, "application/json",
+                  "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":-32602,\"message\":"
+                  "\"invalid params\"}}",
+                  0, 0, 0, NULL}};
     script(r, 1);
     m2c_rpc *c = client(5, NULL);
     REQUIRE(c);
@@ -420,7 +464,8 @@ TEST(test_rpc_call__4xx_is_not_retried_and_jsonrpc_error_body_wins) {
 }
 
 TEST(test_rpc_call__stall_longer_than_timeout_times_out) {
-    reply r[] = {{200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}", 0, 0, 1200, NULL}};
+    reply r[] = {{200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}",
+                  0, 0, 1200, NULL}};
     script(r, 1);
     m2c_rpc_opts o;
     m2c_rpc_opts_default(&o);
@@ -527,7 +572,8 @@ TEST(test_rpc_rate_cap__spaces_requests) {
     REQUIRE(c);
     uint64_t t0 = ms_now(), v;
     m2c_err err;
-    for (int i = 0; i < 6; i++) CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
     /* 20 tokens of burst would let them all through at once; the bucket holds 20 but
      * starts with 1, so the later ones wait. */
     m2c_rpc_stats s;
@@ -556,17 +602,107 @@ TEST(test_rpc_call__cancel_flag_interrupts_backoff) {
     m2c_rpc_destroy(c);
 }
 
+/* ---- https ------------------------------------------------------------------------------ */
+
+/* A self-signed P-256 certificate for IP 127.0.0.1, as PEM strings (caller frees). */
+static int make_cert(char **key_pem, char **cert_pem) {
+    int ok = 0;
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
+    if (!pk || !x || !kb || !cb) goto out;
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pk);
+    X509_NAME *nm = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1, -1,
+                               0);
+    X509_set_issuer_name(x, nm);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+    if (!ext) goto out;
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    if (!X509_sign(x, pk, EVP_sha256())) goto out;
+    if (!PEM_write_bio_PrivateKey(kb, pk, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_X509(cb, x))
+        goto out;
+    char *p;
+    long n = BIO_get_mem_data(kb, &p);
+    *key_pem = strndup(p, (size_t)n);
+    n = BIO_get_mem_data(cb, &p);
+    *cert_pem = strndup(p, (size_t)n);
+    ok = *key_pem && *cert_pem;
+out:
+    BIO_free(kb);
+    BIO_free(cb);
+    X509_free(x);
+    EVP_PKEY_free(pk);
+    return ok;
+}
+
+TEST(test_rpc_https__verified_with_ca_file_and_refused_without) {
+    char *key = NULL, *cert = NULL;
+    REQUIRE(make_cert(&key, &cert));
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x2a\"}")};
+    script(r, 1); /* starts the plain server too; the https one shares its script */
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS, 0, NULL,
+        NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_KEY, key,
+        MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_END);
+    REQUIRE(d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char url[64], ca[] = "/tmp/m2c-test-ca-XXXXXX";
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/", info ? info->port : 0);
+    int fd = mkstemp(ca);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, cert, strlen(cert)) == (ssize_t)strlen(cert));
+    close(fd);
+
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.max_retries = 3;
+    m2c_rpc *c = NULL;
+    m2c_err err;
+    uint64_t v = 0;
+    /* Unknown CA: refused, not retried, and the message says why. */
+    REQUIRE(m2c_rpc_create(&c, url, &o, &err) == M2C_OK);
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_HTTP);
+    CHECK(strstr(err.msg, "certificate") != NULL);
+    CHECK_EQ_INT(srv.hits, 0);
+    m2c_rpc_destroy(c);
+    /* Trusted through ca_file: answered. */
+    o.ca_file = ca;
+    REQUIRE(m2c_rpc_create(&c, url, &o, &err) == M2C_OK);
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    CHECK_EQ_INT(v, 42);
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    CHECK_EQ_INT(srv.hits, 2);
+    m2c_rpc_destroy(c);
+    MHD_stop_daemon(d);
+    unlink(ca);
+    free(key);
+    free(cert);
+}
+
 /* ---- batches --------------------------------------------------------------------------- */
 
 static void make_reqs(m2c_rpc_req *q, size_t n) {
     memset(q, 0, n * sizeof *q);
-    for (size_t i = 0; i < n; i++) q[i].method = "eth_getBalance";
+    for (size_t i = 0; i < n; i++)
+        q[i].method = "eth_getBalance";
 }
 
 TEST(test_rpc_batch__matches_out_of_order_ids_with_item_errors) {
     reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},"
                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"},"
-                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32000,\"message\":\"header not found\"}}]")};
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32000,\"message\":"
+                        "\"header not found\"}}]")};
     script(r, 1);
     m2c_rpc *c = client(0, NULL);
     REQUIRE(c);
@@ -609,14 +745,16 @@ TEST(test_rpc_batch__missing_id_fails_only_that_item) {
 
 TEST(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch) {
     const char *bodies[] = {
-        "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"},{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}]",
+        "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"},{\"jsonrpc\":\"2.0\",\"id\":1,"
+        "\"result\":\"0x1\"}]",
         "[{\"jsonrpc\":\"2.0\",\"id\":77,\"result\":\"0x1\"}]",
-        "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32005,\"message\":\"batch too large\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32005,\"message\":\"batch too "
+        "large\"}}",
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}",
         "[1,2]",
     };
-    const char *want[] = {"duplicate id 1", "unexpected id 77", "batch too large",
-                          "single object", "id: expected integer, got integer"};
+    const char *want[] = {"duplicate id 1", "unexpected id 77", "batch too large", "single object",
+                          "id: expected integer, got integer"};
     m2c_status codes[] = {M2C_ERR_PROTOCOL, M2C_ERR_PROTOCOL, M2C_ERR_RPC, M2C_ERR_PROTOCOL,
                           M2C_ERR_PROTOCOL};
     for (size_t k = 0; k < 5; k++) {
@@ -640,8 +778,10 @@ TEST(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch) {
 TEST(test_rpc_batch__splits_into_max_batch_requests) {
     /* Each HTTP batch of 2 gets answered for ids of that batch via %ID% not usable for
      * arrays; answer with ids 1,2 then 3,4 then 5. */
-    reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":\"0x2\"},{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}]"),
-                 OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":\"0x4\"}]"),
+    reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":\"0x2\"},{\"jsonrpc\":\"2.0\","
+                        "\"id\":1,\"result\":\"0x1\"}]"),
+                 OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},{\"jsonrpc\":\"2.0\","
+                        "\"id\":4,\"result\":\"0x4\"}]"),
                  OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":\"0x5\"}]")};
     script(r, 3);
     m2c_rpc_opts o;
@@ -666,19 +806,25 @@ TEST(test_rpc_batch__splits_into_max_batch_requests) {
 
 /* ---- typed calls and parsers ----------------------------------------------------------- */
 
-#define H32(c) "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
-    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define H32(c)                                                                                     \
+    "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+        c c c c c c c c c c c c c c c c c c c
 #define A20(c) "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 
 static const char *LOG_A =
-    "{\"address\":" "\"" A20("a") "\",\"topics\":[\"" H32("1") "\",\"" H32("2") "\"],"
-    "\"data\":\"0x0102ff\",\"blockNumber\":\"0x10\",\"blockHash\":\"" H32("b") "\","
-    "\"transactionHash\":\"" H32("c") "\",\"transactionIndex\":\"0x2\",\"logIndex\":\"0x7\","
-    "\"removed\":false}";
+    "{\"address\":"
+    "\"" A20("a") "\",\"topics\":[\"" H32("1") "\",\"" H32(
+        "2") "\"],"
+             "\"data\":\"0x0102ff\",\"blockNumber\":\"0x10\",\"blockHash\":\"" H32(
+                 "b") "\","
+                      "\"transactionHash\":\"" H32(
+                          "c") "\",\"transactionIndex\":\"0x2\",\"logIndex\":\"0x7\","
+                               "\"removed\":false}";
 
 TEST(test_rpc_get_logs__parses_logs_and_sends_filter) {
     char body[4096];
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%%ID%%,\"result\":[%s,%s]}", LOG_A, LOG_A);
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%%ID%%,\"result\":[%s,%s]}", LOG_A,
+             LOG_A);
     reply r[] = {OKJSON(body)};
     script(r, 1);
     m2c_rpc *c = client(0, NULL);
@@ -728,6 +874,41 @@ TEST(test_rpc_get_logs__parses_logs_and_sends_filter) {
     m2c_rpc_destroy(c);
 }
 
+TEST(test_rpc_filter_json__block_hash_replaces_range) {
+    m2c_hash32 bh;
+    memset(bh.b, 0xcc, 32);
+    m2c_rpc_filter f = {0};
+    f.block_hash = &bh;
+    f.from = m2c_blockref_num(5);
+    f.to = m2c_blockref_num(6);
+    json_t *o = NULL;
+    m2c_err err;
+    REQUIRE(m2c_rpc_filter_json(&o, &f, &err) == M2C_OK);
+    CHECK_EQ_STR(json_string_value(json_object_get(o, "blockHash")), H32("c"));
+    CHECK(json_object_get(o, "fromBlock") == NULL && json_object_get(o, "toBlock") == NULL);
+    CHECK(json_object_get(o, "address") == NULL && json_object_get(o, "topics") == NULL);
+    json_decref(o);
+    f.block_hash = NULL;
+    f.n_topics = 5;
+    CHECK_EQ_INT(m2c_rpc_filter_json(&o, &f, &err), M2C_ERR_INVALID);
+    CHECK(o == NULL);
+}
+
+TEST(test_rpc_client_version__sanitized_and_typed) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"anvil/v1.7\\u001b[31m\"}"),
+                 OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":17}")};
+    script(r, 2);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    char v[64];
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_client_version(c, v, sizeof v, &err), M2C_OK);
+    CHECK_EQ_STR(v, "anvil/v1.7?[31m"); /* the escape byte is not passed to terminals */
+    CHECK_EQ_INT(m2c_rpc_client_version(c, v, sizeof v, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "expected string, got integer") != NULL);
+    m2c_rpc_destroy(c);
+}
+
 /* Parses `result_json` as logs and checks the error message. */
 static void expect_logs_error(const char *result_json, m2c_status want, const char *msg) {
     json_t *v = json_loads(result_json, 0, NULL);
@@ -746,23 +927,36 @@ static void expect_logs_error(const char *result_json, m2c_status want, const ch
 
 TEST(test_rpc_parse_logs__names_the_bad_field) {
     char buf[8192];
-    const char *short_topic = "0x" "11111111111111111111111111111111111111111111111111111111111111";
-    snprintf(buf, sizeof buf, "[%s,%s,%s,{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\"],\"data\":\"0x\"}]",
-             LOG_A, LOG_A, LOG_A, A20("a"), H32("1"), short_topic);
-    expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[3].topics[1]: expected 32-byte hex, got 31 bytes");
+    const char *short_topic = "0x"
+                              "11111111111111111111111111111111111111111111111111111111111111";
+    snprintf(buf, sizeof buf,
+             "[%s,%s,%s,{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\"],\"data\":\"0x\"}]", LOG_A,
+             LOG_A, LOG_A, A20("a"), H32("1"), short_topic);
+    expect_logs_error(buf, M2C_ERR_PROTOCOL,
+                      "result[3].topics[1]: expected 32-byte hex, got 31 bytes");
     snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x123\"}]", A20("a"));
     expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].data: odd number of hex digits");
-    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"logIndex\":\"0x1g\"}]", A20("a"));
+    snprintf(buf, sizeof buf,
+             "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"logIndex\":\"0x1g\"}]",
+             A20("a"));
     expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].logIndex: bad hex digit");
-    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"blockNumber\":\"0x10000000000000000\"}]", A20("a"));
-    expect_logs_error(buf, M2C_ERR_RANGE, "result[0].blockNumber: quantity does not fit in 64 bits");
-    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"],\"data\":\"0x\"}]",
-             A20("a"), H32("1"), H32("1"), H32("1"), H32("1"), H32("1"));
+    snprintf(buf, sizeof buf,
+             "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"blockNumber\":"
+             "\"0x10000000000000000\"}]",
+             A20("a"));
+    expect_logs_error(buf, M2C_ERR_RANGE,
+                      "result[0].blockNumber: quantity does not fit in 64 bits");
+    snprintf(
+        buf, sizeof buf,
+        "[{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"],\"data\":\"0x\"}]",
+        A20("a"), H32("1"), H32("1"), H32("1"), H32("1"), H32("1"));
     expect_logs_error(buf, M2C_ERR_RANGE, "result[0].topics: 5 elements exceeds the cap of 4");
-    expect_logs_error("[{\"topics\":[],\"data\":\"0x\"}]", M2C_ERR_PROTOCOL, "result[0].address: missing");
+    expect_logs_error("[{\"topics\":[],\"data\":\"0x\"}]", M2C_ERR_PROTOCOL,
+                      "result[0].address: missing");
     expect_logs_error("{\"logs\":[]}", M2C_ERR_PROTOCOL, "result.logs: expected array, got object");
     expect_logs_error("[7]", M2C_ERR_PROTOCOL, "result[0]: expected log object, got integer");
-    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"removed\":\"no\"}]", A20("a"));
+    snprintf(buf, sizeof buf,
+             "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"removed\":\"no\"}]", A20("a"));
     expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].removed: expected boolean, got string");
 }
 
@@ -795,14 +989,16 @@ static void rand_hex(m2c_buf *b, size_t n, int upper) {
 static void rand_ws(m2c_buf *b) {
     static const char w[] = " \n\t\r";
     int k = (int)(m2c_test_rand() % 3);
-    for (int i = 0; i < k; i++) (void)!m2c_buf_append_byte(b, (uint8_t)w[m2c_test_rand() % 4]);
+    for (int i = 0; i < k; i++)
+        (void)!m2c_buf_append_byte(b, (uint8_t)w[m2c_test_rand() % 4]);
 }
 
 /* One log object with its fields in random order, random spacing, some nulls, and an
  * unknown field now and then. */
 static void rand_log(m2c_buf *b) {
     int order[10];
-    for (int i = 0; i < 10; i++) order[i] = i;
+    for (int i = 0; i < 10; i++)
+        order[i] = i;
     for (int i = 9; i > 0; i--) {
         int j = (int)(m2c_test_rand() % (uint64_t)(i + 1)), t = order[i];
         order[i] = order[j];
@@ -819,7 +1015,10 @@ static void rand_log(m2c_buf *b) {
         int upper = (int)(m2c_test_rand() % 4 == 0), null = (int)(m2c_test_rand() % 8 == 0);
         char q[40];
         switch (f) {
-        case 0: (void)!m2c_buf_append_str(b, "\"address\":"); rand_hex(b, 20, upper); break;
+        case 0:
+            (void)!m2c_buf_append_str(b, "\"address\":");
+            rand_hex(b, 20, upper);
+            break;
         case 1: {
             (void)!m2c_buf_append_str(b, "\"topics\":[");
             int nt = (int)(m2c_test_rand() % 5);
@@ -831,22 +1030,35 @@ static void rand_log(m2c_buf *b) {
             (void)!m2c_buf_append_byte(b, ']');
             break;
         }
-        case 2: (void)!m2c_buf_append_str(b, "\"data\":"); rand_hex(b, (size_t)(m2c_test_rand() % 200), upper); break;
-        case 3: case 6: case 7: {
+        case 2:
+            (void)!m2c_buf_append_str(b, "\"data\":");
+            rand_hex(b, (size_t)(m2c_test_rand() % 200), upper);
+            break;
+        case 3:
+        case 6:
+        case 7: {
             const char *name = f == 3 ? "blockNumber" : f == 6 ? "transactionIndex" : "logIndex";
             if (null)
                 snprintf(q, sizeof q, "null");
             else
-                snprintf(q, sizeof q, "\"0x%llx\"", (unsigned long long)(m2c_test_rand() >> (m2c_test_rand() % 64)));
+                snprintf(q, sizeof q, "\"0x%llx\"",
+                         (unsigned long long)(m2c_test_rand() >> (m2c_test_rand() % 64)));
             (void)!m2c_buf_printf(b, "\"%s\":%s", name, q);
             break;
         }
-        case 4: case 5:
+        case 4:
+        case 5:
             (void)!m2c_buf_printf(b, "\"%s\":", f == 4 ? "blockHash" : "transactionHash");
-            if (null) (void)!m2c_buf_append_str(b, "null");
-            else rand_hex(b, 32, upper);
+            if (null)
+                (void)!m2c_buf_append_str(b, "null");
+            else
+                rand_hex(b, 32, upper);
             break;
-        case 8: (void)!m2c_buf_append_str(b, null ? "\"removed\":null" : m2c_test_rand() % 2 ? "\"removed\":true" : "\"removed\":false"); break;
+        case 8:
+            (void)!m2c_buf_append_str(b, null                  ? "\"removed\":null"
+                                         : m2c_test_rand() % 2 ? "\"removed\":true"
+                                                               : "\"removed\":false");
+            break;
         case 9: (void)!m2c_buf_append_str(b, "\"blockTimestamp\":{\"a\":[true,null,\"x\"]}"); break;
         }
         rand_ws(b);
@@ -900,40 +1112,57 @@ TEST(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser) {
     m2c_rpc_logs l;
     m2c_err err;
     /* An escaped key is valid JSON the one-pass parser leaves to the tree parser. */
-    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"\\u0061ddress\":\"%s\",\"topics\":[],\"data\":\"0x01\"}]}", A20("a"));
+    snprintf(body, sizeof body,
+             "{\"id\":1,\"result\":[{\"\\u0061ddress\":\"%s\",\"topics\":[],\"data\":\"0x01\"}]}",
+             A20("a"));
     CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&l, body, strlen(body), 1), M2C_ERR_UNSUPPORTED);
     CHECK(l.v == NULL);
     CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_OK);
     CHECK(l.n == 1 && l.v[0].address.b[0] == 0xaa && l.v[0].data[0] == 1);
     m2c_rpc_logs_free(&l);
     /* Duplicate keys: rejected by both. */
-    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"address\":\"%s\",\"address\":\"%s\",\"topics\":[],\"data\":\"0x\"}]}", A20("a"), A20("b"));
+    snprintf(body, sizeof body,
+             "{\"id\":1,\"result\":[{\"address\":\"%s\",\"address\":\"%s\",\"topics\":[],\"data\":"
+             "\"0x\"}]}",
+             A20("a"), A20("b"));
     CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&l, body, strlen(body), 1), M2C_ERR_UNSUPPORTED);
     CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_PROTOCOL);
     CHECK(strstr(err.msg, "duplicate") != NULL);
     /* A node error comes back as M2C_ERR_RPC. */
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,\"message\":\"query returned more than 10000 results\"}}");
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,\"message\":\"query "
+             "returned more than 10000 results\"}}");
     CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_RPC);
     CHECK_EQ_INT(err.rpc_code, -32005);
     CHECK(strstr(err.msg, "more than 10000 results") != NULL);
     /* A 31-byte topic: the tree parser's message. */
-    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"address\":\"%s\",\"topics\":[\"0x%s\"],\"data\":\"0x\"}]}", A20("a"),
-             "11111111111111111111111111111111111111111111111111111111111111");
+    snprintf(body, sizeof body,
+             "{\"id\":1,\"result\":[{\"address\":\"%s\",\"topics\":[\"0x%s\"],\"data\":\"0x\"}]}",
+             A20("a"), "11111111111111111111111111111111111111111111111111111111111111");
     CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_PROTOCOL);
     CHECK(strstr(err.msg, "result[0].topics[0]: expected 32-byte hex, got 31 bytes") != NULL);
 }
 
 static const char *BLOCK_FULL =
-    "{\"number\":\"0x1b4\",\"hash\":\"" H32("a") "\",\"parentHash\":\"" H32("b") "\","
-    "\"timestamp\":\"0x6553f100\",\"baseFeePerGas\":\"0x3b9aca00\",\"gasUsed\":\"0x5208\","
-    "\"gasLimit\":\"0x1c9c380\",\"miner\":\"" A20("c") "\",\"transactions\":["
-    "{\"type\":\"0x2\",\"hash\":\"" H32("d") "\",\"from\":\"" A20("e") "\",\"to\":null,"
-    "\"value\":\"0xde0b6b3a7640000\",\"input\":\"0x6001\",\"nonce\":\"0x3\",\"gas\":\"0x5208\","
-    "\"maxFeePerGas\":\"0x77359400\",\"maxPriorityFeePerGas\":\"0x3b9aca00\",\"gasPrice\":\"0x3b9aca00\","
-    "\"blockNumber\":\"0x1b4\",\"transactionIndex\":\"0x0\"},"
-    "{\"type\":\"0x0\",\"hash\":\"" H32("f") "\",\"from\":\"" A20("e") "\",\"to\":\"" A20("1") "\","
-    "\"value\":\"0x0\",\"input\":\"0x\",\"nonce\":\"0x4\",\"gas\":\"0x5208\",\"gasPrice\":\"0x1\","
-    "\"blockNumber\":\"0x1b4\",\"transactionIndex\":\"0x1\"}]}";
+    "{\"number\":\"0x1b4\",\"hash\":\"" H32("a") "\",\"parentHash\":\"" H32(
+        "b") "\","
+             "\"timestamp\":\"0x6553f100\",\"baseFeePerGas\":\"0x3b9aca00\",\"gasUsed\":\"0x5208\","
+             "\"gasLimit\":\"0x1c9c380\",\"miner\":\"" A20(
+                 "c") "\",\"transactions\":["
+                      "{\"type\":\"0x2\",\"hash\":\"" H32("d") "\",\"from\":\"" A20(
+                          "e") "\",\"to\":null,"
+                               "\"value\":\"0xde0b6b3a7640000\",\"input\":\"0x6001\",\"nonce\":"
+                               "\"0x3\",\"gas\":\"0x5208\","
+                               "\"maxFeePerGas\":\"0x77359400\",\"maxPriorityFeePerGas\":"
+                               "\"0x3b9aca00\",\"gasPrice\":\"0x3b9aca00\","
+                               "\"blockNumber\":\"0x1b4\",\"transactionIndex\":\"0x0\"},"
+                               "{\"type\":\"0x0\",\"hash\":\"" H32("f") "\",\"from\":\"" A20(
+                                   "e") "\",\"to\":\"" A20("1") "\","
+                                                                "\"value\":\"0x0\",\"input\":"
+                                                                "\"0x\",\"nonce\":\"0x4\",\"gas\":"
+                                                                "\"0x5208\",\"gasPrice\":\"0x1\","
+                                                                "\"blockNumber\":\"0x1b4\","
+                                                                "\"transactionIndex\":\"0x1\"}]}";
 
 TEST(test_rpc_parse_block__full_transactions) {
     json_t *v = json_loads(BLOCK_FULL, 0, NULL);
@@ -968,11 +1197,15 @@ TEST(test_rpc_parse_block__errors_name_transaction_field) {
     json_t *v = json_loads(BLOCK_FULL, 0, NULL);
     REQUIRE(v);
     json_t *tx = json_array_get(json_object_get(v, "transactions"), 1);
-    json_object_set_new(tx, "value", json_string("0x1" "0000000000000000000000000000000000000000000000000000000000000000"));
+    json_object_set_new(
+        tx, "value",
+        json_string("0x1"
+                    "0000000000000000000000000000000000000000000000000000000000000000"));
     m2c_rpc_block b;
     m2c_err err;
     CHECK_EQ_INT(m2c_rpc_parse_block(&b, v, &err), M2C_ERR_RANGE);
-    CHECK(strstr(err.msg, "result.transactions[1].value: quantity does not fit in 256 bits") != NULL);
+    CHECK(strstr(err.msg, "result.transactions[1].value: quantity does not fit in 256 bits") !=
+          NULL);
     json_object_del(tx, "gasPrice");
     json_object_set_new(tx, "value", json_string("0x0"));
     CHECK_EQ_INT(m2c_rpc_parse_block(&b, v, &err), M2C_ERR_PROTOCOL);
@@ -986,6 +1219,84 @@ TEST(test_rpc_parse_block__errors_name_transaction_field) {
     CHECK(!b.has_base_fee && b.txs == NULL && b.tx_count == 1);
     m2c_rpc_block_free(&b);
     json_decref(v);
+}
+
+TEST(test_rpc_get_blocks__batch_in_any_order_and_null_is_notfound) {
+    /* Two blocks answered out of order (ids 2, 1), then a batch where block 2 is null. */
+    char body[8192], b1[2048], b2[2048];
+    json_t *v = json_loads(BLOCK_FULL, 0, NULL);
+    REQUIRE(v);
+    json_object_set_new(v, "transactions", json_pack("[s]", H32("9")));
+    json_object_set_new(v, "number", json_string("0x64"));
+    char *s1 = json_dumps(v, JSON_COMPACT);
+    json_object_set_new(v, "number", json_string("0x65"));
+    json_object_set_new(v, "transactions", json_array());
+    char *s2 = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    snprintf(b1, sizeof b1, "%s", s1);
+    snprintf(b2, sizeof b2, "%s", s2);
+    free(s1);
+    free(s2);
+    snprintf(body, sizeof body,
+             "[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":%s},{\"jsonrpc\":\"2.0\",\"id\":1,"
+             "\"result\":%s}]",
+             b2, b1);
+    char body2[8192];
+    snprintf(body2, sizeof body2,
+             "[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":%s},{\"jsonrpc\":\"2.0\",\"id\":4,"
+             "\"result\":null}]",
+             b1);
+    reply r[] = {OKJSON(body), OKJSON(body2)};
+    script(r, 2);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    uint64_t nums[2] = {100, 101};
+    m2c_rpc_block out[2];
+    m2c_err err;
+    REQUIRE(m2c_rpc_get_blocks(c, out, nums, 2, 0, &err) == M2C_OK);
+    CHECK_EQ_INT(out[0].number, 100);
+    CHECK_EQ_INT(out[0].tx_count, 1);
+    CHECK_EQ_INT(out[0].tx_hashes[0].b[0], 0x99);
+    CHECK_EQ_INT(out[1].number, 101);
+    CHECK_EQ_INT(out[1].tx_count, 0);
+    json_t *sent = json_loads(srv.last_req, 0, NULL);
+    CHECK_EQ_STR(
+        json_string_value(json_array_get(json_object_get(json_array_get(sent, 1), "params"), 0)),
+        "0x65");
+    json_decref(sent);
+    m2c_rpc_block_free(&out[0]);
+    m2c_rpc_block_free(&out[1]);
+    CHECK_EQ_INT(m2c_rpc_get_blocks(c, out, nums, 2, 0, &err), M2C_ERR_NOTFOUND);
+    CHECK(strstr(err.msg, "no block 101") != NULL);
+    CHECK(out[0].tx_hashes == NULL && out[1].tx_hashes == NULL); /* nothing half-returned */
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_get_receipts__item_error_names_the_hash) {
+    char rc[4096], body[8192];
+    snprintf(rc, sizeof rc,
+             "{\"transactionHash\":\"%s\",\"transactionIndex\":\"0x0\",\"blockHash\":\"%s\","
+             "\"blockNumber\":\"0x2\",\"from\":\"%s\",\"to\":\"%s\",\"status\":\"0x0\","
+             "\"gasUsed\":\"0x5208\",\"cumulativeGasUsed\":\"0x5208\",\"logs\":[]}",
+             H32("1"), H32("2"), A20("3"), A20("4"));
+    snprintf(body, sizeof body,
+             "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":%s},"
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32000,\"message\":\"pruned\"}}]",
+             rc);
+    reply r[] = {OKJSON(body)};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_hash32 h[2];
+    memset(h[0].b, 0x11, 32);
+    memset(h[1].b, 0xab, 32);
+    m2c_rpc_receipt out[2];
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_get_receipts(c, out, h, 2, &err), M2C_ERR_RPC);
+    CHECK(strstr(err.msg, "0xabababab") != NULL);
+    CHECK(strstr(err.msg, "pruned") != NULL);
+    CHECK(out[0].logs == NULL);
+    m2c_rpc_destroy(c);
 }
 
 TEST(test_rpc_get_block__null_result_is_notfound) {
@@ -1009,7 +1320,8 @@ TEST(test_rpc_parse_receipt__fields_and_logs) {
     snprintf(buf, sizeof buf,
              "{\"transactionHash\":\"%s\",\"transactionIndex\":\"0x0\",\"blockHash\":\"%s\","
              "\"blockNumber\":\"0x2\",\"from\":\"%s\",\"to\":null,\"status\":\"0x1\","
-             "\"gasUsed\":\"0x1d4c0\",\"cumulativeGasUsed\":\"0x1d4c0\",\"effectiveGasPrice\":\"0x77359400\","
+             "\"gasUsed\":\"0x1d4c0\",\"cumulativeGasUsed\":\"0x1d4c0\",\"effectiveGasPrice\":"
+             "\"0x77359400\","
              "\"contractAddress\":\"%s\",\"type\":\"0x2\",\"logs\":[%s]}",
              H32("1"), H32("2"), A20("3"), A20("4"), LOG_A);
     json_t *v = json_loads(buf, 0, NULL);
@@ -1052,47 +1364,16 @@ TEST(test_rpc_parse_fee_history__shapes_are_checked) {
     CHECK(strstr(err.msg, "baseFeePerGas: expected 3 entries") != NULL);
     json_decref(v);
     v = json_loads("{\"oldestBlock\":\"0x10\",\"baseFeePerGas\":[\"0x1\",\"0x2\",\"0x3\"],"
-                   "\"gasUsedRatio\":[0.5,1],\"reward\":[[\"0x1\",\"0x2\"],[\"0x3\"]]}", 0, NULL);
+                   "\"gasUsedRatio\":[0.5,1],\"reward\":[[\"0x1\",\"0x2\"],[\"0x3\"]]}",
+                   0, NULL);
     CHECK_EQ_INT(m2c_rpc_parse_fee_history(&f, v, &err), M2C_ERR_PROTOCOL);
     CHECK(strstr(err.msg, "result.reward[1]: expected 2 percentiles, got 1") != NULL);
     json_decref(v);
 }
 
-TEST(test_json_parse__caps_depth_and_rejects_trailing_garbage) {
-    char deep[200];
-    memset(deep, '[', 100);
-    memset(deep + 100, ']', 100);
-    json_t *v = NULL;
-    m2c_err err;
-    CHECK_EQ_INT(m2c_json_parse(&v, deep, 200, 64, &err), M2C_ERR_RANGE);
-    CHECK(strstr(err.msg, "deeper than 64") != NULL);
-    CHECK_EQ_INT(m2c_json_parse(&v, deep + 40, 120, 64, &err), M2C_OK);
-    json_decref(v);
-    CHECK_EQ_INT(m2c_json_parse(&v, "{\"a\":1} x", 9, 0, &err), M2C_ERR_PROTOCOL);
-    CHECK_EQ_INT(m2c_json_parse(&v, "{\"a\":1,\"a\":2}", 13, 0, &err), M2C_ERR_PROTOCOL);
-    CHECK(strstr(err.msg, "duplicate") != NULL);
-    CHECK_EQ_INT(m2c_json_parse(&v, "[\"x]", 4, 0, &err), M2C_ERR_TRUNCATED);
-    CHECK(v == NULL);
-}
-
-TEST(test_json_quantity__rejects_bad_forms) {
-    uint64_t v;
-    m2c_u256 u;
-    m2c_err err;
-    CHECK_EQ_INT(m2c_json_text_quantity_u64(&v, "0x", 2, &err), M2C_ERR_PROTOCOL);
-    CHECK_EQ_INT(m2c_json_text_quantity_u64(&v, "12", 2, &err), M2C_ERR_PROTOCOL);
-    CHECK_EQ_INT(m2c_json_text_quantity_u64(&v, "0xffffffffffffffff", 18, &err), M2C_OK);
-    CHECK(v == UINT64_MAX);
-    CHECK_EQ_INT(m2c_json_text_quantity_u64(&v, "0x10000000000000000", 19, &err), M2C_ERR_RANGE);
-    const char *max256 = "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
-    CHECK_EQ_INT(m2c_json_text_quantity_u256(&u, max256, strlen(max256), &err), M2C_OK);
-    CHECK(u.w[0] == UINT64_MAX && u.w[3] == UINT64_MAX);
-    const char *over = "0x10000000000000000000000000000000000000000000000000000000000000000";
-    CHECK_EQ_INT(m2c_json_text_quantity_u256(&u, over, strlen(over), &err), M2C_ERR_RANGE);
-}
-
 TEST(test_rpc_eth_call__revert_keeps_error_data) {
-    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":3,\"message\":\"execution reverted: nope\","
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":3,\"message\":"
+                        "\"execution reverted: nope\","
                         "\"data\":\"0x08c379a0\"}}")};
     script(r, 1);
     m2c_rpc *c = client(0, NULL);
@@ -1113,6 +1394,7 @@ TEST(test_rpc_eth_call__revert_keeps_error_data) {
 
 TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_call__reuses_one_connection),
+          T(test_rpc_handles__one_per_thread_work_concurrently),
           T(test_rpc_call__node_error_is_rpc_status_with_code_and_message),
           T(test_rpc_call__html_502_is_http_error_naming_status_type_and_body),
           T(test_rpc_call__garbage_is_protocol_error_with_escaped_bytes),
@@ -1130,20 +1412,23 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_redact_url__hides_userinfo_path_and_query),
           T(test_rpc_create__rejects_non_http_urls), T(test_rpc_rate_cap__spaces_requests),
           T(test_rpc_call__cancel_flag_interrupts_backoff),
+          T(test_rpc_https__verified_with_ca_file_and_refused_without),
           T(test_rpc_batch__matches_out_of_order_ids_with_item_errors),
           T(test_rpc_batch__missing_id_fails_only_that_item),
           T(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch),
           T(test_rpc_batch__splits_into_max_batch_requests),
           T(test_rpc_get_logs__parses_logs_and_sends_filter),
+          T(test_rpc_filter_json__block_hash_replaces_range),
+          T(test_rpc_client_version__sanitized_and_typed),
           T(test_rpc_parse_logs__names_the_bad_field),
           T(test_rpc_parse_logs_body__matches_tree_parser),
           T(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs),
           T(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser),
           T(test_rpc_parse_block__full_transactions),
           T(test_rpc_parse_block__errors_name_transaction_field),
+          T(test_rpc_get_blocks__batch_in_any_order_and_null_is_notfound),
+          T(test_rpc_get_receipts__item_error_names_the_hash),
           T(test_rpc_get_block__null_result_is_notfound),
           T(test_rpc_parse_receipt__fields_and_logs),
           T(test_rpc_parse_fee_history__shapes_are_checked),
-          T(test_json_parse__caps_depth_and_rejects_trailing_garbage),
-          T(test_json_quantity__rejects_bad_forms),
           T(test_rpc_eth_call__revert_keeps_error_data))

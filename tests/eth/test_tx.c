@@ -162,11 +162,16 @@ TEST(test_tx_encode_unsigned__eip155_signing_data_and_hash) {
     tx.value = m2c_u256_from_u64(1000000000000000000ull);
     m2c_buf_init(&b, 0);
     REQUIRE(m2c_tx_encode_unsigned(&b, &tx, NULL) == M2C_OK);
-    REQUIRE(m2c_hex_decode(want, sizeof want, &wl, "0xec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080018080", 92, M2C_HEX_PREFIX_REQUIRED, NULL) == M2C_OK);
+    REQUIRE(m2c_hex_decode(want, sizeof want, &wl,
+                           "0xec098504a817c800825208943535353535353535353535353535353535353535880de"
+                           "0b6b3a764000080018080",
+                           92, M2C_HEX_PREFIX_REQUIRED, NULL) == M2C_OK);
     CHECK_EQ_INT(b.len, wl);
     CHECK_EQ_MEM(b.p, want, wl);
     REQUIRE(m2c_tx_signing_hash(&h, &tx, NULL) == M2C_OK);
-    REQUIRE(m2c_hex_decode_exact(want_h, 32, "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53", NULL) == M2C_OK);
+    REQUIRE(m2c_hex_decode_exact(want_h, 32,
+                                 "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53",
+                                 NULL) == M2C_OK);
     CHECK_EQ_MEM(h.b, want_h, 32);
     /* unsigned: no raw form */
     m2c_buf_reset(&b);
@@ -200,8 +205,10 @@ static void random_tx(m2c_tx *tx, uint8_t *data, size_t data_cap, m2c_access_ent
     tx->type = (m2c_tx_type)(m2c_test_rand() % 3);
     uint64_t r = m2c_test_rand();
     /* chain ids: 0 (pre-EIP-155, legacy only), small, and near the u64 limit */
-    tx->chain_id = r % 4 == 0 ? 1 : r % 4 == 1 ? m2c_test_rand() % 100000 + 1
-                 : r % 4 == 2 ? (UINT64_MAX - 36) / 2 : m2c_test_rand() >> 1;
+    tx->chain_id = r % 4 == 0   ? 1
+                   : r % 4 == 1 ? m2c_test_rand() % 100000 + 1
+                   : r % 4 == 2 ? (UINT64_MAX - 36) / 2
+                                : m2c_test_rand() >> 1;
     if (tx->type == M2C_TX_LEGACY && m2c_test_rand() % 5 == 0) tx->chain_id = 0;
     tx->nonce = m2c_test_rand() % 3 ? m2c_test_rand() % 1000 : UINT64_MAX;
     uint8_t w[32];
@@ -227,7 +234,8 @@ static void random_tx(m2c_tx *tx, uint8_t *data, size_t data_cap, m2c_access_ent
             m2c_test_rand_bytes(al[i].address.b, 20);
             al[i].keys = keys + nk;
             al[i].n_keys = m2c_test_rand() % 3;
-            for (size_t k = 0; k < al[i].n_keys; k++) m2c_test_rand_bytes(keys[nk++].b, 32);
+            for (size_t k = 0; k < al[i].n_keys; k++)
+                m2c_test_rand_bytes(keys[nk++].b, 32);
         }
         tx->access_list = al;
     }
@@ -309,7 +317,7 @@ static void build(m2c_buf *b, int type, const fld *f, size_t n) {
 #define S_OK "67cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
 /* n - S_OK: the same signature with high s */
 #define S_HIGH "98341627668089e51348fccfb4c7ff31c55912f2d2e47ef09652acf665fad3be"
-#define TO "3535353535353535353535353535353535353535"
+#define TO     "3535353535353535353535353535353535353535"
 
 static m2c_status decode_fields(int type, const fld *f, size_t n, m2c_err *err) {
     m2c_buf b;
@@ -324,7 +332,8 @@ static m2c_status decode_fields(int type, const fld *f, size_t n, m2c_err *err) 
 
 TEST(test_tx_decode__eip155_example_rebuilt_is_accepted) {
     /* the harness itself: the unmodified example fields must decode */
-    fld f[] = {{"09", 0}, {"04a817c800", 0}, {"5208", 0}, {TO, 0}, {"0de0b6b3a7640000", 0}, {"", 0}, {"25", 0}, {R_OK, 0}, {S_OK, 0}};
+    fld f[] = {{"09", 0}, {"04a817c800", 0}, {"5208", 0}, {TO, 0},  {"0de0b6b3a7640000", 0},
+               {"", 0},   {"25", 0},         {R_OK, 0},   {S_OK, 0}};
     m2c_err err;
     CHECK_EQ_INT(decode_fields(0, f, 9, &err), M2C_OK);
 }
@@ -336,21 +345,26 @@ TEST(test_tx_decode__rejects_bad_legacy_fields) {
         m2c_status st;
         const char *needle;
     } cases[] = {
-        {0, "0009", M2C_ERR_NONCANONICAL, "nonce"},                  /* leading zero */
-        {0, "010203040506070809", M2C_ERR_RANGE, "nonce"},           /* > 8 bytes */
+        {0, "0009", M2C_ERR_NONCANONICAL, "nonce"},        /* leading zero */
+        {0, "010203040506070809", M2C_ERR_RANGE, "nonce"}, /* > 8 bytes */
         {2, "005208", M2C_ERR_NONCANONICAL, "gasLimit"},
         {3, "35353535353535353535353535353535353535", M2C_ERR_INVALID, "to must be empty or 20"},
-        {3, "353535353535353535353535353535353535353535", M2C_ERR_INVALID, "to must be empty or 20"},
-        {6, "1d", M2C_ERR_INVALID, "v is neither"},                  /* v = 29 */
-        {6, "00", M2C_ERR_NONCANONICAL, "field v"},                  /* non-canonical zero */
+        {3, "353535353535353535353535353535353535353535", M2C_ERR_INVALID,
+         "to must be empty or 20"},
+        {6, "1d", M2C_ERR_INVALID, "v is neither"}, /* v = 29 */
+        {6, "00", M2C_ERR_NONCANONICAL, "field v"}, /* non-canonical zero */
         {6, "01", M2C_ERR_INVALID, "v is neither"},
+        {6, "23", M2C_ERR_INVALID, "chain id 0"}, /* v = 35: found by fuzzing */
+        {6, "24", M2C_ERR_INVALID, "chain id 0"},
         {7, "", M2C_ERR_INVALID, "r is zero"},
-        {7, "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", M2C_ERR_INVALID, "curve order"},
+        {7, "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", M2C_ERR_INVALID,
+         "curve order"},
         {8, S_HIGH, M2C_ERR_INVALID, "EIP-2"},
         {8, "00" S_OK, M2C_ERR_RANGE, "s"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        fld f[] = {{"09", 0}, {"04a817c800", 0}, {"5208", 0}, {TO, 0}, {"0de0b6b3a7640000", 0}, {"", 0}, {"25", 0}, {R_OK, 0}, {S_OK, 0}};
+        fld f[] = {{"09", 0}, {"04a817c800", 0}, {"5208", 0}, {TO, 0},  {"0de0b6b3a7640000", 0},
+                   {"", 0},   {"25", 0},         {R_OK, 0},   {S_OK, 0}};
         f[cases[i].idx].hex = cases[i].hex;
         m2c_err err;
         m2c_err_clear(&err);
@@ -363,21 +377,24 @@ TEST(test_tx_decode__rejects_bad_legacy_fields) {
 }
 
 TEST(test_tx_decode__rejects_wrong_field_counts_and_shapes) {
-    fld f[] = {{"09", 0}, {"04a817c800", 0}, {"5208", 0}, {TO, 0}, {"0de0b6b3a7640000", 0}, {"", 0}, {"25", 0}, {R_OK, 0}, {S_OK, 0}, {"01", 0}};
+    fld f[] = {{"09", 0}, {"04a817c800", 0}, {"5208", 0}, {TO, 0},   {"0de0b6b3a7640000", 0},
+               {"", 0},   {"25", 0},         {R_OK, 0},   {S_OK, 0}, {"01", 0}};
     m2c_err err;
     CHECK_EQ_INT(decode_fields(0, f, 10, &err), M2C_ERR_INVALID);
     CHECK(strstr(err.msg, "more fields") != NULL);
     CHECK_EQ_INT(decode_fields(0, f, 8, &err), M2C_ERR_INVALID);
     CHECK(strstr(err.msg, "field s missing") != NULL);
     /* a list where the nonce should be */
-    fld g[] = {{"c0", 1}, {"04a817c800", 0}, {"5208", 0}, {TO, 0}, {"0de0b6b3a7640000", 0}, {"", 0}, {"25", 0}, {R_OK, 0}, {S_OK, 0}};
+    fld g[] = {{"c0", 1}, {"04a817c800", 0}, {"5208", 0}, {TO, 0},  {"0de0b6b3a7640000", 0},
+               {"", 0},   {"25", 0},         {R_OK, 0},   {S_OK, 0}};
     CHECK_EQ_INT(decode_fields(0, g, 9, &err), M2C_ERR_INVALID);
     CHECK(strstr(err.msg, "nonce is a list") != NULL);
 }
 
 TEST(test_tx_decode__rejects_bad_typed_fields) {
     /* type 2: chainId nonce tip maxfee gas to value data accessList yParity r s */
-    fld ok[] = {{"01", 0}, {"", 0}, {"01", 0}, {"02", 0}, {"5208", 0}, {TO, 0}, {"", 0}, {"", 0}, {"c0", 1}, {"", 0}, {R_OK, 0}, {S_OK, 0}};
+    fld ok[] = {{"01", 0}, {"", 0}, {"01", 0}, {"02", 0}, {"5208", 0}, {TO, 0},
+                {"", 0},   {"", 0}, {"c0", 1}, {"", 0},   {R_OK, 0},   {S_OK, 0}};
     m2c_err err;
     /* the signature does not belong to this payload, but decoding does not check that */
     CHECK_EQ_INT(decode_fields(2, ok, 12, &err), M2C_OK);
@@ -394,7 +411,8 @@ TEST(test_tx_decode__rejects_bad_typed_fields) {
         {8, "c3c28080", 1, "address must be 20 bytes"},
         {8, "d7d6943535353535353535353535353535353535353535", 1, "storage keys"},
         {8, "d8d7943535353535353535353535353535353535353535c0", 1, "entry 0 has more than 2 items"},
-        {8, "d8d7943535353535353535353535353535353535353535c180", 1, "storage key must be 32 bytes"},
+        {8, "d8d7943535353535353535353535353535353535353535c180", 1,
+         "storage key must be 32 bytes"},
         {0, "", 0, "chain id 0"}, /* found by fuzz_tx_decode: the encoder refuses it */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -472,7 +490,8 @@ TEST(test_tx_decode__legacy_chain_id_boundaries) {
     m2c_buf b;
     m2c_err err;
     m2c_addr20 from;
-    REQUIRE(m2c_key_parse(&k, "4646464646464646464646464646464646464646464646464646464646464646", NULL) == M2C_OK);
+    REQUIRE(m2c_key_parse(&k, "4646464646464646464646464646464646464646464646464646464646464646",
+                          NULL) == M2C_OK);
     m2c_buf_init(&b, 0);
     tx.type = M2C_TX_LEGACY;
     tx.chain_id = UINT64_MAX;
@@ -485,7 +504,9 @@ TEST(test_tx_decode__legacy_chain_id_boundaries) {
     CHECK_EQ_MEM(from.b, k.addr.b, 20);
     m2c_tx_free(&d);
     /* v for chain id 2^64 (35 + 2^65): decodes as out of range */
-    fld f[] = {{"", 0}, {"", 0}, {"5208", 0}, {TO, 0}, {"", 0}, {"", 0}, {"020000000000000023", 0}, {R_OK, 0}, {S_OK, 0}};
+    fld f[] = {
+        {"", 0},   {"", 0},  {"5208", 0}, {TO, 0}, {"", 0}, {"", 0}, {"020000000000000023", 0},
+        {R_OK, 0}, {S_OK, 0}};
     CHECK_EQ_INT(decode_fields(0, f, 9, &err), M2C_ERR_RANGE);
     CHECK(strstr(err.msg, "chain id") != NULL);
     /* pre-EIP-155 (v = 27/28) decodes with chain id 0 */
@@ -508,6 +529,11 @@ TEST(test_tx_decode__rejects_oversized_input) {
     m2c_tx d;
     m2c_err err;
     CHECK_EQ_INT(m2c_tx_decode(&d, big, M2C_TX_MAX_RAW + 1, &err), M2C_ERR_RANGE);
+    CHECK(strstr(err.msg, "too large") != NULL);
+    /* at and just under the cap the size is fine and the content is what fails */
+    CHECK_EQ_INT(m2c_tx_decode(&d, big, M2C_TX_MAX_RAW, &err), M2C_ERR_INVALID);
+    CHECK(strstr(err.msg, "too large") == NULL);
+    CHECK_EQ_INT(m2c_tx_decode(&d, big, M2C_TX_MAX_RAW - 1, &err), M2C_ERR_INVALID);
     free(big);
 }
 
@@ -521,5 +547,4 @@ TEST_MAIN(T(test_tx_sign__matches_eip155_example_and_cast_mktx),
           T(test_tx_decode__rejects_bad_typed_fields),
           T(test_tx_decode__rejects_unknown_types_and_framing),
           T(test_tx_decode__rejects_every_truncation_and_trailing_bytes),
-          T(test_tx_decode__legacy_chain_id_boundaries),
-          T(test_tx_decode__rejects_oversized_input))
+          T(test_tx_decode__legacy_chain_id_boundaries), T(test_tx_decode__rejects_oversized_input))

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 source tests/lib/check.sh
 source tests/lib/anvil.sh
 source tests/lib/solc_compile.sh
-M=build/ml2chain
+M=${M2C_BIN:-build/ml2chain}
 CAST=bin/cast
 HTML_PID=
 cleanup() {
@@ -47,6 +47,12 @@ for b in 0 1 2 latest; do
   check_eq "block $b tx count" "$($CAST block "$b" --json | jq '.transactions | length')" \
     "$($M block "$b" -f transactions)"
 done
+# Several blocks go out as one JSON-RPC batch.
+want=$(for b in 0 1 2 3 4 5 6 7; do $CAST block "$b" -f hash; done)
+check_eq "batched block hashes" "$want" "$($M block 0 1 2 3 4 5 6 7 -f hash)"
+check_eq "batched block timestamps" "$(for b in 3 1 2; do $CAST block "$b" -f timestamp; done)" \
+  "$($M block 3 1 2 -f timestamp)"
+check_one_line_error "batched block past the head" "no block 999999" $M block 1 999999 -f hash
 check_eq "block --json hash" "$($CAST block 2 -f hash)" "$($M block 2 --json | jq -r .hash)"
 check_eq "block --json --full tx from" "$($CAST block 2 --full --json | jq -r '.transactions[0].from')" \
   "$($M block 2 --json --full | jq -r '.transactions[0].from')"
@@ -61,6 +67,12 @@ for f in gasUsed blockNumber blockHash transactionHash effectiveGasPrice from to
   check_eq "receipt $f" "$($CAST receipt "$tx" "$f")" "$($M receipt "$tx" -f "$f")"
 done
 check_eq "receipt status" "1" "$($M receipt "$tx" -f status)"
+txs=$(for b in 1 2 3; do $CAST block "$b" --json | jq -r '.transactions[0]'; done)
+# shellcheck disable=SC2086
+check_eq "batched receipts" "$(for t in $txs "$tx"; do $CAST receipt "$t" gasUsed; done)" \
+  "$($M receipt $txs "$tx" -f gasUsed)"
+check_one_line_error "batched receipts, one unknown" "no receipt" \
+  $M receipt "$tx" 0x$(printf '22%.0s' $(seq 32))
 check_eq "receipt logs" "0" "$($M receipt "$tx" -f logs)"
 
 check_eq "rpc eth_chainId" "$($CAST rpc eth_chainId)" "$($M rpc eth_chainId)"
@@ -114,6 +126,17 @@ maxfee=$($CAST tx "$tx" --json | jq -r .maxFeePerGas)
 basefee=$($CAST block "$($CAST receipt "$tx" blockNumber)" -f baseFeePerGas)
 check_eq "max fee covers the base fee" "1" "$(( $(printf '%d' "$maxfee") >= basefee ? 1 : 0 ))"
 
+# The same signed transaction sent twice (as after a lost answer and a retry): the node
+# refuses the second ("nonce too low") but it is ours and mined, so send still succeeds.
+n=$($CAST nonce "$ANVIL_ADDR1")
+fixed=(--nonce "$n" --gas-limit 60000 --gas-price 20gwei --priority-gas-price 1gwei --private-key "$ANVIL_KEY1")
+h1=$($M send "$probe" "set(uint256,string)" 9 again "${fixed[@]}" | awk '$1=="transactionHash"{print $2}')
+h2=$($M send "$probe" "set(uint256,string)" 9 again "${fixed[@]}" | awk '$1=="transactionHash"{print $2}')
+check_eq "first send printed a hash" "1" "$(grep -cE '^0x[0-9a-f]{64}$' <<<"$h1")"
+check_eq "resent transaction is recognised" "$h1" "$h2"
+check_one_line_error "a different tx with a used nonce is refused" "nonce" \
+  $M send "$probe" "set(uint256,string)" 10 again "${fixed[@]}"
+
 # A legacy send with a value.
 bal0=$($CAST balance "$ANVIL_ADDR1")
 out=$($M send "$ANVIL_ADDR1" --value 1gwei --legacy --private-key "$ANVIL_KEY0"); rc=$?
@@ -136,7 +159,7 @@ check_one_line_error "call revert" "execution reverted: unlucky number" $M call 
 check_one_line_error "call to empty account" "no contract at" $M call "$ANVIL_ADDR1" "value()(uint256)"
 check_one_line_error "wrong arg count" "takes 2 arguments, got 1" $M call "$probe" "add(int256,int256)(int256)" 1
 check_one_line_error "send without key" "private-key|keystore" $M send "$probe" "value()"
-check_eq "value unchanged by reverts" "4242" "$($M call "$probe" "value()(uint256)")"
+check_eq "value unchanged by reverts" "9" "$($M call "$probe" "value()(uint256)")"
 
 # Bad input and bad endpoints: one line, exit 1.
 check_one_line_error "unknown method" "node error -32601" $M rpc eth_noSuchMethod
