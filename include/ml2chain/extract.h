@@ -33,43 +33,43 @@ typedef enum {
 
 /* Progress, reported after every committed chunk (and once at the end). */
 typedef struct {
-    uint64_t blocks_total;   /* blocks in the requested range (excluding already-done ones) */
-    uint64_t blocks_done;    /* of those, committed */
-    uint64_t rows;           /* rows written in this run, all tables */
-    uint64_t undecoded;      /* logs kept raw because they did not decode (this run) */
-    uint64_t requests;       /* HTTP requests sent (all workers) */
-    uint64_t splits;         /* chunks split after the node refused them */
-    uint64_t retries;        /* chunk-level retries after transient failures */
-    uint64_t reorgs;         /* reorgs handled (follow mode) */
-    uint64_t from, to;       /* the resolved range of the current pass */
-    double seconds;          /* since the start of the run */
-    int following;           /* 1 while waiting for new blocks in follow mode */
+    uint64_t blocks_total; /* blocks in the requested range (excluding already-done ones) */
+    uint64_t blocks_done;  /* of those, committed */
+    uint64_t rows;         /* rows written in this run, all tables */
+    uint64_t undecoded;    /* logs kept raw because they did not decode (this run) */
+    uint64_t requests;     /* HTTP requests sent (all workers) */
+    uint64_t splits;       /* chunks split after the node refused them */
+    uint64_t retries;      /* chunk-level retries after transient failures */
+    uint64_t reorgs;       /* reorgs handled (follow mode) */
+    uint64_t from, to;     /* the resolved range of the current pass */
+    double seconds;        /* since the start of the run */
+    int following;         /* 1 while waiting for new blocks in follow mode */
 } m2c_extract_progress;
 
 typedef struct {
     m2c_extract_kind kind;
     const char *rpc_url;
-    const char *out;                   /* sink target (see sink.h) */
+    const char *out; /* sink target (see sink.h) */
     /* logs filter */
     const m2c_addr20 *addresses;
     size_t n_addresses;
-    const m2c_abi_sig *events;         /* decode these (tables named after them) */
+    const m2c_abi_sig *events; /* decode these (tables named after them) */
     size_t n_events;
-    const m2c_hash32 *topics[4];       /* explicit topic filters: OR-lists, n 0 = any */
+    const m2c_hash32 *topics[4]; /* explicit topic filters: OR-lists, n 0 = any */
     size_t n_topic_or[4];
     /* range */
     m2c_blockref from, to;
-    uint64_t confirmations;            /* `latest` means head - confirmations */
-    int follow;                        /* keep extracting new blocks until cancelled */
-    unsigned poll_ms;                  /* follow mode poll interval (default 1000) */
+    uint64_t confirmations; /* `latest` means head - confirmations */
+    int follow;             /* keep extracting new blocks until cancelled */
+    unsigned poll_ms;       /* follow mode poll interval (default 1000) */
     /* numbers */
-    int decimals;                      /* scale of the *_f columns of 256-bit numbers; -1: none */
+    int decimals; /* scale of the *_f columns of 256-bit numbers; -1: none */
     /* engine */
-    uint64_t chunk_size;               /* maximum blocks per request (default per kind) */
-    unsigned concurrency;              /* worker threads (default 4) */
-    double rps;                        /* requests per second cap over all workers (0: none) */
-    long timeout_ms;                   /* per request (default 30000) */
-    uint64_t target_logs;              /* logs per chunk the adaptive span aims at (2000) */
+    uint64_t chunk_size;                 /* maximum blocks per request (default per kind) */
+    unsigned concurrency;                /* worker threads (default 4) */
+    double rps;                          /* requests per second cap over all workers (0: none) */
+    long timeout_ms;                     /* per request (default 30000) */
+    uint64_t target_logs;                /* logs per chunk the adaptive span aims at (2000) */
     const volatile sig_atomic_t *cancel; /* set by a signal handler to stop cleanly */
     void (*progress)(void *ud, const m2c_extract_progress *p);
     void *progress_ud;
@@ -82,8 +82,8 @@ void m2c_extract_opts_default(m2c_extract_opts *o);
 typedef struct {
     m2c_extract_progress p;
     uint64_t chain_id;
-    uint64_t rows_total;               /* rows in the output, all tables, after the run */
-    int nothing_to_do;                 /* every block was already in the output */
+    uint64_t rows_total; /* rows in the output, all tables, after the run */
+    int nothing_to_do;   /* every block was already in the output */
     char sink_kind[16];
 } m2c_extract_summary;
 

@@ -32,21 +32,21 @@ typedef enum {
 } m2c_col_type;
 
 typedef struct {
-    const char *name;  /* column name as written (quoted where the backend needs it) */
+    const char *name; /* column name as written (quoted where the backend needs it) */
     m2c_col_type type;
 } m2c_sink_col;
 
 typedef struct {
-    const char *name;         /* table name; for CSV/JSONL with several tables, the file
-                               * `<stem>.<name>.<ext>` */
+    const char *name; /* table name; for CSV/JSONL with several tables, the file
+                       * `<stem>.<name>.<ext>` */
     const m2c_sink_col *cols;
     size_t ncols;
-    size_t block_col;         /* index of the column holding the block number (for rewinds) */
+    size_t block_col; /* index of the column holding the block number (for rewinds) */
 } m2c_sink_table;
 
 typedef struct {
-    const char *identity;     /* what was extracted: kind + filter, canonical text; an output
-                               * with another identity is refused */
+    const char *identity; /* what was extracted: kind + filter, canonical text; an output
+                           * with another identity is refused */
     const m2c_sink_table *tables;
     size_t ntables;
 } m2c_sink_schema;
@@ -71,8 +71,8 @@ typedef struct m2c_sink m2c_sink;
 /* Opens (creating if absent) the output `target` for `schema`. Fails with M2C_ERR_STATE if the
  * output exists and holds another dataset or is not an ml2chain output, M2C_ERR_DB / M2C_ERR_IO
  * if it cannot be opened; nothing is written on failure. *out is NULL on failure. */
-M2C_WUR m2c_status m2c_sink_open(m2c_sink **out, const char *target,
-                                 const m2c_sink_schema *schema, m2c_err *err);
+M2C_WUR m2c_status m2c_sink_open(m2c_sink **out, const char *target, const m2c_sink_schema *schema,
+                                 m2c_err *err);
 
 /* Closes the sink; a chunk begun but not committed is discarded. NULL is accepted. */
 void m2c_sink_close(m2c_sink *s);

@@ -14,7 +14,7 @@
 #include "ml2chain/extract.h"
 #include "ml2chain/hex.h"
 
-#define CMD "extract"
+#define CMD      "extract"
 #define MAX_LIST 1024
 
 static volatile sig_atomic_t g_cancel;
@@ -96,8 +96,7 @@ static void on_progress(void *ud, const m2c_extract_progress *p) {
     double rate = p->seconds > 0 ? p->rows / p->seconds : 0;
     double brate = p->seconds > 0 ? p->blocks_done / p->seconds : 0;
     char eta[32];
-    fmt_eta(eta, sizeof eta,
-            brate > 0 ? (double)(p->blocks_total - p->blocks_done) / brate : -1);
+    fmt_eta(eta, sizeof eta, brate > 0 ? (double)(p->blocks_total - p->blocks_done) / brate : -1);
     double pct = p->blocks_total ? 100.0 * p->blocks_done / p->blocks_total : 100.0;
     fprintf(stderr, "\r\033[Kextract: blocks %llu/%llu (%.1f%%)  rows %llu  %.0f rows/s  %s%s",
             (unsigned long long)p->blocks_done, (unsigned long long)p->blocks_total, pct,
@@ -111,7 +110,8 @@ static int add_topics(m2c_hash32 *out, size_t *n, const char *arg, int which) {
     char *dup = strdup(arg), *save = NULL;
     if (!dup) return m2c_cli_fail(CMD, "out of memory");
     for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ') tok++;
+        while (*tok == ' ')
+            tok++;
         m2c_err e;
         m2c_err_clear(&e);
         if (*n >= MAX_LIST) {
@@ -152,11 +152,26 @@ static char *read_file(const char *path, size_t *len, m2c_err *e) {
     return p;
 }
 
-
-
 int m2c_cmd_extract(int argc, char **argv) {
-    enum { O_ADDRESS = 1000, O_EVENT, O_ABI, O_T0, O_T1, O_T2, O_T3, O_FROM, O_TO, O_DEC,
-           O_CHUNK, O_CONC, O_RPS, O_CONF, O_FOLLOW, O_TIMEOUT, O_POLL };
+    enum {
+        O_ADDRESS = 1000,
+        O_EVENT,
+        O_ABI,
+        O_T0,
+        O_T1,
+        O_T2,
+        O_T3,
+        O_FROM,
+        O_TO,
+        O_DEC,
+        O_CHUNK,
+        O_CONC,
+        O_RPS,
+        O_CONF,
+        O_FOLLOW,
+        O_TIMEOUT,
+        O_POLL
+    };
     static const struct option longopts[] = {
         {"rpc-url", required_argument, NULL, 'r'},
         {"out", required_argument, NULL, 'o'},
@@ -330,7 +345,8 @@ int m2c_cmd_extract(int argc, char **argv) {
         m2c_cli_fail(CMD, "--address, --event, --abi and --topicN apply to `extract logs` only");
         goto out;
     }
-    if (o.from.tag == M2C_BLOCK_NUMBER && o.to.tag == M2C_BLOCK_NUMBER && o.from.number > o.to.number) {
+    if (o.from.tag == M2C_BLOCK_NUMBER && o.to.tag == M2C_BLOCK_NUMBER &&
+        o.from.number > o.to.number) {
         m2c_cli_fail(CMD, "reversed range: --from-block %llu > --to-block %llu",
                      (unsigned long long)o.from.number, (unsigned long long)o.to.number);
         goto out;
@@ -361,12 +377,14 @@ int m2c_cmd_extract(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) {
             if (all[i].kind != M2C_ABI_EVENT) continue;
             int want = nev == 0;
-            for (size_t j = 0; j < nev && !want; j++) want = !strcmp(events[j], all[i].name);
+            for (size_t j = 0; j < nev && !want; j++)
+                want = !strcmp(events[j], all[i].name);
             if (want) sigs[k++] = all[i];
         }
         for (size_t j = 0; j < nev; j++) {
             int found = 0;
-            for (size_t i = 0; i < k && !found; i++) found = !strcmp(events[j], sigs[i].name);
+            for (size_t i = 0; i < k && !found; i++)
+                found = !strcmp(events[j], sigs[i].name);
             if (!found) {
                 m2c_cli_fail(CMD, "--event %s: no such event in %s", events[j], abi_path);
                 goto out;
@@ -417,8 +435,9 @@ int m2c_cmd_extract(int argc, char **argv) {
     m2c_status st = m2c_extract_run(&o, &sum, &e);
     if (ps.tty && !ps.quiet && ps.last >= 0) fprintf(stderr, "\r\033[K");
     if (st == M2C_ERR_INTERRUPTED) {
-        m2c_cli_fail(CMD, "interrupted after %llu blocks (%llu rows) were committed; run the same "
-                          "command again to continue",
+        m2c_cli_fail(CMD,
+                     "interrupted after %llu blocks (%llu rows) were committed; run the same "
+                     "command again to continue",
                      (unsigned long long)sum.p.blocks_done, (unsigned long long)sum.p.rows);
         rc = 130;
         goto out;

@@ -12,11 +12,11 @@
 #include "extract_logparse.h"
 #include "ml2chain/hex.h"
 
-#define X_MAX_ATTEMPTS 10      /* chunk-level attempts after transient failures */
+#define X_MAX_ATTEMPTS    10 /* chunk-level attempts after transient failures */
 #define X_BACKOFF_BASE_MS 100
-#define X_BACKOFF_MAX_MS 5000
-#define X_MAX_WORKERS 64
-#define X_BLOCK_BATCH 100      /* blocks per batch request */
+#define X_BACKOFF_MAX_MS  5000
+#define X_MAX_WORKERS     64
+#define X_BLOCK_BATCH     100 /* blocks per batch request */
 
 void m2c_extract_opts_default(m2c_extract_opts *o) {
     memset(o, 0, sizeof *o);
@@ -37,7 +37,9 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int cancelled(const m2c_extract_opts *o) { return o->cancel && *o->cancel; }
+static int cancelled(const m2c_extract_opts *o) {
+    return o->cancel && *o->cancel;
+}
 
 /* Sleeps ms milliseconds in slices, returning early (1) when cancelled. */
 static int nap(const m2c_extract_opts *o, long ms) {
@@ -99,7 +101,9 @@ struct engine {
     unsigned nworkers;
 };
 
-static int exhausted(const engine *e) { return e->itodo >= e->ntodo; }
+static int exhausted(const engine *e) {
+    return e->itodo >= e->ntodo;
+}
 
 /* ---- fetching -------------------------------------------------------------------------- */
 
@@ -199,7 +203,8 @@ static m2c_status fetch_blocks(worker *w, xchunk *c, const uint64_t *numbers, si
 static m2c_status fetch_receipts(worker *w, xchunk *c, m2c_err *err) {
     engine *e = w->e;
     size_t n = 0;
-    for (size_t i = 0; i < c->nblocks; i++) n += c->blocks[i].tx_count;
+    for (size_t i = 0; i < c->nblocks; i++)
+        n += c->blocks[i].tx_count;
     if (!n) return M2C_OK;
     m2c_hash32 *hashes = malloc(n * sizeof *hashes);
     c->receipts = calloc(n, sizeof *c->receipts);
@@ -210,7 +215,8 @@ static m2c_status fetch_receipts(worker *w, xchunk *c, m2c_err *err) {
     }
     size_t k = 0;
     for (size_t i = 0; i < c->nblocks; i++)
-        for (size_t j = 0; j < c->blocks[i].tx_count; j++) hashes[k++] = c->blocks[i].tx_hashes[j];
+        for (size_t j = 0; j < c->blocks[i].tx_count; j++)
+            hashes[k++] = c->blocks[i].tx_hashes[j];
     size_t done = 0;
     int attempt = 0;
     while (done < n) {
@@ -283,7 +289,8 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
                 st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
                 goto out;
             }
-            for (size_t i = 0; i < n; i++) numbers[i] = from + i;
+            for (size_t i = 0; i < n; i++)
+                numbers[i] = from + i;
         }
         if ((st = fetch_blocks(w, c, numbers, n, o->kind == M2C_EXTRACT_TRANSACTIONS, err)))
             goto out;
@@ -296,7 +303,10 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
                 size_t lo = 0, hi = c->nblocks;
                 while (lo < hi) {
                     size_t mid = lo + (hi - lo) / 2;
-                    if (c->blocks[mid].number < l->block_number) lo = mid + 1; else hi = mid;
+                    if (c->blocks[mid].number < l->block_number)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
                 }
                 consistent = lo < c->nblocks && !memcmp(c->blocks[lo].hash.b, l->block_hash.b, 32);
             }
@@ -304,15 +314,19 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
             size_t lo = 0, hi = c->nblocks;
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                if (c->blocks[mid].number < c->receipts[i].block_number) lo = mid + 1; else hi = mid;
+                if (c->blocks[mid].number < c->receipts[i].block_number)
+                    lo = mid + 1;
+                else
+                    hi = mid;
             }
-            consistent = lo < c->nblocks &&
-                         !memcmp(c->blocks[lo].hash.b, c->receipts[i].block_hash.b, 32);
+            consistent =
+                lo < c->nblocks && !memcmp(c->blocks[lo].hash.b, c->receipts[i].block_hash.b, 32);
         }
         if (consistent) {
             /* decode here, in parallel; the writer only inserts. The logs are not needed after. */
             st = m2c_xrows_build(x, o, c, err);
-            for (size_t p = 0; p < c->nparts; p++) m2c_rpc_logs_free(&c->parts[p]);
+            for (size_t p = 0; p < c->nparts; p++)
+                m2c_rpc_logs_free(&c->parts[p]);
             c->nparts = 0;
             goto out;
         }
@@ -378,7 +392,7 @@ static void *worker_main(void *arg) {
 
 typedef struct {
     const m2c_extract_opts *o;
-    m2c_rpc *rpc;           /* the main thread's handle */
+    m2c_rpc *rpc; /* the main thread's handle */
     m2c_sink *sink;
     xschema x;
     uint64_t chain_id;
@@ -453,7 +467,8 @@ static m2c_status chunk_meta(run *R, const xchunk *c, m2c_err *err) {
         if (d[nd - 1].to > hi) hi = d[nd - 1].to;
     }
     char hx[67];
-    if ((st = set_meta_u64(s, "range_from", lo, err)) || (st = set_meta_u64(s, "range_to", hi, err)))
+    if ((st = set_meta_u64(s, "range_from", lo, err)) ||
+        (st = set_meta_u64(s, "range_to", hi, err)))
         return st;
     if (hi == c->to && c->nblocks && c->blocks[c->nblocks - 1].number == c->to) {
         m2c_hex_encode(hx, c->blocks[c->nblocks - 1].hash.b, 32, 1);
@@ -461,7 +476,8 @@ static m2c_status chunk_meta(run *R, const xchunk *c, m2c_err *err) {
     }
     if (lo == c->from) {
         /* the first block's hash: in the chunk when it had logs there, else ask */
-        const m2c_rpc_block *fb = c->nblocks && c->blocks[0].number == c->from ? &c->blocks[0] : NULL;
+        const m2c_rpc_block *fb =
+            c->nblocks && c->blocks[0].number == c->from ? &c->blocks[0] : NULL;
         m2c_rpc_block b;
         memset(&b, 0, sizeof b);
         if (!fb) {
@@ -499,7 +515,8 @@ static void engine_stop(engine *e) {
             pthread_join(e->workers[i].th, NULL);
             e->workers[i].started = 0;
         }
-    for (size_t i = 0; e->ring && i < e->window; i++) m2c_xchunk_clear(&e->ring[i].c);
+    for (size_t i = 0; e->ring && i < e->window; i++)
+        m2c_xchunk_clear(&e->ring[i].c);
 }
 
 /* Extracts the ranges todo[0..n) with the workers, writing in order. */
@@ -514,7 +531,8 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
     e->cursor = todo[0].from;
     e->seq_next = e->seq_write = 0;
     e->stop = 0;
-    for (size_t i = 0; i < e->window; i++) e->ring[i].state = 0;
+    for (size_t i = 0; i < e->window; i++)
+        e->ring[i].state = 0;
     for (unsigned i = 0; i < e->nworkers; i++) {
         if (pthread_create(&e->workers[i].th, NULL, worker_main, &e->workers[i]) != 0) {
             st = m2c_err_set(err, M2C_ERR_NOMEM, "cannot start worker thread %u", i);
@@ -556,7 +574,8 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
         R->p.splits = e->splits;
         R->p.retries = e->retries;
         uint64_t reqs = 0;
-        for (unsigned i = 0; i < e->nworkers; i++) reqs += e->workers[i].requests;
+        for (unsigned i = 0; i < e->nworkers; i++)
+            reqs += e->workers[i].requests;
         R->p.requests = reqs;
         sl->state = 0;
         e->seq_write++;
@@ -588,8 +607,9 @@ static m2c_status resolve(run *R, const m2c_blockref *ref, uint64_t head, uint64
     case M2C_BLOCK_FINALIZED: {
         m2c_rpc_block b;
         m2c_status st = m2c_rpc_get_block(R->rpc, &b, ref, 0, err);
-        if (st) return m2c_err_prefix(err, "%s %s", what,
-                                      ref->tag == M2C_BLOCK_SAFE ? "safe" : "finalized");
+        if (st)
+            return m2c_err_prefix(err, "%s %s", what,
+                                  ref->tag == M2C_BLOCK_SAFE ? "safe" : "finalized");
         *out = b.number;
         m2c_rpc_block_free(&b);
         return M2C_OK;
@@ -654,7 +674,8 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     if (!o->out || !*o->out) return m2c_err_set(err, M2C_ERR_INVALID, "no output given");
     if (o->from.tag == M2C_BLOCK_NUMBER && o->to.tag == M2C_BLOCK_NUMBER &&
         o->from.number > o->to.number)
-        return m2c_err_set(err, M2C_ERR_INVALID, "reversed range: --from-block %llu > --to-block %llu",
+        return m2c_err_set(err, M2C_ERR_INVALID,
+                           "reversed range: --from-block %llu > --to-block %llu",
                            (unsigned long long)o->from.number, (unsigned long long)o->to.number);
     if ((st = make_rpc(o, &R.rpc, 0, err))) goto out;
     /* the node must answer like an Ethereum node before anything is written */
@@ -710,7 +731,9 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
         st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
         goto out;
     }
-    uint64_t def_chunk = o->kind == M2C_EXTRACT_LOGS ? 2000 : o->kind == M2C_EXTRACT_BLOCKS ? 100 : 20;
+    uint64_t def_chunk = o->kind == M2C_EXTRACT_LOGS     ? 2000
+                         : o->kind == M2C_EXTRACT_BLOCKS ? 100
+                                                         : 20;
     e->max_span = o->chunk_size ? o->chunk_size : def_chunk;
     /* logs: start with one block per chunk so the first results (and the writer) come early;
      * the span then adapts to the density (m2c_extract_next_span) */
@@ -733,7 +756,8 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
         /* events without an explicit topic0: ask only for their topic0s, unless one is
          * anonymous (its logs have no event topic) */
         int anon = 0;
-        for (size_t i = 0; i < o->n_events; i++) anon |= o->events[i].anonymous;
+        for (size_t i = 0; i < o->n_events; i++)
+            anon |= o->events[i].anonymous;
         if (o->n_events && !o->n_topic_or[0] && !anon) {
             e->topic0s = calloc(o->n_events, sizeof *e->topic0s);
             if (!e->topic0s) {
@@ -743,7 +767,8 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
             size_t k = 0;
             for (size_t i = 0; i < o->n_events; i++) {
                 int dup = 0;
-                for (size_t j = 0; j < k; j++) dup |= !memcmp(e->topic0s[j].b, o->events[i].topic0.b, 32);
+                for (size_t j = 0; j < k; j++)
+                    dup |= !memcmp(e->topic0s[j].b, o->events[i].topic0.b, 32);
                 if (!dup) e->topic0s[k++] = o->events[i].topic0;
             }
             e->filter.topics[0] = e->topic0s;
@@ -769,7 +794,8 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
             }
             m2c_extract_missing(todo, n, from, to, d, nd);
             uint64_t total = 0;
-            for (size_t i = 0; i < n; i++) total += todo[i].to - todo[i].from + 1;
+            for (size_t i = 0; i < n; i++)
+                total += todo[i].to - todo[i].from + 1;
             R.p.blocks_total += total;
             if (n == 0 && !o->follow) sum->nothing_to_do = 1;
             report(&R);
@@ -807,11 +833,13 @@ out:
     sum->p.seconds = now_s() - R.t0;
     sum->chain_id = R.chain_id;
     if (R.sink)
-        for (size_t t = 0; t < R.x.ntables; t++) sum->rows_total += m2c_sink_rows(R.sink, t);
+        for (size_t t = 0; t < R.x.ntables; t++)
+            sum->rows_total += m2c_sink_rows(R.sink, t);
     m2c_sink_close(R.sink);
     m2c_xschema_free(&R.x);
     if (R.engine_ready) {
-        for (unsigned i = 0; i < e->nworkers; i++) m2c_rpc_destroy(e->workers[i].rpc);
+        for (unsigned i = 0; i < e->nworkers; i++)
+            m2c_rpc_destroy(e->workers[i].rpc);
         free(e->ring);
         free(e->topic0s);
         pthread_mutex_destroy(&e->mu);

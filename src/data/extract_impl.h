@@ -9,28 +9,28 @@
 
 /* How a decoded event parameter becomes columns. */
 typedef enum {
-    XP_INT = 1,  /* small integer: one INT column */
-    XP_BIG,      /* 256-bit-ish integer: NUMERIC column + REAL column */
+    XP_INT = 1, /* small integer: one INT column */
+    XP_BIG,     /* 256-bit-ish integer: NUMERIC column + REAL column */
     XP_BOOL,
-    XP_ADDRESS,  /* lowercase 0x-hex */
-    XP_BYTES,    /* 0x-hex (bytesN, bytes, hashed indexed params) */
-    XP_STRING,   /* text when valid UTF-8 without NUL, else 0x-hex */
-    XP_OTHER,    /* arrays and tuples: the cast text form */
+    XP_ADDRESS, /* lowercase 0x-hex */
+    XP_BYTES,   /* 0x-hex (bytesN, bytes, hashed indexed params) */
+    XP_STRING,  /* text when valid UTF-8 without NUL, else 0x-hex */
+    XP_OTHER,   /* arrays and tuples: the cast text form */
 } xparam_kind;
 
 typedef struct {
     const m2c_abi_sig *sig;
-    size_t table;          /* index in the schema */
-    xparam_kind *pk;       /* per parameter */
-    size_t *pcol;          /* first column of each parameter */
+    size_t table;    /* index in the schema */
+    xparam_kind *pk; /* per parameter */
+    size_t *pcol;    /* first column of each parameter */
 } xevent;
 
 typedef struct {
-    m2c_arena arena;       /* names, columns */
+    m2c_arena arena; /* names, columns */
     m2c_sink_table *tables;
     size_t ntables;
     m2c_sink_schema schema;
-    char *identity;        /* arena */
+    char *identity; /* arena */
     xevent *events;
     size_t nevents;
     size_t undecoded_table; /* (size_t)-1 when no events were given */
@@ -45,11 +45,11 @@ void m2c_xschema_free(xschema *x);
 /* Rows built from a chunk (by a worker), to be written by the writer thread. Text cells point
  * into `text` by offset until written. */
 typedef struct {
-    m2c_sink_val *vals;    /* every row's cells, back to back */
-    size_t *offs;          /* per cell: text offset + 1, or 0 */
+    m2c_sink_val *vals; /* every row's cells, back to back */
+    size_t *offs;       /* per cell: text offset + 1, or 0 */
     size_t nvals, capvals;
-    size_t *tables;        /* per row: table index */
-    size_t *first;         /* per row: index of its first cell */
+    size_t *tables; /* per row: table index */
+    size_t *first;  /* per row: index of its first cell */
     size_t nrows, caprows;
     m2c_buf text;
     uint64_t undecoded;
@@ -60,14 +60,14 @@ void m2c_xbatch_free(xbatch *b);
 /* A fetched chunk. */
 typedef struct {
     uint64_t from, to;
-    m2c_rpc_logs *parts;   /* logs, in block order across parts */
+    m2c_rpc_logs *parts; /* logs, in block order across parts */
     size_t nparts, capparts;
     m2c_rpc_block *blocks; /* ascending by number */
     size_t nblocks;
     m2c_rpc_receipt *receipts; /* TRANSACTIONS: one per transaction, block order */
     size_t nreceipts;
     uint64_t nlogs;
-    xbatch rows;           /* built from the above by m2c_xrows_build */
+    xbatch rows; /* built from the above by m2c_xrows_build */
 } xchunk;
 
 void m2c_xchunk_clear(xchunk *c);

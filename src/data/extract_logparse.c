@@ -52,7 +52,8 @@ static int str(lp *s, const char **a, size_t *n) {
 
 static int digits(lp *s) {
     const char *q = s->p;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
     return s->p > q;
 }
 
@@ -149,8 +150,15 @@ static int quantity(lp *s, uint64_t *out) {
 }
 
 enum {
-    F_ADDRESS = 1 << 0, F_TOPICS = 1 << 1, F_DATA = 1 << 2, F_BNUM = 1 << 3, F_BHASH = 1 << 4,
-    F_TXHASH = 1 << 5, F_TXIDX = 1 << 6, F_LOGIDX = 1 << 7, F_ALL = (1 << 8) - 1,
+    F_ADDRESS = 1 << 0,
+    F_TOPICS = 1 << 1,
+    F_DATA = 1 << 2,
+    F_BNUM = 1 << 3,
+    F_BHASH = 1 << 4,
+    F_TXHASH = 1 << 5,
+    F_TXIDX = 1 << 6,
+    F_LOGIDX = 1 << 7,
+    F_ALL = (1 << 8) - 1,
 };
 
 static int key_is(const char *k, size_t n, const char *lit) {
@@ -201,7 +209,7 @@ static int one_log(lp *s, m2c_rpc_log *l, m2c_arena *a) {
             if (n > M2C_RPC_MAX_DATA) return 0;
             uint8_t *out = m2c_arena_alloc(a, n);
             if (!out) return 0;
-                    for (size_t i = 0; i < n; i++) {
+            for (size_t i = 0; i < n; i++) {
                 int hi = hv((unsigned char)d[2 + 2 * i]), lo = hv((unsigned char)d[3 + 2 * i]);
                 if (hi < 0 || lo < 0) return 0;
                 out[i] = (uint8_t)(hi << 4 | lo);
@@ -250,7 +258,8 @@ static int one_log(lp *s, m2c_rpc_log *l, m2c_arena *a) {
     }
 }
 
-m2c_status m2c_extract_parse_logs_fast(m2c_rpc_logs *out, const char *body, size_t len, uint64_t id) {
+m2c_status m2c_extract_parse_logs_fast(m2c_rpc_logs *out, const char *body, size_t len,
+                                       uint64_t id) {
     lp s = {body, body + len};
     m2c_rpc_log *tmp = NULL;
     size_t n = 0, cap = 0;

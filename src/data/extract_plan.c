@@ -41,7 +41,9 @@ size_t m2c_extract_missing(m2c_block_range *out, size_t cap, uint64_t from, uint
     return n;
 }
 
-static int has_word(const char *msg, const char *w) { return strcasestr(msg, w) != NULL; }
+static int has_word(const char *msg, const char *w) {
+    return strcasestr(msg, w) != NULL;
+}
 
 m2c_extract_action m2c_extract_classify(m2c_status st, const m2c_err *err, uint64_t blocks) {
     const char *msg = err ? err->msg : "";
@@ -67,8 +69,7 @@ m2c_extract_action m2c_extract_classify(m2c_status st, const m2c_err *err, uint6
         if (err && err->rpc_code == -32603) return M2C_EXTRACT_RETRY;
         return M2C_EXTRACT_FAIL;
     case M2C_ERR_NOMEM: /* a response over the size cap */
-    case M2C_ERR_TIMEOUT:
-        return split;
+    case M2C_ERR_TIMEOUT: return split;
     case M2C_ERR_HTTP:
         if (err && (err->http_status == 413 || err->http_status == 504)) return split;
         if (err && err->http_status >= 400 && err->http_status < 500 && err->http_status != 429 &&
@@ -78,8 +79,7 @@ m2c_extract_action m2c_extract_classify(m2c_status st, const m2c_err *err, uint6
     case M2C_ERR_IO:
     case M2C_ERR_TRUNCATED:
     case M2C_ERR_PROTOCOL:
-    case M2C_ERR_INVALID: /* garbled answers: a proxy cut them short */
-        return M2C_EXTRACT_RETRY;
+    case M2C_ERR_INVALID: /* garbled answers: a proxy cut them short */ return M2C_EXTRACT_RETRY;
     default: return M2C_EXTRACT_FAIL;
     }
 }

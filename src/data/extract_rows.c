@@ -11,9 +11,18 @@
 #define XMAX_COLS 4096
 
 static const char *const log_raw_cols[] = {
-    "block_number", "block_timestamp", "block_hash", "transaction_hash", "transaction_index",
-    "log_index",    "address",         "topic0",     "topic1",           "topic2",
-    "topic3",       "data",
+    "block_number",
+    "block_timestamp",
+    "block_hash",
+    "transaction_hash",
+    "transaction_index",
+    "log_index",
+    "address",
+    "topic0",
+    "topic1",
+    "topic2",
+    "topic3",
+    "data",
 };
 static const m2c_col_type log_raw_types[] = {
     M2C_COL_INT,  M2C_COL_INT,  M2C_COL_TEXT, M2C_COL_TEXT, M2C_COL_INT,  M2C_COL_INT,
@@ -22,11 +31,16 @@ static const m2c_col_type log_raw_types[] = {
 #define N_LOG_RAW 12
 
 static const m2c_sink_col block_cols[] = {
-    {"number", M2C_COL_INT},           {"hash", M2C_COL_TEXT},
-    {"parent_hash", M2C_COL_TEXT},     {"timestamp", M2C_COL_INT},
-    {"miner", M2C_COL_TEXT},           {"gas_used", M2C_COL_INT},
-    {"gas_limit", M2C_COL_INT},        {"base_fee_per_gas", M2C_COL_NUMERIC},
-    {"base_fee_per_gas_f", M2C_COL_REAL}, {"transaction_count", M2C_COL_INT},
+    {"number", M2C_COL_INT},
+    {"hash", M2C_COL_TEXT},
+    {"parent_hash", M2C_COL_TEXT},
+    {"timestamp", M2C_COL_INT},
+    {"miner", M2C_COL_TEXT},
+    {"gas_used", M2C_COL_INT},
+    {"gas_limit", M2C_COL_INT},
+    {"base_fee_per_gas", M2C_COL_NUMERIC},
+    {"base_fee_per_gas_f", M2C_COL_REAL},
+    {"transaction_count", M2C_COL_INT},
 };
 #define N_BLOCK_COLS 10
 
@@ -64,9 +78,9 @@ void m2c_xschema_free(xschema *x) {
 
 static xparam_kind param_kind(const m2c_abi_field *f) {
     const m2c_abi_type *t = f->type;
-    if (f->indexed && (t->kind == M2C_ABI_STRING || t->kind == M2C_ABI_BYTES ||
-                       t->kind == M2C_ABI_ARRAY || t->kind == M2C_ABI_FARRAY ||
-                       t->kind == M2C_ABI_TUPLE))
+    if (f->indexed &&
+        (t->kind == M2C_ABI_STRING || t->kind == M2C_ABI_BYTES || t->kind == M2C_ABI_ARRAY ||
+         t->kind == M2C_ABI_FARRAY || t->kind == M2C_ABI_TUPLE))
         return XP_BYTES; /* only the topic hash is on chain */
     switch (t->kind) {
     case M2C_ABI_UINT: return t->bits <= 56 ? XP_INT : XP_BIG;
@@ -83,12 +97,14 @@ static xparam_kind param_kind(const m2c_abi_field *f) {
 /* Appends column `name` (made unique within cols[0..*n) by suffixes) to cols. */
 static m2c_status add_col(xschema *x, m2c_sink_col *cols, size_t *n, const char *name,
                           m2c_col_type type, m2c_err *err) {
-    if (*n >= XMAX_COLS) return m2c_err_set(err, M2C_ERR_RANGE, "too many columns (max %d)", XMAX_COLS);
+    if (*n >= XMAX_COLS)
+        return m2c_err_set(err, M2C_ERR_RANGE, "too many columns (max %d)", XMAX_COLS);
     char buf[300];
     snprintf(buf, sizeof buf, "%s", name);
     for (int k = 2;; k++) {
         int clash = 0;
-        for (size_t i = 0; i < *n && !clash; i++) clash = !strcmp(cols[i].name, buf);
+        for (size_t i = 0; i < *n && !clash; i++)
+            clash = !strcmp(cols[i].name, buf);
         if (!clash) break;
         snprintf(buf, sizeof buf, "%s_%d", name, k);
     }
@@ -177,7 +193,8 @@ m2c_status m2c_xschema_build(xschema *x, const m2c_extract_opts *o, uint64_t cha
         /* raw columns, shared by `logs` and `undecoded_logs` */
         m2c_sink_col *raw = m2c_arena_calloc(&x->arena, N_LOG_RAW + 1, sizeof *raw);
         if (!raw) goto nomem;
-        for (size_t i = 0; i < N_LOG_RAW; i++) raw[i] = (m2c_sink_col){log_raw_cols[i], log_raw_types[i]};
+        for (size_t i = 0; i < N_LOG_RAW; i++)
+            raw[i] = (m2c_sink_col){log_raw_cols[i], log_raw_types[i]};
         raw[N_LOG_RAW] = (m2c_sink_col){"error", M2C_COL_TEXT};
         x->maxcols = N_LOG_RAW + 1;
         if (!o->n_events) {
@@ -197,7 +214,8 @@ m2c_status m2c_xschema_build(xschema *x, const m2c_extract_opts *o, uint64_t cha
                 xe->sig = sg;
                 xe->table = e;
                 for (size_t i = 0; i < N_LOG_RAW; i++)
-                    if ((st = add_col(x, cols, &n, log_raw_cols[i], log_raw_types[i], err))) goto fail;
+                    if ((st = add_col(x, cols, &n, log_raw_cols[i], log_raw_types[i], err)))
+                        goto fail;
                 for (size_t i = 0; i < np; i++) {
                     const m2c_abi_field *f = &sg->inputs->fields[i];
                     char nm[280];
@@ -223,7 +241,8 @@ m2c_status m2c_xschema_build(xschema *x, const m2c_extract_opts *o, uint64_t cha
                 snprintf(tn, sizeof tn, "%.200s", sg->name);
                 for (int k = 2;; k++) {
                     int clash = !strcmp(tn, "undecoded_logs");
-                    for (size_t u = 0; u < e && !clash; u++) clash = !strcmp(x->tables[u].name, tn);
+                    for (size_t u = 0; u < e && !clash; u++)
+                        clash = !strcmp(x->tables[u].name, tn);
                     if (!clash) break;
                     snprintf(tn, sizeof tn, "%.200s_%d", sg->name, k);
                 }
@@ -248,11 +267,14 @@ fail:
 }
 
 void m2c_xchunk_clear(xchunk *c) {
-    for (size_t i = 0; i < c->nparts; i++) m2c_rpc_logs_free(&c->parts[i]);
+    for (size_t i = 0; i < c->nparts; i++)
+        m2c_rpc_logs_free(&c->parts[i]);
     free(c->parts);
-    for (size_t i = 0; i < c->nblocks; i++) m2c_rpc_block_free(&c->blocks[i]);
+    for (size_t i = 0; i < c->nblocks; i++)
+        m2c_rpc_block_free(&c->blocks[i]);
     free(c->blocks);
-    for (size_t i = 0; i < c->nreceipts; i++) m2c_rpc_receipt_free(&c->receipts[i]);
+    for (size_t i = 0; i < c->nreceipts; i++)
+        m2c_rpc_receipt_free(&c->receipts[i]);
     free(c->receipts);
     m2c_xbatch_free(&c->rows);
     memset(c, 0, sizeof *c);
@@ -263,7 +285,7 @@ void m2c_xchunk_clear(xchunk *c) {
 /* A row under construction: text cells live in `text` (offsets fixed up before writing). */
 typedef struct {
     m2c_sink_val *v;
-    size_t *off;   /* text offset + 1 for text cells, 0 otherwise */
+    size_t *off; /* text offset + 1 for text cells, 0 otherwise */
     size_t n;
     m2c_buf text;
 } xrow;
@@ -296,7 +318,9 @@ static m2c_status put_hex(xrow *r, size_t c, const uint8_t *p, size_t n) {
     return M2C_OK;
 }
 
-static void put_int(xrow *r, size_t c, int64_t i) { r->v[c].i = i; }
+static void put_int(xrow *r, size_t c, int64_t i) {
+    r->v[c].i = i;
+}
 
 /* NUMERIC (decimal text) at c and, when real_col != -1, its scaled double there. */
 static m2c_status put_num(xrow *r, size_t c, long real_col, const m2c_u256 *v, int sign,
@@ -313,7 +337,8 @@ static m2c_status put_num(xrow *r, size_t c, long real_col, const m2c_u256 *v, i
 static m2c_status row_write(xrow *r, xbatch *b, size_t t, m2c_err *err) {
     if (b->nvals + r->n > b->capvals) {
         size_t nc = b->capvals ? b->capvals * 2 : 4096;
-        while (nc < b->nvals + r->n) nc *= 2;
+        while (nc < b->nvals + r->n)
+            nc *= 2;
         m2c_sink_val *nv = realloc(b->vals, nc * sizeof *nv);
         if (!nv) goto nomem;
         b->vals = nv;
@@ -335,7 +360,8 @@ static m2c_status row_write(xrow *r, xbatch *b, size_t t, m2c_err *err) {
     size_t base = b->text.len;
     if (r->text.len && m2c_buf_append(&b->text, r->text.p, r->text.len) != M2C_OK) goto nomem;
     memcpy(b->vals + b->nvals, r->v, r->n * sizeof *r->v);
-    for (size_t c = 0; c < r->n; c++) b->offs[b->nvals + c] = r->off[c] ? r->off[c] + base : 0;
+    for (size_t c = 0; c < r->n; c++)
+        b->offs[b->nvals + c] = r->off[c] ? r->off[c] + base : 0;
     b->tables[b->nrows] = t;
     b->first[b->nrows] = b->nvals;
     b->nrows++;
@@ -363,7 +389,10 @@ static int valid_text(const uint8_t *p, size_t n) {
             i++;
             continue;
         }
-        size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        size_t len = c >= 0xf0 && c < 0xf5   ? 4
+                     : c >= 0xe0 && c < 0xf0 ? 3
+                     : c >= 0xc2 && c < 0xe0 ? 2
+                                             : 0;
         if (!len || i + len > n) return 0;
         for (size_t k = 1; k < len; k++)
             if ((p[i + k] & 0xc0) != 0x80) return 0;
@@ -475,8 +504,8 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
                 for (size_t e = 0; e < x->nevents && !done; e++) {
                     const xevent *xe = &x->events[e];
                     if (xe->sig->anonymous != pass) continue;
-                    if (!pass && (l->n_topics == 0 ||
-                                  memcmp(l->topics[0].b, xe->sig->topic0.b, 32) != 0))
+                    if (!pass &&
+                        (l->n_topics == 0 || memcmp(l->topics[0].b, xe->sig->topic0.b, 32) != 0))
                         continue;
                     m2c_abi_value v;
                     m2c_err e1;
@@ -565,8 +594,7 @@ static m2c_status write_txs(const m2c_extract_opts *o, xbatch *s, const xchunk *
         if (b->number < c->from || b->number > c->to) continue;
         for (size_t j = 0; j < b->tx_count; j++, k++) {
             const m2c_rpc_tx *t = &b->txs[j];
-            if (k >= c->nreceipts ||
-                memcmp(c->receipts[k].transaction_hash.b, t->hash.b, 32) != 0)
+            if (k >= c->nreceipts || memcmp(c->receipts[k].transaction_hash.b, t->hash.b, 32) != 0)
                 return m2c_err_set(err, M2C_ERR_PROTOCOL,
                                    "block %llu: receipt %zu does not match transaction %zu",
                                    (unsigned long long)b->number, k, j);
@@ -625,8 +653,7 @@ nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c,
-                           m2c_err *err) {
+m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c, m2c_err *err) {
     xrow r;
     m2c_status st;
     uint64_t rows = 0, undecoded = 0;

@@ -121,7 +121,9 @@ void m2c_sink_close(m2c_sink *s) {
     free(s);
 }
 
-const char *m2c_sink_kind(const m2c_sink *s) { return s->ops->kind; }
+const char *m2c_sink_kind(const m2c_sink *s) {
+    return s->ops->kind;
+}
 
 const m2c_block_range *m2c_sink_done(const m2c_sink *s, size_t *n) {
     *n = s->ndone;
@@ -154,8 +156,7 @@ m2c_status m2c_sink_begin(m2c_sink *s, m2c_err *err) {
 
 m2c_status m2c_sink_row(m2c_sink *s, size_t t, const m2c_sink_val *vals, m2c_err *err) {
     if (!s->in_chunk) return m2c_err_set(err, M2C_ERR_STATE, "sink: row outside a chunk");
-    if (t >= s->schema->ntables)
-        return m2c_err_set(err, M2C_ERR_INVALID, "sink: no table %zu", t);
+    if (t >= s->schema->ntables) return m2c_err_set(err, M2C_ERR_INVALID, "sink: no table %zu", t);
     m2c_status st = s->ops->row(s, t, vals, err);
     if (st == M2C_OK) s->pending[t]++;
     return st;
@@ -164,9 +165,11 @@ m2c_status m2c_sink_row(m2c_sink *s, size_t t, const m2c_sink_val *vals, m2c_err
 m2c_status m2c_sink_block(m2c_sink *s, uint64_t number, const char *hash, m2c_err *err) {
     if (!s->in_chunk) return m2c_err_set(err, M2C_ERR_STATE, "sink: block outside a chunk");
     int ok = hash && strlen(hash) == 66 && hash[0] == '0' && hash[1] == 'x';
-    for (size_t i = 2; ok && i < 66; i++) ok = strchr("0123456789abcdefABCDEF", hash[i]) != NULL;
+    for (size_t i = 2; ok && i < 66; i++)
+        ok = strchr("0123456789abcdefABCDEF", hash[i]) != NULL;
     if (!ok)
-        return m2c_err_set(err, M2C_ERR_INVALID, "sink: block %llu: hash must be 0x + 64 hex digits",
+        return m2c_err_set(err, M2C_ERR_INVALID,
+                           "sink: block %llu: hash must be 0x + 64 hex digits",
                            (unsigned long long)number);
     if (s->nblocks == s->capblocks) {
         size_t nc = s->capblocks ? s->capblocks * 2 : 64;
@@ -249,7 +252,8 @@ m2c_status m2c_sink_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *err
         memset(s->pending, 0, s->schema->ntables * sizeof *s->pending);
         return st;
     }
-    for (size_t t = 0; t < s->schema->ntables; t++) s->rows[t] += s->pending[t];
+    for (size_t t = 0; t < s->schema->ntables; t++)
+        s->rows[t] += s->pending[t];
     memset(s->pending, 0, s->schema->ntables * sizeof *s->pending);
     if (m2c_sink_add_done_(s, from, to) != M2C_OK)
         return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
@@ -312,7 +316,8 @@ m2c_status m2c_json_quote_(m2c_buf *b, const char *s, size_t n) {
         unsigned char c = p[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             size_t j = i;
-            while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\') j++;
+            while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\')
+                j++;
             if ((st = m2c_buf_append(b, p + i, j - i)) != M2C_OK) return st;
             i = j;
             continue;
@@ -321,7 +326,8 @@ m2c_status m2c_json_quote_(m2c_buf *b, const char *s, size_t n) {
             /* copy a well-formed UTF-8 sequence as is; escape a stray byte */
             size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
             int ok = len > 0 && i + len <= n;
-            for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xc0) == 0x80;
+            for (size_t k = 1; ok && k < len; k++)
+                ok = (p[i + k] & 0xc0) == 0x80;
             if (ok && len == 3 && c == 0xe0 && p[i + 1] < 0xa0) ok = 0;
             if (ok && len == 3 && c == 0xed && p[i + 1] >= 0xa0) ok = 0;
             if (ok && len == 4 && c == 0xf0 && p[i + 1] < 0x90) ok = 0;

@@ -20,7 +20,7 @@
 
 #define FILE_KEEP_CHUNKS 256  /* chunks kept individually (rewindable) in the sidecar */
 #define FILE_KEEP_BLOCKS 1024 /* block hashes kept in the sidecar */
-#define SIDECAR_MAX (64u << 20)
+#define SIDECAR_MAX      (64u << 20)
 
 typedef struct {
     uint64_t from, to;
@@ -31,10 +31,10 @@ typedef struct {
 typedef struct {
     int jsonl;
     char *sidecar;
-    char **paths;        /* per table */
-    int *fds;            /* per table */
-    m2c_buf *pend;       /* per table: rows of the open chunk */
-    uint64_t *sizes;     /* per table: committed size */
+    char **paths;          /* per table */
+    int *fds;              /* per table */
+    m2c_buf *pend;         /* per table: rows of the open chunk */
+    uint64_t *sizes;       /* per table: committed size */
     m2c_block_range *base; /* compacted checkpoints (not rewindable) */
     size_t nbase;
     uint64_t *base_sizes, *base_rows; /* per table, at the end of the compacted part */
@@ -104,7 +104,8 @@ static m2c_status write_sidecar(m2c_sink *s, m2c_err *err) {
     size_t nt = s->schema->ntables;
     m2c_buf b;
     m2c_buf_init(&b, SIDECAR_MAX);
-    m2c_status st = m2c_buf_append_str(&b, "{\n  \"format\": \"ml2chain-dataset/1\",\n  \"identity\": ");
+    m2c_status st =
+        m2c_buf_append_str(&b, "{\n  \"format\": \"ml2chain-dataset/1\",\n  \"identity\": ");
     if (st == M2C_OK) st = m2c_json_quote_(&b, s->identity, strlen(s->identity));
     if (st == M2C_OK) st = m2c_buf_append_str(&b, ",\n  \"schema\": ");
     if (st == M2C_OK) st = m2c_json_quote_(&b, s->schema_text, strlen(s->schema_text));
@@ -135,7 +136,8 @@ static m2c_status write_sidecar(m2c_sink *s, m2c_err *err) {
     if (st == M2C_OK) st = m2c_buf_append_str(&b, "],\n  \"base\": [");
     for (size_t t = 0; st == M2C_OK && t < nt; t++)
         st = m2c_buf_printf(&b, "%s[%llu, %llu]", t ? ", " : "",
-                            (unsigned long long)f->base_sizes[t], (unsigned long long)f->base_rows[t]);
+                            (unsigned long long)f->base_sizes[t],
+                            (unsigned long long)f->base_rows[t]);
     if (st == M2C_OK) st = m2c_buf_append_str(&b, "],\n  \"chunks\": [");
     for (size_t i = 0; st == M2C_OK && i < f->nchunks; i++) {
         st = m2c_buf_printf(&b, "%s\n    [%llu, %llu, [", i ? "," : "",
@@ -261,7 +263,8 @@ static m2c_status add_chunk(file_impl *f, size_t nt, uint64_t from, uint64_t to,
 static m2c_status add_block(file_impl *f, uint64_t number, const char *hash) {
     /* keep ascending and unique; replace an equal number */
     size_t i = f->nblocks;
-    while (i > 0 && f->blocks[i - 1].number > number) i--;
+    while (i > 0 && f->blocks[i - 1].number > number)
+        i--;
     if (i > 0 && f->blocks[i - 1].number == number) {
         memcpy(f->blocks[i - 1].hash, hash, 67);
         return M2C_OK;
@@ -349,7 +352,8 @@ static m2c_status load_sidecar(m2c_sink *s, m2c_err *err) {
             json_array_size(szs) != nt || json_array_size(rws) != nt || nt > 64)
             goto bad;
         for (size_t t = 0; t < nt; t++)
-            if (!json_u64(json_array_get(szs, t), &sz[t]) || !json_u64(json_array_get(rws, t), &rw[t]))
+            if (!json_u64(json_array_get(szs, t), &sz[t]) ||
+                !json_u64(json_array_get(rws, t), &rw[t]))
                 goto bad;
         if (add_chunk(f, nt, a, b, sz, rw) != M2C_OK || m2c_sink_add_done_(s, a, b) != M2C_OK)
             goto nomem;
@@ -442,8 +446,8 @@ static m2c_status file_open_impl(m2c_sink *s, const char *target, int jsonl, m2c
             goto out;
         }
         if (t == 0 && flock(f->fds[0], LOCK_EX | LOCK_NB) != 0) {
-            st = m2c_err_set(err, M2C_ERR_STATE,
-                             "%s is being written by another ml2chain process", s->target);
+            st = m2c_err_set(err, M2C_ERR_STATE, "%s is being written by another ml2chain process",
+                             s->target);
             created = 0; /* not ours to remove */
             goto out;
         }
@@ -494,7 +498,8 @@ static m2c_status jsonl_open(m2c_sink *s, const char *target, m2c_err *err) {
 static m2c_status file_begin(m2c_sink *s, m2c_err *err) {
     (void)err;
     file_impl *f = s->impl;
-    for (size_t t = 0; t < s->schema->ntables; t++) m2c_buf_reset(&f->pend[t]);
+    for (size_t t = 0; t < s->schema->ntables; t++)
+        m2c_buf_reset(&f->pend[t]);
     return M2C_OK;
 }
 
@@ -526,22 +531,19 @@ static m2c_status file_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err
         }
         if (st != M2C_OK) break;
         m2c_col_type ty = tb->cols[c].type;
-        int isnull = v[c].null || (ty == M2C_COL_REAL && !(v[c].d == v[c].d && v[c].d - v[c].d == 0));
+        int isnull =
+            v[c].null || (ty == M2C_COL_REAL && !(v[c].d == v[c].d && v[c].d - v[c].d == 0));
         if (isnull) {
             if (f->jsonl) st = m2c_buf_append_str(b, "null");
             continue;
         }
         switch (ty) {
-        case M2C_COL_INT:
-            st = m2c_buf_printf(b, "%lld", (long long)v[c].i);
-            break;
+        case M2C_COL_INT: st = m2c_buf_printf(b, "%lld", (long long)v[c].i); break;
         case M2C_COL_BOOL:
             st = f->jsonl ? m2c_buf_append_str(b, v[c].i ? "true" : "false")
                           : m2c_buf_append_str(b, v[c].i ? "1" : "0");
             break;
-        case M2C_COL_REAL:
-            st = m2c_buf_append(b, num, m2c_fmt_double_(num, v[c].d));
-            break;
+        case M2C_COL_REAL: st = m2c_buf_append(b, num, m2c_fmt_double_(num, v[c].d)); break;
         case M2C_COL_TEXT:
         case M2C_COL_NUMERIC:
             st = f->jsonl ? m2c_json_quote_(b, v[c].s ? v[c].s : "", v[c].n)
@@ -572,21 +574,25 @@ static m2c_status file_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *
         }
     }
     uint64_t *sizes = f->sizes;
-    for (size_t t = 0; t < nt; t++) sizes[t] += f->pend[t].len;
+    for (size_t t = 0; t < nt; t++)
+        sizes[t] += f->pend[t].len;
     for (size_t i = 0; i < s->nblocks; i++)
         if (add_block(f, s->blocks[i].number, s->blocks[i].hash) != M2C_OK) goto nomem;
     uint64_t rows[64];
-    for (size_t t = 0; t < nt && t < 64; t++) rows[t] = s->rows[t] + s->pending[t];
+    for (size_t t = 0; t < nt && t < 64; t++)
+        rows[t] = s->rows[t] + s->pending[t];
     if (add_chunk(f, nt, from, to, sizes, rows) != M2C_OK) goto nomem;
     if ((st = write_sidecar(s, err)) != M2C_OK) {
         /* the sidecar still names the old sizes: forget the chunk here too */
-        for (size_t t = 0; t < nt; t++) sizes[t] -= f->pend[t].len;
+        for (size_t t = 0; t < nt; t++)
+            sizes[t] -= f->pend[t].len;
         f->nchunks--;
         free(f->chunks[f->nchunks].sizes);
         free(f->chunks[f->nchunks].rows);
         goto fail;
     }
-    for (size_t t = 0; t < nt; t++) m2c_buf_reset(&f->pend[t]);
+    for (size_t t = 0; t < nt; t++)
+        m2c_buf_reset(&f->pend[t]);
     return M2C_OK;
 nomem:
     st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
@@ -631,7 +637,8 @@ static m2c_status file_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {
         free(f->chunks[i].rows);
     }
     f->nchunks = keep;
-    while (f->nblocks > 0 && f->blocks[f->nblocks - 1].number >= from) f->nblocks--;
+    while (f->nblocks > 0 && f->blocks[f->nblocks - 1].number >= from)
+        f->nblocks--;
     s->ndone = 0;
     for (size_t i = 0; i < f->nbase; i++)
         if (m2c_sink_add_done_(s, f->base[i].from, f->base[i].to) != M2C_OK)
@@ -671,10 +678,10 @@ static m2c_status file_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most
 }
 
 const m2c_sink_ops m2c_sink_csv_ops = {
-    "csv", csv_open, file_begin, file_row, file_commit, file_rewind, file_block_hash,
-    file_block_before, file_close,
+    "csv",       csv_open,        file_begin,        file_row,   file_commit,
+    file_rewind, file_block_hash, file_block_before, file_close,
 };
 const m2c_sink_ops m2c_sink_jsonl_ops = {
-    "jsonl", jsonl_open, file_begin, file_row, file_commit, file_rewind, file_block_hash,
-    file_block_before, file_close,
+    "jsonl",     jsonl_open,      file_begin,        file_row,   file_commit,
+    file_rewind, file_block_hash, file_block_before, file_close,
 };

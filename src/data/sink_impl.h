@@ -39,11 +39,11 @@ struct m2c_sink {
     char *schema_text;             /* canonical table/column description, stored and compared */
     m2c_block_range *done;
     size_t ndone, capdone;
-    uint64_t *rows;                /* committed rows per table */
-    uint64_t *pending;             /* rows of the open chunk per table */
-    m2c_sink_kv *meta;             /* provenance, sorted insertion order */
+    uint64_t *rows;    /* committed rows per table */
+    uint64_t *pending; /* rows of the open chunk per table */
+    m2c_sink_kv *meta; /* provenance, sorted insertion order */
     size_t nmeta, capmeta;
-    m2c_sink_blockhash *blocks;    /* hashes recorded in the open chunk */
+    m2c_sink_blockhash *blocks; /* hashes recorded in the open chunk */
     size_t nblocks, capblocks;
     int in_chunk;
 };

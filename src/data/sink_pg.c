@@ -19,7 +19,8 @@ static m2c_status pg_fail(m2c_sink *s, m2c_err *err, const char *what) {
     pg_impl *p = s->impl;
     const char *m = p && p->conn ? PQerrorMessage(p->conn) : "no connection";
     size_t n = strlen(m);
-    while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' ')) n--;
+    while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        n--;
     /* libpq messages can span lines; keep the first */
     const char *nl = memchr(m, '\n', n);
     if (nl) n = (size_t)(nl - m);
@@ -55,7 +56,8 @@ static void pg_close(m2c_sink *s) {
     pg_impl *p = s->impl;
     if (!p) return;
     if (p->pend)
-        for (size_t t = 0; t < s->schema->ntables; t++) m2c_buf_free(&p->pend[t]);
+        for (size_t t = 0; t < s->schema->ntables; t++)
+            m2c_buf_free(&p->pend[t]);
     free(p->pend);
     if (p->conn) PQfinish(p->conn);
     free(p);
@@ -186,7 +188,8 @@ static m2c_status pg_open(m2c_sink *s, const char *target, m2c_err *err) {
         st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
         goto out;
     }
-    for (size_t t = 0; t < s->schema->ntables; t++) m2c_buf_init(&p->pend[t], 0);
+    for (size_t t = 0; t < s->schema->ntables; t++)
+        m2c_buf_init(&p->pend[t], 0);
     p->conn = PQconnectdb(target);
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
         st = pg_fail(s, err, "cannot connect");
@@ -203,7 +206,8 @@ static m2c_status pg_open(m2c_sink *s, const char *target, m2c_err *err) {
     PQclear(r);
     /* one writer per dataset: a session advisory lock keyed by the identity */
     const char *id[1] = {s->identity};
-    r = PQexecParams(p->conn, "SELECT pg_try_advisory_lock(hashtext($1))", 1, NULL, id, NULL, NULL, 0);
+    r = PQexecParams(p->conn, "SELECT pg_try_advisory_lock(hashtext($1))", 1, NULL, id, NULL, NULL,
+                     0);
     int locked = PQresultStatus(r) == PGRES_TUPLES_OK && PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     if (!locked) {
@@ -220,7 +224,8 @@ out:
 static m2c_status pg_begin(m2c_sink *s, m2c_err *err) {
     (void)err;
     pg_impl *p = s->impl;
-    for (size_t t = 0; t < s->schema->ntables; t++) m2c_buf_reset(&p->pend[t]);
+    for (size_t t = 0; t < s->schema->ntables; t++)
+        m2c_buf_reset(&p->pend[t]);
     return M2C_OK;
 }
 
@@ -228,8 +233,11 @@ static m2c_status copy_text(m2c_buf *b, const char *s, size_t n) {
     m2c_status st = m2c_buf_reserve(b, n);
     for (size_t i = 0; st == M2C_OK && i < n; i++) {
         char c = s[i];
-        const char *esc = c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                        : c == '\t' ? "\\t" : NULL;
+        const char *esc = c == '\\'   ? "\\\\"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : NULL;
         st = esc ? m2c_buf_append(b, esc, 2) : m2c_buf_append_byte(b, (uint8_t)c);
     }
     return st;
@@ -342,7 +350,8 @@ static m2c_status pg_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *er
         if (m2c_buf_append_str(&b, "INSERT INTO _m2c_blocks VALUES ") != M2C_OK) goto nomem;
         for (size_t i = 0; i < s->nblocks; i++)
             if (m2c_buf_printf(&b, "%s(%llu, '%s')", i ? "," : "",
-                               (unsigned long long)s->blocks[i].number, s->blocks[i].hash) != M2C_OK)
+                               (unsigned long long)s->blocks[i].number,
+                               s->blocks[i].hash) != M2C_OK)
                 goto nomem;
         if (m2c_buf_append_str(&b, " ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash") !=
             M2C_OK)
@@ -357,7 +366,8 @@ nomem:
 fail:
     (void)pg_exec(s, "ROLLBACK", NULL);
 out:
-    for (size_t t = 0; t < s->schema->ntables; t++) m2c_buf_reset(&p->pend[t]);
+    for (size_t t = 0; t < s->schema->ntables; t++)
+        m2c_buf_reset(&p->pend[t]);
     m2c_buf_free(&b);
     return st;
 }
@@ -411,7 +421,8 @@ static m2c_status pg_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {
     }
     if ((st = pg_put_meta(s, err)) != M2C_OK) goto fail;
     if ((st = pg_exec(s, "COMMIT", err)) != M2C_OK) goto fail;
-    for (size_t t = 0; t < s->schema->ntables; t++) s->rows[t] -= removed[t];
+    for (size_t t = 0; t < s->schema->ntables; t++)
+        s->rows[t] -= removed[t];
     m2c_sink_trim_done_(s, from);
     goto out;
 fail:
@@ -458,6 +469,6 @@ static m2c_status pg_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most, 
 }
 
 const m2c_sink_ops m2c_sink_pg_ops = {
-    "postgres", pg_open, pg_begin, pg_row, pg_commit, pg_rewind, pg_block_hash, pg_block_before,
-    pg_close,
+    "postgres", pg_open,       pg_begin,        pg_row,   pg_commit,
+    pg_rewind,  pg_block_hash, pg_block_before, pg_close,
 };

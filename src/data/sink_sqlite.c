@@ -29,8 +29,8 @@ static m2c_status sq_exec(m2c_sink *s, const char *sql, m2c_err *err) {
     sq_impl *q = s->impl;
     char *msg = NULL;
     if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        m2c_status st = m2c_err_set(err, M2C_ERR_DB, "%s: %s", s->target,
-                                    msg ? msg : sqlite3_errmsg(q->db));
+        m2c_status st =
+            m2c_err_set(err, M2C_ERR_DB, "%s: %s", s->target, msg ? msg : sqlite3_errmsg(q->db));
         sqlite3_free(msg);
         return st;
     }
@@ -79,8 +79,8 @@ static m2c_status sq_load(m2c_sink *s, m2c_err *err) {
     const char *sc = m2c_sink_get_meta_(s, "schema");
     if (!id || strcmp(id, s->identity)) {
         st = m2c_err_set(err, M2C_ERR_STATE,
-                         "%s holds another dataset (%s), not %s; choose another --out",
-                         s->target, id ? id : "unknown", s->identity);
+                         "%s holds another dataset (%s), not %s; choose another --out", s->target,
+                         id ? id : "unknown", s->identity);
         goto out;
     }
     if (!sc || strcmp(sc, s->schema_text)) {
@@ -212,7 +212,8 @@ static void sq_close(m2c_sink *s) {
     if (!q) return;
     if (q->db && s->in_chunk) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
     if (q->ins)
-        for (size_t t = 0; t < s->schema->ntables; t++) sqlite3_finalize(q->ins[t]);
+        for (size_t t = 0; t < s->schema->ntables; t++)
+            sqlite3_finalize(q->ins[t]);
     free(q->ins);
     sqlite3_finalize(q->ins_block);
     sqlite3_finalize(q->ins_ckpt);
@@ -284,7 +285,9 @@ out:
     return st;
 }
 
-static m2c_status sq_begin(m2c_sink *s, m2c_err *err) { return sq_exec(s, "BEGIN IMMEDIATE", err); }
+static m2c_status sq_begin(m2c_sink *s, m2c_err *err) {
+    return sq_exec(s, "BEGIN IMMEDIATE", err);
+}
 
 static m2c_status sq_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err) {
     sq_impl *q = s->impl;
@@ -403,7 +406,8 @@ static m2c_status sq_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {
     }
     if ((st = sq_put_meta(s, err)) != M2C_OK) goto fail;
     if ((st = sq_exec(s, "COMMIT", err)) != M2C_OK) goto fail;
-    for (size_t t = 0; t < s->schema->ntables; t++) s->rows[t] -= s->pending[t];
+    for (size_t t = 0; t < s->schema->ntables; t++)
+        s->rows[t] -= s->pending[t];
     memset(s->pending, 0, s->schema->ntables * sizeof *s->pending);
     m2c_sink_trim_done_(s, from);
     goto out;
@@ -447,12 +451,13 @@ static m2c_status sq_block_hash(m2c_sink *s, char out[67], uint64_t number, m2c_
 }
 
 static m2c_status sq_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most, m2c_err *err) {
-    return sq_block_query(s, "SELECT max(number), NULL FROM _m2c_blocks WHERE number <= ? "
-                             "HAVING count(*) > 0",
+    return sq_block_query(s,
+                          "SELECT max(number), NULL FROM _m2c_blocks WHERE number <= ? "
+                          "HAVING count(*) > 0",
                           at_most, NULL, out, err);
 }
 
 const m2c_sink_ops m2c_sink_sqlite_ops = {
-    "sqlite", sq_open, sq_begin, sq_row, sq_commit, sq_rewind, sq_block_hash, sq_block_before,
-    sq_close,
+    "sqlite",  sq_open,       sq_begin,        sq_row,   sq_commit,
+    sq_rewind, sq_block_hash, sq_block_before, sq_close,
 };

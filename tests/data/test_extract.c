@@ -45,7 +45,8 @@ TEST(test_extract_missing__random_ranges_cover_exactly_the_gaps) {
             uint64_t to = cur + len - 1 < 199 ? cur + len - 1 : 199;
             done[nd].from = cur;
             done[nd].to = to;
-            for (uint64_t b = cur; b <= to; b++) isdone[b] = 1;
+            for (uint64_t b = cur; b <= to; b++)
+                isdone[b] = 1;
             nd++;
             cur = to + 2 + m2c_test_rand() % 10;
         }
@@ -60,7 +61,8 @@ TEST(test_extract_missing__random_ranges_cover_exactly_the_gaps) {
             CHECK(out[i].from <= out[i].to);
             CHECK(i == 0 || out[i].from > prev_to + 1); /* sorted, never adjacent */
             prev_to = out[i].to;
-            for (uint64_t b = out[i].from; b <= out[i].to; b++) got[b]++;
+            for (uint64_t b = out[i].from; b <= out[i].to; b++)
+                got[b]++;
         }
         for (uint64_t b = 0; b < 200; b++) {
             int want = b >= from && b <= to && !isdone[b];
@@ -120,10 +122,10 @@ TEST(test_extract_classify__splits_refused_ranges_retries_transient_fails_the_re
 
 TEST(test_extract_next_span__aims_at_target_within_bounds) {
     CHECK_EQ_INT(m2c_extract_next_span(100, 10000, 5000, 2000), 50);
-    CHECK_EQ_INT(m2c_extract_next_span(100, 0, 5000, 2000), 200);    /* empty: grow 2x */
-    CHECK_EQ_INT(m2c_extract_next_span(100, 1, 5000, 2000), 200);    /* at most 2x */
-    CHECK_EQ_INT(m2c_extract_next_span(1500, 0, 5000, 2000), 2000);  /* capped */
-    CHECK_EQ_INT(m2c_extract_next_span(1, 1000000, 5000, 2000), 1);  /* at least one block */
+    CHECK_EQ_INT(m2c_extract_next_span(100, 0, 5000, 2000), 200);   /* empty: grow 2x */
+    CHECK_EQ_INT(m2c_extract_next_span(100, 1, 5000, 2000), 200);   /* at most 2x */
+    CHECK_EQ_INT(m2c_extract_next_span(1500, 0, 5000, 2000), 2000); /* capped */
+    CHECK_EQ_INT(m2c_extract_next_span(1, 1000000, 5000, 2000), 1); /* at least one block */
     CHECK_EQ_INT(m2c_extract_next_span(UINT64_MAX, 0, 5000, UINT64_MAX), UINT64_MAX);
 }
 
@@ -131,7 +133,8 @@ TEST(test_extract_scaled__is_correctly_rounded_from_the_decimal_text) {
     CHECK(m2c_extract_scaled("1000000000000000000", 19, 18) == 1.0);
     CHECK(m2c_extract_scaled("-2500000", 8, 6) == -2.5);
     CHECK(m2c_extract_scaled("123", 3, 0) == 123.0);
-    const char *max = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+    const char *max =
+        "115792089237316195423570985008687907853269984665640564039457584007913129639935";
     CHECK(m2c_extract_scaled(max, strlen(max), 0) == 1.157920892373162e77);
     CHECK(m2c_extract_scaled("1", 1, 77) == 1e-77);
     /* 0.1 is not a double: scaling must round once from the decimal, as strtod("0.1") */
@@ -213,11 +216,12 @@ TEST(test_extract_parse_logs_fast__agrees_with_the_generic_parser) {
     CHECK(agree(body, strlen(body), 7));
     /* shapes the fast path leaves to the generic parser */
     const char *hand_off[] = {
-        "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32005,\"message\":\"query returned more "
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32005,\"message\":\"query returned "
+        "more "
         "than 10000 results\"}}",
-        "{\"jsonrpc\":\"2.0\",\"id\":8,\"result\":[]}",   /* wrong id */
-        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]",    /* truncated */
-        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]}x",  /* trailing garbage */
+        "{\"jsonrpc\":\"2.0\",\"id\":8,\"result\":[]}",  /* wrong id */
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]",   /* truncated */
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]}x", /* trailing garbage */
         "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":null}",
         "<html>502 Bad Gateway</html>",
         "",
@@ -227,7 +231,8 @@ TEST(test_extract_parse_logs_fast__agrees_with_the_generic_parser) {
     /* a log missing a field, an odd-length data, a leading-zero quantity, five topics */
     const char *bad_logs[] = {
         "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[]}",
-        "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[],\"data\":\"0x0\","
+        "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[],\"data\":"
+        "\"0x0\","
         "\"blockHash\":\"0x2d3238b39638baac2d230b5f43c40a3b5fc2155b12351ff9ea5bfafa016ac336\","
         "\"blockNumber\":\"0x1\",\"transactionHash\":"
         "\"0x2cf75ca2c8d2b4b451e5526cfa31fe03faa4b7fc0e9d898f0a131b122104927a\","

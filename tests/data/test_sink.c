@@ -9,8 +9,8 @@
 #include "test.h"
 
 static const m2c_sink_col cols[] = {
-    {"block_number", M2C_COL_INT},  {"tx", M2C_COL_TEXT},   {"value", M2C_COL_NUMERIC},
-    {"value_f", M2C_COL_REAL},      {"ok", M2C_COL_BOOL},
+    {"block_number", M2C_COL_INT}, {"tx", M2C_COL_TEXT}, {"value", M2C_COL_NUMERIC},
+    {"value_f", M2C_COL_REAL},     {"ok", M2C_COL_BOOL},
 };
 static const m2c_sink_table tables[] = {{"Transfer", cols, 5, 0}, {"Other", cols, 3, 0}};
 static const m2c_sink_schema schema = {"logs address=0x01", tables, 2};
@@ -63,7 +63,8 @@ static int write_two_chunks(const char *path, const m2c_sink_schema *sc) {
     int ok = m2c_sink_begin(s, &e) == M2C_OK &&
              put_row(s, 0, 12, "a,\"b\"\nc", MAX_U256, 1.5, 1) == M2C_OK &&
              put_row(s, 0, 15, "plain", "-42", -42.0, 0) == M2C_OK &&
-             m2c_sink_block(s, 12, H1, &e) == M2C_OK && m2c_sink_meta(s, "chain_id", "31337", &e) == M2C_OK &&
+             m2c_sink_block(s, 12, H1, &e) == M2C_OK &&
+             m2c_sink_meta(s, "chain_id", "31337", &e) == M2C_OK &&
              m2c_sink_commit(s, 10, 19, &e) == M2C_OK && m2c_sink_begin(s, &e) == M2C_OK &&
              put_row(s, 0, 25, "third", "7", 7.0, 1) == M2C_OK &&
              m2c_sink_block(s, 25, H2, &e) == M2C_OK && m2c_sink_commit(s, 20, 29, &e) == M2C_OK;
@@ -311,7 +312,8 @@ TEST(test_sink__rewind_removes_rows_at_and_above_the_block) {
             file_bytes(p, buf, sizeof buf);
             CHECK(strstr(buf, "third") == NULL && strstr(buf, "26,new,8,8,0\n") != NULL);
         } else if (k == 0) {
-            CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE block_number >= 22"), 1);
+            CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE block_number >= 22"),
+                         1);
         }
         rm_outputs(p);
         free(p);
