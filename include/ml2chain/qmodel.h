@@ -8,7 +8,8 @@
  * m2c_qmodel_load() parses untrusted bytes (every cap and rule of the spec, errors with byte
  * offsets); m2c_qmodel_free() releases everything (NULL accepted). The model owns its
  * arrays. A loaded or checked model is read-only for the runtime functions, which allocate
- * nothing and may be called from any number of threads at once. */
+ * nothing (they use up to about 64 KiB of stack for the widest model) and may be called
+ * from any number of threads at once. */
 #ifndef ML2CHAIN_QMODEL_H
 #define ML2CHAIN_QMODEL_H
 

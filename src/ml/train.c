@@ -240,16 +240,20 @@ out:
 
 m2c_status m2c_qmodel_predict_double(const m2c_qmodel *q, double *out, const double *x,
                                      m2c_err *err) {
-    m2c_u256 X[M2C_QMODEL_MAX_IN], Y[M2C_QMODEL_MAX_OUT];
+    m2c_u256 Y[M2C_QMODEL_MAX_OUT];
     int32_t p[M2C_QMODEL_MAX_OUT];
+    m2c_u256 *X = malloc(q->n_in * sizeof *X); /* up to 128 KiB: not on the stack */
+    if (!X) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+    m2c_status st = M2C_OK;
     for (unsigned k = 0; k < q->n_in; k++) {
-        if (!isfinite(x[k]) || fabs(x[k]) * pow(10.0, q->in_decimals) >= ldexp(1.0, 191))
-            return m2c_err_set(err, M2C_ERR_RANGE, "feature %u (%g) is outside the int192 range", k,
-                               x[k]);
+        if (!isfinite(x[k]) || fabs(x[k]) * pow(10.0, q->in_decimals) >= ldexp(1.0, 191)) {
+            st = m2c_err_set(err, M2C_ERR_RANGE, "feature %u (%g) is outside the int192 range", k,
+                             x[k]);
+            goto out;
+        }
         X[k] = m2c_qmodel_scale_real(x[k], q->in_decimals);
     }
-    m2c_status st = m2c_qmodel_predict(q, Y, p, NULL, X, err);
-    if (st) return st;
+    if ((st = m2c_qmodel_predict(q, Y, p, NULL, X, err))) goto out;
     if (q->transform == M2C_QTRANSFORM_IDENTITY) {
         double scale = pow(10.0, q->out_decimals);
         for (unsigned j = 0; j < q->n_out; j++)
@@ -258,7 +262,9 @@ m2c_status m2c_qmodel_predict_double(const m2c_qmodel *q, double *out, const dou
         for (unsigned j = 0; j < q->n_out; j++)
             out[j] = p[j] / 65536.0;
     }
-    return M2C_OK;
+out:
+    free(X);
+    return st;
 }
 
 m2c_status m2c_evaluate(m2c_metrics *fm, m2c_metrics *qm, const m2c_fmodel *f, const m2c_qmodel *q,
