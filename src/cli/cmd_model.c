@@ -11,9 +11,11 @@ int m2c_cmd_model_import(int argc, char **argv); /* cmd_import.c */
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
-        "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model hash)\n"
-        "       ml2chain model import MODEL       ONNX MLP or XGBoost JSON into a qmodel (-h: options)\n");
+            "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
+            "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model "
+            "hash)\n"
+            "       ml2chain model import MODEL       ONNX MLP or XGBoost JSON into a qmodel (-h: "
+            "options)\n");
 }
 
 static int inspect(const char *path) {
@@ -53,7 +55,8 @@ static int inspect(const char *path) {
     if (have > 0) {
         printf("target      %s\n", sc.target);
         printf("features   ");
-        for (size_t i = 0; i < sc.n_features; i++) printf(" %s", sc.features[i]);
+        for (size_t i = 0; i < sc.n_features; i++)
+            printf(" %s", sc.features[i]);
         printf("\n");
         m2c_mlcli_sidecar_free(&sc);
     }
@@ -83,8 +86,7 @@ int m2c_cmd_model(int argc, char **argv) {
         return argc < 2 ? 1 : 0;
     }
     if (!strcmp(argv[1], "inspect") || !strcmp(argv[1], "hash")) {
-        if (argc != 3)
-            return m2c_cli_fail("model", "%s needs exactly one model file", argv[1]);
+        if (argc != 3) return m2c_cli_fail("model", "%s needs exactly one model file", argv[1]);
         return argv[1][0] == 'i' ? inspect(argv[2]) : hash(argv[2]);
     }
     return m2c_cli_fail("model", "unknown subcommand '%s' (inspect, hash, import)", argv[1]);
