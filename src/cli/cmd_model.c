@@ -9,8 +9,9 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
-        "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model hash)\n");
+            "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
+            "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model "
+            "hash)\n");
 }
 
 static int inspect(const char *path) {
@@ -50,7 +51,8 @@ static int inspect(const char *path) {
     if (have > 0) {
         printf("target      %s\n", sc.target);
         printf("features   ");
-        for (size_t i = 0; i < sc.n_features; i++) printf(" %s", sc.features[i]);
+        for (size_t i = 0; i < sc.n_features; i++)
+            printf(" %s", sc.features[i]);
         printf("\n");
         m2c_mlcli_sidecar_free(&sc);
     }
@@ -79,8 +81,7 @@ int m2c_cmd_model(int argc, char **argv) {
         return argc < 2 ? 1 : 0;
     }
     if (!strcmp(argv[1], "inspect") || !strcmp(argv[1], "hash")) {
-        if (argc != 3)
-            return m2c_cli_fail("model", "%s needs exactly one model file", argv[1]);
+        if (argc != 3) return m2c_cli_fail("model", "%s needs exactly one model file", argv[1]);
         return argv[1][0] == 'i' ? inspect(argv[2]) : hash(argv[2]);
     }
     return m2c_cli_fail("model", "unknown subcommand '%s' (inspect, hash)", argv[1]);
