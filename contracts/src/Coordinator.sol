@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ICoordinator} from "./interfaces/ICoordinator.sol";
+import {QModelVerifier} from "./verify/QModelVerifier.sol";
 
 /// @title Coordinator: model registry, paid inference requests, bounded callbacks
 /// @notice Consumers pay for a request on a registered model; the model's operator serves it
@@ -36,6 +37,8 @@ contract Coordinator is ICoordinator {
     uint256 private constant LOW_248 = (uint256(1) << 248) - 1;
     // Fulfilled: state(8) | callbackSuccess(8) | fulfilledAt(40) | resultHash(200)
     uint256 private constant CALLBACK_OK_BIT = uint256(1) << 240;
+    /// @dev Set in a Fulfilled slot whose result was replaced by a challenge (final at once).
+    uint256 private constant CORRECTED_BIT = uint256(1) << 241;
     uint256 private constant TIME_SHIFT = 200;
     uint256 private constant LOW_200 = (uint256(1) << 200) - 1;
 
@@ -49,9 +52,25 @@ contract Coordinator is ICoordinator {
     mapping(address account => uint256) private _balances;
     mapping(address operator => uint256) private _callbackGasPrice;
 
+    /// @dev Per model: the operator's bond and whether it may fulfil (docs/verification.md).
+    /// `blocked` caches "barred, unbonding, or bond below minBond" so that fulfilment reads
+    /// one slot.
+    struct Bond {
+        uint128 amount;
+        uint64 unbondingAt;
+        bool barred;
+        bool blocked;
+    }
+
+    mapping(uint256 modelId => Bond) private _bonds;
+
+    /// @notice The qmodel runtime challenges re-execute on (docs/qmodel.md).
+    QModelVerifier public immutable verifier;
+
     /// @param requestTimeout_ seconds after a request before its requester may cancel it
     constructor(uint64 requestTimeout_) {
         requestTimeout = requestTimeout_;
+        verifier = new QModelVerifier();
     }
 
     // ------------------------------------------------------------------ model registry
@@ -219,6 +238,7 @@ contract Coordinator is ICoordinator {
         uint256 slot = _slots[req.requestId];
         uint256 pending = _pendingSlot(_requestHashCd(req, msg.sender));
         if (slot != pending) _revertMismatch(req, slot);
+        if (_bonds[req.modelId].blocked) revert OperatorBlocked(req.modelId);
         _balances[msg.sender] += req.payment;
         return _fulfil(req, pending, output, errorCode);
     }
@@ -237,7 +257,9 @@ contract Coordinator is ICoordinator {
             Request calldata req = it.req;
             uint256 slot = _slots[req.requestId];
             uint256 pending = _pendingSlot(_requestHashCd(req, msg.sender));
-            if (slot == pending) {
+            if (slot == pending && _bonds[req.modelId].blocked) {
+                emit FulfilmentSkipped(req.requestId, SkipReason.OperatorBlocked);
+            } else if (slot == pending) {
                 earned += req.payment;
                 _fulfil(req, pending, it.output, it.errorCode);
                 unchecked {
@@ -277,6 +299,195 @@ contract Coordinator is ICoordinator {
         _balances[msg.sender] = 0;
         emit Withdrawn(msg.sender, to, amount);
         _send(to, amount);
+    }
+
+    // ------------------------------------------------------------------ verification
+
+    /// @notice Sets a model's challenge window (seconds a result stays challengeable; it may
+    /// only grow, so no result ever becomes final earlier than promised) and the bond its
+    /// operator must keep posted to fulfil (0: none). docs/verification.md.
+    function setVerification(uint256 modelId, uint64 challengeWindow, uint128 minBond) external {
+        Model storage m = _operatorModel(modelId);
+        if (challengeWindow < m.challengeWindow) revert WindowDecrease(m.challengeWindow, challengeWindow);
+        m.challengeWindow = challengeWindow;
+        m.minBond = minBond;
+        _updateBlocked(modelId, m);
+        emit VerificationSet(modelId, challengeWindow, minBond);
+    }
+
+    /// @notice Adds msg.value to the bond of msg.sender's model.
+    function postBond(uint256 modelId) external payable {
+        Model storage m = _operatorModel(modelId);
+        Bond storage b = _bonds[modelId];
+        if (b.barred) revert OperatorBlocked(modelId);
+        if (b.unbondingAt != 0) revert Unbonding(modelId);
+        uint256 total = uint256(b.amount) + msg.value;
+        // forge-lint: disable-next-line(unsafe-typecast) -- ETH supply is far below 2^128
+        b.amount = uint128(total);
+        _updateBlocked(modelId, m);
+        emit BondPosted(modelId, msg.value, total);
+    }
+
+    /// @notice Starts withdrawing the bond: the operator can no longer fulfil on this model,
+    /// and the bond is withdrawable once every result it backs is past its window.
+    function startUnbonding(uint256 modelId) external {
+        Model storage m = _operatorModel(modelId);
+        Bond storage b = _bonds[modelId];
+        if (b.unbondingAt != 0) revert Unbonding(modelId);
+        b.unbondingAt = uint64(block.timestamp);
+        _updateBlocked(modelId, m);
+        emit UnbondingStarted(modelId, uint64(block.timestamp));
+    }
+
+    /// @notice Sends the bond to `to` once unbonding started more than a challenge window ago.
+    function withdrawBond(uint256 modelId, address payable to) external {
+        Model storage m = _operatorModel(modelId);
+        Bond storage b = _bonds[modelId];
+        uint256 at = uint256(b.unbondingAt) + m.challengeWindow;
+        if (b.unbondingAt == 0 || block.timestamp <= at) revert NotUnbonded(modelId, at);
+        uint256 amount = b.amount;
+        if (amount == 0) revert NothingToWithdraw();
+        b.amount = 0;
+        emit BondWithdrawn(modelId, to, amount);
+        _send(to, amount);
+    }
+
+    /// @notice The bond of a model, when its unbonding started (0: not) and whether its
+    /// operator was barred by a successful challenge.
+    function bondOf(uint256 modelId) external view returns (uint256 amount, uint64 unbondingAt, bool barred) {
+        Bond storage b = _bonds[modelId];
+        return (b.amount, b.unbondingAt, b.barred);
+    }
+
+    /// @notice Whether a request's result is final: fulfilled, and either corrected by a
+    /// challenge or past the model's challenge window (a model without one is final at once).
+    /// `modelId` must be the request's model (the consumer knows it).
+    function isFinal(uint256 requestId, uint256 modelId) external view returns (bool) {
+        uint256 slot = _slots[requestId];
+        if (slot >> STATE_SHIFT != STATE_FULFILLED) return false;
+        if (slot & CORRECTED_BIT != 0) return true;
+        uint256 fulfilled = (slot >> TIME_SHIFT) & type(uint40).max;
+        return block.timestamp > fulfilled + _models[modelId].challengeWindow;
+    }
+
+    /// @notice Challenges a fulfilled result by re-executing the model on chain. `req`,
+    /// `output` and `errorCode` must be what was fulfilled (checked against the commitment),
+    /// `model` the registered model file (its keccak-256 is the model hash), `input` the
+    /// request's input (its keccak-256 is req.inputHash), in the ABI form
+    /// abi.encode(int256[]) with n_in values in the int192 range: only then is the correct
+    /// answer decidable on chain (abi.encode(Y), errorCode 0). If the fulfilled result differs,
+    /// the operator's bond is slashed (half to the caller, the rest to the requester's
+    /// balance), the operator is barred from the model (which is retired), and the corrected
+    /// output is recorded (final at once) and delivered to the callback with the request's
+    /// gas limit. A correct result reverts {ResultCorrect}: an honest result is never slashed.
+    function challenge(
+        Request calldata req,
+        bytes calldata output,
+        uint32 errorCode,
+        bytes calldata model,
+        bytes calldata input
+    ) external returns (bool callbackSuccess) {
+        (uint256 pending, bytes memory correct) = _checkChallenge(req, output, errorCode, model, input);
+        return _slash(req, pending, correct);
+    }
+
+    /// @dev The challenge's checks; returns the request's Pending value and the correct output.
+    function _checkChallenge(
+        Request calldata req,
+        bytes calldata output,
+        uint32 errorCode,
+        bytes calldata model,
+        bytes calldata input
+    ) private view returns (uint256 pending, bytes memory correct) {
+        uint256 requestId = req.requestId;
+        uint256 slot = _slots[requestId];
+        if (slot >> STATE_SHIFT != STATE_FULFILLED) revert NotFulfilled(requestId);
+        if (slot & CORRECTED_BIT != 0) revert AlreadyCorrected(requestId);
+        Model storage m = _models[req.modelId];
+        address operator = m.operator;
+        pending = _pendingSlot(_requestHashCd(req, operator));
+        if (slot & LOW_200 != uint256(_resultHash(pending, keccak256(output), errorCode, operator)) & LOW_200) {
+            revert ResultMismatch(requestId);
+        }
+        uint256 window = m.challengeWindow;
+        if (window == 0 || block.timestamp > ((slot >> TIME_SHIFT) & type(uint40).max) + window) {
+            revert ChallengeWindowClosed(requestId);
+        }
+        if (keccak256(model) != m.modelHash) revert ModelBytesMismatch(m.modelHash, keccak256(model));
+        if (keccak256(input) != req.inputHash) revert InputBytesMismatch(req.inputHash, keccak256(input));
+        correct = _reexecute(requestId, model, input);
+        if (errorCode == 0 && keccak256(correct) == keccak256(output)) revert ResultCorrect(requestId);
+    }
+
+    /// @dev A successful challenge's effects: slash, bar, record the corrected result; then
+    /// the callback.
+    function _slash(Request calldata req, uint256 pending, bytes memory correct)
+        private
+        returns (bool callbackSuccess)
+    {
+        uint256 requestId = req.requestId;
+        Model storage m = _models[req.modelId];
+        Bond storage b = _bonds[req.modelId];
+        uint256 slashed = b.amount;
+        uint256 toChallenger = slashed / 2;
+        b.amount = 0;
+        b.barred = true;
+        b.blocked = true;
+        if (m.active) {
+            m.active = false;
+            emit ModelRetired(req.modelId);
+        }
+        _balances[msg.sender] += toChallenger;
+        _balances[req.requester] += slashed - toChallenger;
+        bytes32 outputHash = keccak256(correct);
+        uint256 done = (STATE_FULFILLED << STATE_SHIFT) | CORRECTED_BIT | (block.timestamp << TIME_SHIFT)
+            | (uint256(_resultHash(pending, outputHash, 0, address(this))) & LOW_200);
+        _slots[requestId] = done;
+        if (req.callback != address(0)) {
+            callbackSuccess = _callbackMem(req, correct);
+            if (callbackSuccess) _slots[requestId] = done | CALLBACK_OK_BIT;
+        }
+        emit Challenged(requestId, msg.sender, m.operator, slashed, toChallenger, outputHash, callbackSuccess);
+    }
+
+    /// @dev abi.encode(Y) for a strictly ABI-encoded input, or InputNotDecidable.
+    function _reexecute(uint256 requestId, bytes calldata model, bytes calldata input)
+        private
+        view
+        returns (bytes memory)
+    {
+        if (input.length < 64 || input[0] != 0) revert InputNotDecidable(requestId);
+        int256[] memory x = abi.decode(input, (int256[]));
+        if (keccak256(abi.encode(x)) != keccak256(input)) revert InputNotDecidable(requestId);
+        try verifier.predict(model, x) returns (int256[] memory y, int256[] memory) {
+            return abi.encode(y);
+        } catch {
+            revert InputNotDecidable(requestId);
+        }
+    }
+
+    /// @dev The consumer callback with a memory output, exact gas as in {fulfill}.
+    function _callbackMem(Request calldata req, bytes memory output) private returns (bool ok) {
+        address target = req.callback;
+        uint256 gasLimit = req.callbackGasLimit;
+        bytes memory data = abi.encodeWithSelector(req.selector, req.requestId, output, uint32(0));
+        bool enough;
+        assembly ("memory-safe") {
+            let g := gas()
+            if gt(g, GAS_FOR_CALL_EXACT_CHECK) {
+                g := sub(g, GAS_FOR_CALL_EXACT_CHECK)
+                enough := gt(sub(g, div(g, 64)), gasLimit)
+            }
+            if and(enough, gt(extcodesize(target), 0)) {
+                ok := call(gasLimit, target, 0, add(data, 0x20), mload(data), 0, 0)
+            }
+        }
+        if (!enough) revert InsufficientGasForCallback(req.requestId);
+    }
+
+    function _updateBlocked(uint256 modelId, Model storage m) private {
+        Bond storage b = _bonds[modelId];
+        b.blocked = b.barred || b.unbondingAt != 0 || b.amount < m.minBond;
     }
 
     // ------------------------------------------------------------------ views

@@ -207,6 +207,42 @@ contract Handler is Test {
         try coord.withdraw(payable(address(0xDEAD))) {} catch {}
     }
 
+    /// Bonds: operators set verification, post, start unbonding and withdraw (which moves
+    /// ETH out of the coordinator); the conservation invariant counts the bonds.
+    function setVerification(uint256 opSeed, uint256 window, uint256 minBond) external {
+        uint256 oi = opSeed % 2;
+        vm.prank(ops[oi]);
+        try coord.setVerification(models[oi], uint64(bound(window, 0, 3 hours)), uint128(bound(minBond, 0, 3 ether))) {}
+            catch {}
+    }
+
+    function postBond(uint256 opSeed, uint256 amount) external {
+        uint256 oi = opSeed % 2;
+        amount = bound(amount, 0, 2 ether);
+        vm.deal(ops[oi], ops[oi].balance + amount);
+        vm.prank(ops[oi]);
+        try coord.postBond{value: amount}(models[oi]) {} catch {}
+    }
+
+    function startUnbonding(uint256 opSeed) external {
+        uint256 oi = opSeed % 2;
+        vm.prank(ops[oi]);
+        try coord.startUnbonding(models[oi]) {} catch {}
+    }
+
+    function withdrawBond(uint256 opSeed) external {
+        uint256 oi = opSeed % 2;
+        vm.prank(ops[oi]);
+        try coord.withdrawBond(models[oi], payable(address(0xDEAD))) {} catch {}
+    }
+
+    function bonds() external view returns (uint256 total) {
+        for (uint256 i; i < 2; ++i) {
+            (uint256 a,,) = coord.bondOf(models[i]);
+            total += a;
+        }
+    }
+
     function warp(uint256 secs) external {
         vm.warp(block.timestamp + bound(secs, 1, 2 hours));
     }
@@ -239,14 +275,14 @@ contract CoordinatorInvariantTest is Test {
     }
 
     /// ETH is conserved: the coordinator holds exactly the escrow of pending requests plus
-    /// every account's withdrawable balance (bonds: none yet).
+    /// every account's withdrawable balance plus the operators' bonds.
     function invariant_eth_is_conserved() public view {
         address[] memory all = handler.allAccounts();
-        uint256 sum = handler.ghostEscrow();
+        uint256 sum = handler.ghostEscrow() + handler.bonds();
         for (uint256 i; i < all.length; ++i) {
             sum += coord.balanceOf(all[i]);
         }
-        assertEq(address(coord).balance, sum, "balance == escrow + balances");
+        assertEq(address(coord).balance, sum, "balance == escrow + balances + bonds");
     }
 
     function invariant_only_the_models_operator_fulfils_and_never_twice() public view {

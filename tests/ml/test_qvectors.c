@@ -4,6 +4,9 @@
  *   test_qvectors                       run the invariant tests (unit-test mode)
  *   test_qvectors --emit [--seed N] [--models N] [--inputs N]
  *                                       print one JSON object per model on stdout
+ *   test_qvectors --mutants [--seed N] [--models N]
+ *                                       print mutated model files and whether the C loader
+ *                                       accepts each (the Solidity loader's differential test)
  *   test_qvectors --corpus DIR [--models N]
  *                                       write model files DIR/<kind>-<i>.qm (fuzz seeds)
  *
@@ -83,6 +86,58 @@ static int emit(long models, long inputs) {
         printf("]}\n");
         m2c_buf_free(&b);
         m2c_qmodel_free(m);
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Loader differential vectors: each valid random model is mutated (a header field, a byte
+ * anywhere, a truncation or an extra byte) and the line says whether the C loader accepts the
+ * result and, if it does, the outputs for an all-zero input:
+ *   {"model":"0x...","valid":true,"y":["..."]}  or  {"model":"0x...","valid":false}
+ * The Solidity twin must accept and reject exactly the same files. */
+static int mutants(long models) {
+    for (long k = 0; k < models; k++) {
+        m2c_qmodel *m = qg_model(1 + (unsigned)(k % 4));
+        if (!m) return 1;
+        m2c_buf b;
+        m2c_buf_init(&b, 0);
+        m2c_err e;
+        if (m2c_qmodel_serialize(&b, m, &e)) {
+            fprintf(stderr, "qvectors: %s\n", e.msg);
+            return 1;
+        }
+        m2c_qmodel_free(m);
+        size_t len = b.len;
+        if (m2c_buf_reserve(&b, 1)) return 1;
+        switch (qg_below(6)) {
+        case 0: /* a header field byte, often to a boundary value */
+        case 1: {
+            size_t at = 4 + qg_below(12);
+            static const uint8_t vals[] = {0, 1, 2, 3, 4, 5, 15, 16, 17, 36, 37, 255};
+            b.p[at] = qg_below(2) ? vals[qg_below(sizeof vals)] : (uint8_t)m2c_test_rand();
+            break;
+        }
+        case 2: /* any byte (most land in weights, scaling words or tree nodes) */
+        case 3: b.p[qg_below(len)] ^= (uint8_t)(1u << qg_below(8)); break;
+        case 4: len = qg_below(len); break;                    /* truncated */
+        default: b.p[len++] = (uint8_t)m2c_test_rand(); break; /* a trailing byte */
+        }
+        char *hex = m2c_hex_encode_alloc(b.p, len, 1);
+        printf("{\"model\":\"%s\"", hex);
+        free(hex);
+        m2c_qmodel *back = NULL;
+        if (m2c_qmodel_load(&back, b.p, len, NULL) == M2C_OK) {
+            m2c_u256 x[M2C_QMODEL_MAX_IN], y[M2C_QMODEL_MAX_OUT];
+            memset(x, 0, sizeof x);
+            if (m2c_qmodel_predict(back, y, NULL, NULL, x, NULL) != M2C_OK) return 1;
+            printf(",\"valid\":true,\"y\":");
+            print_u256_list(y, back->n_out);
+            printf("}\n");
+        } else {
+            printf(",\"valid\":false}\n");
+        }
+        m2c_qmodel_free(back);
+        m2c_buf_free(&b);
     }
     return fflush(stdout) == 0 ? 0 : 1;
 }
@@ -169,10 +224,12 @@ TEST(test_qvectors__generator_is_seeded) {
 int main(int argc, char **argv) {
     long models = 1000, inputs = 8;
     const char *dir = NULL;
-    int do_emit = 0;
+    int do_emit = 0, do_mutants = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--emit"))
             do_emit = 1;
+        else if (!strcmp(argv[i], "--mutants"))
+            do_mutants = 1;
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
             m2c_test_seed_ = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--models") && i + 1 < argc)
@@ -183,12 +240,16 @@ int main(int argc, char **argv) {
             dir = argv[++i];
         else if (argv[i][0] == '-') {
             fprintf(stderr,
-                    "usage: %s [--emit|--corpus DIR] [--seed N] [--models N] "
+                    "usage: %s [--emit|--mutants|--corpus DIR] [--seed N] [--models N] "
                     "[--inputs N]\n",
                     argv[0]);
             return 2;
         } else
             break; /* a test-name filter for the unit-test mode */
+    }
+    if (do_mutants) {
+        m2c_test_state_ = m2c_test_seed_;
+        return mutants(models);
     }
     if (do_emit || dir) {
         m2c_test_state_ = m2c_test_seed_;

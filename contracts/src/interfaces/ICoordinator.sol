@@ -100,8 +100,27 @@ interface ICoordinator {
         Unknown,
         AlreadyFulfilled,
         Cancelled,
-        Mismatch
+        Mismatch,
+        OperatorBlocked
     }
+
+    /// @notice Verification settings of a model changed (docs/verification.md).
+    event VerificationSet(uint256 indexed modelId, uint64 challengeWindow, uint128 minBond);
+    event BondPosted(uint256 indexed modelId, uint256 amount, uint256 total);
+    event UnbondingStarted(uint256 indexed modelId, uint64 at);
+    event BondWithdrawn(uint256 indexed modelId, address indexed to, uint256 amount);
+    /// @notice A fulfilled result was shown wrong by on-chain re-execution: the operator's
+    /// bond was slashed (`toChallenger` to the challenger, the rest to the requester), the
+    /// operator is barred from the model, and the corrected output was recorded and delivered.
+    event Challenged(
+        uint256 indexed requestId,
+        address indexed challenger,
+        address indexed operator,
+        uint256 slashed,
+        uint256 toChallenger,
+        bytes32 correctedOutputHash,
+        bool callbackSuccess
+    );
 
     error ModelNotActive(uint256 modelId);
     error NotModelOperator(uint256 modelId, address caller);
@@ -122,6 +141,18 @@ interface ICoordinator {
     error InsufficientGasForCallback(uint256 requestId);
     error TransferFailed(address to, uint256 amount);
     error NothingToWithdraw();
+    error OperatorBlocked(uint256 modelId);
+    error WindowDecrease(uint64 current, uint64 requested);
+    error Unbonding(uint256 modelId);
+    error NotUnbonded(uint256 modelId, uint256 withdrawableAt);
+    error NotFulfilled(uint256 requestId);
+    error AlreadyCorrected(uint256 requestId);
+    error ResultMismatch(uint256 requestId);
+    error ChallengeWindowClosed(uint256 requestId);
+    error ModelBytesMismatch(bytes32 expected, bytes32 got);
+    error InputBytesMismatch(bytes32 expected, bytes32 got);
+    error InputNotDecidable(uint256 requestId);
+    error ResultCorrect(uint256 requestId);
 
     function registerModel(bytes32 modelHash, string calldata uri, uint256 fee, uint32 inputSize, uint32 outputSize)
         external
