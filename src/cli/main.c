@@ -10,6 +10,21 @@
  * lives in src/cli/cmd_<name>.c. */
 #define M2C_COMMANDS(X)                                                                    \
     X(version, "print the version")                                                        \
+    X(chain_id, "print the chain id of the node")                                          \
+    X(block_number, "print the latest block number")                                       \
+    X(block, "print a block")                                                              \
+    X(receipt, "print a transaction receipt")                                              \
+    X(balance, "print an account balance in wei")                                          \
+    X(rpc, "send a raw JSON-RPC request")                                                  \
+    X(call, "call a contract function without a transaction (like cast call)")             \
+    X(send, "sign and send a transaction, wait for its receipt (like cast send)")          \
+    X(wallet, "keys, addresses, message signatures and keystores")                         \
+    X(mktx, "sign a transaction offline and print it raw")                                 \
+    X(abi, "ABI-encode arguments or decode ABI data (like cast abi-encode/abi-decode)")    \
+    X(calldata, "encode a call: selector and arguments (like cast calldata)")              \
+    X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \
+    X(sig_event, "the topic0 of an event signature (like cast sig-event)")                 \
+    X(decode_event, "decode an event log from its topics and data")                        \
     X(keccak, "keccak-256 of hex data or text (like cast keccak)")                         \
     X(to_check_sum_address, "EIP-55 or EIP-1191 checksummed address")                      \
     X(to_dec, "convert a number to decimal (like cast to-dec)")                            \
@@ -43,13 +58,12 @@ static int name_matches(const char *table, const char *arg) {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ml2chain <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    {
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "%s", commands[i].name);
         for (char *p = name; *p; p++)
             if (*p == '_') *p = '-';
-        fprintf(f, "  %-12s %s\n", name, commands[i].summary);
+        fprintf(f, "  %-21s %s\n", name, commands[i].summary);
     }
     fprintf(f, "\n`ml2chain <command> --help` shows a command's options.\n");
 }

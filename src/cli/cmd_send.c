@@ -1,0 +1,328 @@
+/* cmd_send.c: `ml2chain send`: build, sign and send a transaction, like `cast send`: nonce
+ * from the node, EIP-1559 fees from eth_feeHistory and the priority fee (or a legacy gas
+ * price), gas from eth_estimateGas; then wait for the receipt and print its hash, status and
+ * gas. A revert (at estimation or on chain) exits 1 with its decoded reason. --create deploys
+ * init code with ABI-encoded constructor arguments. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cli_rpc.h"
+#include "keyarg.h"
+#include "ml2chain/hex.h"
+#include "ml2chain/tx.h"
+#include "ml2chain/u256.h"
+
+#define CMD "send"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: ml2chain send <TO> [SIG [ARGS...]] [options]\n"
+            "       ml2chain send --create <CODE> [SIG [ARGS...]] [options]\n\n"
+            "Signs and sends a transaction, waits for its receipt, and prints the hash, status\n"
+            "and gas used. SIG and ARGS take cast's forms (\"set(uint256)\" 5); with --create,\n"
+            "SIG is the constructor's (\"constructor(uint256)\" 5). Exits 1 if it reverts.\n\n"
+            "options:\n"
+            "%s"
+            "      --create CODE      deploy CODE (0x init code) instead of calling <TO>\n"
+            "      --data HEX         raw calldata instead of SIG and ARGS\n"
+            "      --value V          wei to send (1ether, 2gwei, ...)\n"
+            "      --legacy           a legacy (type 0, EIP-155) transaction\n"
+            "      --gas-limit N      gas limit (default: eth_estimateGas)\n"
+            "      --gas-price P      legacy gas price, or EIP-1559 max fee per gas\n"
+            "                         (default: 2 x next base fee + priority fee)\n"
+            "      --priority-gas-price P  EIP-1559 priority fee (default: the node's)\n"
+            "      --nonce N          nonce (default: the account's pending count)\n"
+            "      --async            print the hash and do not wait for the receipt\n"
+            "      --timeout S        seconds to wait for the receipt (default 120)\n" M2C_CLI_RPC_HELP
+            "  -h, --help             this help\n",
+            m2c_cli_keyarg_help);
+}
+
+enum {
+    OPT_CREATE = 0x3000, OPT_DATA, OPT_VALUE, OPT_LEGACY, OPT_GAS_LIMIT, OPT_GAS_PRICE,
+    OPT_PRIO, OPT_NONCE, OPT_ASYNC, OPT_TIMEOUT
+};
+
+static int parse_u64(uint64_t *out, const char *s) {
+    m2c_u256 v;
+    m2c_err err;
+    return m2c_cli_parse_amount(&v, s, &err) && m2c_u256_to_u64(out, &v);
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void copy_msg(char *out, size_t cap, const char *s) {
+    size_t n = strnlen(s, cap - 1);
+    memcpy(out, s, n);
+    out[n] = 0;
+}
+
+/* The revert reason of msg replayed with eth_call at `at` (NULL: latest), into why. */
+static void replay_reason(m2c_rpc *c, char *why, size_t cap, const m2c_rpc_callmsg *msg,
+                          const m2c_blockref *at, const m2c_err *fallback) {
+    uint8_t *ret = NULL;
+    size_t n = 0;
+    m2c_err err;
+    m2c_err_clear(&err);
+    m2c_status st = m2c_rpc_eth_call(c, &ret, &n, msg, at, &err);
+    if (st == M2C_ERR_RPC && ret)
+        m2c_cli_revert_reason(why, cap, ret, n);
+    else if (st == M2C_ERR_RPC)
+        copy_msg(why, cap, err.msg);
+    else if (fallback)
+        copy_msg(why, cap, fallback->msg);
+    else
+        snprintf(why, cap, "no revert data (the replayed call succeeded)");
+    free(ret);
+}
+
+int m2c_cmd_send(int argc, char **argv) {
+    static const struct option longopts[] = {
+        M2C_CLI_RPC_LONGOPTS,
+        M2C_CLI_KEY_OPTIONS,
+        {"create", required_argument, NULL, OPT_CREATE},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"value", required_argument, NULL, OPT_VALUE},
+        {"legacy", no_argument, NULL, OPT_LEGACY},
+        {"gas-limit", required_argument, NULL, OPT_GAS_LIMIT},
+        {"gas-price", required_argument, NULL, OPT_GAS_PRICE},
+        {"priority-gas-price", required_argument, NULL, OPT_PRIO},
+        {"nonce", required_argument, NULL, OPT_NONCE},
+        {"async", no_argument, NULL, OPT_ASYNC},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {0}};
+    m2c_cli_rpc_flags rf;
+    m2c_cli_rpc_flags_init(&rf);
+    m2c_cli_keyarg ka = {0};
+    const char *create = NULL, *data_s = NULL, *value_s = NULL, *gas_s = NULL, *price_s = NULL,
+               *prio_s = NULL, *nonce_s = NULL;
+    int legacy = 0, async = 0, opt;
+    long timeout_s = 120;
+    while ((opt = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+        int k = m2c_cli_rpc_flag(CMD, &rf, opt, optarg);
+        if (k < 0) return 1;
+        if (k || m2c_cli_keyarg_opt(&ka, opt, optarg)) continue;
+        switch (opt) {
+        case OPT_CREATE: create = optarg; break;
+        case OPT_DATA: data_s = optarg; break;
+        case OPT_VALUE: value_s = optarg; break;
+        case OPT_LEGACY: legacy = 1; break;
+        case OPT_GAS_LIMIT: gas_s = optarg; break;
+        case OPT_GAS_PRICE: price_s = optarg; break;
+        case OPT_PRIO: prio_s = optarg; break;
+        case OPT_NONCE: nonce_s = optarg; break;
+        case OPT_ASYNC: async = 1; break;
+        case OPT_TIMEOUT:
+            timeout_s = strtol(optarg, NULL, 10);
+            if (timeout_s <= 0) return m2c_cli_fail(CMD, "bad --timeout \"%s\": expected seconds", optarg);
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 1;
+        }
+    }
+    m2c_err err;
+    m2c_err_clear(&err);
+    m2c_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = legacy ? M2C_TX_LEGACY : M2C_TX_EIP1559;
+    int pos = optind, npos = argc - optind;
+    if (!create) {
+        if (npos < 1) return m2c_cli_fail(CMD, "expected <TO> or --create CODE (see --help)");
+        if (m2c_addr_parse(&tx.to, argv[pos], &err) != M2C_OK)
+            return m2c_cli_fail(CMD, "bad address \"%.80s\": %s", argv[pos], err.msg);
+        tx.has_to = 1;
+        pos++;
+        npos--;
+    }
+    if (data_s && npos > 0) return m2c_cli_fail(CMD, "--data replaces SIG and ARGS");
+    if (value_s && !m2c_cli_parse_amount(&tx.value, value_s, &err))
+        return m2c_cli_fail(CMD, "bad --value \"%.80s\": %s", value_s, err.msg);
+    if (gas_s && (!parse_u64(&tx.gas_limit, gas_s) || tx.gas_limit == 0))
+        return m2c_cli_fail(CMD, "bad --gas-limit \"%.80s\"", gas_s);
+    if (nonce_s && !parse_u64(&tx.nonce, nonce_s)) return m2c_cli_fail(CMD, "bad --nonce \"%.80s\"", nonce_s);
+    m2c_u256 price, prio;
+    if (price_s && !m2c_cli_parse_amount(&price, price_s, &err))
+        return m2c_cli_fail(CMD, "bad --gas-price \"%.80s\": %s", price_s, err.msg);
+    if (prio_s && legacy) return m2c_cli_fail(CMD, "--priority-gas-price applies to EIP-1559 transactions, not --legacy");
+    if (prio_s && !m2c_cli_parse_amount(&prio, prio_s, &err))
+        return m2c_cli_fail(CMD, "bad --priority-gas-price \"%.80s\": %s", prio_s, err.msg);
+
+    int rc = 1;
+    m2c_key key;
+    memset(&key, 0, sizeof key);
+    m2c_arena a;
+    m2c_arena_init(&a, 0);
+    m2c_buf data, raw;
+    m2c_buf_init(&data, 0);
+    m2c_buf_init(&raw, 0);
+    uint8_t *bytes = NULL;
+    size_t nbytes = 0;
+    m2c_rpc *c = NULL;
+    m2c_rpc_fee_history fh;
+    memset(&fh, 0, sizeof fh);
+    m2c_rpc_receipt rcpt;
+    memset(&rcpt, 0, sizeof rcpt);
+
+    if (create) {
+        if (m2c_hex_decode_alloc(&bytes, &nbytes, create, strlen(create), M2C_HEX_PREFIX_OPTIONAL, &err) != M2C_OK) {
+            m2c_cli_fail(CMD, "bad --create code: %s", err.msg);
+            goto out;
+        }
+        if (nbytes == 0 || m2c_buf_append(&data, bytes, nbytes) != M2C_OK) {
+            m2c_cli_fail(CMD, "--create code is empty");
+            goto out;
+        }
+    }
+    if (data_s) {
+        free(bytes);
+        bytes = NULL;
+        if (m2c_hex_decode_alloc(&bytes, &nbytes, data_s, strlen(data_s), M2C_HEX_PREFIX_OPTIONAL, &err) != M2C_OK) {
+            m2c_cli_fail(CMD, "bad --data: %s", err.msg);
+            goto out;
+        }
+        if (m2c_buf_append(&data, bytes, nbytes) != M2C_OK) goto out;
+    } else if (npos > 0) {
+        m2c_abi_sig sig;
+        if (!m2c_cli_encode_args(CMD, &a, &data, &sig, argv[pos], argv + pos + 1, npos - 1, !create))
+            goto out;
+    }
+    tx.data = data.p;
+    tx.data_len = data.len;
+
+    if (m2c_cli_load_key(CMD, &key, &ka)) goto out;
+    if (!m2c_cli_rpc_open(CMD, &rf, &c)) goto out;
+    if (m2c_rpc_chain_id(c, &tx.chain_id, &err) != M2C_OK) {
+        m2c_cli_fail(CMD, "%s", err.msg);
+        goto out;
+    }
+    if (!nonce_s) {
+        m2c_blockref pending = {M2C_BLOCK_PENDING, 0};
+        if (m2c_rpc_get_transaction_count(c, &tx.nonce, &key.addr, &pending, &err) != M2C_OK) {
+            m2c_cli_fail(CMD, "cannot get the nonce: %s", err.msg);
+            goto out;
+        }
+    }
+    if (legacy) {
+        if (price_s)
+            tx.gas_price = price;
+        else if (m2c_rpc_gas_price(c, &tx.gas_price, &err) != M2C_OK) {
+            m2c_cli_fail(CMD, "cannot get the gas price: %s", err.msg);
+            goto out;
+        }
+    } else {
+        if (!prio_s && m2c_rpc_max_priority_fee(c, &prio, &err) != M2C_OK) {
+            /* Nodes without eth_maxPriorityFeePerGas: the median tip of the last blocks. */
+            m2c_blockref latest = m2c_blockref_latest();
+            double pct = 50;
+            if (m2c_rpc_get_fee_history(c, &fh, 5, &latest, &pct, 1, &err) != M2C_OK) {
+                m2c_cli_fail(CMD, "cannot get a priority fee: %s", err.msg);
+                goto out;
+            }
+            prio = m2c_u256_from_u64(0);
+            for (size_t i = 0; i < fh.n_blocks; i++)
+                if (m2c_u256_cmp(&fh.reward[i], &prio) > 0) prio = fh.reward[i];
+            m2c_rpc_fee_history_free(&fh);
+        }
+        tx.max_priority_fee_per_gas = prio;
+        if (price_s) {
+            tx.max_fee_per_gas = price;
+        } else {
+            m2c_blockref latest = m2c_blockref_latest();
+            if (m2c_rpc_get_fee_history(c, &fh, 1, &latest, NULL, 0, &err) != M2C_OK) {
+                m2c_cli_fail(CMD, "cannot get the base fee: %s", err.msg);
+                goto out;
+            }
+            /* The last entry is the next block's base fee; doubling it rides out six full
+             * blocks of base-fee increases. */
+            m2c_u256 base = fh.base_fee_per_gas[fh.n_blocks], two = m2c_u256_from_u64(2);
+            if (m2c_u256_mul(&base, &base, &two) || m2c_u256_add(&tx.max_fee_per_gas, &base, &prio)) {
+                m2c_cli_fail(CMD, "the node's base fee is out of range");
+                goto out;
+            }
+        }
+        if (m2c_u256_cmp(&tx.max_priority_fee_per_gas, &tx.max_fee_per_gas) > 0) {
+            m2c_cli_fail(CMD, "the priority fee is above the max fee (--gas-price)");
+            goto out;
+        }
+    }
+    m2c_rpc_callmsg msg = {.from = &key.addr, .to = tx.has_to ? &tx.to : NULL, .data = tx.data,
+                           .data_len = tx.data_len, .value = &tx.value};
+    if (!gas_s && m2c_rpc_estimate_gas(c, &tx.gas_limit, &msg, &err) != M2C_OK) {
+        if (err.code == M2C_ERR_RPC) {
+            char why[300];
+            replay_reason(c, why, sizeof why, &msg, NULL, &err);
+            m2c_cli_fail(CMD, "cannot estimate gas: execution reverted: %s", why);
+        } else {
+            m2c_cli_fail(CMD, "cannot estimate gas: %s", err.msg);
+        }
+        goto out;
+    }
+    m2c_hash32 hash;
+    if (m2c_tx_sign(&tx, &key, &err) != M2C_OK || m2c_tx_encode_signed(&raw, &tx, &err) != M2C_OK) {
+        m2c_cli_fail(CMD, "cannot sign the transaction: %s", err.msg);
+        goto out;
+    }
+    if (m2c_rpc_send_raw_transaction(c, &hash, raw.p, raw.len, &err) != M2C_OK) {
+        m2c_cli_fail(CMD, "%s", err.msg);
+        goto out;
+    }
+    char hex[67];
+    m2c_hex_encode(hex, hash.b, 32, 1);
+    if (async) {
+        printf("%s\n", hex);
+        rc = 0;
+        goto out;
+    }
+    long waited = 0, step = 50;
+    for (;;) {
+        m2c_status st = m2c_rpc_get_receipt(c, &rcpt, &hash, &err);
+        if (st == M2C_OK) break;
+        if (st != M2C_ERR_NOTFOUND) {
+            m2c_cli_fail(CMD, "transaction %s sent, but: %s", hex, err.msg);
+            goto out;
+        }
+        if (waited >= timeout_s * 1000) {
+            m2c_cli_fail(CMD, "transaction %s not mined within %ld s", hex, timeout_s);
+            goto out;
+        }
+        sleep_ms(step);
+        waited += step;
+        if (step < 1000) step *= 2;
+    }
+    char buf[96];
+    printf("transactionHash    %s\n", hex);
+    printf("status             %d (%s)\n", rcpt.status, rcpt.status == 1 ? "success" : "failed");
+    printf("blockNumber        %llu\n", (unsigned long long)rcpt.block_number);
+    printf("gasUsed            %llu\n", (unsigned long long)rcpt.gas_used);
+    if (rcpt.has_effective_gas_price) printf("effectiveGasPrice  %s\n", m2c_cli_dec(buf, &rcpt.effective_gas_price));
+    if (rcpt.has_contract_address) {
+        m2c_addr_checksum(buf, &rcpt.contract_address);
+        printf("contractAddress    %s\n", buf);
+    }
+    fflush(stdout);
+    if (rcpt.status == 0) {
+        char why[300];
+        m2c_blockref at = m2c_blockref_num(rcpt.block_number);
+        replay_reason(c, why, sizeof why, &msg, &at, NULL);
+        m2c_cli_fail(CMD, "transaction %s reverted: %s", hex, why);
+        goto out;
+    }
+    rc = 0;
+out:
+    m2c_key_wipe(&key);
+    m2c_rpc_receipt_free(&rcpt);
+    m2c_rpc_fee_history_free(&fh);
+    m2c_rpc_destroy(c);
+    m2c_buf_free(&data);
+    m2c_buf_free(&raw);
+    free(bytes);
+    m2c_arena_free(&a);
+    return rc;
+}

@@ -1,0 +1,1125 @@
+/* test_rpc.c: the JSON-RPC client against a real HTTP server (libmicrohttpd on 127.0.0.1,
+ * a free port) that plays a script of answers: valid responses, node errors, HTML error
+ * pages, garbage, truncated JSON, 429 with Retry-After, 5xx storms, stalls, oversized
+ * bodies and batches answered out of order. Also the pure parsers on hand-made results. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ml2chain/json.h"
+#include "ml2chain/rpc.h"
+#include "test.h"
+
+/* ---- scripted server ------------------------------------------------------------------- */
+
+typedef struct {
+    int status;
+    const char *ctype;
+    const char *body;      /* "%ID%" is replaced by the request's id */
+    size_t repeat_bytes;   /* when non-zero: a body of this many 'x' bytes */
+    int chunked;           /* send without Content-Length */
+    int delay_ms;
+    const char *retry_after;
+} reply;
+
+#define MAX_SCRIPT 16
+static struct {
+    struct MHD_Daemon *d;
+    unsigned short port;
+    pthread_mutex_t mu;
+    reply script[MAX_SCRIPT];
+    int n, next;
+    int hits, connections;
+    char last_req[8192];
+} srv = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+typedef struct {
+    char buf[65536];
+    size_t len;
+} upload;
+
+static int server_start(void);
+static void server_stop(void) {
+    if (srv.d) MHD_stop_daemon(srv.d);
+    srv.d = NULL;
+}
+
+/* Loads the answers the server gives next (the last one repeats); starts it on first use. */
+static void script(const reply *r, int n) {
+    if (!srv.d) {
+        if (!server_start()) {
+            fprintf(stderr, "cannot start the test http server\n");
+            exit(1);
+        }
+        atexit(server_stop);
+    }
+    pthread_mutex_lock(&srv.mu);
+    memcpy(srv.script, r, (size_t)n * sizeof *r);
+    srv.n = n;
+    srv.next = 0;
+    srv.hits = 0;
+    srv.connections = 0;
+    srv.last_req[0] = 0;
+    pthread_mutex_unlock(&srv.mu);
+}
+
+static ssize_t fill_x(void *cls, uint64_t pos, char *buf, size_t max) {
+    size_t total = (size_t)(uintptr_t)cls;
+    if (pos >= total) return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = total - pos < max ? total - pos : max;
+    memset(buf, 'x', n);
+    return (ssize_t)n;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *data_size, void **con_cls) {
+    (void)cls;
+    (void)url;
+    (void)method;
+    (void)version;
+    upload *u = *con_cls;
+    if (!u) {
+        u = calloc(1, sizeof *u);
+        *con_cls = u;
+        return MHD_YES;
+    }
+    if (*data_size) {
+        size_t n = *data_size < sizeof u->buf - 1 - u->len ? *data_size : sizeof u->buf - 1 - u->len;
+        memcpy(u->buf + u->len, data, n);
+        u->len += n;
+        *data_size = 0;
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&srv.mu);
+    reply r = srv.script[srv.next < srv.n ? srv.next : srv.n - 1];
+    srv.next++;
+    srv.hits++;
+    snprintf(srv.last_req, sizeof srv.last_req, "%.*s", (int)u->len, u->buf);
+    pthread_mutex_unlock(&srv.mu);
+    if (r.delay_ms) usleep((useconds_t)r.delay_ms * 1000);
+
+    struct MHD_Response *resp;
+    if (r.repeat_bytes && r.chunked) {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, fill_x,
+                                                 (void *)(uintptr_t)r.repeat_bytes, NULL);
+    } else if (r.repeat_bytes) {
+        char *b = malloc(r.repeat_bytes);
+        memset(b, 'x', r.repeat_bytes);
+        resp = MHD_create_response_from_buffer(r.repeat_bytes, b, MHD_RESPMEM_MUST_FREE);
+    } else {
+        /* Substitute the request id. */
+        char id[32] = "null";
+        json_t *req = json_loadb(u->buf, u->len, 0, NULL);
+        if (json_is_integer(json_object_get(req, "id")))
+            snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(req, "id")));
+        json_decref(req);
+        const char *body = r.body ? r.body : "";
+        char *out = malloc(strlen(body) + 64);
+        const char *p = strstr(body, "%ID%");
+        if (p)
+            sprintf(out, "%.*s%s%s", (int)(p - body), body, id, p + 4);
+        else
+            strcpy(out, body);
+        resp = MHD_create_response_from_buffer(strlen(out), out, MHD_RESPMEM_MUST_FREE);
+    }
+    if (r.ctype) MHD_add_response_header(resp, "Content-Type", r.ctype);
+    if (r.retry_after) MHD_add_response_header(resp, "Retry-After", r.retry_after);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r.status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode t) {
+    (void)cls;
+    (void)c;
+    (void)t;
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
+static void on_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+                    enum MHD_ConnectionNotificationCode code) {
+    (void)cls;
+    (void)c;
+    (void)socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        pthread_mutex_lock(&srv.mu);
+        srv.connections++;
+        pthread_mutex_unlock(&srv.mu);
+    }
+}
+
+static int server_start(void) {
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = 0;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    srv.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+                             NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+                             MHD_OPTION_NOTIFY_CONNECTION, on_conn, NULL,
+                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    if (!srv.d) return 0;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv.d, MHD_DAEMON_INFO_BIND_PORT);
+    srv.port = info ? info->port : 0;
+    return srv.port != 0;
+}
+
+static char url_buf[128];
+static const char *server_url(void) {
+    snprintf(url_buf, sizeof url_buf, "http://127.0.0.1:%u/", srv.port);
+    return url_buf;
+}
+
+/* A client with fast retries so the tests stay short. */
+static m2c_rpc *client(int retries, m2c_rpc_opts *tweak) {
+    m2c_rpc_opts o;
+    if (tweak)
+        o = *tweak;
+    else
+        m2c_rpc_opts_default(&o);
+    o.max_retries = retries;
+    if (!tweak) {
+        o.backoff_base_ms = 2;
+        o.backoff_max_ms = 5000;
+        o.seed = 42;
+    }
+    m2c_rpc *c = NULL;
+    m2c_err err;
+    if (m2c_rpc_create(&c, server_url(), &o, &err) != M2C_OK) {
+        fprintf(stderr, "create: %s\n", err.msg);
+        return NULL;
+    }
+    return c;
+}
+
+static uint64_t ms_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+#define OKJSON(body) {200, "application/json", body, 0, 0, 0, NULL}
+
+/* ---- transport ------------------------------------------------------------------------- */
+
+TEST(test_rpc_call__returns_result_and_sends_jsonrpc_request) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1a\"}")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    uint64_t n = 0;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_block_number(c, &n, &err), M2C_OK);
+    CHECK_EQ_INT(n, 26);
+    json_t *req = json_loads(srv.last_req, 0, NULL);
+    REQUIRE(req);
+    CHECK_EQ_STR(json_string_value(json_object_get(req, "jsonrpc")), "2.0");
+    CHECK_EQ_STR(json_string_value(json_object_get(req, "method")), "eth_blockNumber");
+    CHECK(json_is_array(json_object_get(req, "params")));
+    CHECK(json_is_integer(json_object_get(req, "id")));
+    json_decref(req);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__reuses_one_connection) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_err err;
+    for (int i = 0; i < 5; i++) {
+        uint64_t v;
+        CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+        CHECK_EQ_INT(v, 1);
+    }
+    CHECK_EQ_INT(srv.hits, 5);
+    CHECK_EQ_INT(srv.connections, 1);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__node_error_is_rpc_status_with_code_and_message) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":-32601,"
+                        "\"message\":\"the method eth_foo does not exist\"}}")};
+    script(r, 1);
+    m2c_rpc *c = client(3, NULL);
+    REQUIRE(c);
+    json_t *res = NULL;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_call(c, &res, "eth_foo", NULL, &err), M2C_ERR_RPC);
+    CHECK(res == NULL);
+    CHECK_EQ_INT(err.rpc_code, -32601);
+    CHECK(strstr(err.msg, "eth_foo does not exist") != NULL);
+    CHECK(strstr(err.msg, "-32601") != NULL);
+    CHECK_EQ_INT(srv.hits, 1); /* node errors are answers, not retried */
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__html_502_is_http_error_naming_status_type_and_body) {
+    reply r[] = {{502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>", 0, 0, 0, NULL}};
+    script(r, 1);
+    m2c_rpc *c = client(2, NULL);
+    REQUIRE(c);
+    json_t *res = NULL;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_call(c, &res, "eth_chainId", NULL, &err), M2C_ERR_HTTP);
+    CHECK_EQ_INT(err.http_status, 502);
+    CHECK(strstr(err.msg, "http 502") != NULL);
+    CHECK(strstr(err.msg, "text/html") != NULL);
+    CHECK(strstr(err.msg, "502 Bad Gateway") != NULL);
+    CHECK(strstr(err.msg, "gave up after 3 attempts") != NULL);
+    CHECK_EQ_INT(srv.hits, 3);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__garbage_is_protocol_error_with_escaped_bytes) {
+    reply r[] = {OKJSON("\x01garbage\"\n\xff")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    json_t *res = NULL;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_call(c, &res, "eth_chainId", NULL, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "not a json-rpc response") != NULL);
+    CHECK(strstr(err.msg, "\"\\x01garbage\\\"\\n\\xff\"") != NULL);
+    for (const char *p = err.msg; *p; p++) CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__truncated_json_is_truncated) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":{\"number\":\"0x1\",\"ha")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    json_t *res = NULL;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_call(c, &res, "eth_getBlockByNumber", NULL, &err), M2C_ERR_TRUNCATED);
+    CHECK(strstr(err.msg, "truncated json-rpc response") != NULL);
+    CHECK(strstr(err.msg, "eth_getBlockByNumber") != NULL);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__429_is_retried_after_retry_after) {
+    reply r[] = {{429, "application/json", "{\"error\":\"slow down\"}", 0, 0, 0, "1"},
+                 OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x5\"}")};
+    script(r, 2);
+    m2c_rpc *c = client(3, NULL);
+    REQUIRE(c);
+    uint64_t v = 0, t0 = ms_now();
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    uint64_t dt = ms_now() - t0;
+    CHECK_EQ_INT(v, 5);
+    CHECK_EQ_INT(srv.hits, 2);
+    m2c_rpc_stats s;
+    m2c_rpc_get_stats(c, &s);
+    CHECK_EQ_INT(s.retries, 1);
+    CHECK_EQ_INT(s.http_requests, 2);
+    CHECK(s.waited_ms >= 1000); /* Retry-After: 1 was honoured, not the 2 ms backoff */
+    CHECK(dt >= 1000);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__retry_after_beyond_cap_gives_up_at_once) {
+    reply r[] = {{429, "text/plain", "rate limited", 0, 0, 0, "3600"}};
+    script(r, 1);
+    m2c_rpc *c = client(5, NULL);
+    REQUIRE(c);
+    uint64_t v;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_HTTP);
+    CHECK_EQ_INT(err.http_status, 429);
+    CHECK(strstr(err.msg, "retry-after 3600 s") != NULL);
+    CHECK_EQ_INT(srv.hits, 1);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__5xx_beyond_retry_budget_fails_with_count) {
+    reply r[] = {{500, "text/plain", "internal error", 0, 0, 0, NULL},
+                 {503, "text/plain", "unavailable", 0, 0, 0, NULL}};
+    script(r, 2);
+    m2c_rpc *c = client(4, NULL);
+    REQUIRE(c);
+    uint64_t v;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_HTTP);
+    CHECK_EQ_INT(srv.hits, 5);
+    CHECK_EQ_INT(err.http_status, 503);
+    CHECK(strstr(err.msg, "gave up after 5 attempts") != NULL);
+    m2c_rpc_stats s;
+    m2c_rpc_get_stats(c, &s);
+    CHECK_EQ_INT(s.retries, 4);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__retry_time_budget_stops_retries) {
+    reply r[] = {{500, "text/plain", "boom", 0, 0, 0, NULL}};
+    script(r, 1);
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.backoff_base_ms = 400; /* jitter draws from [0, 400 * 2^k] */
+    o.retry_budget_ms = 1;
+    o.seed = 7;
+    m2c_rpc *c = client(50, &o);
+    REQUIRE(c);
+    uint64_t v;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_HTTP);
+    CHECK(srv.hits < 50);
+    CHECK(strstr(err.msg, "retry budget") != NULL);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__4xx_is_not_retried_and_jsonrpc_error_body_wins) {
+    reply r[] = {{400, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":-32602,\"message\":\"invalid params\"}}", 0, 0, 0, NULL}};
+    script(r, 1);
+    m2c_rpc *c = client(5, NULL);
+    REQUIRE(c);
+    uint64_t v;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_RPC);
+    CHECK_EQ_INT(err.rpc_code, -32602);
+    CHECK_EQ_INT(err.http_status, 400);
+    CHECK(strstr(err.msg, "invalid params") != NULL);
+    CHECK_EQ_INT(srv.hits, 1);
+    reply r2[] = {{501, "text/html", "<h1>Unsupported method ('POST')</h1>", 0, 0, 0, NULL}};
+    script(r2, 1);
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_HTTP);
+    CHECK_EQ_INT(srv.hits, 1);
+    CHECK(strstr(err.msg, "http 501") != NULL);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__stall_longer_than_timeout_times_out) {
+    reply r[] = {{200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}", 0, 0, 1200, NULL}};
+    script(r, 1);
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.timeout_ms = 300;
+    m2c_rpc *c = client(0, &o);
+    REQUIRE(c);
+    uint64_t v, t0 = ms_now();
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_TIMEOUT);
+    CHECK(ms_now() - t0 < 1100);
+    CHECK(strstr(err.msg, "no answer within 300 ms") != NULL);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__response_over_cap_is_rejected) {
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.max_response = 1 << 20;
+    for (int chunked = 0; chunked <= 1; chunked++) {
+        reply r[] = {{200, "application/json", NULL, (size_t)3 << 20, chunked, 0, NULL}};
+        script(r, 1);
+        m2c_rpc *c = client(3, &o);
+        REQUIRE(c);
+        json_t *res = NULL;
+        m2c_err err;
+        CHECK_EQ_INT(m2c_rpc_call(c, &res, "eth_getLogs", NULL, &err), M2C_ERR_NOMEM);
+        CHECK(strstr(err.msg, "larger than the 1048576-byte cap") != NULL);
+        CHECK_EQ_INT(srv.hits, 1);
+        m2c_rpc_destroy(c);
+    }
+}
+
+TEST(test_rpc_call__mismatched_id_is_protocol_error) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":999,\"result\":\"0x1\"}")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    uint64_t v;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "response id 999 does not match request id 1") != NULL);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_call__unreachable_port_fails_and_url_secrets_are_redacted) {
+    /* A port nothing listens on: bind one, close it. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    REQUIRE(bind(s, (struct sockaddr *)&sa, sizeof sa) == 0);
+    REQUIRE(getsockname(s, (struct sockaddr *)&sa, &sl) == 0);
+    close(s);
+    char url[256];
+    snprintf(url, sizeof url, "http://alice:hunter2@127.0.0.1:%u/v3/SECRETKEY?apikey=TOPSECRET",
+             ntohs(sa.sin_port));
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.max_retries = 1;
+    o.backoff_base_ms = 1;
+    m2c_rpc *c = NULL;
+    m2c_err err;
+    REQUIRE(m2c_rpc_create(&c, url, &o, &err) == M2C_OK);
+    uint64_t v;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_HTTP);
+    CHECK(strstr(err.msg, "hunter2") == NULL);
+    CHECK(strstr(err.msg, "alice") == NULL);
+    CHECK(strstr(err.msg, "SECRETKEY") == NULL);
+    CHECK(strstr(err.msg, "TOPSECRET") == NULL);
+    CHECK(strstr(err.msg, "127.0.0.1") != NULL);
+    CHECK(strstr(err.msg, "gave up after 2 attempts") != NULL);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_redact_url__hides_userinfo_path_and_query) {
+    char out[256];
+    m2c_rpc_redact_url(out, sizeof out, "https://u:p@mainnet.infura.io/v3/abc123?x=1");
+    CHECK_EQ_STR(out, "https://***@mainnet.infura.io/***?***");
+    m2c_rpc_redact_url(out, sizeof out, "http://127.0.0.1:8545");
+    CHECK_EQ_STR(out, "http://127.0.0.1:8545");
+    m2c_rpc_redact_url(out, sizeof out, "http://127.0.0.1:8545/");
+    CHECK_EQ_STR(out, "http://127.0.0.1:8545/");
+    m2c_rpc_redact_url(out, sizeof out, "https://eth-mainnet.g.alchemy.com/v2/KEY");
+    CHECK_EQ_STR(out, "https://eth-mainnet.g.alchemy.com/***");
+    m2c_rpc_redact_url(out, 12, "https://eth-mainnet.g.alchemy.com/v2/KEY");
+    CHECK_EQ_INT(strlen(out), 11);
+}
+
+TEST(test_rpc_create__rejects_non_http_urls) {
+    m2c_rpc *c = NULL;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_create(&c, "ws://localhost:8546", NULL, &err), M2C_ERR_INVALID);
+    CHECK(c == NULL);
+    CHECK(strstr(err.msg, "expected http:// or https://") != NULL);
+    CHECK_EQ_INT(m2c_rpc_create(&c, "file:///etc/passwd", NULL, &err), M2C_ERR_INVALID);
+}
+
+TEST(test_rpc_rate_cap__spaces_requests) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}")};
+    script(r, 1);
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.max_rps = 20; /* one request per 50 ms after the first */
+    m2c_rpc *c = client(0, &o);
+    REQUIRE(c);
+    uint64_t t0 = ms_now(), v;
+    m2c_err err;
+    for (int i = 0; i < 6; i++) CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    /* 20 tokens of burst would let them all through at once; the bucket holds 20 but
+     * starts with 1, so the later ones wait. */
+    m2c_rpc_stats s;
+    m2c_rpc_get_stats(c, &s);
+    CHECK(s.waited_ms >= 200);
+    CHECK(ms_now() - t0 >= 200);
+    m2c_rpc_destroy(c);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+TEST(test_rpc_call__cancel_flag_interrupts_backoff) {
+    reply r[] = {{503, "text/plain", "busy", 0, 0, 0, NULL}};
+    script(r, 1);
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.cancel = &stop_flag;
+    stop_flag = 1;
+    m2c_rpc *c = client(5, &o);
+    REQUIRE(c);
+    uint64_t v;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_INTERRUPTED);
+    CHECK(srv.hits <= 1);
+    stop_flag = 0;
+    m2c_rpc_destroy(c);
+}
+
+/* ---- batches --------------------------------------------------------------------------- */
+
+static void make_reqs(m2c_rpc_req *q, size_t n) {
+    memset(q, 0, n * sizeof *q);
+    for (size_t i = 0; i < n; i++) q[i].method = "eth_getBalance";
+}
+
+TEST(test_rpc_batch__matches_out_of_order_ids_with_item_errors) {
+    reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},"
+                        "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"},"
+                        "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32000,\"message\":\"header not found\"}}]")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_rpc_req q[3];
+    make_reqs(q, 3);
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_batch(c, q, 3, &err), M2C_OK);
+    CHECK_EQ_INT(q[0].status, M2C_OK);
+    CHECK_EQ_STR(json_string_value(q[0].result), "0x1");
+    CHECK_EQ_INT(q[1].status, M2C_ERR_RPC);
+    CHECK(q[1].result == NULL);
+    CHECK_EQ_INT(q[1].err.rpc_code, -32000);
+    CHECK(strstr(q[1].err.msg, "header not found") != NULL);
+    CHECK_EQ_INT(q[2].status, M2C_OK);
+    CHECK_EQ_STR(json_string_value(q[2].result), "0x3");
+    json_t *sent = json_loads(srv.last_req, 0, NULL);
+    CHECK(json_is_array(sent) && json_array_size(sent) == 3);
+    json_decref(sent);
+    m2c_rpc_reqs_release(q, 3);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_batch__missing_id_fails_only_that_item) {
+    reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},"
+                        "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}]")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_rpc_req q[3];
+    make_reqs(q, 3);
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_batch(c, q, 3, &err), M2C_OK);
+    CHECK_EQ_INT(q[0].status, M2C_OK);
+    CHECK_EQ_INT(q[1].status, M2C_ERR_PROTOCOL);
+    CHECK(strstr(q[1].err.msg, "no response for id 2") != NULL);
+    CHECK_EQ_INT(q[2].status, M2C_OK);
+    m2c_rpc_reqs_release(q, 3);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch) {
+    const char *bodies[] = {
+        "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"},{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}]",
+        "[{\"jsonrpc\":\"2.0\",\"id\":77,\"result\":\"0x1\"}]",
+        "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32005,\"message\":\"batch too large\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}",
+        "[1,2]",
+    };
+    const char *want[] = {"duplicate id 1", "unexpected id 77", "batch too large",
+                          "single object", "id: expected integer, got integer"};
+    m2c_status codes[] = {M2C_ERR_PROTOCOL, M2C_ERR_PROTOCOL, M2C_ERR_RPC, M2C_ERR_PROTOCOL,
+                          M2C_ERR_PROTOCOL};
+    for (size_t k = 0; k < 5; k++) {
+        reply r[] = {OKJSON(bodies[k])};
+        script(r, 1);
+        m2c_rpc *c = client(0, NULL);
+        REQUIRE(c);
+        m2c_rpc_req q[2];
+        make_reqs(q, 2);
+        m2c_err err;
+        m2c_status st = m2c_rpc_batch(c, q, 2, &err);
+        CHECK_EQ_INT(st, codes[k]);
+        if (k < 4) CHECK(strstr(err.msg, want[k]) != NULL);
+        if (k < 4 && !strstr(err.msg, want[k])) fprintf(stderr, "  got: %s\n", err.msg);
+        CHECK_EQ_INT(q[0].status, codes[k]);
+        CHECK(q[0].result == NULL && q[1].result == NULL);
+        m2c_rpc_destroy(c);
+    }
+}
+
+TEST(test_rpc_batch__splits_into_max_batch_requests) {
+    /* Each HTTP batch of 2 gets answered for ids of that batch via %ID% not usable for
+     * arrays; answer with ids 1,2 then 3,4 then 5. */
+    reply r[] = {OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":\"0x2\"},{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}]"),
+                 OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":\"0x3\"},{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":\"0x4\"}]"),
+                 OKJSON("[{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":\"0x5\"}]")};
+    script(r, 3);
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.max_batch = 2;
+    m2c_rpc *c = client(0, &o);
+    REQUIRE(c);
+    m2c_rpc_req q[5];
+    make_reqs(q, 5);
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_batch(c, q, 5, &err), M2C_OK);
+    CHECK_EQ_INT(srv.hits, 3);
+    for (int i = 0; i < 5; i++) {
+        char want[24];
+        snprintf(want, sizeof want, "0x%d", i + 1);
+        CHECK_EQ_INT(q[i].status, M2C_OK);
+        CHECK_EQ_STR(json_string_value(q[i].result), want);
+    }
+    m2c_rpc_reqs_release(q, 5);
+    m2c_rpc_destroy(c);
+}
+
+/* ---- typed calls and parsers ----------------------------------------------------------- */
+
+#define H32(c) "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define A20(c) "0x" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+
+static const char *LOG_A =
+    "{\"address\":" "\"" A20("a") "\",\"topics\":[\"" H32("1") "\",\"" H32("2") "\"],"
+    "\"data\":\"0x0102ff\",\"blockNumber\":\"0x10\",\"blockHash\":\"" H32("b") "\","
+    "\"transactionHash\":\"" H32("c") "\",\"transactionIndex\":\"0x2\",\"logIndex\":\"0x7\","
+    "\"removed\":false}";
+
+TEST(test_rpc_get_logs__parses_logs_and_sends_filter) {
+    char body[4096];
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%%ID%%,\"result\":[%s,%s]}", LOG_A, LOG_A);
+    reply r[] = {OKJSON(body)};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_addr20 addrs[2];
+    memset(addrs[0].b, 0xaa, 20);
+    memset(addrs[1].b, 0xbb, 20);
+    m2c_hash32 t0[2], t2[1];
+    memset(t0[0].b, 0x11, 32);
+    memset(t0[1].b, 0x22, 32);
+    memset(t2[0].b, 0x33, 32);
+    m2c_rpc_filter f = {0};
+    f.addresses = addrs;
+    f.n_addresses = 2;
+    f.topics[0] = t0;
+    f.n_topic_or[0] = 2;
+    f.topics[2] = t2;
+    f.n_topic_or[2] = 1;
+    f.n_topics = 3;
+    f.from = m2c_blockref_num(16);
+    f.to = m2c_blockref_latest();
+    m2c_rpc_logs logs;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_get_logs(c, &logs, &f, &err), M2C_OK);
+    REQUIRE(logs.n == 2);
+    CHECK_EQ_INT(logs.v[1].block_number, 16);
+    CHECK_EQ_INT(logs.v[1].log_index, 7);
+    CHECK_EQ_INT(logs.v[1].transaction_index, 2);
+    CHECK_EQ_INT(logs.v[1].n_topics, 2);
+    CHECK_EQ_INT(logs.v[1].topics[1].b[31], 0x22);
+    CHECK_EQ_INT(logs.v[1].address.b[0], 0xaa);
+    CHECK_EQ_INT(logs.v[1].data_len, 3);
+    CHECK_EQ_INT(logs.v[1].data[2], 0xff);
+    m2c_rpc_logs_free(&logs);
+    /* The filter on the wire. */
+    json_t *req = json_loads(srv.last_req, 0, NULL);
+    json_t *fo = json_array_get(json_object_get(req, "params"), 0);
+    CHECK_EQ_STR(json_string_value(json_object_get(fo, "fromBlock")), "0x10");
+    CHECK_EQ_STR(json_string_value(json_object_get(fo, "toBlock")), "latest");
+    CHECK_EQ_INT(json_array_size(json_object_get(fo, "address")), 2);
+    json_t *tp = json_object_get(fo, "topics");
+    CHECK_EQ_INT(json_array_size(tp), 3);
+    CHECK(json_is_array(json_array_get(tp, 0)) && json_array_size(json_array_get(tp, 0)) == 2);
+    CHECK(json_is_null(json_array_get(tp, 1)));
+    CHECK_EQ_STR(json_string_value(json_array_get(tp, 2)), H32("3"));
+    json_decref(req);
+    m2c_rpc_destroy(c);
+}
+
+/* Parses `result_json` as logs and checks the error message. */
+static void expect_logs_error(const char *result_json, m2c_status want, const char *msg) {
+    json_t *v = json_loads(result_json, 0, NULL);
+    REQUIRE(v);
+    m2c_rpc_logs logs;
+    m2c_err err;
+    m2c_err_clear(&err);
+    CHECK_EQ_INT(m2c_rpc_parse_logs(&logs, v, &err), want);
+    if (!strstr(err.msg, msg)) {
+        fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", err.msg, msg);
+        CHECK(0);
+    }
+    CHECK(logs.v == NULL && logs.n == 0);
+    json_decref(v);
+}
+
+TEST(test_rpc_parse_logs__names_the_bad_field) {
+    char buf[8192];
+    const char *short_topic = "0x" "11111111111111111111111111111111111111111111111111111111111111";
+    snprintf(buf, sizeof buf, "[%s,%s,%s,{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\"],\"data\":\"0x\"}]",
+             LOG_A, LOG_A, LOG_A, A20("a"), H32("1"), short_topic);
+    expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[3].topics[1]: expected 32-byte hex, got 31 bytes");
+    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x123\"}]", A20("a"));
+    expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].data: odd number of hex digits");
+    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"logIndex\":\"0x1g\"}]", A20("a"));
+    expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].logIndex: bad hex digit");
+    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"blockNumber\":\"0x10000000000000000\"}]", A20("a"));
+    expect_logs_error(buf, M2C_ERR_RANGE, "result[0].blockNumber: quantity does not fit in 64 bits");
+    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"],\"data\":\"0x\"}]",
+             A20("a"), H32("1"), H32("1"), H32("1"), H32("1"), H32("1"));
+    expect_logs_error(buf, M2C_ERR_RANGE, "result[0].topics: 5 elements exceeds the cap of 4");
+    expect_logs_error("[{\"topics\":[],\"data\":\"0x\"}]", M2C_ERR_PROTOCOL, "result[0].address: missing");
+    expect_logs_error("{\"logs\":[]}", M2C_ERR_PROTOCOL, "result.logs: expected array, got object");
+    expect_logs_error("[7]", M2C_ERR_PROTOCOL, "result[0]: expected log object, got integer");
+    snprintf(buf, sizeof buf, "[{\"address\":\"%s\",\"topics\":[],\"data\":\"0x\",\"removed\":\"no\"}]", A20("a"));
+    expect_logs_error(buf, M2C_ERR_PROTOCOL, "result[0].removed: expected boolean, got string");
+}
+
+TEST(test_rpc_parse_logs_body__matches_tree_parser) {
+    char body[4096];
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":[%s]}", LOG_A);
+    m2c_rpc_logs a;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&a, body, strlen(body), 9, &err), M2C_OK);
+    CHECK_EQ_INT(a.n, 1);
+    m2c_rpc_logs_free(&a);
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&a, body, strlen(body), 8, &err), M2C_ERR_PROTOCOL);
+    CHECK(a.n == 0 && a.v == NULL);
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&a, body, strlen(body) - 3, 9, &err), M2C_ERR_TRUNCATED);
+    m2c_rpc_logs_free(&a);
+}
+
+/* Appends "0x" + n random bytes as hex (upper or lower case) to b. */
+static void rand_hex(m2c_buf *b, size_t n, int upper) {
+    const char *d = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    REQUIRE(m2c_buf_append_str(b, "\"0x") == M2C_OK);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t v = (uint8_t)m2c_test_rand();
+        REQUIRE(m2c_buf_append_byte(b, (uint8_t)d[v >> 4]) == M2C_OK);
+        REQUIRE(m2c_buf_append_byte(b, (uint8_t)d[v & 15]) == M2C_OK);
+    }
+    REQUIRE(m2c_buf_append_byte(b, '"') == M2C_OK);
+}
+
+static void rand_ws(m2c_buf *b) {
+    static const char w[] = " \n\t\r";
+    int k = (int)(m2c_test_rand() % 3);
+    for (int i = 0; i < k; i++) (void)!m2c_buf_append_byte(b, (uint8_t)w[m2c_test_rand() % 4]);
+}
+
+/* One log object with its fields in random order, random spacing, some nulls, and an
+ * unknown field now and then. */
+static void rand_log(m2c_buf *b) {
+    int order[10];
+    for (int i = 0; i < 10; i++) order[i] = i;
+    for (int i = 9; i > 0; i--) {
+        int j = (int)(m2c_test_rand() % (uint64_t)(i + 1)), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    (void)!m2c_buf_append_byte(b, '{');
+    int first = 1;
+    for (int k = 0; k < 10; k++) {
+        int f = order[k];
+        if (f == 9 && m2c_test_rand() % 2) continue; /* optional unknown field */
+        if (!first) (void)!m2c_buf_append_byte(b, ',');
+        first = 0;
+        rand_ws(b);
+        int upper = (int)(m2c_test_rand() % 4 == 0), null = (int)(m2c_test_rand() % 8 == 0);
+        char q[40];
+        switch (f) {
+        case 0: (void)!m2c_buf_append_str(b, "\"address\":"); rand_hex(b, 20, upper); break;
+        case 1: {
+            (void)!m2c_buf_append_str(b, "\"topics\":[");
+            int nt = (int)(m2c_test_rand() % 5);
+            for (int t = 0; t < nt; t++) {
+                if (t) (void)!m2c_buf_append_byte(b, ',');
+                rand_ws(b);
+                rand_hex(b, 32, upper);
+            }
+            (void)!m2c_buf_append_byte(b, ']');
+            break;
+        }
+        case 2: (void)!m2c_buf_append_str(b, "\"data\":"); rand_hex(b, (size_t)(m2c_test_rand() % 200), upper); break;
+        case 3: case 6: case 7: {
+            const char *name = f == 3 ? "blockNumber" : f == 6 ? "transactionIndex" : "logIndex";
+            if (null)
+                snprintf(q, sizeof q, "null");
+            else
+                snprintf(q, sizeof q, "\"0x%llx\"", (unsigned long long)(m2c_test_rand() >> (m2c_test_rand() % 64)));
+            (void)!m2c_buf_printf(b, "\"%s\":%s", name, q);
+            break;
+        }
+        case 4: case 5:
+            (void)!m2c_buf_printf(b, "\"%s\":", f == 4 ? "blockHash" : "transactionHash");
+            if (null) (void)!m2c_buf_append_str(b, "null");
+            else rand_hex(b, 32, upper);
+            break;
+        case 8: (void)!m2c_buf_append_str(b, null ? "\"removed\":null" : m2c_test_rand() % 2 ? "\"removed\":true" : "\"removed\":false"); break;
+        case 9: (void)!m2c_buf_append_str(b, "\"blockTimestamp\":{\"a\":[true,null,\"x\"]}"); break;
+        }
+        rand_ws(b);
+    }
+    (void)!m2c_buf_append_byte(b, '}');
+}
+
+TEST(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs) {
+    for (long round = 0; round < m2c_test_iters(40); round++) {
+        m2c_buf b;
+        m2c_buf_init(&b, 0);
+        int n = (int)(m2c_test_rand() % 50);
+        (void)!m2c_buf_printf(&b, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[");
+        for (int i = 0; i < n; i++) {
+            if (i) (void)!m2c_buf_append_byte(&b, ',');
+            rand_ws(&b);
+            rand_log(&b);
+        }
+        (void)!m2c_buf_append_str(&b, "]}\n");
+        m2c_rpc_logs f, t;
+        json_t *res = NULL;
+        m2c_err err;
+        CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&f, (const char *)b.p, b.len, 7), M2C_OK);
+        REQUIRE(m2c_rpc_parse_response(&res, (const char *)b.p, b.len, 7, &err) == M2C_OK);
+        REQUIRE(m2c_rpc_parse_logs(&t, res, &err) == M2C_OK);
+        CHECK_EQ_INT(f.n, (size_t)n);
+        REQUIRE(f.n == t.n);
+        for (size_t i = 0; i < f.n; i++) {
+            const m2c_rpc_log *x = &f.v[i], *y = &t.v[i];
+            CHECK_EQ_MEM(x->address.b, y->address.b, 20);
+            CHECK_EQ_INT(x->n_topics, y->n_topics);
+            CHECK_EQ_MEM(x->topics, y->topics, sizeof x->topics);
+            CHECK_EQ_INT(x->data_len, y->data_len);
+            if (x->data_len) CHECK_EQ_MEM(x->data, y->data, x->data_len);
+            CHECK_EQ_INT(x->block_number, y->block_number);
+            CHECK_EQ_MEM(x->block_hash.b, y->block_hash.b, 32);
+            CHECK_EQ_MEM(x->transaction_hash.b, y->transaction_hash.b, 32);
+            CHECK_EQ_INT(x->transaction_index, y->transaction_index);
+            CHECK_EQ_INT(x->log_index, y->log_index);
+            CHECK_EQ_INT(x->removed, y->removed);
+        }
+        m2c_rpc_logs_free(&f);
+        m2c_rpc_logs_free(&t);
+        json_decref(res);
+        m2c_buf_free(&b);
+    }
+}
+
+TEST(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser) {
+    char body[4096];
+    m2c_rpc_logs l;
+    m2c_err err;
+    /* An escaped key is valid JSON the one-pass parser leaves to the tree parser. */
+    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"\\u0061ddress\":\"%s\",\"topics\":[],\"data\":\"0x01\"}]}", A20("a"));
+    CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&l, body, strlen(body), 1), M2C_ERR_UNSUPPORTED);
+    CHECK(l.v == NULL);
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_OK);
+    CHECK(l.n == 1 && l.v[0].address.b[0] == 0xaa && l.v[0].data[0] == 1);
+    m2c_rpc_logs_free(&l);
+    /* Duplicate keys: rejected by both. */
+    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"address\":\"%s\",\"address\":\"%s\",\"topics\":[],\"data\":\"0x\"}]}", A20("a"), A20("b"));
+    CHECK_EQ_INT(m2c_rpc_parse_logs_fast(&l, body, strlen(body), 1), M2C_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "duplicate") != NULL);
+    /* A node error comes back as M2C_ERR_RPC. */
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,\"message\":\"query returned more than 10000 results\"}}");
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_RPC);
+    CHECK_EQ_INT(err.rpc_code, -32005);
+    CHECK(strstr(err.msg, "more than 10000 results") != NULL);
+    /* A 31-byte topic: the tree parser's message. */
+    snprintf(body, sizeof body, "{\"id\":1,\"result\":[{\"address\":\"%s\",\"topics\":[\"0x%s\"],\"data\":\"0x\"}]}", A20("a"),
+             "11111111111111111111111111111111111111111111111111111111111111");
+    CHECK_EQ_INT(m2c_rpc_parse_logs_body(&l, body, strlen(body), 1, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "result[0].topics[0]: expected 32-byte hex, got 31 bytes") != NULL);
+}
+
+static const char *BLOCK_FULL =
+    "{\"number\":\"0x1b4\",\"hash\":\"" H32("a") "\",\"parentHash\":\"" H32("b") "\","
+    "\"timestamp\":\"0x6553f100\",\"baseFeePerGas\":\"0x3b9aca00\",\"gasUsed\":\"0x5208\","
+    "\"gasLimit\":\"0x1c9c380\",\"miner\":\"" A20("c") "\",\"transactions\":["
+    "{\"type\":\"0x2\",\"hash\":\"" H32("d") "\",\"from\":\"" A20("e") "\",\"to\":null,"
+    "\"value\":\"0xde0b6b3a7640000\",\"input\":\"0x6001\",\"nonce\":\"0x3\",\"gas\":\"0x5208\","
+    "\"maxFeePerGas\":\"0x77359400\",\"maxPriorityFeePerGas\":\"0x3b9aca00\",\"gasPrice\":\"0x3b9aca00\","
+    "\"blockNumber\":\"0x1b4\",\"transactionIndex\":\"0x0\"},"
+    "{\"type\":\"0x0\",\"hash\":\"" H32("f") "\",\"from\":\"" A20("e") "\",\"to\":\"" A20("1") "\","
+    "\"value\":\"0x0\",\"input\":\"0x\",\"nonce\":\"0x4\",\"gas\":\"0x5208\",\"gasPrice\":\"0x1\","
+    "\"blockNumber\":\"0x1b4\",\"transactionIndex\":\"0x1\"}]}";
+
+TEST(test_rpc_parse_block__full_transactions) {
+    json_t *v = json_loads(BLOCK_FULL, 0, NULL);
+    REQUIRE(v);
+    m2c_rpc_block b;
+    m2c_err err;
+    REQUIRE(m2c_rpc_parse_block(&b, v, &err) == M2C_OK);
+    CHECK_EQ_INT(b.number, 436);
+    CHECK_EQ_INT(b.timestamp, 0x6553f100);
+    CHECK(b.has_base_fee);
+    CHECK_EQ_INT(b.base_fee_per_gas.w[0], 1000000000);
+    CHECK_EQ_INT(b.gas_used, 21000);
+    CHECK_EQ_INT(b.gas_limit, 30000000);
+    CHECK_EQ_INT(b.miner.b[19], 0xcc);
+    CHECK_EQ_INT(b.tx_count, 2);
+    REQUIRE(b.txs);
+    CHECK_EQ_INT(b.txs[0].type, 2);
+    CHECK(!b.txs[0].has_to);
+    CHECK_EQ_INT(b.txs[0].value.w[0], 1000000000000000000ULL);
+    CHECK_EQ_INT(b.txs[0].input_len, 2);
+    CHECK_EQ_INT(b.txs[0].nonce, 3);
+    CHECK(b.txs[0].has_1559_fees);
+    CHECK_EQ_INT(b.txs[0].max_fee_per_gas.w[0], 2000000000);
+    CHECK(b.txs[1].has_to && !b.txs[1].has_1559_fees);
+    CHECK_EQ_INT(b.tx_hashes[1].b[0], 0xff);
+    m2c_rpc_block_free(&b);
+    m2c_rpc_block_free(&b); /* idempotent */
+    json_decref(v);
+}
+
+TEST(test_rpc_parse_block__errors_name_transaction_field) {
+    json_t *v = json_loads(BLOCK_FULL, 0, NULL);
+    REQUIRE(v);
+    json_t *tx = json_array_get(json_object_get(v, "transactions"), 1);
+    json_object_set_new(tx, "value", json_string("0x1" "0000000000000000000000000000000000000000000000000000000000000000"));
+    m2c_rpc_block b;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_parse_block(&b, v, &err), M2C_ERR_RANGE);
+    CHECK(strstr(err.msg, "result.transactions[1].value: quantity does not fit in 256 bits") != NULL);
+    json_object_del(tx, "gasPrice");
+    json_object_set_new(tx, "value", json_string("0x0"));
+    CHECK_EQ_INT(m2c_rpc_parse_block(&b, v, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "result.transactions[1].gasPrice: missing") != NULL);
+    json_object_set_new(v, "transactions", json_pack("[ss]", H32("1"), "0x12"));
+    CHECK_EQ_INT(m2c_rpc_parse_block(&b, v, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "result.transactions[1]: expected 32-byte hex, got 1 bytes") != NULL);
+    json_object_del(v, "baseFeePerGas");
+    json_object_set_new(v, "transactions", json_pack("[s]", H32("1")));
+    CHECK_EQ_INT(m2c_rpc_parse_block(&b, v, &err), M2C_OK);
+    CHECK(!b.has_base_fee && b.txs == NULL && b.tx_count == 1);
+    m2c_rpc_block_free(&b);
+    json_decref(v);
+}
+
+TEST(test_rpc_get_block__null_result_is_notfound) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":null}")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_rpc_block b;
+    m2c_blockref at = m2c_blockref_num(999999);
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_get_block(c, &b, &at, 0, &err), M2C_ERR_NOTFOUND);
+    CHECK(strstr(err.msg, "no block 0xf423f") != NULL);
+    m2c_rpc_receipt rc;
+    m2c_hash32 h = {{0}};
+    CHECK_EQ_INT(m2c_rpc_get_receipt(c, &rc, &h, &err), M2C_ERR_NOTFOUND);
+    m2c_rpc_destroy(c);
+}
+
+TEST(test_rpc_parse_receipt__fields_and_logs) {
+    char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"transactionHash\":\"%s\",\"transactionIndex\":\"0x0\",\"blockHash\":\"%s\","
+             "\"blockNumber\":\"0x2\",\"from\":\"%s\",\"to\":null,\"status\":\"0x1\","
+             "\"gasUsed\":\"0x1d4c0\",\"cumulativeGasUsed\":\"0x1d4c0\",\"effectiveGasPrice\":\"0x77359400\","
+             "\"contractAddress\":\"%s\",\"type\":\"0x2\",\"logs\":[%s]}",
+             H32("1"), H32("2"), A20("3"), A20("4"), LOG_A);
+    json_t *v = json_loads(buf, 0, NULL);
+    REQUIRE(v);
+    m2c_rpc_receipt r;
+    m2c_err err;
+    REQUIRE(m2c_rpc_parse_receipt(&r, v, &err) == M2C_OK);
+    CHECK_EQ_INT(r.status, 1);
+    CHECK_EQ_INT(r.gas_used, 120000);
+    CHECK_EQ_INT(r.effective_gas_price.w[0], 2000000000);
+    CHECK(r.has_contract_address && r.contract_address.b[0] == 0x44);
+    CHECK(!r.has_to);
+    CHECK_EQ_INT(r.type, 2);
+    CHECK_EQ_INT(r.n_logs, 1);
+    CHECK_EQ_INT(r.logs[0].log_index, 7);
+    m2c_rpc_receipt_free(&r);
+    json_object_set_new(v, "status", json_string("0x2"));
+    CHECK_EQ_INT(m2c_rpc_parse_receipt(&r, v, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "result.status: expected 0x0 or 0x1") != NULL);
+    json_decref(v);
+}
+
+TEST(test_rpc_parse_fee_history__shapes_are_checked) {
+    const char *ok = "{\"oldestBlock\":\"0x10\",\"baseFeePerGas\":[\"0x1\",\"0x2\",\"0x3\"],"
+                     "\"gasUsedRatio\":[0.5,1],\"reward\":[[\"0x1\",\"0x2\"],[\"0x3\",\"0x4\"]]}";
+    json_t *v = json_loads(ok, 0, NULL);
+    REQUIRE(v);
+    m2c_rpc_fee_history f;
+    m2c_err err;
+    REQUIRE(m2c_rpc_parse_fee_history(&f, v, &err) == M2C_OK);
+    CHECK_EQ_INT(f.oldest_block, 16);
+    CHECK_EQ_INT(f.n_blocks, 2);
+    CHECK_EQ_INT(f.n_percentiles, 2);
+    CHECK_EQ_INT(f.base_fee_per_gas[2].w[0], 3);
+    CHECK_EQ_INT(f.reward[3].w[0], 4);
+    CHECK(f.gas_used_ratio[0] == 0.5);
+    m2c_rpc_fee_history_free(&f);
+    json_array_remove(json_object_get(v, "baseFeePerGas"), 0);
+    CHECK_EQ_INT(m2c_rpc_parse_fee_history(&f, v, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "baseFeePerGas: expected 3 entries") != NULL);
+    json_decref(v);
+    v = json_loads("{\"oldestBlock\":\"0x10\",\"baseFeePerGas\":[\"0x1\",\"0x2\",\"0x3\"],"
+                   "\"gasUsedRatio\":[0.5,1],\"reward\":[[\"0x1\",\"0x2\"],[\"0x3\"]]}", 0, NULL);
+    CHECK_EQ_INT(m2c_rpc_parse_fee_history(&f, v, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "result.reward[1]: expected 2 percentiles, got 1") != NULL);
+    json_decref(v);
+}
+
+TEST(test_json_parse__caps_depth_and_rejects_trailing_garbage) {
+    char deep[200];
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    json_t *v = NULL;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_json_parse(&v, deep, 200, 64, &err), M2C_ERR_RANGE);
+    CHECK(strstr(err.msg, "deeper than 64") != NULL);
+    CHECK_EQ_INT(m2c_json_parse(&v, deep + 40, 120, 64, &err), M2C_OK);
+    json_decref(v);
+    CHECK_EQ_INT(m2c_json_parse(&v, "{\"a\":1} x", 9, 0, &err), M2C_ERR_PROTOCOL);
+    CHECK_EQ_INT(m2c_json_parse(&v, "{\"a\":1,\"a\":2}", 13, 0, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "duplicate") != NULL);
+    CHECK_EQ_INT(m2c_json_parse(&v, "[\"x]", 4, 0, &err), M2C_ERR_TRUNCATED);
+    CHECK(v == NULL);
+}
+
+TEST(test_json_quantity__rejects_bad_forms) {
+    uint64_t v;
+    m2c_u256 u;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_json_text_quantity_u64(&v, "0x", 2, &err), M2C_ERR_PROTOCOL);
+    CHECK_EQ_INT(m2c_json_text_quantity_u64(&v, "12", 2, &err), M2C_ERR_PROTOCOL);
+    CHECK_EQ_INT(m2c_json_text_quantity_u64(&v, "0xffffffffffffffff", 18, &err), M2C_OK);
+    CHECK(v == UINT64_MAX);
+    CHECK_EQ_INT(m2c_json_text_quantity_u64(&v, "0x10000000000000000", 19, &err), M2C_ERR_RANGE);
+    const char *max256 = "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+    CHECK_EQ_INT(m2c_json_text_quantity_u256(&u, max256, strlen(max256), &err), M2C_OK);
+    CHECK(u.w[0] == UINT64_MAX && u.w[3] == UINT64_MAX);
+    const char *over = "0x10000000000000000000000000000000000000000000000000000000000000000";
+    CHECK_EQ_INT(m2c_json_text_quantity_u256(&u, over, strlen(over), &err), M2C_ERR_RANGE);
+}
+
+TEST(test_rpc_eth_call__revert_keeps_error_data) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":3,\"message\":\"execution reverted: nope\","
+                        "\"data\":\"0x08c379a0\"}}")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_addr20 to = {{0}};
+    m2c_rpc_callmsg m = {.to = &to};
+    uint8_t *out = NULL;
+    size_t n = 0;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_eth_call(c, &out, &n, &m, NULL, &err), M2C_ERR_RPC);
+    CHECK_EQ_INT(err.rpc_code, 3);
+    CHECK(strstr(err.msg, "execution reverted: nope") != NULL);
+    REQUIRE(out && n == 4);
+    CHECK_EQ_INT(out[0], 0x08);
+    free(out);
+    m2c_rpc_destroy(c);
+}
+
+TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
+          T(test_rpc_call__reuses_one_connection),
+          T(test_rpc_call__node_error_is_rpc_status_with_code_and_message),
+          T(test_rpc_call__html_502_is_http_error_naming_status_type_and_body),
+          T(test_rpc_call__garbage_is_protocol_error_with_escaped_bytes),
+          T(test_rpc_call__truncated_json_is_truncated),
+          T(test_rpc_call__429_is_retried_after_retry_after),
+          T(test_rpc_call__retry_after_beyond_cap_gives_up_at_once),
+          T(test_rpc_call__5xx_beyond_retry_budget_fails_with_count),
+          T(test_rpc_call__retry_time_budget_stops_retries),
+          T(test_rpc_call__4xx_is_not_retried_and_jsonrpc_error_body_wins),
+          T(test_rpc_call__stall_longer_than_timeout_times_out),
+          T(test_rpc_call__response_over_cap_is_rejected),
+          T(test_rpc_call__mismatched_id_is_protocol_error),
+          T(test_rpc_call__unreachable_port_fails_and_url_secrets_are_redacted),
+          T(test_rpc_redact_url__hides_userinfo_path_and_query),
+          T(test_rpc_create__rejects_non_http_urls), T(test_rpc_rate_cap__spaces_requests),
+          T(test_rpc_call__cancel_flag_interrupts_backoff),
+          T(test_rpc_batch__matches_out_of_order_ids_with_item_errors),
+          T(test_rpc_batch__missing_id_fails_only_that_item),
+          T(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch),
+          T(test_rpc_batch__splits_into_max_batch_requests),
+          T(test_rpc_get_logs__parses_logs_and_sends_filter),
+          T(test_rpc_parse_logs__names_the_bad_field),
+          T(test_rpc_parse_logs_body__matches_tree_parser),
+          T(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs),
+          T(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser),
+          T(test_rpc_parse_block__full_transactions),
+          T(test_rpc_parse_block__errors_name_transaction_field),
+          T(test_rpc_get_block__null_result_is_notfound),
+          T(test_rpc_parse_receipt__fields_and_logs),
+          T(test_rpc_parse_fee_history__shapes_are_checked),
+          T(test_json_parse__caps_depth_and_rejects_trailing_garbage),
+          T(test_json_quantity__rejects_bad_forms),
+          T(test_rpc_eth_call__revert_keeps_error_data))
