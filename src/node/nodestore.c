@@ -122,13 +122,13 @@ static void col_u256(m2c_u256 *v, sqlite3_stmt *st, int i) {
 }
 
 static uint8_t *col_dup(sqlite3_stmt *st, int i, size_t *len) {
-    const void *p = sqlite3_column_blob(st, i);
-    size_t n = (size_t)sqlite3_column_bytes(st, i);
     *len = 0;
-    if (!p) return NULL;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) return NULL;
+    const void *p = sqlite3_column_blob(st, i); /* NULL for an empty blob */
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
     uint8_t *d = malloc(n ? n : 1);
     if (!d) return NULL;
-    memcpy(d, p, n);
+    if (n) memcpy(d, p, n);
     *len = n;
     return d;
 }
