@@ -52,7 +52,8 @@ static m2c_status dyn_bytes(const uint8_t **p, size_t *n, const uint8_t *data, s
         return m2c_err_at(err, M2C_ERR_RANGE, (size_t)off, "%s is %llu bytes (cap %zu)", what,
                           (unsigned long long)l, max);
     size_t start = (size_t)off + 32;
-    if (l > len - start)
+    /* The padding to a whole word is part of the encoding: it must be there. */
+    if (l > len - start || (l + 31) / 32 * 32 > len - start)
         return m2c_err_at(err, M2C_ERR_TRUNCATED, start, "%s (%llu bytes) runs past the data",
                           what, (unsigned long long)l);
     *p = data + start;
@@ -313,9 +314,11 @@ void m2c_node_fees_suggest(m2c_node_fees *out, int has_base_fee, const m2c_u256 
     }
 }
 
-/* v + v/8, rounded up, at least v + 1. */
+/* v + ceil(v/8), at least v + 1. */
 static m2c_u256 raise(const m2c_u256 *v) {
-    m2c_u256 e = m2c_u256_shr(v, 3), r, one = m2c_u256_from_u64(1);
+    m2c_u256 seven = m2c_u256_from_u64(7), t, e, r, one = m2c_u256_from_u64(1);
+    if (m2c_u256_add(&t, v, &seven)) t = *v;
+    e = m2c_u256_shr(&t, 3);
     if (m2c_u256_is_zero(&e)) e = one;
     if (m2c_u256_add(&r, v, &e)) memset(r.w, 0xff, sizeof r.w);
     return r;
