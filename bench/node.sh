@@ -72,9 +72,9 @@ run_backlog() {
     node bench/baseline_operator.js "$ETH_RPC_URL" "$COORD" "$OP_KEY" "$BACKLOG" >"$WORK/baseline.out" 2>&1 &
     BASE_PID=$!
   else
-    node_start --confirmations 0 --poll-ms 100 --max-inflight 16 "$@"
+    node_start --confirmations 0 --poll-ms 100 --max-inflight 64 "$@"
   fi
-  wait_for 600 all_fulfilled || echo "  $name: not drained in 600 s ($(fulfilled_count)/$BACKLOG)" >&2
+  wait_for "${NODE_BENCH_TIMEOUT:-240}" all_fulfilled || echo "  $name: not drained in ${NODE_BENCH_TIMEOUT:-240} s ($(fulfilled_count)/$BACKLOG)" >&2
   t1=$(now); b1=$(block)
   node_stop
   [ -n "$BASE_PID" ] && { kill "$BASE_PID" 2>/dev/null; wait "$BASE_PID" 2>/dev/null; BASE_PID=; }

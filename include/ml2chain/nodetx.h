@@ -82,11 +82,12 @@ uint32_t m2c_node_req_callback_gas(const uint8_t *req);
 /* Whether the Request has a callback (callback address non-zero). */
 int m2c_node_req_has_callback(const uint8_t *req);
 
-/* The gas limit to sign for a fulfilment carrying callbacks of callback_gas[0..n): at least
- * `estimate` * 1.25 (0: no estimate) and at least the 63/64-rule bound — each callback needs
- * g with g - 5000 - (g - 5000) / 64 > limit when the coordinator checks, plus per-item
- * overhead — capped at `block_gas_limit` (0: no cap). Returns 0 if even the bound does not fit
- * under the cap (the batch must be split). */
+/* The gas limit to sign for a fulfilment carrying callbacks of callback_gas[0..n). With an
+ * `estimate` (eth_estimateGas, which ran every callback): max(estimate * 1.1, estimate + the
+ * largest callback's 63/64-rule need). Without one (0): the worst case, every callback
+ * burning its whole limit — each needs g with g - 5000 - (g - 5000) / 64 > limit at the
+ * coordinator's check — plus per-item and per-tx overhead. Capped at `block_gas_limit` (0: no
+ * cap); 0 when even the minimum does not fit under the cap (the batch must be split). */
 uint64_t m2c_node_gas_limit(uint64_t estimate, const uint32_t *callback_gas, size_t n,
                             uint64_t block_gas_limit);
 

@@ -265,7 +265,7 @@ int m2c_node_req_has_callback(const uint8_t *req) { return !zeros(req + 3 * 32 +
 
 uint64_t m2c_node_gas_limit(uint64_t estimate, const uint32_t *callback_gas, size_t n,
                             uint64_t block_gas_limit) {
-    uint64_t bound = TX_OVERHEAD;
+    uint64_t bound = TX_OVERHEAD, headroom = 0;
     for (size_t i = 0; i < n; i++) {
         /* The coordinator needs g - 5000 - (g - 5000)/64 > limit at the check: g = 5000 +
          * ceil(64 * (limit + 1) / 63) suffices; the call itself then consumes at most
@@ -273,13 +273,21 @@ uint64_t m2c_node_gas_limit(uint64_t estimate, const uint32_t *callback_gas, siz
         uint64_t lim = callback_gas[i];
         uint64_t g = 5000 + (64 * (lim + 1) + 62) / 63;
         bound += g + ITEM_OVERHEAD;
+        if (g > headroom) headroom = g;
     }
-    uint64_t est = estimate + estimate / 4;
-    uint64_t gas = est > bound ? est : bound;
-    if (block_gas_limit) {
-        if (bound > block_gas_limit) return 0;
-        if (gas > block_gas_limit) gas = block_gas_limit;
+    uint64_t gas;
+    if (estimate) {
+        /* The estimate ran every callback; on top of it, room for the largest callback to
+         * burn its whole limit at the 63/64 check, and at least 10%. */
+        uint64_t a = estimate + headroom, b = estimate + estimate / 10;
+        gas = a > b ? a : b;
+        if (block_gas_limit && estimate + headroom > block_gas_limit) return 0;
+    } else {
+        /* No estimate: every callback may burn its whole limit. */
+        gas = bound;
+        if (block_gas_limit && bound > block_gas_limit) return 0;
     }
+    if (block_gas_limit && gas > block_gas_limit) gas = block_gas_limit;
     return gas;
 }
 

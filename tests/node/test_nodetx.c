@@ -208,8 +208,12 @@ TEST(test_nodetx_gas_limit__covers_each_callback_under_the_63_64_rule) {
     }
     uint32_t lims[3] = {100000, 200000, 0};
     uint64_t est = 10000000;
-    CHECK_EQ_INT(m2c_node_gas_limit(est, lims, 3, 0), est + est / 4); /* estimate dominates */
-    CHECK_EQ_INT(m2c_node_gas_limit(est, lims, 3, 11000000), 11000000); /* capped */
+    CHECK_EQ_INT(m2c_node_gas_limit(est, lims, 3, 0), est + est / 10); /* 10% dominates */
+    uint64_t small = 300000, need = 5000 + (64 * 200001 + 62) / 63;
+    CHECK_EQ_INT(m2c_node_gas_limit(small, lims, 3, 0), small + need); /* largest callback */
+    CHECK(enough(need, 200000));
+    CHECK_EQ_INT(m2c_node_gas_limit(est, lims, 3, 10500000), 10500000); /* capped */
+    CHECK_EQ_INT(m2c_node_gas_limit(est, lims, 3, 10100000), 0); /* headroom does not fit */
     uint32_t huge[8] = {5000000, 5000000, 5000000, 5000000, 5000000, 5000000, 5000000, 5000000};
     CHECK_EQ_INT(m2c_node_gas_limit(0, huge, 8, 30000000), 0); /* must split */
 }
