@@ -23,7 +23,8 @@ cleanup() { node_kill9; [ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null; anvi
 trap cleanup EXIT
 [ -d node_modules/ethers ] || { echo "bench/node.sh: npm ci first (ethers)"; exit 1; }
 
-fresh() { # NAME: a new anvil and deployment
+fresh() { # NAME: a new anvil and deployment (scenarios run in subshells; each stops its own)
+  trap 'node_kill9; [ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null; anvil_stop' EXIT
   node_kill9; anvil_stop
   anvil_start --block-time 1 || exit 1
   node_setup "$ROOT_WORK/$1" >/dev/null || { echo "setup failed" >&2; exit 1; }
@@ -82,6 +83,7 @@ run_backlog() {
   gas=$(op_gas "$b0" "$b1")
   secs=$(echo "$t1 - $t0" | bc -l)
   printf '%.1f %.1f %d\n' "$secs" "$(echo "$BACKLOG / $secs" | bc -l)" "$((gas / BACKLOG))"
+  anvil_stop # this runs in a subshell: the parent's trap does not know this anvil
 }
 
 # run_steady NAME OPERATOR...: prints "p50 p95 n" (blocks from request to fulfilment)
@@ -117,6 +119,7 @@ d = sorted(ful[i] - req[i] for i in req if i in ful)
 pick = lambda q: d[min(len(d) - 1, int(q * len(d)))] if d else -1
 print(pick(0.50), pick(0.95), len(d))
 PY
+  anvil_stop # this runs in a subshell: the parent's trap does not know this anvil
 }
 
 echo "== node benchmark: anvil 1 s blocks, 30M gas; backlog $BACKLOG, steady $RATE req/s for $SECS s"
