@@ -4,7 +4,7 @@
  * A private key lives in an m2c_key value struct together with its derived public key and
  * address. The struct holds a secret: keep it on the stack or in memory you control, never
  * log or print it, and call m2c_key_wipe() when done (it overwrites the secret in a way the
- * compiler cannot elide). Functions here never allocate.
+ * compiler cannot elide). Nothing here allocates except the shared context, once.
  *
  * Signing is deterministic (RFC 6979 nonces, as libsecp256k1 does) and always produces
  * low-s signatures. Signatures are m2c_sig65 values: r (32) || s (32) || recovery id (0/1);

@@ -7,9 +7,10 @@
  * m2c_keystore_decrypt() runs the KDF and checks the mac. A wrong password is M2C_ERR_AUTH
  * "wrong password (mac mismatch)".
  *
- * The m2c_keystore struct holds only public material (salt, iv, ciphertext, mac); derived
- * keys and passwords are wiped before any function returns. Nothing allocates except the
- * JSON writer (into a caller-owned m2c_buf). Thread-safe. */
+ * The m2c_keystore struct is a fixed-size value holding only public material (salt, iv,
+ * ciphertext, mac). Parsing, the KDFs and file loading use heap memory they free before
+ * returning; derived keys, plaintext and KDF state are wiped first. The JSON writer appends
+ * to a caller-owned m2c_buf. Thread-safe. */
 #ifndef ML2CHAIN_KEYSTORE_H
 #define ML2CHAIN_KEYSTORE_H
 

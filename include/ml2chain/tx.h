@@ -76,9 +76,11 @@ M2C_WUR m2c_status m2c_tx_hash(m2c_hash32 *out, const m2c_tx *tx, m2c_err *err);
 
 /* Decodes a signed raw transaction (untrusted). Accepts legacy, type 1 and type 2; rejects
  * other types (M2C_ERR_UNSUPPORTED), non-canonical RLP and integers, wrong field counts,
- * trailing bytes, a `to` that is neither empty nor 20 bytes, v values that match no rule,
- * r/s zero or >= n, and high s (EIP-2). The error says which field and the byte offset.
- * On success *out owns a copy of everything; free with m2c_tx_free(). */
+ * trailing bytes, a `to` that is neither empty nor 20 bytes, malformed access lists, chain
+ * id 0 (typed txs, and legacy v = 35/36), legacy v other than 27/28 or >= 37, y-parity other
+ * than 0/1, r/s zero or >= n, and high s (EIP-2). The error names the field and sets
+ * err->offset where it applies. Whatever is accepted re-encodes (m2c_tx_encode_signed) to
+ * exactly `raw`. On success *out owns a copy of everything; free with m2c_tx_free(). */
 M2C_WUR m2c_status m2c_tx_decode(m2c_tx *out, const uint8_t *raw, size_t n, m2c_err *err);
 
 /* Recovers the sender of a signed tx from its signing hash and signature. */

@@ -20,6 +20,7 @@
     X(send, "sign and send a transaction, wait for its receipt (like cast send)")          \
     X(wallet, "keys, addresses, message signatures and keystores")                         \
     X(mktx, "sign a transaction offline and print it raw")                                 \
+    X(decode_transaction, "decode a signed raw transaction and recover its signer")        \
     X(abi, "ABI-encode arguments or decode ABI data (like cast abi-encode/abi-decode)")    \
     X(calldata, "encode a call: selector and arguments (like cast calldata)")              \
     X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \

@@ -204,6 +204,31 @@ TEST(test_keystore_read_password__trims_trailing_whitespace_only) {
     rmdir(dir);
 }
 
+/* A password of cap-2, cap-1 and cap bytes in a buffer of cap: the last does not fit. */
+TEST(test_keystore_read_password__size_boundary_triplet) {
+    char dir[] = "/tmp/m2c-pw-XXXXXX", path[128], pw[64];
+    size_t n;
+    REQUIRE(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/pw", dir);
+    for (size_t len = sizeof pw - 2; len <= sizeof pw; len++) {
+        FILE *f = fopen(path, "w");
+        REQUIRE(f);
+        for (size_t i = 0; i < len; i++)
+            fputc('a' + (int)(i % 26), f);
+        fclose(f);
+        m2c_status st = m2c_keystore_read_password(pw, sizeof pw, &n, path, NULL);
+        if (len < sizeof pw) {
+            CHECK_EQ_INT(st, M2C_OK);
+            CHECK_EQ_INT(n, len);
+            CHECK_EQ_INT(pw[n], 0);
+        } else {
+            CHECK_EQ_INT(st, M2C_ERR_RANGE);
+        }
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 /* Each mutation of the cast keystore must fail to parse with the given status and a message
  * containing `needle`. */
 TEST(test_keystore_parse__rejects_malformed_files_naming_the_field) {
@@ -378,6 +403,7 @@ TEST_MAIN(T(test_scrypt__rfc7914_vectors_both_implementations),
           T(test_keystore_encrypt__rejects_params_outside_caps),
           T(test_keystore_write_file__mode_0600_and_never_overwrites),
           T(test_keystore_read_password__trims_trailing_whitespace_only),
+          T(test_keystore_read_password__size_boundary_triplet),
           T(test_keystore_parse__rejects_malformed_files_naming_the_field),
           T(test_keystore_parse__rejects_non_objects_and_oversized_input),
           T(test_keystore_decrypt__address_field_must_match_key))

@@ -529,6 +529,11 @@ TEST(test_tx_decode__rejects_oversized_input) {
     m2c_tx d;
     m2c_err err;
     CHECK_EQ_INT(m2c_tx_decode(&d, big, M2C_TX_MAX_RAW + 1, &err), M2C_ERR_RANGE);
+    CHECK(strstr(err.msg, "too large") != NULL);
+    /* at and just under the cap the size is fine and the content is what fails */
+    CHECK_EQ_INT(m2c_tx_decode(&d, big, M2C_TX_MAX_RAW, &err), M2C_ERR_INVALID);
+    CHECK(strstr(err.msg, "too large") == NULL);
+    CHECK_EQ_INT(m2c_tx_decode(&d, big, M2C_TX_MAX_RAW - 1, &err), M2C_ERR_INVALID);
     free(big);
 }
 

@@ -3,6 +3,7 @@
 # Foundry's cast on seeded random cases:
 #   - `mktx` raw signed transactions byte-identical to `cast mktx` (legacy, EIP-1559, EIP-2930,
 #     raw calldata or a function signature with arguments)
+#   - `decode-transaction` output identical to `cast decode-transaction` on cast's bytes
 #   - `wallet sign` signatures identical to `cast wallet sign` (text, hex, --no-hash)
 #   - `wallet address` identical to `cast wallet address` for random keys
 #   - `wallet verify` accepting cast's signatures and rejecting them for other addresses
@@ -103,7 +104,19 @@ for i in $(seq 1 $((CASES * 2))); do
   got=$("$M2C" mktx "${args[@]}" "$to" "$data" 2>&1)
   check_eq "mktx #$i $kind" "$want" "$got"
   [ "$want" == "$got" ] || { echo "  args: ${args[*]} $to $data" >&2; fail_seed; }
+  # decoding cast's bytes gives cast's own decoding, field for field and in order
+  check_eq "decode-transaction #$i $kind" "$("$CAST" decode-transaction "$want" | jq -r . | jq -c .)" \
+    "$("$M2C" decode-transaction "$want" | jq -c .)"
 done
+# EIP-155's example and a pre-EIP-155 legacy tx (v = 27/28, no chain id)
+for raw in 0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83 \
+  0xf866098504a817c8008252089435353535353535353535353535353535353535358203e8801ba06a73e12902552defe585b92e50b6046d9a5ba7f9b963f7d3eae27767767b4150a0102cc20c2abc7b47bdb958dc7747d3113ceedc98699800c07703f1aa1c3731c3; do
+  check_eq "decode-transaction ${raw:0:12}..." "$("$CAST" decode-transaction "$raw" | jq -r . | jq -c .)" \
+    "$("$M2C" decode-transaction "$raw" | jq -c .)"
+done
+check_fails "decode-transaction high s" "EIP-2" "$M2C" decode-transaction \
+  0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a098341627668089e51348fccfb4c7ff31c55912f2d2e47ef09652acf665fad3be
+check_fails "decode-transaction truncated" "cannot decode transaction" "$M2C" decode-transaction 0x02c0
 # calldata from a function signature and arguments, as cast encodes it
 i=0
 while IFS='|' read -ra call; do
