@@ -5,7 +5,8 @@
  * Ownership: every tree this module returns (types, signatures, values) is allocated in a
  * caller-owned m2c_arena and lives until m2c_arena_free(); nothing is freed piecemeal. Decoded
  * values may point into the input bytes (byte strings, addresses), so the input must outlive
- * them too. Formatting and encoding append to a caller-owned m2c_buf.
+ * them too. Formatting and encoding append to a caller-owned m2c_buf, which a failing call
+ * leaves as it was (no half-written value).
  * All functions are pure (no I/O, no globals) and thread-safe on distinct arenas. */
 #ifndef ML2CHAIN_ABI_H
 #define ML2CHAIN_ABI_H

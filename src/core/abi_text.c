@@ -429,7 +429,7 @@ static m2c_status put_debug_str(m2c_buf *b, const uint8_t *p, size_t n) {
     return st;
 }
 
-m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v) {
+static m2c_status fmt_value(m2c_buf *b, const m2c_abi_value *v) {
     const m2c_abi_type *t = v->type;
     m2c_status st = M2C_OK;
     char dec[96];
@@ -466,7 +466,7 @@ m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v) {
         st = m2c_buf_append_byte(b, tuple ? '(' : '[');
         for (size_t i = 0; !st && i < v->n; i++) {
             if (i) st = m2c_buf_append_str(b, ", ");
-            if (!st) st = m2c_abi_value_format(b, &v->items[i]);
+            if (!st) st = fmt_value(b, &v->items[i]);
         }
         if (!st) st = m2c_buf_append_byte(b, tuple ? ')' : ']');
         return st;
@@ -525,7 +525,7 @@ static int names_usable(const m2c_abi_type *t) {
     return t->n_fields > 0;
 }
 
-m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v) {
+static m2c_status json_value(m2c_buf *b, const m2c_abi_value *v) {
     const m2c_abi_type *t = v->type;
     m2c_status st = M2C_OK;
     if (v->hashed) {
@@ -544,7 +544,7 @@ m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v) {
     case M2C_ABI_FBYTES:
     case M2C_ABI_BYTES:
         if ((st = m2c_buf_append_byte(b, '"'))) return st;
-        if ((st = m2c_abi_value_format(b, v))) return st;
+        if ((st = fmt_value(b, v))) return st;
         return m2c_buf_append_byte(b, '"');
     case M2C_ABI_STRING: return put_json_str(b, v->bytes, v->len);
     case M2C_ABI_ARRAY:
@@ -557,7 +557,7 @@ m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v) {
             if (!st && obj)
                 st = put_json_str(b, (const uint8_t *)t->fields[i].name, strlen(t->fields[i].name));
             if (!st && obj) st = m2c_buf_append_byte(b, ':');
-            if (!st) st = m2c_abi_value_json(b, &v->items[i]);
+            if (!st) st = json_value(b, &v->items[i]);
         }
         if (!st) st = m2c_buf_append_byte(b, obj ? '}' : ']');
         return st;
@@ -566,7 +566,7 @@ m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v) {
     return M2C_ERR_INVALID;
 }
 
-m2c_status m2c_abi_value_cell(m2c_buf *b, const m2c_abi_value *v) {
+static m2c_status cell_value(m2c_buf *b, const m2c_abi_value *v) {
     if (v->hashed) return put_hex(b, v->bytes, v->len);
     switch (v->type->kind) {
     case M2C_ABI_UINT:
@@ -574,8 +574,8 @@ m2c_status m2c_abi_value_cell(m2c_buf *b, const m2c_abi_value *v) {
     case M2C_ABI_STRING: return v->len ? m2c_buf_append(b, v->bytes, v->len) : M2C_OK;
     case M2C_ABI_ARRAY:
     case M2C_ABI_FARRAY:
-    case M2C_ABI_TUPLE: return m2c_abi_value_json(b, v);
-    default: return m2c_abi_value_format(b, v);
+    case M2C_ABI_TUPLE: return json_value(b, v);
+    default: return fmt_value(b, v);
     }
 }
 
@@ -597,8 +597,8 @@ static const char *panic_text(uint64_t code) {
     }
 }
 
-m2c_status m2c_abi_revert_reason(m2c_buf *b, const uint8_t *data, size_t len,
-                                 const m2c_abi_sig *errors, size_t n) {
+static m2c_status revert_impl(m2c_buf *b, const uint8_t *data, size_t len,
+                              const m2c_abi_sig *errors, size_t n) {
     static const uint8_t sel_error[4] = {0x08, 0xc3, 0x79, 0xa0}; /* Error(string) */
     static const uint8_t sel_panic[4] = {0x4e, 0x48, 0x7b, 0x71}; /* Panic(uint256) */
     m2c_status st = M2C_OK;
@@ -634,7 +634,7 @@ m2c_status m2c_abi_revert_reason(m2c_buf *b, const uint8_t *data, size_t len,
                 st = m2c_buf_printf(b, "%s(", errors[i].name);
                 for (size_t k = 0; !st && k < v.n; k++) {
                     if (k) st = m2c_buf_append_str(b, ", ");
-                    if (!st) st = m2c_abi_value_format(b, &v.items[k]);
+                    if (!st) st = fmt_value(b, &v.items[k]);
                 }
                 if (!st) st = m2c_buf_append_byte(b, ')');
                 done = 1;
@@ -644,4 +644,35 @@ m2c_status m2c_abi_revert_reason(m2c_buf *b, const uint8_t *data, size_t len,
         if (done) return st;
     }
     return put_hex(b, data, len);
+}
+
+/* ---- public entry points: on failure the buffer is left as it was ---- */
+
+static m2c_status restore(m2c_buf *b, size_t len0, m2c_status st) {
+    if (st) {
+        b->len = len0;
+        if (b->p) b->p[len0] = 0;
+    }
+    return st;
+}
+
+m2c_status m2c_abi_value_format(m2c_buf *b, const m2c_abi_value *v) {
+    size_t len0 = b->len; /* before the call: argument order is unspecified */
+    return restore(b, len0, fmt_value(b, v));
+}
+
+m2c_status m2c_abi_value_json(m2c_buf *b, const m2c_abi_value *v) {
+    size_t len0 = b->len; /* before the call: argument order is unspecified */
+    return restore(b, len0, json_value(b, v));
+}
+
+m2c_status m2c_abi_value_cell(m2c_buf *b, const m2c_abi_value *v) {
+    size_t len0 = b->len; /* before the call: argument order is unspecified */
+    return restore(b, len0, cell_value(b, v));
+}
+
+m2c_status m2c_abi_revert_reason(m2c_buf *b, const uint8_t *data, size_t len,
+                                 const m2c_abi_sig *errors, size_t n) {
+    size_t len0 = b->len;
+    return restore(b, len0, revert_impl(b, data, len, errors, n));
 }

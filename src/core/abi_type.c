@@ -330,7 +330,7 @@ m2c_status m2c_abi_type_parse(m2c_arena *a, const m2c_abi_type **out, const char
     return M2C_OK;
 }
 
-m2c_status m2c_abi_type_canonical(m2c_buf *b, const m2c_abi_type *t) {
+static m2c_status canon_type(m2c_buf *b, const m2c_abi_type *t) {
     m2c_status st = M2C_OK;
     switch (t->kind) {
     case M2C_ABI_UINT: return m2c_buf_printf(b, "uint%u", t->bits);
@@ -341,20 +341,30 @@ m2c_status m2c_abi_type_canonical(m2c_buf *b, const m2c_abi_type *t) {
     case M2C_ABI_BYTES: return m2c_buf_append_str(b, "bytes");
     case M2C_ABI_STRING: return m2c_buf_append_str(b, "string");
     case M2C_ABI_ARRAY:
-        if ((st = m2c_abi_type_canonical(b, t->elem))) return st;
+        if ((st = canon_type(b, t->elem))) return st;
         return m2c_buf_append_str(b, "[]");
     case M2C_ABI_FARRAY:
-        if ((st = m2c_abi_type_canonical(b, t->elem))) return st;
+        if ((st = canon_type(b, t->elem))) return st;
         return m2c_buf_printf(b, "[%zu]", t->size);
     case M2C_ABI_TUPLE:
         if ((st = m2c_buf_append_byte(b, '('))) return st;
         for (size_t i = 0; i < t->n_fields; i++) {
             if (i && (st = m2c_buf_append_byte(b, ','))) return st;
-            if ((st = m2c_abi_type_canonical(b, t->fields[i].type))) return st;
+            if ((st = canon_type(b, t->fields[i].type))) return st;
         }
         return m2c_buf_append_byte(b, ')');
     }
     return M2C_ERR_INVALID;
+}
+
+m2c_status m2c_abi_type_canonical(m2c_buf *b, const m2c_abi_type *t) {
+    size_t len0 = b->len;
+    m2c_status st = canon_type(b, t);
+    if (st) { /* leave the buffer as it was */
+        b->len = len0;
+        if (b->p) b->p[len0] = 0;
+    }
+    return st;
 }
 
 m2c_status m2c_abi_sig_finish_(m2c_arena *a, m2c_abi_sig *sig, m2c_err *err) {

@@ -604,6 +604,15 @@ TEST(test_abi_value_json__valid_json_exact_numbers_and_named_tuples) {
     m2c_buf_reset(&b);
     REQUIRE(m2c_abi_value_cell(&b, &v.items[3]) == M2C_OK);
     CHECK_EQ_STR((char *)b.p, "q\\");
+    /* a buffer cap hit part-way leaves the buffer as it was */
+    m2c_buf small;
+    m2c_buf_init(&small, 40);
+    REQUIRE(m2c_buf_append_str(&small, "keep") == M2C_OK);
+    CHECK(m2c_abi_value_json(&small, &v) == M2C_ERR_NOMEM);
+    CHECK(m2c_abi_value_format(&small, &v) == M2C_ERR_NOMEM);
+    CHECK_EQ_INT(small.len, 4);
+    CHECK_EQ_STR((char *)small.p, "keep");
+    m2c_buf_free(&small);
     m2c_buf_free(&b);
     m2c_arena_free(&a);
 }

@@ -4,6 +4,9 @@
  * bodies and batches answered out of order. Also the pure parsers on hand-made results. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <time.h>
@@ -173,10 +176,10 @@ static int server_start(void) {
     return srv.port != 0;
 }
 
-static char url_buf[128];
-static const char *server_url(void) {
-    snprintf(url_buf, sizeof url_buf, "http://127.0.0.1:%u/", srv.port);
-    return url_buf;
+/* The server's URL into out (per caller: threads build clients at once). */
+static const char *server_url(char out[64]) {
+    snprintf(out, 64, "http://127.0.0.1:%u/", srv.port);
+    return out;
 }
 
 /* A client with fast retries so the tests stay short. */
@@ -194,7 +197,8 @@ static m2c_rpc *client(int retries, m2c_rpc_opts *tweak) {
     }
     m2c_rpc *c = NULL;
     m2c_err err;
-    if (m2c_rpc_create(&c, server_url(), &o, &err) != M2C_OK) {
+    char url[64];
+    if (m2c_rpc_create(&c, server_url(url), &o, &err) != M2C_OK) {
         fprintf(stderr, "create: %s\n", err.msg);
         return NULL;
     }
@@ -245,6 +249,38 @@ TEST(test_rpc_call__reuses_one_connection) {
     CHECK_EQ_INT(srv.hits, 5);
     CHECK_EQ_INT(srv.connections, 1);
     m2c_rpc_destroy(c);
+}
+
+/* Several threads, one handle each, calling at once: every call answered, none lost. */
+static void *hammer(void *arg) {
+    int *fails = arg;
+    m2c_rpc *c = client(0, NULL);
+    if (!c) {
+        *fails = 1000;
+        return NULL;
+    }
+    for (int i = 0; i < 25; i++) {
+        uint64_t v = 0;
+        m2c_err err;
+        if (m2c_rpc_chain_id(c, &v, &err) != M2C_OK || v != 1) (*fails)++;
+    }
+    m2c_rpc_destroy(c);
+    return NULL;
+}
+
+TEST(test_rpc_handles__one_per_thread_work_concurrently) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x1\"}")};
+    script(r, 1);
+    pthread_t th[4];
+    int fails[4] = {0};
+    for (int i = 0; i < 4; i++)
+        REQUIRE(pthread_create(&th[i], NULL, hammer, &fails[i]) == 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(fails[i], 0);
+    CHECK_EQ_INT(srv.hits, 100);
+    CHECK_EQ_INT(srv.connections, 4); /* each handle kept its own connection alive */
 }
 
 TEST(test_rpc_call__node_error_is_rpc_status_with_code_and_message) {
@@ -564,6 +600,94 @@ TEST(test_rpc_call__cancel_flag_interrupts_backoff) {
     CHECK(srv.hits <= 1);
     stop_flag = 0;
     m2c_rpc_destroy(c);
+}
+
+/* ---- https ------------------------------------------------------------------------------ */
+
+/* A self-signed P-256 certificate for IP 127.0.0.1, as PEM strings (caller frees). */
+static int make_cert(char **key_pem, char **cert_pem) {
+    int ok = 0;
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
+    if (!pk || !x || !kb || !cb) goto out;
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pk);
+    X509_NAME *nm = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1, -1,
+                               0);
+    X509_set_issuer_name(x, nm);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+    if (!ext) goto out;
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    if (!X509_sign(x, pk, EVP_sha256())) goto out;
+    if (!PEM_write_bio_PrivateKey(kb, pk, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_X509(cb, x))
+        goto out;
+    char *p;
+    long n = BIO_get_mem_data(kb, &p);
+    *key_pem = strndup(p, (size_t)n);
+    n = BIO_get_mem_data(cb, &p);
+    *cert_pem = strndup(p, (size_t)n);
+    ok = *key_pem && *cert_pem;
+out:
+    BIO_free(kb);
+    BIO_free(cb);
+    X509_free(x);
+    EVP_PKEY_free(pk);
+    return ok;
+}
+
+TEST(test_rpc_https__verified_with_ca_file_and_refused_without) {
+    char *key = NULL, *cert = NULL;
+    REQUIRE(make_cert(&key, &cert));
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"0x2a\"}")};
+    script(r, 1); /* starts the plain server too; the https one shares its script */
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS, 0, NULL,
+        NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_KEY, key,
+        MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_END);
+    REQUIRE(d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char url[64], ca[] = "/tmp/m2c-test-ca-XXXXXX";
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/", info ? info->port : 0);
+    int fd = mkstemp(ca);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, cert, strlen(cert)) == (ssize_t)strlen(cert));
+    close(fd);
+
+    m2c_rpc_opts o;
+    m2c_rpc_opts_default(&o);
+    o.max_retries = 3;
+    m2c_rpc *c = NULL;
+    m2c_err err;
+    uint64_t v = 0;
+    /* Unknown CA: refused, not retried, and the message says why. */
+    REQUIRE(m2c_rpc_create(&c, url, &o, &err) == M2C_OK);
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_ERR_HTTP);
+    CHECK(strstr(err.msg, "certificate") != NULL);
+    CHECK_EQ_INT(srv.hits, 0);
+    m2c_rpc_destroy(c);
+    /* Trusted through ca_file: answered. */
+    o.ca_file = ca;
+    REQUIRE(m2c_rpc_create(&c, url, &o, &err) == M2C_OK);
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    CHECK_EQ_INT(v, 42);
+    CHECK_EQ_INT(m2c_rpc_chain_id(c, &v, &err), M2C_OK);
+    CHECK_EQ_INT(srv.hits, 2);
+    m2c_rpc_destroy(c);
+    MHD_stop_daemon(d);
+    unlink(ca);
+    free(key);
+    free(cert);
 }
 
 /* ---- batches --------------------------------------------------------------------------- */
@@ -1235,6 +1359,7 @@ TEST(test_rpc_eth_call__revert_keeps_error_data) {
 
 TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_call__reuses_one_connection),
+          T(test_rpc_handles__one_per_thread_work_concurrently),
           T(test_rpc_call__node_error_is_rpc_status_with_code_and_message),
           T(test_rpc_call__html_502_is_http_error_naming_status_type_and_body),
           T(test_rpc_call__garbage_is_protocol_error_with_escaped_bytes),
@@ -1252,6 +1377,7 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_redact_url__hides_userinfo_path_and_query),
           T(test_rpc_create__rejects_non_http_urls), T(test_rpc_rate_cap__spaces_requests),
           T(test_rpc_call__cancel_flag_interrupts_backoff),
+          T(test_rpc_https__verified_with_ca_file_and_refused_without),
           T(test_rpc_batch__matches_out_of_order_ids_with_item_errors),
           T(test_rpc_batch__missing_id_fails_only_that_item),
           T(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch),
