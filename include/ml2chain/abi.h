@@ -7,7 +7,8 @@
  * values may point into the input bytes (byte strings, addresses), so the input must outlive
  * them too. Formatting and encoding append to a caller-owned m2c_buf, which a failing call
  * leaves as it was (no half-written value).
- * All functions are pure (no I/O, no globals) and thread-safe on distinct arenas. */
+ * Every `m2c_err *err` may be NULL. All functions are pure (no I/O, no globals) and
+ * thread-safe on distinct arenas. */
 #ifndef ML2CHAIN_ABI_H
 #define ML2CHAIN_ABI_H
 
