@@ -31,7 +31,11 @@
     X(to_dec, "convert a number to decimal (like cast to-dec)")                            \
     X(to_hex, "convert a number to 0x hex (like cast to-hex)")                             \
     X(to_rlp, "RLP-encode hex data or a JSON array of it (like cast to-rlp)")              \
-    X(from_rlp, "decode RLP to a JSON array of hex strings (like cast from-rlp)")
+    X(from_rlp, "decode RLP to a JSON array of hex strings (like cast from-rlp)")          \
+    X(train, "train a model on a CSV or SQLite table and write a quantized model")         \
+    X(eval, "metrics of a quantized model on a dataset")                                   \
+    X(predict, "run a quantized model on a request input or a CSV")                        \
+    X(model, "inspect a quantized model file or print its hash")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
