@@ -26,6 +26,7 @@
     X(sig, "the 4-byte selector of a function signature (like cast sig)")                  \
     X(sig_event, "the topic0 of an event signature (like cast sig-event)")                 \
     X(decode_event, "decode an event log from its topics and data")                        \
+    X(extract, "extract logs, blocks or transactions into SQLite, CSV, JSONL or PostgreSQL")\
     X(keccak, "keccak-256 of hex data or text (like cast keccak)")                         \
     X(to_check_sum_address, "EIP-55 or EIP-1191 checksummed address")                      \
     X(to_dec, "convert a number to decimal (like cast to-dec)")                            \

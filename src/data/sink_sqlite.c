@@ -1,0 +1,458 @@
+/* sink_sqlite.c: the SQLite sink (the default). WAL journal, one transaction per chunk holding
+ * the rows, the checkpoint, the block hashes and the provenance; prepared inserts. Besides the
+ * dataset's tables the file has _m2c_meta(key, value), _m2c_checkpoints(from_block, to_block)
+ * and _m2c_blocks(number, hash); see docs/datasets.md. */
+#include "sink_impl.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt **ins; /* one INSERT per table */
+    sqlite3_stmt *ins_block, *ins_ckpt, *put_meta;
+    int lockfd; /* flock'd: one writer per output */
+} sq_impl;
+
+static m2c_status sq_fail(m2c_err *err, sqlite3 *db, const char *what, const char *target) {
+    return m2c_err_set(err, M2C_ERR_DB, "%s: %s: %s", target, what,
+                       db ? sqlite3_errmsg(db) : "cannot allocate");
+}
+
+static m2c_status sq_exec(m2c_sink *s, const char *sql, m2c_err *err) {
+    sq_impl *q = s->impl;
+    char *msg = NULL;
+    if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        m2c_status st = m2c_err_set(err, M2C_ERR_DB, "%s: %s", s->target,
+                                    msg ? msg : sqlite3_errmsg(q->db));
+        sqlite3_free(msg);
+        return st;
+    }
+    return M2C_OK;
+}
+
+static const char *sq_type(m2c_col_type t) {
+    switch (t) {
+    case M2C_COL_INT:
+    case M2C_COL_BOOL: return "INTEGER";
+    case M2C_COL_REAL: return "REAL";
+    case M2C_COL_TEXT:
+    case M2C_COL_NUMERIC: return "TEXT";
+    }
+    return "TEXT";
+}
+
+static m2c_status sq_prepare(m2c_sink *s, sqlite3_stmt **out, const char *sql, m2c_err *err) {
+    sq_impl *q = s->impl;
+    if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK)
+        return sq_fail(err, q->db, "prepare", s->target);
+    return M2C_OK;
+}
+
+/* Loads identity/schema/meta, checkpoints; fails if the output holds another dataset. */
+static m2c_status sq_load(m2c_sink *s, m2c_err *err) {
+    sq_impl *q = s->impl;
+    sqlite3_stmt *st_ = NULL;
+    m2c_status st = M2C_OK;
+    if (sqlite3_prepare_v2(q->db, "SELECT key, value FROM _m2c_meta", -1, &st_, NULL) != SQLITE_OK)
+        return sq_fail(err, q->db, "read metadata", s->target);
+    int rc;
+    while ((rc = sqlite3_step(st_)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st_, 0);
+        const char *v = (const char *)sqlite3_column_text(st_, 1);
+        if (k && v && m2c_sink_set_meta_(s, k, v) != M2C_OK) {
+            st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        st = sq_fail(err, q->db, "read metadata", s->target);
+        goto out;
+    }
+    const char *id = m2c_sink_get_meta_(s, "identity");
+    const char *sc = m2c_sink_get_meta_(s, "schema");
+    if (!id || strcmp(id, s->identity)) {
+        st = m2c_err_set(err, M2C_ERR_STATE,
+                         "%s holds another dataset (%s), not %s; choose another --out",
+                         s->target, id ? id : "unknown", s->identity);
+        goto out;
+    }
+    if (!sc || strcmp(sc, s->schema_text)) {
+        st = m2c_err_set(err, M2C_ERR_STATE,
+                         "%s holds the same filter with other tables/columns (%s); choose "
+                         "another --out",
+                         s->target, sc ? sc : "unknown");
+        goto out;
+    }
+    for (size_t t = 0; t < s->schema->ntables; t++) {
+        char key[300];
+        snprintf(key, sizeof key, "rows.%s", s->schema->tables[t].name);
+        const char *v = m2c_sink_get_meta_(s, key);
+        s->rows[t] = v ? strtoull(v, NULL, 10) : 0;
+    }
+    sqlite3_finalize(st_);
+    st_ = NULL;
+    if (sqlite3_prepare_v2(q->db, "SELECT from_block, to_block FROM _m2c_checkpoints", -1, &st_,
+                           NULL) != SQLITE_OK) {
+        st = sq_fail(err, q->db, "read checkpoints", s->target);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st_)) == SQLITE_ROW) {
+        if (m2c_sink_add_done_(s, (uint64_t)sqlite3_column_int64(st_, 0),
+                               (uint64_t)sqlite3_column_int64(st_, 1)) != M2C_OK) {
+            st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) st = sq_fail(err, q->db, "read checkpoints", s->target);
+out:
+    sqlite3_finalize(st_);
+    return st;
+}
+
+static m2c_status sq_create(m2c_sink *s, m2c_err *err) {
+    m2c_status st;
+    sq_impl *q = s->impl;
+    sqlite3_stmt *put = NULL;
+    m2c_buf b;
+    m2c_buf_init(&b, 1 << 20);
+    st = sq_exec(s,
+                 "BEGIN IMMEDIATE;"
+                 "CREATE TABLE _m2c_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                 "CREATE TABLE _m2c_checkpoints(from_block INTEGER NOT NULL, "
+                 "to_block INTEGER NOT NULL);"
+                 "CREATE TABLE _m2c_blocks(number INTEGER PRIMARY KEY, hash TEXT NOT NULL);",
+                 err);
+    if (st != M2C_OK) goto out;
+    for (size_t t = 0; t < s->schema->ntables; t++) {
+        const m2c_sink_table *tb = &s->schema->tables[t];
+        m2c_buf_reset(&b);
+        st = m2c_buf_append_str(&b, "CREATE TABLE ");
+        if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->name);
+        if (st == M2C_OK) st = m2c_buf_append_byte(&b, '(');
+        for (size_t c = 0; st == M2C_OK && c < tb->ncols; c++) {
+            if (c) st = m2c_buf_append_str(&b, ", ");
+            if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->cols[c].name);
+            if (st == M2C_OK) st = m2c_buf_printf(&b, " %s", sq_type(tb->cols[c].type));
+        }
+        if (st == M2C_OK) st = m2c_buf_append_str(&b, ")");
+        if (st != M2C_OK) {
+            st = m2c_err_set(err, st, "sink: out of memory");
+            goto out;
+        }
+        if ((st = sq_exec(s, (char *)b.p, err)) != M2C_OK) goto out;
+    }
+    if ((st = sq_prepare(s, &put, "INSERT INTO _m2c_meta VALUES (?, ?)", err)) != M2C_OK) goto out;
+    sqlite3_bind_text(put, 1, "identity", -1, SQLITE_STATIC);
+    sqlite3_bind_text(put, 2, s->identity, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(put);
+    sqlite3_reset(put);
+    sqlite3_bind_text(put, 1, "schema", -1, SQLITE_STATIC);
+    sqlite3_bind_text(put, 2, s->schema_text, -1, SQLITE_STATIC);
+    if (rc == SQLITE_DONE) rc = sqlite3_step(put);
+    sqlite3_finalize(put);
+    if (rc != SQLITE_DONE) {
+        st = sq_fail(err, q->db, "write metadata", s->target);
+        goto out;
+    }
+    if ((st = sq_exec(s, "COMMIT", err)) != M2C_OK) goto out;
+    if (m2c_sink_set_meta_(s, "identity", s->identity) != M2C_OK ||
+        m2c_sink_set_meta_(s, "schema", s->schema_text) != M2C_OK)
+        st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+out:
+    if (st != M2C_OK) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    m2c_buf_free(&b);
+    return st;
+}
+
+static m2c_status sq_prepare_inserts(m2c_sink *s, m2c_err *err) {
+    sq_impl *q = s->impl;
+    m2c_status st = M2C_OK;
+    m2c_buf b;
+    m2c_buf_init(&b, 1 << 20);
+    if (!(q->ins = calloc(s->schema->ntables, sizeof *q->ins))) {
+        st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+        goto out;
+    }
+    for (size_t t = 0; t < s->schema->ntables; t++) {
+        const m2c_sink_table *tb = &s->schema->tables[t];
+        m2c_buf_reset(&b);
+        st = m2c_buf_append_str(&b, "INSERT INTO ");
+        if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->name);
+        if (st == M2C_OK) st = m2c_buf_append_str(&b, " VALUES (");
+        for (size_t c = 0; st == M2C_OK && c < tb->ncols; c++)
+            st = m2c_buf_append_str(&b, c ? ",?" : "?");
+        if (st == M2C_OK) st = m2c_buf_append_byte(&b, ')');
+        if (st != M2C_OK) {
+            st = m2c_err_set(err, st, "sink: out of memory");
+            goto out;
+        }
+        if ((st = sq_prepare(s, &q->ins[t], (char *)b.p, err)) != M2C_OK) goto out;
+    }
+    if ((st = sq_prepare(s, &q->ins_block, "INSERT OR REPLACE INTO _m2c_blocks VALUES (?, ?)",
+                         err)) != M2C_OK)
+        goto out;
+    if ((st = sq_prepare(s, &q->ins_ckpt, "INSERT INTO _m2c_checkpoints VALUES (?, ?)", err)) !=
+        M2C_OK)
+        goto out;
+    st = sq_prepare(s, &q->put_meta, "INSERT OR REPLACE INTO _m2c_meta VALUES (?, ?)", err);
+out:
+    m2c_buf_free(&b);
+    return st;
+}
+
+static void sq_close(m2c_sink *s) {
+    sq_impl *q = s->impl;
+    if (!q) return;
+    if (q->db && s->in_chunk) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    if (q->ins)
+        for (size_t t = 0; t < s->schema->ntables; t++) sqlite3_finalize(q->ins[t]);
+    free(q->ins);
+    sqlite3_finalize(q->ins_block);
+    sqlite3_finalize(q->ins_ckpt);
+    sqlite3_finalize(q->put_meta);
+    sqlite3_close(q->db);
+    if (q->lockfd >= 0) close(q->lockfd);
+    free(q);
+    s->impl = NULL;
+}
+
+static m2c_status sq_open(m2c_sink *s, const char *target, m2c_err *err) {
+    m2c_status st;
+    struct stat sb;
+    int existed = stat(target, &sb) == 0 && sb.st_size > 0;
+    sq_impl *q = calloc(1, sizeof *q);
+    if (!q) return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+    s->impl = q;
+    q->lockfd = -1;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (existed ? 0 : SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(target, &q->db, flags, NULL) != SQLITE_OK) {
+        st = sq_fail(err, q->db, "cannot open", target);
+        goto out;
+    }
+    sqlite3_busy_timeout(q->db, 5000);
+    q->lockfd = open(target, O_RDONLY | O_CLOEXEC);
+    if (q->lockfd < 0 || flock(q->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        st = m2c_err_set(err, M2C_ERR_STATE, "%s is being written by another ml2chain process",
+                         target);
+        existed = 1; /* not ours to remove */
+        goto out;
+    }
+    if (existed) {
+        /* an existing file must be an ml2chain output; anything else is left untouched */
+        sqlite3_stmt *chk = NULL;
+        int rc = sqlite3_prepare_v2(q->db,
+                                    "SELECT (SELECT count(*) FROM sqlite_master WHERE "
+                                    "name='_m2c_meta'), (SELECT count(*) FROM sqlite_master)",
+                                    -1, &chk, NULL);
+        if (rc == SQLITE_OK) rc = sqlite3_step(chk);
+        if (rc != SQLITE_ROW) {
+            sqlite3_finalize(chk);
+            st = m2c_err_set(err, M2C_ERR_STATE, "%s exists and is not an SQLite database (%s)",
+                             target, sqlite3_errmsg(q->db));
+            goto out;
+        }
+        int has_meta = sqlite3_column_int(chk, 0), nobj = sqlite3_column_int(chk, 1);
+        sqlite3_finalize(chk);
+        if (!has_meta && nobj > 0) {
+            st = m2c_err_set(err, M2C_ERR_STATE,
+                             "%s exists and is not an ml2chain dataset; choose another --out",
+                             target);
+            goto out;
+        }
+        existed = has_meta;
+    }
+    if ((st = sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)) != M2C_OK)
+        goto out;
+    if (existed)
+        st = sq_load(s, err);
+    else
+        st = sq_create(s, err);
+    if (st != M2C_OK) goto out;
+    st = sq_prepare_inserts(s, err);
+out:
+    if (st != M2C_OK) {
+        sq_close(s);
+        if (!existed) unlink(target); /* created here: leave nothing behind */
+    }
+    return st;
+}
+
+static m2c_status sq_begin(m2c_sink *s, m2c_err *err) { return sq_exec(s, "BEGIN IMMEDIATE", err); }
+
+static m2c_status sq_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err) {
+    sq_impl *q = s->impl;
+    const m2c_sink_table *tb = &s->schema->tables[t];
+    sqlite3_stmt *ins = q->ins[t];
+    for (size_t c = 0; c < tb->ncols; c++) {
+        int i = (int)c + 1;
+        if (v[c].null) {
+            sqlite3_bind_null(ins, i);
+            continue;
+        }
+        switch (tb->cols[c].type) {
+        case M2C_COL_INT:
+        case M2C_COL_BOOL: sqlite3_bind_int64(ins, i, v[c].i); break;
+        case M2C_COL_REAL:
+            if (v[c].d == v[c].d && v[c].d - v[c].d == 0)
+                sqlite3_bind_double(ins, i, v[c].d);
+            else
+                sqlite3_bind_null(ins, i);
+            break;
+        case M2C_COL_TEXT:
+        case M2C_COL_NUMERIC:
+            sqlite3_bind_text(ins, i, v[c].s ? v[c].s : "", (int)v[c].n, SQLITE_STATIC);
+            break;
+        }
+    }
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE) return sq_fail(err, q->db, "insert", s->target);
+    return M2C_OK;
+}
+
+static m2c_status sq_put_meta(m2c_sink *s, m2c_err *err) {
+    sq_impl *q = s->impl;
+    for (size_t i = 0; i < s->nmeta; i++) {
+        sqlite3_bind_text(q->put_meta, 1, s->meta[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q->put_meta, 2, s->meta[i].value, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(q->put_meta);
+        sqlite3_reset(q->put_meta);
+        if (rc != SQLITE_DONE) return sq_fail(err, q->db, "write metadata", s->target);
+    }
+    return M2C_OK;
+}
+
+static m2c_status sq_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *err) {
+    sq_impl *q = s->impl;
+    m2c_status st;
+    int rc;
+    for (size_t i = 0; i < s->nblocks; i++) {
+        sqlite3_bind_int64(q->ins_block, 1, (sqlite3_int64)s->blocks[i].number);
+        sqlite3_bind_text(q->ins_block, 2, s->blocks[i].hash, 66, SQLITE_STATIC);
+        rc = sqlite3_step(q->ins_block);
+        sqlite3_reset(q->ins_block);
+        if (rc != SQLITE_DONE) {
+            st = sq_fail(err, q->db, "write block hashes", s->target);
+            goto fail;
+        }
+    }
+    sqlite3_bind_int64(q->ins_ckpt, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64(q->ins_ckpt, 2, (sqlite3_int64)to);
+    rc = sqlite3_step(q->ins_ckpt);
+    sqlite3_reset(q->ins_ckpt);
+    if (rc != SQLITE_DONE) {
+        st = sq_fail(err, q->db, "write checkpoint", s->target);
+        goto fail;
+    }
+    if ((st = sq_put_meta(s, err)) != M2C_OK) goto fail;
+    if ((st = sq_exec(s, "COMMIT", err)) != M2C_OK) goto fail;
+    return M2C_OK;
+fail:
+    sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+static m2c_status sq_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {
+    sq_impl *q = s->impl;
+    m2c_status st;
+    m2c_buf b;
+    m2c_buf_init(&b, 1 << 20);
+    if ((st = sq_exec(s, "BEGIN IMMEDIATE", err)) != M2C_OK) goto out;
+    for (size_t t = 0; t < s->schema->ntables; t++) {
+        const m2c_sink_table *tb = &s->schema->tables[t];
+        m2c_buf_reset(&b);
+        st = m2c_buf_append_str(&b, "DELETE FROM ");
+        if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->name);
+        if (st == M2C_OK) st = m2c_buf_append_str(&b, " WHERE ");
+        if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->cols[tb->block_col].name);
+        if (st == M2C_OK) st = m2c_buf_printf(&b, " >= %llu", (unsigned long long)from);
+        if (st != M2C_OK) {
+            st = m2c_err_set(err, st, "sink: out of memory");
+            goto fail;
+        }
+        if ((st = sq_exec(s, (char *)b.p, err)) != M2C_OK) goto fail;
+        sqlite3_int64 n = sqlite3_changes64(q->db);
+        s->pending[t] = (uint64_t)n; /* rows removed, applied below after COMMIT */
+    }
+    m2c_buf_reset(&b);
+    if (m2c_buf_printf(&b,
+                       "DELETE FROM _m2c_blocks WHERE number >= %llu;"
+                       "DELETE FROM _m2c_checkpoints WHERE from_block >= %llu;"
+                       "UPDATE _m2c_checkpoints SET to_block = %llu WHERE to_block >= %llu;",
+                       (unsigned long long)from, (unsigned long long)from,
+                       (unsigned long long)(from - 1), (unsigned long long)from) != M2C_OK) {
+        st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+        goto fail;
+    }
+    if ((st = sq_exec(s, (char *)b.p, err)) != M2C_OK) goto fail;
+    for (size_t t = 0; t < s->schema->ntables; t++) {
+        char key[300], num[32];
+        snprintf(key, sizeof key, "rows.%s", s->schema->tables[t].name);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)(s->rows[t] - s->pending[t]));
+        if (m2c_sink_set_meta_(s, key, num) != M2C_OK) {
+            st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+            goto fail;
+        }
+    }
+    if ((st = sq_put_meta(s, err)) != M2C_OK) goto fail;
+    if ((st = sq_exec(s, "COMMIT", err)) != M2C_OK) goto fail;
+    for (size_t t = 0; t < s->schema->ntables; t++) s->rows[t] -= s->pending[t];
+    memset(s->pending, 0, s->schema->ntables * sizeof *s->pending);
+    m2c_sink_trim_done_(s, from);
+    goto out;
+fail:
+    memset(s->pending, 0, s->schema->ntables * sizeof *s->pending);
+    sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    m2c_buf_free(&b);
+    return st;
+}
+
+static m2c_status sq_block_query(m2c_sink *s, const char *sql, uint64_t arg, char *hash_out,
+                                 uint64_t *num_out, m2c_err *err) {
+    sq_impl *q = s->impl;
+    sqlite3_stmt *st_ = NULL;
+    m2c_status st;
+    if (sqlite3_prepare_v2(q->db, sql, -1, &st_, NULL) != SQLITE_OK)
+        return sq_fail(err, q->db, "read block hashes", s->target);
+    sqlite3_bind_int64(st_, 1, (sqlite3_int64)arg);
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) {
+        if (num_out) *num_out = (uint64_t)sqlite3_column_int64(st_, 0);
+        if (hash_out) {
+            const char *h = (const char *)sqlite3_column_text(st_, 1);
+            snprintf(hash_out, 67, "%s", h ? h : "");
+        }
+        st = M2C_OK;
+    } else if (rc == SQLITE_DONE) {
+        st = m2c_err_set(err, M2C_ERR_NOTFOUND, "%s: no stored hash for block %llu", s->target,
+                         (unsigned long long)arg);
+    } else {
+        st = sq_fail(err, q->db, "read block hashes", s->target);
+    }
+    sqlite3_finalize(st_);
+    return st;
+}
+
+static m2c_status sq_block_hash(m2c_sink *s, char out[67], uint64_t number, m2c_err *err) {
+    return sq_block_query(s, "SELECT number, hash FROM _m2c_blocks WHERE number = ?", number, out,
+                          NULL, err);
+}
+
+static m2c_status sq_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most, m2c_err *err) {
+    return sq_block_query(s, "SELECT max(number), NULL FROM _m2c_blocks WHERE number <= ? "
+                             "HAVING count(*) > 0",
+                          at_most, NULL, out, err);
+}
+
+const m2c_sink_ops m2c_sink_sqlite_ops = {
+    "sqlite", sq_open, sq_begin, sq_row, sq_commit, sq_rewind, sq_block_hash, sq_block_before,
+    sq_close,
+};

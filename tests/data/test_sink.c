@@ -1,0 +1,353 @@
+/* Tests for src/data/sink*.c: the SQLite, CSV and JSONL sinks without a chain. */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ml2chain/sink.h"
+#include "test.h"
+
+static const m2c_sink_col cols[] = {
+    {"block_number", M2C_COL_INT},  {"tx", M2C_COL_TEXT},   {"value", M2C_COL_NUMERIC},
+    {"value_f", M2C_COL_REAL},      {"ok", M2C_COL_BOOL},
+};
+static const m2c_sink_table tables[] = {{"Transfer", cols, 5, 0}, {"Other", cols, 3, 0}};
+static const m2c_sink_schema schema = {"logs address=0x01", tables, 2};
+static const m2c_sink_schema schema_one = {"logs address=0x01", tables, 1};
+static const m2c_sink_schema schema_other = {"logs address=0x02", tables, 2};
+
+#define MAX_U256 "115792089237316195423570985008687907853269984665640564039457584007913129639935"
+
+static char *tmp_path(const char *suffix) {
+    static int n;
+    char *p = NULL;
+    if (asprintf(&p, "/tmp/m2c-test-sink-%d-%d%s", (int)getpid(), n++, suffix) < 0) return NULL;
+    return p;
+}
+
+static void rm_outputs(const char *p) {
+    char q[512];
+    unlink(p);
+    const char *sfx[] = {".meta.json", "-wal", "-shm", ".meta.json.tmp"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(q, sizeof q, "%s%s", p, sfx[i]);
+        unlink(q);
+    }
+}
+
+static m2c_status put_row(m2c_sink *s, size_t t, int64_t block, const char *tx, const char *val,
+                          double d, int ok) {
+    m2c_sink_val v[5] = {{0}};
+    v[0].i = block;
+    v[1].s = tx;
+    v[1].n = strlen(tx);
+    v[2].s = val;
+    v[2].n = strlen(val);
+    v[3].d = d;
+    v[4].i = ok;
+    return m2c_sink_row(s, t, v, NULL);
+}
+
+static const char *H1 = "0x1111111111111111111111111111111111111111111111111111111111111111";
+static const char *H2 = "0x2222222222222222222222222222222222222222222222222222222222222222";
+
+/* Writes two chunks ([10,19] with 2 rows, [20,29] with 1 row) into a fresh sink. */
+static int write_two_chunks(const char *path, const m2c_sink_schema *sc) {
+    m2c_sink *s = NULL;
+    m2c_err e;
+    if (m2c_sink_open(&s, path, sc, &e) != M2C_OK) {
+        fprintf(stderr, "  open: %s\n", e.msg);
+        return 0;
+    }
+    int ok = m2c_sink_begin(s, &e) == M2C_OK &&
+             put_row(s, 0, 12, "a,\"b\"\nc", MAX_U256, 1.5, 1) == M2C_OK &&
+             put_row(s, 0, 15, "plain", "-42", -42.0, 0) == M2C_OK &&
+             m2c_sink_block(s, 12, H1, &e) == M2C_OK && m2c_sink_meta(s, "chain_id", "31337", &e) == M2C_OK &&
+             m2c_sink_commit(s, 10, 19, &e) == M2C_OK && m2c_sink_begin(s, &e) == M2C_OK &&
+             put_row(s, 0, 25, "third", "7", 7.0, 1) == M2C_OK &&
+             m2c_sink_block(s, 25, H2, &e) == M2C_OK && m2c_sink_commit(s, 20, 29, &e) == M2C_OK;
+    m2c_sink_close(s);
+    return ok;
+}
+
+static void check_reopened(const char *path, const m2c_sink_schema *sc) {
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open(&s, path, sc, &e) == M2C_OK);
+    size_t n;
+    const m2c_block_range *d = m2c_sink_done(s, &n);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) {
+        CHECK_EQ_INT(d[0].from, 10);
+        CHECK_EQ_INT(d[0].to, 29);
+    }
+    CHECK_EQ_INT(m2c_sink_rows(s, 0), 3);
+    char h[67];
+    CHECK(m2c_sink_block_hash(s, h, 25, &e) == M2C_OK);
+    CHECK_EQ_STR(h, H2);
+    CHECK(m2c_sink_block_hash(s, h, 26, &e) == M2C_ERR_NOTFOUND);
+    uint64_t b;
+    CHECK(m2c_sink_block_before(s, &b, 24, &e) == M2C_OK);
+    CHECK_EQ_INT(b, 12);
+    CHECK(m2c_sink_block_before(s, &b, 11, &e) == M2C_ERR_NOTFOUND);
+    m2c_sink_close(s);
+}
+
+TEST(test_sink_sqlite__stores_exact_values_and_checkpoints) {
+    char *p = tmp_path(".sqlite");
+    REQUIRE(write_two_chunks(p, &schema));
+    check_reopened(p, &schema);
+    sqlite3 *db;
+    REQUIRE(sqlite3_open(p, &db) == SQLITE_OK);
+    sqlite3_stmt *q;
+    REQUIRE(sqlite3_prepare_v2(db,
+                               "SELECT block_number, tx, value, typeof(value), value_f, ok FROM "
+                               "Transfer ORDER BY block_number",
+                               -1, &q, NULL) == SQLITE_OK);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int64(q, 0), 12);
+    CHECK_EQ_STR((const char *)sqlite3_column_text(q, 1), "a,\"b\"\nc");
+    CHECK_EQ_STR((const char *)sqlite3_column_text(q, 2), MAX_U256);
+    CHECK_EQ_STR((const char *)sqlite3_column_text(q, 3), "text");
+    CHECK(sqlite3_column_double(q, 4) == 1.5);
+    CHECK_EQ_INT(sqlite3_column_int(q, 5), 1);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_EQ_STR((const char *)sqlite3_column_text(q, 2), "-42");
+    sqlite3_finalize(q);
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM _m2c_meta WHERE key = 'chain_id'", -1, &q,
+                               NULL) == SQLITE_OK);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_EQ_STR((const char *)sqlite3_column_text(q, 0), "31337");
+    sqlite3_finalize(q);
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM _m2c_meta WHERE key = 'rows.Transfer'", -1,
+                               &q, NULL) == SQLITE_OK);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_EQ_STR((const char *)sqlite3_column_text(q, 0), "3");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    rm_outputs(p);
+    free(p);
+}
+
+static long count_rows(const char *path, const char *sql) {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    long n = -1;
+    if (sqlite3_open(path, &db) != SQLITE_OK) return -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+TEST(test_sink_sqlite__uncommitted_chunk_leaves_no_trace) {
+    char *p = tmp_path(".sqlite");
+    REQUIRE(write_two_chunks(p, &schema));
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open(&s, p, &schema, &e) == M2C_OK);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 31, "lost", "1", 1, 1) == M2C_OK);
+    m2c_sink_close(s); /* as if killed before commit */
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), 3);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM _m2c_checkpoints WHERE to_block > 29"), 0);
+    check_reopened(p, &schema);
+    rm_outputs(p);
+    free(p);
+}
+
+static int file_bytes(const char *path, char *out, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = 0;
+    fclose(f);
+    return (int)n;
+}
+
+TEST(test_sink__refuses_output_with_another_dataset_and_leaves_it_unchanged) {
+    const char *sfx[] = {".sqlite", ".csv", ".jsonl"};
+    for (size_t k = 0; k < 3; k++) {
+        char *p = tmp_path(sfx[k]);
+        REQUIRE(write_two_chunks(p, k ? &schema_one : &schema));
+        static char before[1 << 16], after[1 << 16];
+        int nb = file_bytes(p, before, sizeof before);
+        m2c_sink *s = NULL;
+        m2c_err e;
+        m2c_err_clear(&e);
+        CHECK(m2c_sink_open(&s, p, &schema_other, &e) == M2C_ERR_STATE);
+        CHECK(s == NULL);
+        CHECK(strstr(e.msg, "another dataset") != NULL);
+        /* same identity, other tables: refused too */
+        CHECK(m2c_sink_open(&s, p, k ? &schema : &schema_one, &e) == M2C_ERR_STATE);
+        int na = file_bytes(p, after, sizeof after);
+        CHECK_EQ_INT(na, nb);
+        CHECK(nb > 0 && memcmp(before, after, (size_t)nb) == 0);
+        rm_outputs(p);
+        free(p);
+    }
+}
+
+TEST(test_sink__refuses_foreign_files) {
+    char *p = tmp_path(".sqlite");
+    FILE *f = fopen(p, "w");
+    REQUIRE(f);
+    fputs("not a database, just text\n", f);
+    fclose(f);
+    m2c_sink *s = NULL;
+    m2c_err e;
+    CHECK(m2c_sink_open(&s, p, &schema, &e) == M2C_ERR_STATE);
+    char buf[128];
+    CHECK_EQ_INT(file_bytes(p, buf, sizeof buf), 26);
+    rm_outputs(p);
+    free(p);
+    p = tmp_path(".csv");
+    f = fopen(p, "w");
+    REQUIRE(f);
+    fputs("a,b\n1,2\n", f);
+    fclose(f);
+    CHECK(m2c_sink_open(&s, p, &schema_one, &e) == M2C_ERR_STATE);
+    CHECK(strstr(e.msg, "not an ml2chain dataset") != NULL);
+    CHECK_EQ_INT(file_bytes(p, buf, sizeof buf), 8);
+    struct stat sb;
+    char side[512];
+    snprintf(side, sizeof side, "%s.meta.json", p);
+    CHECK(stat(side, &sb) != 0); /* nothing created beside it */
+    rm_outputs(p);
+    free(p);
+}
+
+TEST(test_sink_csv__quotes_fields_and_truncates_uncommitted_bytes) {
+    char *p = tmp_path(".csv");
+    REQUIRE(write_two_chunks(p, &schema_one));
+    static char buf[1 << 16];
+    const char *expect = "block_number,tx,value,value_f,ok\n"
+                         "12,\"a,\"\"b\"\"\nc\"," MAX_U256 ",1.5,1\n"
+                         "15,plain,-42,-42,0\n"
+                         "25,third,7,7,1\n";
+    file_bytes(p, buf, sizeof buf);
+    CHECK_EQ_STR(buf, expect);
+    /* a chunk half-written when the process died */
+    FILE *f = fopen(p, "a");
+    REQUIRE(f);
+    fputs("31,half", f);
+    fclose(f);
+    check_reopened(p, &schema_one);
+    file_bytes(p, buf, sizeof buf);
+    CHECK_EQ_STR(buf, expect);
+    rm_outputs(p);
+    free(p);
+}
+
+TEST(test_sink_jsonl__writes_valid_json_with_exact_numbers) {
+    char *p = tmp_path(".jsonl");
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open(&s, p, &schema_one, &e) == M2C_OK);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 3, "caf\xc3\xa9 \x01 \xff", MAX_U256, 1.0 / 0.0, 1) == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 0, 5, &e) == M2C_OK);
+    m2c_sink_close(s);
+    json_error_t je;
+    json_t *j = json_load_file(p, 0, &je);
+    REQUIRE(j != NULL);
+    CHECK_EQ_INT(json_integer_value(json_object_get(j, "block_number")), 3);
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "value")), MAX_U256);
+    CHECK(json_is_null(json_object_get(j, "value_f"))); /* infinity is not JSON */
+    CHECK(json_is_true(json_object_get(j, "ok")));
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "tx")), "caf\xc3\xa9 \x01 \xc3\xbf");
+    json_decref(j);
+    rm_outputs(p);
+    free(p);
+}
+
+TEST(test_sink__several_tables_go_to_files_named_after_them) {
+    char *p = tmp_path(".csv");
+    REQUIRE(write_two_chunks(p, &schema));
+    char q[512];
+    snprintf(q, sizeof q, "%.*s.Transfer.csv", (int)(strlen(p) - 4), p);
+    static char buf[1 << 16];
+    CHECK(file_bytes(q, buf, sizeof buf) > 0);
+    CHECK(strstr(buf, "25,third,7,7,1\n") != NULL);
+    unlink(q);
+    snprintf(q, sizeof q, "%.*s.Other.csv", (int)(strlen(p) - 4), p);
+    CHECK_EQ_INT(file_bytes(q, buf, sizeof buf), (int)strlen("block_number,tx,value\n"));
+    unlink(q);
+    rm_outputs(p);
+    free(p);
+}
+
+TEST(test_sink__rewind_removes_rows_at_and_above_the_block) {
+    const char *sfx[] = {".sqlite", ".csv", ".jsonl"};
+    for (size_t k = 0; k < 3; k++) {
+        char *p = tmp_path(sfx[k]);
+        REQUIRE(write_two_chunks(p, &schema_one));
+        m2c_sink *s = NULL;
+        m2c_err e;
+        REQUIRE(m2c_sink_open(&s, p, &schema_one, &e) == M2C_OK);
+        CHECK(m2c_sink_rewind(s, 22, &e) == M2C_OK);
+        size_t n;
+        const m2c_block_range *d = m2c_sink_done(s, &n);
+        REQUIRE(n == 1);
+        /* SQLite keeps 20..21; files can only drop the whole chunk 20..29 */
+        CHECK_EQ_INT(d[0].to, k == 0 ? 21 : 19);
+        CHECK_EQ_INT(m2c_sink_rows(s, 0), 2);
+        char h[67];
+        CHECK(m2c_sink_block_hash(s, h, 25, &e) == M2C_ERR_NOTFOUND);
+        /* write the replacement chunk, then reopen */
+        REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+        REQUIRE(put_row(s, 0, 26, "new", "8", 8, 0) == M2C_OK);
+        REQUIRE(m2c_sink_commit(s, d[0].to + 1, 29, &e) == M2C_OK);
+        m2c_sink_close(s);
+        REQUIRE(m2c_sink_open(&s, p, &schema_one, &e) == M2C_OK);
+        CHECK_EQ_INT(m2c_sink_rows(s, 0), 3);
+        d = m2c_sink_done(s, &n);
+        CHECK(n == 1 && d[0].from == 10 && d[0].to == 29);
+        m2c_sink_close(s);
+        if (k == 1) {
+            static char buf[1 << 16];
+            file_bytes(p, buf, sizeof buf);
+            CHECK(strstr(buf, "third") == NULL && strstr(buf, "26,new,8,8,0\n") != NULL);
+        } else if (k == 0) {
+            CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE block_number >= 22"), 1);
+        }
+        rm_outputs(p);
+        free(p);
+    }
+}
+
+TEST(test_sink__done_ranges_merge_and_sort) {
+    char *p = tmp_path(".sqlite");
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open(&s, p, &schema_one, &e) == M2C_OK);
+    uint64_t r[][2] = {{50, 59}, {10, 19}, {30, 39}, {20, 29}, {61, 70}};
+    for (size_t i = 0; i < 5; i++) {
+        REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+        REQUIRE(m2c_sink_commit(s, r[i][0], r[i][1], &e) == M2C_OK);
+    }
+    size_t n;
+    const m2c_block_range *d = m2c_sink_done(s, &n);
+    REQUIRE(n == 3);
+    CHECK(d[0].from == 10 && d[0].to == 39);
+    CHECK(d[1].from == 50 && d[1].to == 59);
+    CHECK(d[2].from == 61 && d[2].to == 70);
+    CHECK(m2c_sink_commit(s, 1, 2, &e) == M2C_ERR_STATE); /* no chunk open */
+    CHECK(m2c_sink_begin(s, &e) == M2C_OK);
+    CHECK(m2c_sink_block(s, 1, "0x12", &e) == M2C_ERR_INVALID);
+    m2c_sink_close(s);
+    rm_outputs(p);
+    free(p);
+}
+
+TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
+          T(test_sink_sqlite__uncommitted_chunk_leaves_no_trace),
+          T(test_sink__refuses_output_with_another_dataset_and_leaves_it_unchanged),
+          T(test_sink__refuses_foreign_files),
+          T(test_sink_csv__quotes_fields_and_truncates_uncommitted_bytes),
+          T(test_sink_jsonl__writes_valid_json_with_exact_numbers),
+          T(test_sink__several_tables_go_to_files_named_after_them),
+          T(test_sink__rewind_removes_rows_at_and_above_the_block),
+          T(test_sink__done_ranges_merge_and_sort))
