@@ -36,7 +36,8 @@
     X(train, "train a model on a CSV or SQLite table and write a quantized model")         \
     X(eval, "metrics of a quantized model on a dataset")                                   \
     X(predict, "run a quantized model on a request input or a CSV")                        \
-    X(model, "inspect a quantized model file or print its hash")
+    X(model, "inspect a quantized model file or print its hash")                           \
+    X(node, "run the operator node: watch requests, run models, fulfil on chain")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
