@@ -148,4 +148,30 @@ check_eq "--wait: no error code" "0" "$(awk '/^error /{print $2}' <<<"$out")"
 check_eq "expected value 2a-b+0.5" "1.79" "$(printf '%.2f' "$got")"
 kill "$NODE_PID" 2>/dev/null; wait "$NODE_PID" 2>/dev/null; NODE_PID=
 
+# --- devnet: starts, answers, stops on SIGTERM with exit 0 and takes anvil with it.
+"$M2C" devnet --port 0 >"$WORK/devnet.out" 2>&1 &
+DV=$!
+for _ in $(seq 1 100); do grep -q '^export ETH_RPC_URL' "$WORK/devnet.out" && break; sleep 0.1; done
+DV_URL=$(sed -n 's/^export ETH_RPC_URL=//p' "$WORK/devnet.out")
+DV_ANVIL=$(sed -nE 's/.*\(anvil pid ([0-9]+)\).*/\1/p' "$WORK/devnet.out")
+check_eq "devnet chain id" "31337" "$("$CAST" chain-id --rpc-url "$DV_URL")"
+check_eq "devnet lists the first account" "1" "$(grep -c "(0) $ANVIL_ADDR0  key $ANVIL_KEY0" "$WORK/devnet.out")"
+check_eq "devnet account 0 is funded" "10000000000000000000000" "$("$CAST" balance --rpc-url "$DV_URL" "$(sed -nE 's/^  \(0\) (0x[0-9a-fA-F]{40}).*/\1/p' "$WORK/devnet.out")")"
+kill -TERM "$DV"; wait "$DV"
+check_eq "devnet exits 0 on SIGTERM" "0" "$?"
+check_eq "devnet stopped anvil" "gone" "$(kill -0 "$DV_ANVIL" 2>/dev/null && echo alive || echo gone)"
+check_fails "devnet port in use" "^ml2chain devnet: anvil .* exited with status" \
+  "$M2C" devnet --port "${ETH_RPC_URL##*:}"
+check_fails "devnet without anvil" "^ml2chain devnet: anvil \(/nonexistent/anvil\) exited with status 127" \
+  "$M2C" devnet --port 0 --anvil /nonexistent/anvil
+check_fails "devnet bad block time" "^ml2chain devnet: bad --block-time" "$M2C" devnet --block-time 0
+# When devnet's parent dies, devnet and its anvil go too.
+bash -c "\"$M2C\" devnet --port 0 >\"$WORK/devnet2.out\" 2>&1 & wait" &
+SH=$!
+for _ in $(seq 1 100); do grep -q '^export ETH_RPC_URL' "$WORK/devnet2.out" 2>/dev/null && break; sleep 0.1; done
+DV_ANVIL=$(sed -nE 's/.*\(anvil pid ([0-9]+)\).*/\1/p' "$WORK/devnet2.out")
+kill -KILL "$SH"; wait "$SH" 2>/dev/null
+for _ in $(seq 1 50); do kill -0 "$DV_ANVIL" 2>/dev/null || break; sleep 0.1; done
+check_eq "anvil gone after devnet's parent was killed" "gone" "$(kill -0 "$DV_ANVIL" 2>/dev/null && echo alive || echo gone)"
+
 check_done
