@@ -136,7 +136,7 @@ check_fails "wait times out" "no Fulfilled event for the request within 2 s" \
 
 # --- with the node serving, --wait prints the model's output.
 ETH_PRIVATE_KEY=$OP_KEY "$M2C" node --rpc-url "$ETH_RPC_URL" --deployment "$DEP" \
-  --models "$WORK/models" --state "$WORK/node.db" --poll-ms 200 >"$WORK/node.log" 2>&1 &
+  --models "$WORK/models" --state "$WORK/node.db" --poll-ms 200 --confirmations 0 >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 out=$("$M2C" request --model 1 --input 0.52,-0.25 --deployment "$DEP" --private-key "$ANVIL_KEY0" --wait --timeout 40)
 check_eq "request --wait exit" "0" "$?"
