@@ -27,10 +27,10 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: ml2chain devnet [--port P] [--block-time S] [--accounts N] [--anvil PATH]\n"
             "\n"
-            "Starts a local anvil (bin/anvil next to the binary's directory, else anvil on\n"
-            "PATH), prints its URL and the funded test accounts with their private keys (the\n"
-            "well-known test mnemonic: never use them on a real chain), and runs until SIGINT or\n"
-            "SIGTERM, then stops anvil and exits 0.\n"
+            "Starts a local anvil (anvil beside the binary, else bin/anvil up to four directories\n"
+            "up from it, else anvil on PATH), prints its URL and the funded test accounts with\n"
+            "their private keys (the well-known test mnemonic: never use them on a real chain),\n"
+            "and runs until SIGINT or SIGTERM, then stops anvil and exits 0.\n"
             "\n"
             "  --port P          port on 127.0.0.1 (default 8545; 0: any free port)\n"
             "  --block-time S    mine a block every S seconds (default: one per transaction)\n"
@@ -38,18 +38,24 @@ static void usage(FILE *f) {
             "  --anvil PATH      the anvil binary to run\n");
 }
 
+/* anvil beside the binary, else in bin/ of the binary's directory or of up to three of its
+ * parents (build/ml2chain -> bin/anvil; build/san/ml2chain too), else on PATH. */
 static int find_anvil(char *out, size_t cap) {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
     if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
+        dir[n] = 0;
+        char *slash = strrchr(dir, '/');
         if (slash) {
             *slash = 0;
-            const char *cand[] = {"%.4000s/../bin/anvil", "%.4000s/anvil"};
-            for (size_t i = 0; i < 2; i++) {
-                snprintf(out, cap, cand[i], exe);
+            snprintf(out, cap, "%.4000s/anvil", dir);
+            if (access(out, X_OK) == 0) return 1;
+            for (int up = 0; up < 4; up++) {
+                snprintf(out, cap, "%.4000s/bin/anvil", dir);
                 if (access(out, X_OK) == 0) return 1;
+                slash = strrchr(dir, '/');
+                if (!slash || slash == dir) break;
+                *slash = 0;
             }
         }
     }

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/lib/check.sh
 source tests/lib/anvil.sh
-M2C=$PWD/build/ml2chain
+M2C=${M2C:-$PWD/build/ml2chain}
 CAST=$PWD/bin/cast
 WORK=$(mktemp -d -t m2c-deploy.XXXXXX)
 NODE_PID=
@@ -151,7 +151,7 @@ kill "$NODE_PID" 2>/dev/null; wait "$NODE_PID" 2>/dev/null; NODE_PID=
 # --- devnet: starts, answers, stops on SIGTERM with exit 0 and takes anvil with it.
 "$M2C" devnet --port 0 >"$WORK/devnet.out" 2>&1 &
 DV=$!
-for _ in $(seq 1 100); do grep -q '^export ETH_RPC_URL' "$WORK/devnet.out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q '^export ETH_RPC_URL' "$WORK/devnet.out" 2>/dev/null && break; sleep 0.1; done
 DV_URL=$(sed -n 's/^export ETH_RPC_URL=//p' "$WORK/devnet.out")
 DV_ANVIL=$(sed -nE 's/.*\(anvil pid ([0-9]+)\).*/\1/p' "$WORK/devnet.out")
 check_eq "devnet chain id" "31337" "$("$CAST" chain-id --rpc-url "$DV_URL")"
