@@ -43,61 +43,113 @@ static void usage(FILE *f) {
             "  --data 0xDATA              calldata (or give it after TO, or give a function\n"
             "                             signature and its arguments: \"f(uint256)\" 1)\n"
             "  --create                   contract creation; the data is the init code\n"
-            "Amounts are wei, or a decimal with a unit: 1ether, 10gwei, 0.5ether, 0x-hex.\n\n"
+            "Amounts are wei (123, 0x7b) or a decimal with an optional exponent and unit, as\n"
+            "cast reads them: 1ether, 10gwei, 0.5 ether, 1.5e18, 2e3gwei.\n\n"
             "%s",
             m2c_cli_keyarg_help);
 }
 
-/* Parses an amount: "123", "0x7b", or decimal with unit wei/gwei/ether ("1.5gwei"). */
+/* Parses an amount the way cast does: 0x-hex wei, or
+ *   digits [. digits] [(e|E) [+|-] exponent] [spaces] [wei | gwei | ether]
+ * whose value (mantissa * 10^(exponent + unit decimals)) must be a whole number of wei without
+ * dropping any written digit ("1.0" and "5e-1" are refused, "0.1e1" and "1.5gwei" are not). */
 static m2c_status parse_amount(m2c_u256 *out, const char *s, m2c_err *err) {
     static const struct {
         const char *unit;
-        unsigned dec;
+        int dec;
     } units[] = {{"ether", 18}, {"gwei", 9}, {"wei", 0}};
-    size_t n = strlen(s), num_len = n;
-    unsigned dec = 0;
+    size_t n = strlen(s), i = 0;
     *out = m2c_u256_from_u64(0);
-    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        return m2c_u256_parse(out, s, n, err);
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        size_t ul = strlen(units[i].unit);
-        if (n > ul && !strcasecmp(s + n - ul, units[i].unit)) {
-            num_len = n - ul;
-            dec = units[i].dec;
-            break;
-        }
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        char hex[80];
+        if (n >= sizeof hex) return m2c_err_set(err, M2C_ERR_RANGE, "amount '%s' is too long", s);
+        if (n == 2) return M2C_OK; /* cast reads a bare "0x" as zero */
+        /* m2c_u256_parse wants a lowercase 0x prefix */
+        snprintf(hex, sizeof hex, "0x%s", s + 2);
+        return m2c_u256_parse(out, hex, strlen(hex), err);
     }
-    const char *dot = memchr(s, '.', num_len);
-    size_t int_len = dot ? (size_t)(dot - s) : num_len;
-    size_t frac_len = dot ? num_len - int_len - 1 : 0;
-    if (int_len == 0 && frac_len == 0)
-        return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has no digits", s);
-    if (frac_len > dec)
-        return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has more decimals than its unit", s);
-    /* digits = integer part || fraction part padded to `dec` digits, read as one integer */
+    size_t int_start = i;
+    while (i < n && isdigit((unsigned char)s[i]))
+        i++;
+    size_t int_len = i - int_start, frac_start = 0, frac_len = 0;
+    if (int_len == 0) return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' is not a number", s);
+    if (i < n && s[i] == '.') {
+        frac_start = ++i;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++;
+        frac_len = i - frac_start;
+        if (frac_len == 0)
+            return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s': no digits after '.'", s);
+    }
+    long exp = 0;
+    /* an exponent is e/E followed by a digit or a sign ("1ether" is a unit, not one) */
+    if (i + 1 < n && (s[i] == 'e' || s[i] == 'E') &&
+        (isdigit((unsigned char)s[i + 1]) || s[i + 1] == '+' || s[i + 1] == '-')) {
+        int neg = 0, sign = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) sign = 1, neg = s[i++] == '-';
+        size_t e0 = i;
+        while (i < n && isdigit((unsigned char)s[i]) && i - e0 < 4)
+            exp = exp * 10 + (s[i++] - '0');
+        if (i == e0 || (s[e0] == '0' && i - e0 > 1) || (i < n && isdigit((unsigned char)s[i])))
+            return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has a bad exponent", s);
+        if (sign && exp == 0) /* cast refuses "e-0" and "e+0" though it takes "e0" */
+            return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' has a bad exponent", s);
+        if (neg) exp = -exp;
+    }
+    while (i < n && s[i] == ' ')
+        i++;
+    int dec = 0;
+    if (i < n) {
+        size_t u = 0;
+        for (; u < sizeof units / sizeof units[0]; u++) {
+            size_t ul = strlen(units[u].unit);
+            if (!strncmp(s + i, units[u].unit, ul)) {
+                dec = units[u].dec;
+                i += ul;
+                break;
+            }
+        }
+        /* cast allows spaces after a bare number but not after a unit */
+        if (u == sizeof units / sizeof units[0] || i != n)
+            return m2c_err_set(err, M2C_ERR_INVALID,
+                               "amount '%s': expected a number with an optional unit (wei, gwei, "
+                               "ether)",
+                               s);
+    }
+    long scale = (long)dec + exp - (long)frac_len; /* zeros to append */
+    if (scale < 0)
+        return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' is not a whole number of wei", s);
     char digits[200];
-    if (int_len + dec + 1 > sizeof digits)
-        return m2c_err_set(err, M2C_ERR_RANGE, "amount '%s' is too long", s);
+    if (int_len + frac_len + (size_t)scale + 1 > sizeof digits)
+        return m2c_err_set(err, M2C_ERR_RANGE, "amount '%s' does not fit in 256 bits", s);
     size_t k = 0;
-    for (size_t i = 0; i < int_len; i++)
-        digits[k++] = s[i];
-    for (size_t i = 0; i < frac_len; i++)
-        digits[k++] = dot[1 + i];
-    for (size_t i = frac_len; i < dec; i++)
-        digits[k++] = '0';
-    if (k == 0) digits[k++] = '0';
-    for (size_t i = 0; i < k; i++)
-        if (!isdigit((unsigned char)digits[i]))
-            return m2c_err_set(err, M2C_ERR_INVALID, "amount '%s' is not a number", s);
-    /* strip leading zeros so "0.5ether" is not rejected as having a leading zero */
+    memcpy(digits, s + int_start, int_len);
+    k += int_len;
+    if (frac_len) memcpy(digits + k, s + frac_start, frac_len);
+    k += frac_len;
+    memset(digits + k, '0', (size_t)scale);
+    k += (size_t)scale;
+    /* leading zeros ("007", "0.5ether") are fine here; m2c_u256_parse does not take them */
     size_t z = 0;
     while (z + 1 < k && digits[z] == '0')
         z++;
-    return m2c_u256_parse(out, digits + z, k - z, err);
+    if (m2c_u256_parse(out, digits + z, k - z, err) != M2C_OK)
+        return m2c_err_set(err, M2C_ERR_RANGE, "amount '%s' does not fit in 256 bits", s);
+    return M2C_OK;
 }
 
+/* A plain integer: decimal digits or 0x-hex, at most 2^64 - 1 (what cast takes for --nonce,
+ * --gas-limit and --chain). */
 static m2c_status parse_u64(uint64_t *out, const char *s, m2c_err *err) {
     m2c_u256 v;
+    size_t n = strlen(s);
+    int hex = n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    *out = 0;
+    for (size_t i = hex ? 2 : 0; i < n; i++)
+        if (!(hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i])) || n == 0)
+            return m2c_err_set(err, M2C_ERR_INVALID, "'%s' is not a whole number", s);
+    if (n == 0) return m2c_err_set(err, M2C_ERR_INVALID, "empty number");
     m2c_status st = parse_amount(&v, s, err);
     if (st != M2C_OK) return st;
     if (!m2c_u256_to_u64(out, &v))

@@ -58,6 +58,17 @@ for i in $(seq 1 "$CASES"); do
   check_fails "wallet verify rejects another address #$i" "validation failed.*signature is by" \
     "$M2C" wallet verify --address "$ANVIL_ADDR1" "$msg" "$want"
 done
+# the same signature with s -> n - s and v flipped: both tools accept it for messages
+# (recovery, unlike transaction decoding, does not insist on low s)
+sig=$("$CAST" wallet sign --private-key "$ANVIL_KEY0" hello)
+hi_s=$(node -e 'const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  console.log((n - BigInt(process.argv[1])).toString(16).padStart(64, "0"))' "0x${sig:66:64}")
+v=$((16#${sig:130:2}))
+flipped="${sig:0:66}${hi_s}$(printf '%02x' $((55 - v)))"
+check_ok "cast verifies a high-s signature" "$CAST" wallet verify --address "$ANVIL_ADDR0" hello "$flipped"
+check_ok "wallet verify accepts a high-s signature too" "$M2C" wallet verify --address "$ANVIL_ADDR0" hello "$flipped"
+check_fails "high-s signature is not another address's" "validation failed" \
+  "$M2C" wallet verify --address "$ANVIL_ADDR1" hello "$flipped"
 h="0x$(rnd_hex nohash 32)"
 k=$(rnd_key nohash)
 check_eq "wallet sign --no-hash" "$("$CAST" wallet sign --no-hash --private-key "$k" "$h")" \
@@ -132,6 +143,52 @@ transfer(address,uint256)|0x$(rnd_hex sigaddr 20)|$(rnd_num sigamt 1000000000)
 approve(address,uint256)|$ANVIL_ADDR1|115792089237316195423570985008687907853269984665640564039457584007913129639935
 f(string,uint8[],(bool,bytes))|hello world|[1,2,3]|(true,0xdead)
 ping()
+EOF
+# amount grammar: each --value must give cast's transaction, or fail where cast fails
+while IFS= read -r v; do
+  args=(--private-key "$ANVIL_KEY0" --nonce 0 --chain 1 --gas-limit 21000 --gas-price 1 --priority-gas-price 1 --value "$v")
+  want=$("$CAST" mktx "${args[@]}" "$ANVIL_ADDR1" 2>/dev/null)
+  got=$("$M2C" mktx "${args[@]}" "$ANVIL_ADDR1" 2>/dev/null)
+  verdict=refused; [ -n "$want" ] && verdict=accepted
+  check_eq "mktx --value '$v' ($verdict by cast)" "$want" "$got"
+done <<'EOF'
+1ether
+1 ether
+1  ether
+0.5 ether
+00.5ether
+1.5e18
+1E18
+2e3gwei
+1e-3ether
+1e-18ether
+1e-19ether
+1e77
+1e78
+1e0
+1e+0
+1e-0
+1e03
+1.5e0
+0.1e1
+1.0
+1.
+.5gwei
+1.ether
+1ETHER
+1Gwei
+1kwei
+1wei 
+1 
+ 1ether
++1
+1e
+0x
+0x1e
+0X10
+007
+115792089237316195423570985008687907853269984665640564039457584007913129639935
+115792089237316195423570985008687907853269984665640564039457584007913129639936
 EOF
 # contract creation, both kinds
 k=$(rnd_key create)
