@@ -47,7 +47,7 @@ typedef struct {
     size_t max_batch;        /* requests per HTTP batch; larger batches are split (def. 100) */
     uint64_t seed;           /* jitter PRNG seed (0: from time and address) */
     const volatile sig_atomic_t *cancel; /* if non-NULL and set, calls stop: M2C_ERR_INTERRUPTED */
-    const char *ca_file;      /* PEM file of trusted CAs for https (NULL: the system store) */
+    const char *ca_file;      /* PEM file of trusted CAs for https (NULL: system store; copied) */
 } m2c_rpc_opts;
 
 /* Counters since the handle was created (for tests, logs and metrics). */

@@ -1,6 +1,7 @@
 /* cmd_receipt.c: `ml2chain receipt <txhash>`: a transaction receipt's fields (like
  * `cast receipt`), one field with -f, or the node's JSON with --json. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,8 +10,9 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: ml2chain receipt <TXHASH> [options]\n\n"
-            "Prints the receipt of a mined transaction.\n\n"
+            "usage: ml2chain receipt <TXHASH...> [options]\n\n"
+            "Prints the receipt of a mined transaction. Several hashes are fetched in JSON-RPC\n"
+            "batches.\n\n"
             "options:\n"
             "  -f, --field NAME       print one field: status, gasUsed, effectiveGasPrice,\n"
             "                         contractAddress, blockNumber, blockHash, transactionHash,\n"
@@ -58,6 +60,19 @@ static void print_field(const m2c_rpc_receipt *r, size_t i) {
     }
 }
 
+static void print_receipt(const m2c_rpc_receipt *r, size_t fi) {
+    if (fi < NFIELDS) {
+        print_field(r, fi);
+        putchar('\n');
+        return;
+    }
+    for (size_t i = 0; i < NFIELDS; i++) {
+        printf("%-18s ", FIELDS[i]);
+        print_field(r, i);
+        putchar('\n');
+    }
+}
+
 int m2c_cmd_receipt(int argc, char **argv) {
     static const struct option longopts[] = {M2C_CLI_RPC_LONGOPTS,
                                              {"field", required_argument, NULL, 'f'},
@@ -79,24 +94,50 @@ int m2c_cmd_receipt(int argc, char **argv) {
         default: usage(stderr); return 1;
         }
     }
-    if (argc - optind != 1)
-        return m2c_cli_fail("receipt", "expected one transaction hash (see --help)");
+    int n = argc - optind;
+    if (n < 1) return m2c_cli_fail("receipt", "expected a transaction hash (see --help)");
+    if (n > 1 && json) return m2c_cli_fail("receipt", "--json takes one transaction hash");
     m2c_err err;
     m2c_err_clear(&err);
-    m2c_hash32 h;
-    if (m2c_hash_parse(&h, argv[optind], &err) != M2C_OK)
-        return m2c_cli_fail("receipt", "bad transaction hash \"%.80s\": %s", argv[optind], err.msg);
+    m2c_hash32 *hs = calloc((size_t)n, sizeof *hs);
+    if (!hs) return m2c_cli_fail("receipt", "out of memory");
+    for (int i = 0; i < n; i++)
+        if (m2c_hash_parse(&hs[i], argv[optind + i], &err) != M2C_OK) {
+            free(hs);
+            return m2c_cli_fail("receipt", "bad transaction hash \"%.80s\": %s", argv[optind + i],
+                                err.msg);
+        }
+    m2c_hash32 h = hs[0];
     size_t fi = NFIELDS;
     if (field) {
         for (fi = 0; fi < NFIELDS && strcmp(FIELDS[fi], field); fi++) {
         }
-        if (fi == NFIELDS)
+        if (fi == NFIELDS) {
+            free(hs);
             return m2c_cli_fail("receipt", "unknown field \"%s\" (see --help)", field);
+        }
     }
     m2c_rpc *c = NULL;
-    if (!m2c_cli_rpc_open("receipt", &rf, &c)) return 1;
+    if (!m2c_cli_rpc_open("receipt", &rf, &c)) {
+        free(hs);
+        return 1;
+    }
     int rc = 0;
-    if (json) {
+    if (n > 1) {
+        m2c_rpc_receipt *rs = calloc((size_t)n, sizeof *rs);
+        if (!rs) {
+            rc = m2c_cli_fail("receipt", "out of memory");
+        } else if (m2c_rpc_get_receipts(c, rs, hs, (size_t)n, &err) != M2C_OK) {
+            rc = m2c_cli_fail("receipt", "%s", err.msg);
+        } else {
+            for (int i = 0; i < n; i++) {
+                if (i && fi == NFIELDS) putchar('\n');
+                print_receipt(&rs[i], fi);
+                m2c_rpc_receipt_free(&rs[i]);
+            }
+        }
+        free(rs);
+    } else if (json) {
         json_t *params = json_pack("[s]", argv[optind]), *res = NULL;
         if (m2c_rpc_call(c, &res, "eth_getTransactionReceipt", params, &err) != M2C_OK) {
             rc = m2c_cli_fail("receipt", "%s", err.msg);
@@ -113,18 +154,12 @@ int m2c_cmd_receipt(int argc, char **argv) {
         m2c_rpc_receipt r;
         if (m2c_rpc_get_receipt(c, &r, &h, &err) != M2C_OK) {
             rc = m2c_cli_fail("receipt", "%s", err.msg);
-        } else if (fi < NFIELDS) {
-            print_field(&r, fi);
-            putchar('\n');
         } else {
-            for (size_t i = 0; i < NFIELDS; i++) {
-                printf("%-18s ", FIELDS[i]);
-                print_field(&r, i);
-                putchar('\n');
-            }
+            print_receipt(&r, fi);
         }
         m2c_rpc_receipt_free(&r);
     }
     m2c_rpc_destroy(c);
+    free(hs);
     return rc;
 }

@@ -471,7 +471,7 @@ static int rpc_error_in(const char *body, size_t len, m2c_err *err) {
     return found;
 }
 
-/* Checks one envelope object against `id` (id_ok: 0 skip the id check). */
+/* Checks one envelope object: an error object, or a result for request `id`. */
 static m2c_status envelope(json_t **result, const json_t *v, uint64_t id, m2c_err *err) {
     *result = NULL;
     if (!json_is_object(v))

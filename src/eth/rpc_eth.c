@@ -154,7 +154,6 @@ static m2c_status parse_log(m2c_rpc_log *l, const json_t *o, m2c_arena *arena, m
     if ((st = m2c_json_get_data(&l->data, &l->data_len, o, "data", M2C_RPC_MAX_DATA, arena, err)))
         return st;
     /* Pending logs carry null block fields; they are accepted as zeros. */
-    uint64_t v;
     if ((st = m2c_json_get_u64_opt(&l->block_number, &present, o, "blockNumber", err))) return st;
     const json_t *bh = json_object_get(o, "blockHash");
     if (bh && !json_is_null(bh) && (st = m2c_json_hash32(&l->block_hash, bh, "blockHash", err)))
@@ -166,7 +165,6 @@ static m2c_status parse_log(m2c_rpc_log *l, const json_t *o, m2c_arena *arena, m
     if ((st = m2c_json_get_u64_opt(&l->transaction_index, &present, o, "transactionIndex", err)))
         return st;
     if ((st = m2c_json_get_u64_opt(&l->log_index, &present, o, "logIndex", err))) return st;
-    (void)v;
     const json_t *rm = json_object_get(o, "removed");
     if (rm && !json_is_null(rm)) {
         int b;

@@ -874,6 +874,41 @@ TEST(test_rpc_get_logs__parses_logs_and_sends_filter) {
     m2c_rpc_destroy(c);
 }
 
+TEST(test_rpc_filter_json__block_hash_replaces_range) {
+    m2c_hash32 bh;
+    memset(bh.b, 0xcc, 32);
+    m2c_rpc_filter f = {0};
+    f.block_hash = &bh;
+    f.from = m2c_blockref_num(5);
+    f.to = m2c_blockref_num(6);
+    json_t *o = NULL;
+    m2c_err err;
+    REQUIRE(m2c_rpc_filter_json(&o, &f, &err) == M2C_OK);
+    CHECK_EQ_STR(json_string_value(json_object_get(o, "blockHash")), H32("c"));
+    CHECK(json_object_get(o, "fromBlock") == NULL && json_object_get(o, "toBlock") == NULL);
+    CHECK(json_object_get(o, "address") == NULL && json_object_get(o, "topics") == NULL);
+    json_decref(o);
+    f.block_hash = NULL;
+    f.n_topics = 5;
+    CHECK_EQ_INT(m2c_rpc_filter_json(&o, &f, &err), M2C_ERR_INVALID);
+    CHECK(o == NULL);
+}
+
+TEST(test_rpc_client_version__sanitized_and_typed) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":\"anvil/v1.7\\u001b[31m\"}"),
+                 OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"result\":17}")};
+    script(r, 2);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    char v[64];
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_client_version(c, v, sizeof v, &err), M2C_OK);
+    CHECK_EQ_STR(v, "anvil/v1.7?[31m"); /* the escape byte is not passed to terminals */
+    CHECK_EQ_INT(m2c_rpc_client_version(c, v, sizeof v, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "expected string, got integer") != NULL);
+    m2c_rpc_destroy(c);
+}
+
 /* Parses `result_json` as logs and checks the error message. */
 static void expect_logs_error(const char *result_json, m2c_status want, const char *msg) {
     json_t *v = json_loads(result_json, 0, NULL);
@@ -1383,6 +1418,8 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_batch__duplicate_unknown_ids_and_single_error_fail_whole_batch),
           T(test_rpc_batch__splits_into_max_batch_requests),
           T(test_rpc_get_logs__parses_logs_and_sends_filter),
+          T(test_rpc_filter_json__block_hash_replaces_range),
+          T(test_rpc_client_version__sanitized_and_typed),
           T(test_rpc_parse_logs__names_the_bad_field),
           T(test_rpc_parse_logs_body__matches_tree_parser),
           T(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs),

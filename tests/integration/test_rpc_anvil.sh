@@ -67,6 +67,12 @@ for f in gasUsed blockNumber blockHash transactionHash effectiveGasPrice from to
   check_eq "receipt $f" "$($CAST receipt "$tx" "$f")" "$($M receipt "$tx" -f "$f")"
 done
 check_eq "receipt status" "1" "$($M receipt "$tx" -f status)"
+txs=$(for b in 1 2 3; do $CAST block "$b" --json | jq -r '.transactions[0]'; done)
+# shellcheck disable=SC2086
+check_eq "batched receipts" "$(for t in $txs "$tx"; do $CAST receipt "$t" gasUsed; done)" \
+  "$($M receipt $txs "$tx" -f gasUsed)"
+check_one_line_error "batched receipts, one unknown" "no receipt" \
+  $M receipt "$tx" 0x$(printf '22%.0s' $(seq 32))
 check_eq "receipt logs" "0" "$($M receipt "$tx" -f logs)"
 
 check_eq "rpc eth_chainId" "$($CAST rpc eth_chainId)" "$($M rpc eth_chainId)"
