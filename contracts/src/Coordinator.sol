@@ -14,10 +14,11 @@ import {ICoordinator} from "./interfaces/ICoordinator.sol";
 contract Coordinator is ICoordinator {
     /// @notice Largest callback gas a request may ask for.
     uint32 public constant MAX_CALLBACK_GAS_LIMIT = 5_000_000;
-    /// @notice Largest input (bytes) a request may carry.
-    uint256 public constant MAX_INPUT_BYTES = 16_384;
-    /// @notice Largest output (bytes) a fulfilment may carry.
-    uint256 public constant MAX_OUTPUT_BYTES = 16_384;
+    /// @notice Largest input (bytes) a request may carry: abi.encode(int256[]) of 4096
+    /// values, the largest model input (docs/encoding.md).
+    uint256 public constant MAX_INPUT_BYTES = 131_136;
+    /// @notice Largest output (bytes) a fulfilment may carry (same bound).
+    uint256 public constant MAX_OUTPUT_BYTES = 131_136;
     /// @notice Largest model fee in wei (fees are stored as uint88).
     uint256 public constant MAX_FEE = type(uint88).max;
     /// @notice Largest callback gas price in wei per gas.

@@ -135,11 +135,7 @@ contract OutputCollectorTest is Fixture {
     }
 
     function _req(int256[] memory f) internal returns (ICoordinator.Request memory r) {
-        uint256 price = coord.quote(modelId, 150_000);
-        vm.recordLogs();
-        vm.prank(user);
-        coll.requestInference{value: price}(modelId, f, 150_000);
-        r = requestFromLogs(vm.getRecordedLogs());
+        r = doRequest(user, abi.encode(f), address(coll), coll.rawFulfillInference.selector, 150_000);
     }
 
     function test_collector__stores_one_and_many_values_and_errors() public {
@@ -234,6 +230,50 @@ contract RiskGateTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(RiskGate.NotApproved.selector, user));
         vm.prank(user);
         gate.act();
+    }
+
+    function test_gate__ignores_results_of_requests_it_did_not_make() public {
+        // a stranger requests on their own model with the gate as callback and answers 0
+        vm.startPrank(stranger);
+        uint256 own = coord.registerModel(bytes32(uint256(5)), "", 0, 4, 1);
+        vm.recordLogs();
+        coord.request(own, abi.encode(new int256[](4)), address(gate), gate.rawFulfillInference.selector, 60_000);
+        ICoordinator.Request memory r = requestFromLogs(vm.getRecordedLogs());
+        assertTrue(coord.fulfill(r, _score(0), 0), "callback ran");
+        vm.stopPrank();
+        assertEq(uint256(gate.decisionOf(stranger)), uint256(RiskGate.Decision.None), "stranger not approved");
+        assertEq(uint256(gate.decisionOf(address(0))), uint256(RiskGate.Decision.None), "nothing recorded");
+    }
+
+    function test_gate__excess_payment_returns_to_the_user() public {
+        uint256 price = coord.quote(modelId, gate.CALLBACK_GAS());
+        uint256 before = user.balance;
+        vm.prank(user);
+        gate.requestAssessment{value: price + 5 ether}(new int256[](4));
+        assertEq(user.balance, before - price, "paid the quote only");
+        assertEq(address(gate).balance, 0, "gate keeps nothing");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InsufficientPayment.selector, price, price - 1));
+        vm.prank(stranger);
+        gate.requestAssessment{value: price - 1}(new int256[](4));
+    }
+
+    function test_gate__unanswered_assessment_can_be_cancelled_after_deadline() public {
+        ICoordinator.Request memory r = _assess(user);
+        vm.expectRevert(abi.encodeWithSelector(RiskGate.NotPending.selector, stranger));
+        vm.prank(stranger);
+        gate.cancelAssessment(r);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.DeadlineNotReached.selector, r.requestId, r.deadline));
+        vm.prank(user);
+        gate.cancelAssessment(r);
+        vm.warp(r.deadline + 1);
+        uint256 before = user.balance;
+        vm.prank(user);
+        gate.cancelAssessment(r);
+        assertEq(user.balance, before + r.payment, "refunded to the user");
+        assertEq(uint256(gate.decisionOf(user)), uint256(RiskGate.Decision.None), "may ask again");
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.RequestIsCancelled.selector, r.requestId));
+        coord.fulfill(r, _score(0), 0);
     }
 
     function test_gate__high_score_error_or_garbage_denies() public {

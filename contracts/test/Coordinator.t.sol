@@ -5,7 +5,7 @@ import {Fixture} from "./utils/Fixture.sol";
 import {Vm} from "./utils/Vm.sol";
 import {Coordinator} from "../src/Coordinator.sol";
 import {ICoordinator} from "../src/interfaces/ICoordinator.sol";
-import {Recorder, GasProbe, Reverter, GasBurner, ReturnBomb, Reentrant} from "./utils/Callbacks.sol";
+import {Recorder, GasProbe, Reverter, GasBurner, ReturnBomb, Reentrant, SelfServingOperator} from "./utils/Callbacks.sol";
 
 contract CoordinatorRegistryTest is Fixture {
     function test_registerModel__stores_fields_and_emits() public {
@@ -485,6 +485,51 @@ contract CoordinatorBatchTest is Fixture {
         assertEq(coord.fulfillBatch(items), 1, "once");
         assertEq(rec.calls(), 1, "one callback");
         assertEq(coord.balanceOf(operator), items[0].req.payment, "paid once");
+    }
+
+    function test_fulfillBatch__each_callback_receives_exactly_its_gas_limit() public {
+        GasProbe[3] memory probes = [new GasProbe(), new GasProbe(), new GasProbe()];
+        uint32[3] memory limits = [uint32(25_000), 400_000, 1_500_000];
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](3);
+        for (uint256 i; i < 3; ++i) {
+            items[i].req = doRequest(user, features4(), address(probes[i]), bytes4(0x12345678), limits[i]);
+        }
+        vm.prank(operator);
+        assertEq(coord.fulfillBatch(items), 3, "all served");
+        for (uint256 i; i < 3; ++i) {
+            assertLe(probes[i].gasAtEntry(), limits[i], "never more than asked");
+            assertGe(probes[i].gasAtEntry() + 200, limits[i], "never less than asked");
+        }
+    }
+
+    function test_fulfillBatch__operator_reentering_from_its_own_callback_is_paid_exactly_once() public {
+        SelfServingOperator so = new SelfServingOperator(coord);
+        so.register();
+        uint256 mid = so.modelId();
+        uint32[2] memory gasLimits = [uint32(1_000_000), 100_000]; // the outer callback hosts the inner batch
+        uint256 price = coord.quote(mid, 0); // callback gas price 0: price = fee
+        ICoordinator.Request[2] memory rs;
+        for (uint256 i; i < 2; ++i) {
+            vm.recordLogs();
+            vm.prank(user);
+            coord.request{value: price}(
+                mid, abi.encode(i), address(so), SelfServingOperator.onResult.selector, gasLimits[i]
+            );
+            rs[i] = requestFromLogs(vm.getRecordedLogs());
+        }
+        so.setNext(rs[1], rs[0]);
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](1);
+        items[0] = ICoordinator.Fulfilment(rs[0], "", 0);
+        assertEq(so.serve(items), 1, "outer batch served one");
+        assertEq(so.callbacks(), 2, "both callbacks ran");
+        assertEq(so.nestedServed(), 1, "nested batch skipped the outer request, served the next");
+        assertFalse(so.nestedRefulfilOfOuterSucceeded(), "operator cannot re-fulfil from its callback");
+        // the nested batch credited request 1 before the withdrawal; request 0's credit
+        // followed the outer loop
+        assertEq(so.withdrawnDuringCallback(), price, "withdrew the nested batch's earnings");
+        assertEq(coord.balanceOf(address(so)), price, "outer batch's earnings credited after");
+        assertEq(address(coord).balance, price, "ETH conserved");
+        assertEq(uint256(coord.requestState(rs[1].requestId)), uint256(ICoordinator.RequestState.Fulfilled), "1");
     }
 
     function test_fulfillBatch__insufficient_gas_reverts_whole_batch() public {

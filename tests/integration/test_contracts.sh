@@ -59,15 +59,17 @@ check_eq "coordinator deployed" 42 $(( $("$CAST" codesize "$COORD") > 0 ? 42 : 0
 HASH=$("$CAST" keccak "integration model")
 check_ok "register model" send "$OP_KEY" "$COORD" "registerModel(bytes32,string,uint256,uint32,uint32)" "$HASH" "file://m.qm" 1000 4 1
 check_ok "set gas price" send "$OP_KEY" "$COORD" "setCallbackGasPrice(uint256)" 3
-check_eq "model operator" "$(echo "$OP" | tr A-F a-f)" "$("$CAST" call "$COORD" "getModel(uint256)((address,uint72,uint16,bool,bytes32,uint32,uint32,uint64,uint128,string))" 1 | cut -d, -f1 | tr -d '(' | tr A-F a-f)"
+check_eq "model operator" "$(echo "$OP" | tr A-F a-f)" "$("$CAST" call "$COORD" "getModel(uint256)((address,uint88,bool,bytes32,uint32,uint32,uint64,uint128,string))" 1 | cut -d, -f1 | tr -d '(' | tr A-F a-f)"
 check_eq "quote" $((1000 + 60000 * 3)) "$(call "$COORD" "quote(uint256,uint32)(uint256)" 1 60000)"
 
-# A user requests through the collector, overpaying: the excess comes back to the collector.
-FEATURES="[520000000000000000,1300000000000000000,-700000000000000000,2250000000000000000]"
-check_ok "request via collector" send "$USER_KEY" "$COLL" "requestInference(uint256,int256[],uint32)" 1 "$FEATURES" 60000 --value 1000000
+# A user requests with the collector as callback, overpaying: the excess comes straight back.
+INPUT=$("$CAST" abi-encode "f(int256[])" "[520000000000000000,1300000000000000000,-700000000000000000,2250000000000000000]")
+user_before=$("$CAST" balance "$USER")
+check_ok "request, collector as callback" send "$USER_KEY" "$COORD" "request(uint256,bytes,address,bytes4,uint32)" 1 "$INPUT" "$COLL" 0x3d014e10 60000 --value 1000000
 rebuild_request
 check_eq "payment is the quote" $((1000 + 60000 * 3)) "$PAYMENT"
-check_eq "collector kept the excess" $((1000000 - PAYMENT)) "$("$CAST" balance "$COLL")"
+fee_paid=$(python3 -c "print(int('$(jq -r .gasUsed <<<"$LAST")', 16) * int('$(jq -r .effectiveGasPrice <<<"$LAST")', 16))")
+check_eq "excess refunded to the user" "$(python3 -c "print($user_before - $PAYMENT - $fee_paid)")" "$("$CAST" balance "$USER")"
 check_eq "coordinator escrows the quote" "$PAYMENT" "$("$CAST" balance "$COORD")"
 check_eq "pending" 1 "$(call "$COORD" "requestState(uint256)(uint8)" "$REQ_ID")"
 check_eq "slot is the commitment" "$(call "$COORD" "requestCommitment($REQ_T,address)(bytes32)" "$REQ" "$OP")" \

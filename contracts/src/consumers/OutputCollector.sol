@@ -5,8 +5,9 @@ import {ICoordinator} from "../interfaces/ICoordinator.sol";
 import {InferenceConsumer} from "./InferenceConsumer.sol";
 
 /// @title OutputCollector: stores each inference output by requestId
-/// @notice Anyone may request through it (paying the quote); only the coordinator may
-/// deliver outputs. A one-value output costs one storage slot: the first value is packed
+/// @notice Request from the coordinator directly with this contract as the callback and
+/// {rawFulfillInference} as the selector (so the requester keeps the right to cancel); only
+/// the coordinator may deliver outputs. A one-value output costs one storage slot: the first value is packed
 /// with the error code and length (values must fit in int184, i.e. |x| < 1.2e37 in 1e18
 /// fixed point); further values go to their own slots.
 contract OutputCollector is InferenceConsumer {
@@ -23,18 +24,6 @@ contract OutputCollector is InferenceConsumer {
     error NotSet(uint256 requestId);
 
     constructor(ICoordinator coordinator_) InferenceConsumer(coordinator_) {}
-
-    /// @notice Requests an inference whose output this contract will store; pays the quote
-    /// from msg.value (excess is refunded by the coordinator to this contract and kept).
-    function requestInference(uint256 modelId, int256[] calldata features, uint32 callbackGasLimit)
-        external
-        payable
-        returns (uint256 requestId)
-    {
-        requestId = coordinator.request{value: msg.value}(
-            modelId, abi.encode(features), address(this), this.rawFulfillInference.selector, callbackGasLimit
-        );
-    }
 
     /// @notice Whether an output (or error) was delivered for `requestId`.
     function isSet(uint256 requestId) external view returns (bool) {
@@ -77,6 +66,4 @@ contract OutputCollector is InferenceConsumer {
         _heads[requestId] = 1 | (uint256(errorCode) << 8);
         emit OutputReceived(requestId, errorCode);
     }
-
-    receive() external payable {}
 }

@@ -110,3 +110,55 @@ contract Reentrant {
 
     receive() external payable {}
 }
+
+/// @notice An operator that is also the consumer of its own model: from the callback of one
+/// request it fulfils another one in a nested batch and withdraws its balance.
+contract SelfServingOperator {
+    ICoordinator public immutable coordinator;
+    uint256 public modelId;
+    ICoordinator.Request internal _next;
+    ICoordinator.Request internal _outer;
+    bool internal _hasNext;
+    uint256 public callbacks;
+    uint256 public withdrawnDuringCallback;
+    uint256 public nestedServed;
+    bool public nestedRefulfilOfOuterSucceeded;
+
+    constructor(ICoordinator c) {
+        coordinator = c;
+    }
+
+    function register() external {
+        modelId = coordinator.registerModel(keccak256("self"), "", 1 ether, 1, 1);
+    }
+
+    function setNext(ICoordinator.Request calldata next, ICoordinator.Request calldata outer) external {
+        _next = next;
+        _outer = outer;
+        _hasNext = true;
+    }
+
+    function serve(ICoordinator.Fulfilment[] calldata items) external returns (uint256) {
+        return coordinator.fulfillBatch(items);
+    }
+
+    function onResult(uint256, bytes calldata, uint32) external {
+        callbacks += 1;
+        if (_hasNext) {
+            _hasNext = false;
+            // the outer request again (must be skipped), then the next one
+            ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](2);
+            items[0] = ICoordinator.Fulfilment(_outer, "", 0);
+            items[1] = ICoordinator.Fulfilment(_next, "", 0);
+            nestedServed = coordinator.fulfillBatch(items);
+            try coordinator.fulfill(_outer, "", 0) returns (bool) {
+                nestedRefulfilOfOuterSucceeded = true;
+            } catch {}
+            uint256 before = address(this).balance;
+            coordinator.withdraw(payable(address(this)));
+            withdrawnDuringCallback = address(this).balance - before;
+        }
+    }
+
+    receive() external payable {}
+}
