@@ -65,8 +65,8 @@ static double time_request(const m2c_qmodel *m, const char *text) {
         for (long i = 0; i < n; i++) {
             m2c_u256 x[M2C_QMODEL_MAX_IN], y[M2C_QMODEL_MAX_OUT];
             m2c_enc_form form;
-            if (m2c_enc_decode_input(x, m->n_in, &form, m->in_decimals, (const uint8_t *)text,
-                                     len, NULL) != M2C_ENC_OK ||
+            if (m2c_enc_decode_input(x, m->n_in, &form, m->in_decimals, (const uint8_t *)text, len,
+                                     NULL) != M2C_ENC_OK ||
                 m2c_qmodel_predict(m, y, NULL, NULL, x, NULL) != M2C_OK)
                 return -1;
             m2c_buf_reset(&out);
@@ -92,8 +92,10 @@ static m2c_qmodel *dense(m2c_qkind kind, m2c_qtransform tr, unsigned n_in, const
                          unsigned nl, unsigned act) {
     m2c_qmodel *m = NULL;
     if (m2c_qmodel_alloc(&m, kind, tr, n_in, w[nl - 1], nl, NULL)) return NULL;
-    for (unsigned i = 0; i < n_in; i++) m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
-    for (unsigned j = 0; j < w[nl - 1]; j++) m->out[j] = m2c_qmodel_out_probability(18);
+    for (unsigned i = 0; i < n_in; i++)
+        m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
+    for (unsigned j = 0; j < w[nl - 1]; j++)
+        m->out[j] = m2c_qmodel_out_probability(18);
     unsigned fan = n_in;
     for (unsigned l = 0; l < nl; l++) {
         if (m2c_qmodel_alloc_layer(m, l, w[l], l + 1 == nl ? M2C_QACT_IDENTITY : act, NULL))
@@ -109,7 +111,8 @@ static m2c_qmodel *forest(unsigned n_in, unsigned trees, unsigned depth) {
     m2c_qmodel *m = NULL;
     if (m2c_qmodel_alloc(&m, M2C_QKIND_GBDT, M2C_QTRANSFORM_SIGMOID, n_in, 1, trees, NULL))
         return NULL;
-    for (unsigned i = 0; i < n_in; i++) m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
+    for (unsigned i = 0; i < n_in; i++)
+        m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
     m->out[0] = m2c_qmodel_out_probability(18);
     unsigned nodes = (1u << (depth + 1)) - 1;
     for (unsigned t = 0; t < trees; t++) {
@@ -154,8 +157,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "bench_ml: input: %s\n", e.msg);
             return 1;
         }
-        printf("runtime_ns %.1f\nrequest_ns %.1f\n", time_predict(m, x),
-               time_request(m, argv[2]));
+        printf("runtime_ns %.1f\nrequest_ns %.1f\n", time_predict(m, x), time_request(m, argv[2]));
         m2c_qmodel_free(m);
         return 0;
     }
@@ -164,10 +166,14 @@ int main(int argc, char **argv) {
         m2c_qmodel *m;
     } cases[6];
     unsigned w1[1] = {1}, w2[2] = {32, 1}, w3[3] = {64, 32, 10}, w4[3] = {256, 256, 10};
-    cases[0].name = "logistic, 30 features", cases[0].m = dense(M2C_QKIND_LOGISTIC, M2C_QTRANSFORM_SIGMOID, 30, w1, 1, 0);
-    cases[1].name = "mlp 30-32-1 relu", cases[1].m = dense(M2C_QKIND_MLP, M2C_QTRANSFORM_SIGMOID, 30, w2, 2, M2C_QACT_RELU);
-    cases[2].name = "mlp 64-64-32-10 tanh, softmax", cases[2].m = dense(M2C_QKIND_MLP, M2C_QTRANSFORM_SOFTMAX, 64, w3, 3, M2C_QACT_TANH);
-    cases[3].name = "mlp 64-256-256-10 relu, softmax", cases[3].m = dense(M2C_QKIND_MLP, M2C_QTRANSFORM_SOFTMAX, 64, w4, 3, M2C_QACT_RELU);
+    cases[0].name = "logistic, 30 features",
+    cases[0].m = dense(M2C_QKIND_LOGISTIC, M2C_QTRANSFORM_SIGMOID, 30, w1, 1, 0);
+    cases[1].name = "mlp 30-32-1 relu",
+    cases[1].m = dense(M2C_QKIND_MLP, M2C_QTRANSFORM_SIGMOID, 30, w2, 2, M2C_QACT_RELU);
+    cases[2].name = "mlp 64-64-32-10 tanh, softmax",
+    cases[2].m = dense(M2C_QKIND_MLP, M2C_QTRANSFORM_SOFTMAX, 64, w3, 3, M2C_QACT_TANH);
+    cases[3].name = "mlp 64-256-256-10 relu, softmax",
+    cases[3].m = dense(M2C_QKIND_MLP, M2C_QTRANSFORM_SOFTMAX, 64, w4, 3, M2C_QACT_RELU);
     cases[4].name = "gbdt 100 trees depth 6, 30 features", cases[4].m = forest(30, 100, 6);
     cases[5].name = "gbdt 500 trees depth 8, 30 features", cases[5].m = forest(30, 500, 8);
     printf("%-40s %12s %10s\n", "qmodel", "ns/predict", "bytes");

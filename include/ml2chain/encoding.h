@@ -13,21 +13,21 @@
 #include "ml2chain/err.h"
 #include "ml2chain/types.h"
 
-#define M2C_ENC_MAX_INPUT  131136 /* 32 * (2 + 4096) bytes */
-#define M2C_ENC_MAX_VALUES 4096
-#define M2C_ENC_TEXT_DIGITS 6     /* fractional digits of the text output form */
+#define M2C_ENC_MAX_INPUT   131136 /* 32 * (2 + 4096) bytes */
+#define M2C_ENC_MAX_VALUES  4096
+#define M2C_ENC_TEXT_DIGITS 6 /* fractional digits of the text output form */
 
 /* The on-chain errorCode values (docs/encoding.md section 5). Only ever appended to. */
 typedef enum {
     M2C_ENC_OK = 0,
-    M2C_ENC_EMPTY = 1,           /* input has no bytes */
-    M2C_ENC_TOO_LARGE = 2,       /* more than M2C_ENC_MAX_INPUT bytes */
-    M2C_ENC_NOT_DECODABLE = 3,   /* first byte 0x00 but not a strict abi.encode(int256[]) */
-    M2C_ENC_JUNK_TEXT = 4,       /* text outside the grammar */
-    M2C_ENC_FEATURE_COUNT = 5,   /* number of values differs from the model's n_in */
-    M2C_ENC_RANGE = 6,           /* a value outside int192 after scaling */
-    M2C_ENC_UNKNOWN_MODEL = 7,   /* no model file with the request's hash */
-    M2C_ENC_MODEL_FAILURE = 8,   /* the model could not be loaded or run */
+    M2C_ENC_EMPTY = 1,         /* input has no bytes */
+    M2C_ENC_TOO_LARGE = 2,     /* more than M2C_ENC_MAX_INPUT bytes */
+    M2C_ENC_NOT_DECODABLE = 3, /* first byte 0x00 but not a strict abi.encode(int256[]) */
+    M2C_ENC_JUNK_TEXT = 4,     /* text outside the grammar */
+    M2C_ENC_FEATURE_COUNT = 5, /* number of values differs from the model's n_in */
+    M2C_ENC_RANGE = 6,         /* a value outside int192 after scaling */
+    M2C_ENC_UNKNOWN_MODEL = 7, /* no model file with the request's hash */
+    M2C_ENC_MODEL_FAILURE = 8, /* the model could not be loaded or run */
 } m2c_enc_code;
 
 typedef enum {
@@ -45,19 +45,19 @@ m2c_enc_form m2c_enc_detect(const uint8_t *in, size_t len);
  * as they are). Checks in the order of docs/encoding.md section 1 and returns the first
  * failing code; *form (may be NULL) gets the detected form; err (may be NULL) gets a
  * one-line message with the byte offset where it applies. On failure x is zeroed. */
-m2c_enc_code m2c_enc_decode_input(m2c_u256 *x, size_t n_expected, m2c_enc_form *form,
-                                  unsigned decimals, const uint8_t *in, size_t len,
-                                  m2c_err *err);
+M2C_WUR m2c_enc_code m2c_enc_decode_input(m2c_u256 *x, size_t n_expected, m2c_enc_form *form,
+                                          unsigned decimals, const uint8_t *in, size_t len,
+                                          m2c_err *err);
 /* As m2c_enc_decode_input for any count up to `cap` (*n gets it; more than `cap` values is
  * M2C_ENC_FEATURE_COUNT): used to read outputs back and for tools. */
-m2c_enc_code m2c_enc_decode_values(m2c_u256 *x, size_t cap, size_t *n, m2c_enc_form *form,
-                                   unsigned decimals, const uint8_t *in, size_t len,
-                                   m2c_err *err);
+M2C_WUR m2c_enc_code m2c_enc_decode_values(m2c_u256 *x, size_t cap, size_t *n, m2c_enc_form *form,
+                                           unsigned decimals, const uint8_t *in, size_t len,
+                                           m2c_err *err);
 
 /* Parses one decimal value of the text grammar ("-12.5") into v * 10^decimals, rounding
  * half away from zero: M2C_ENC_JUNK_TEXT or M2C_ENC_RANGE (outside int192) on failure. */
-m2c_enc_code m2c_enc_parse_decimal(m2c_u256 *out, const char *s, size_t len, unsigned decimals,
-                                   m2c_err *err);
+M2C_WUR m2c_enc_code m2c_enc_parse_decimal(m2c_u256 *out, const char *s, size_t len,
+                                           unsigned decimals, m2c_err *err);
 /* Writes v / 10^decimals as decimal text rounded half away from zero to
  * min(decimals, max_frac) fractional digits, trailing zeros and '.' removed, "-0" as "0".
  * `out` needs 90 bytes; returns the length written (excluding the NUL). */

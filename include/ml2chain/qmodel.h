@@ -19,24 +19,24 @@
 #include "ml2chain/err.h"
 #include "ml2chain/types.h"
 
-#define M2C_QMODEL_VERSION     1
-#define M2C_QMODEL_FRAC_BITS   16
-#define M2C_QMODEL_ONE         65536 /* 1.0 in Q16 */
-#define M2C_QMODEL_MAX_BYTES   ((size_t)1 << 24)
-#define M2C_QMODEL_MAX_IN      4096
-#define M2C_QMODEL_MAX_WIDTH   4096
-#define M2C_QMODEL_MAX_OUT     256
-#define M2C_QMODEL_MAX_LAYERS  16
-#define M2C_QMODEL_MAX_TREES   8192
-#define M2C_QMODEL_MAX_NODES   65535     /* per tree */
+#define M2C_QMODEL_VERSION         1
+#define M2C_QMODEL_FRAC_BITS       16
+#define M2C_QMODEL_ONE             65536 /* 1.0 in Q16 */
+#define M2C_QMODEL_MAX_BYTES       ((size_t)1 << 24)
+#define M2C_QMODEL_MAX_IN          4096
+#define M2C_QMODEL_MAX_WIDTH       4096
+#define M2C_QMODEL_MAX_OUT         256
+#define M2C_QMODEL_MAX_LAYERS      16
+#define M2C_QMODEL_MAX_TREES       8192
+#define M2C_QMODEL_MAX_NODES       65535 /* per tree */
 #define M2C_QMODEL_MAX_TOTAL_NODES ((size_t)1 << 21)
-#define M2C_QMODEL_MAX_DEPTH   32
-#define M2C_QMODEL_MAX_DECIMALS 36
-#define M2C_QMODEL_LEAF        0xFFFF    /* node.feature of a leaf */
-#define M2C_QMODEL_HEADER_BYTES 16
-#define M2C_QMODEL_IN_REC_BYTES 37
-#define M2C_QMODEL_OUT_REC_BYTES 65
-#define M2C_QMODEL_NODE_BYTES  8
+#define M2C_QMODEL_MAX_DEPTH       32
+#define M2C_QMODEL_MAX_DECIMALS    36
+#define M2C_QMODEL_LEAF            0xFFFF /* node.feature of a leaf */
+#define M2C_QMODEL_HEADER_BYTES    16
+#define M2C_QMODEL_IN_REC_BYTES    37
+#define M2C_QMODEL_OUT_REC_BYTES   65
+#define M2C_QMODEL_NODE_BYTES      8
 
 typedef enum {
     M2C_QKIND_LINEAR = 1,
@@ -73,10 +73,10 @@ typedef struct {
 } m2c_qmodel_out;
 
 typedef struct {
-    uint16_t width;  /* units; fan-in is the previous width (n_in for layer 0) */
-    uint8_t act;     /* m2c_qact */
-    int32_t *w;      /* width * fan_in, row-major (unit j's weights are w[j*fan_in ..]) */
-    int32_t *b;      /* width */
+    uint16_t width; /* units; fan-in is the previous width (n_in for layer 0) */
+    uint8_t act;    /* m2c_qact */
+    int32_t *w;     /* width * fan_in, row-major (unit j's weights are w[j*fan_in ..]) */
+    int32_t *b;     /* width */
 } m2c_qmodel_dense;
 
 typedef struct {
@@ -86,7 +86,7 @@ typedef struct {
 } m2c_qmodel_node;
 
 typedef struct {
-    uint16_t output;  /* which output this tree adds to */
+    uint16_t output; /* which output this tree adds to */
     uint16_t n_nodes;
     m2c_qmodel_node *nodes; /* pre-order */
 } m2c_qmodel_tree;
@@ -97,9 +97,9 @@ typedef struct {
     uint8_t in_decimals;  /* request inputs are value * 10^in_decimals */
     uint8_t out_decimals; /* outputs are value * 10^out_decimals */
     uint16_t n_in, n_out;
-    uint16_t count;       /* layers (dense kinds) or trees (gbdt) */
-    m2c_qmodel_in *in;    /* n_in */
-    m2c_qmodel_out *out;  /* n_out */
+    uint16_t count;           /* layers (dense kinds) or trees (gbdt) */
+    m2c_qmodel_in *in;        /* n_in */
+    m2c_qmodel_out *out;      /* n_out */
     m2c_qmodel_dense *layers; /* count, dense kinds; NULL for gbdt */
     int32_t *base;            /* n_out, gbdt; NULL otherwise */
     m2c_qmodel_tree *trees;   /* count, gbdt; NULL otherwise */
@@ -110,12 +110,11 @@ typedef struct {
  * fill widths and call m2c_qmodel_alloc_layer(), or set n_nodes and call
  * m2c_qmodel_alloc_tree(). Fails with M2C_ERR_RANGE on zero or over-cap sizes. */
 M2C_WUR m2c_status m2c_qmodel_alloc(m2c_qmodel **out, m2c_qkind kind, m2c_qtransform transform,
-                                    unsigned n_in, unsigned n_out, unsigned count,
-                                    m2c_err *err);
+                                    unsigned n_in, unsigned n_out, unsigned count, m2c_err *err);
 /* Allocates layer `i`'s weights and biases (zeroed) for `width` units; the fan-in is taken
  * from layer i-1 (which must already be allocated) or n_in. */
-M2C_WUR m2c_status m2c_qmodel_alloc_layer(m2c_qmodel *m, unsigned i, unsigned width,
-                                          m2c_qact act, m2c_err *err);
+M2C_WUR m2c_status m2c_qmodel_alloc_layer(m2c_qmodel *m, unsigned i, unsigned width, m2c_qact act,
+                                          m2c_err *err);
 /* Allocates tree `i`'s nodes (zeroed) and sets its output index. */
 M2C_WUR m2c_status m2c_qmodel_alloc_tree(m2c_qmodel *m, unsigned i, unsigned output,
                                          unsigned n_nodes, m2c_err *err);
@@ -125,8 +124,7 @@ void m2c_qmodel_free(m2c_qmodel *m);
  * M2C_ERR_TRUNCATED (ends early), M2C_ERR_NONCANONICAL (trailing bytes), M2C_ERR_UNSUPPORTED
  * (another version or frac_bits), M2C_ERR_RANGE (a size over its cap, an int192 word out of
  * range), M2C_ERR_INVALID (bad magic, kind, rule); err->offset is the offending field. */
-M2C_WUR m2c_status m2c_qmodel_load(m2c_qmodel **out, const uint8_t *p, size_t len,
-                                   m2c_err *err);
+M2C_WUR m2c_status m2c_qmodel_load(m2c_qmodel **out, const uint8_t *p, size_t len, m2c_err *err);
 /* Reads a file (at most M2C_QMODEL_MAX_BYTES) and loads it; the message names the path. */
 M2C_WUR m2c_status m2c_qmodel_load_file(m2c_qmodel **out, const char *path, m2c_err *err);
 /* Validates a model built in memory with the loader's rules (err->offset is where the

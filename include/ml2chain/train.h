@@ -19,7 +19,7 @@
 #include "ml2chain/err.h"
 #include "ml2chain/qmodel.h"
 
-#define M2C_TRAIN_MAX_HIDDEN 15 /* hidden layers (a qmodel has at most 16 layers) */
+#define M2C_TRAIN_MAX_HIDDEN  15 /* hidden layers (a qmodel has at most 16 layers) */
 #define M2C_TRAIN_MAX_CLASSES 256
 
 typedef enum {
@@ -41,19 +41,19 @@ typedef void (*m2c_train_progress)(void *ctx, unsigned epoch, unsigned epochs, d
 
 typedef struct {
     m2c_model_type type;
-    m2c_task task;         /* for MLP: regression or classification; linear is regression,
-                              logistic is classification (binary or multiclass from the data) */
-    double l2;             /* L2 penalty: adds l2/2 * ||W||^2 to the mean loss (< 0: default:
-                              0 for linear, 1/n for logistic (sklearn's C = 1), 1e-4 for MLP) */
+    m2c_task task; /* for MLP: regression or classification; linear is regression,
+                      logistic is classification (binary or multiclass from the data) */
+    double l2;     /* L2 penalty: adds l2/2 * ||W||^2 to the mean loss (< 0: default:
+                      0 for linear, 1/n for logistic (sklearn's C = 1), 1e-4 for MLP) */
     unsigned hidden[M2C_TRAIN_MAX_HIDDEN]; /* MLP hidden widths */
-    unsigned n_hidden;     /* 0: one hidden layer of 32 */
-    unsigned activation;   /* m2c_qact for MLP hidden layers (default relu) */
-    unsigned epochs;       /* MLP epochs (default 200) / logistic max iterations (500) */
-    double lr;             /* Adam learning rate (default 1e-3) */
-    unsigned batch;        /* minibatch size (default 32) */
-    uint64_t seed;         /* MLP init, shuffling and validation split */
-    double val_frac;       /* MLP early-stopping validation fraction of the train rows (0.1) */
-    unsigned patience;     /* epochs without validation improvement before stopping (10) */
+    unsigned n_hidden;                     /* 0: one hidden layer of 32 */
+    unsigned activation;                   /* m2c_qact for MLP hidden layers (default relu) */
+    unsigned epochs;   /* MLP epochs (default 200) / logistic max iterations (500) */
+    double lr;         /* Adam learning rate (default 1e-3) */
+    unsigned batch;    /* minibatch size (default 32) */
+    uint64_t seed;     /* MLP init, shuffling and validation split */
+    double val_frac;   /* MLP early-stopping validation fraction of the train rows (0.1) */
+    unsigned patience; /* epochs without validation improvement before stopping (10) */
     m2c_train_progress progress;
     void *progress_ctx;
 } m2c_train_opts;
@@ -62,25 +62,25 @@ typedef struct {
 void m2c_train_opts_default(m2c_train_opts *o, m2c_model_type type);
 
 typedef struct {
-    unsigned width;   /* units */
-    unsigned act;     /* m2c_qact */
-    double *w;        /* width * fan_in, row-major */
-    double *b;        /* width */
+    unsigned width; /* units */
+    unsigned act;   /* m2c_qact */
+    double *w;      /* width * fan_in, row-major */
+    double *b;      /* width */
 } m2c_flayer;
 
 typedef struct {
     m2c_model_type type;
     m2c_task task;
-    size_t n_in;           /* features */
-    size_t n_out;          /* outputs: 1 (regression, binary) or n_classes */
-    size_t n_classes;      /* classification: number of classes; 0 for regression */
-    double *classes;       /* class values (sorted ascending); index = output index */
-    double *mean, *std;    /* feature standardization (std 0 was replaced by 1) */
-    double y_mean, y_std;  /* regression target standardization */
-    size_t n_const;        /* features that were constant in the training rows */
+    size_t n_in;          /* features */
+    size_t n_out;         /* outputs: 1 (regression, binary) or n_classes */
+    size_t n_classes;     /* classification: number of classes; 0 for regression */
+    double *classes;      /* class values (sorted ascending); index = output index */
+    double *mean, *std;   /* feature standardization (std 0 was replaced by 1) */
+    double y_mean, y_std; /* regression target standardization */
+    size_t n_const;       /* features that were constant in the training rows */
     m2c_flayer *layers;
     unsigned n_layers;
-    unsigned epochs_run;   /* MLP epochs / solver iterations actually done */
+    unsigned epochs_run; /* MLP epochs / solver iterations actually done */
     double train_loss, val_loss;
 } m2c_fmodel;
 
@@ -113,9 +113,8 @@ typedef struct {
 
 /* `pred` holds n rows of n_out values as m2c_fmodel_predict gives them; y holds the target
  * values (class values for classification, mapped through `classes`). */
-m2c_metrics m2c_metrics_compute(m2c_task task, const double *pred, size_t n_out,
-                                const double *y, const double *classes, size_t n_classes,
-                                size_t n);
+m2c_metrics m2c_metrics_compute(m2c_task task, const double *pred, size_t n_out, const double *y,
+                                const double *classes, size_t n_classes, size_t n);
 
 /* Evaluates a float model, a qmodel, or both (either may be NULL) on every row of `d`. */
 M2C_WUR m2c_status m2c_evaluate(m2c_metrics *fm, m2c_metrics *qm, const m2c_fmodel *f,
@@ -126,8 +125,8 @@ M2C_WUR m2c_status m2c_evaluate(m2c_metrics *fm, m2c_metrics *qm, const m2c_fmod
  * standardized data: z (n x n_in), t (targets: standardized value or class index). */
 M2C_WUR m2c_status m2c_train_linear(m2c_fmodel *m, const double *z, const double *t, size_t n,
                                     const m2c_train_opts *o, m2c_err *err);
-M2C_WUR m2c_status m2c_train_logistic(m2c_fmodel *m, const double *z, const double *t,
-                                      size_t n, const m2c_train_opts *o, m2c_err *err);
+M2C_WUR m2c_status m2c_train_logistic(m2c_fmodel *m, const double *z, const double *t, size_t n,
+                                      const m2c_train_opts *o, m2c_err *err);
 M2C_WUR m2c_status m2c_train_mlp(m2c_fmodel *m, const double *z, const double *t, size_t n,
                                  const m2c_train_opts *o, m2c_err *err);
 

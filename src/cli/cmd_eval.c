@@ -8,7 +8,8 @@
 #include "mlcli.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: ml2chain eval --model MODEL.qm (--csv FILE | --data DB (--query SQL | --table T))\n"
         "                     [--target COL] [--features A,B,C]\n"
         "\n"
@@ -18,12 +19,15 @@ static void usage(FILE *f) {
 }
 
 int m2c_cmd_eval(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'}, {"csv", required_argument, 0, 'c'},
-        {"data", required_argument, 0, 'd'},  {"query", required_argument, 0, 'q'},
-        {"table", required_argument, 0, 'T'}, {"target", required_argument, 0, 't'},
-        {"features", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"csv", required_argument, 0, 'c'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"query", required_argument, 0, 'q'},
+                                         {"table", required_argument, 0, 'T'},
+                                         {"target", required_argument, 0, 't'},
+                                         {"features", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     m2c_dataset_opts dso;
     memset(&dso, 0, sizeof dso);
     const char *model = NULL;
@@ -54,7 +58,8 @@ int m2c_cmd_eval(int argc, char **argv) {
     m2c_sidecar sc;
     char *feats = NULL;
     int rc = 1;
-    if (m2c_qmodel_load_file(&q, model, &err)) return m2c_cli_fail_err("eval", &err, "cannot load the model");
+    if (m2c_qmodel_load_file(&q, model, &err))
+        return m2c_cli_fail_err("eval", &err, "cannot load the model");
     int have = m2c_mlcli_read_sidecar(&sc, model, &err);
     if (have < 0) {
         rc = m2c_cli_fail_err("eval", &err, "cannot read the sidecar");
@@ -67,7 +72,8 @@ int m2c_cmd_eval(int argc, char **argv) {
     }
     if (!dso.features && have) {
         size_t n = 1;
-        for (size_t i = 0; i < sc.n_features; i++) n += strlen(sc.features[i]) + 1;
+        for (size_t i = 0; i < sc.n_features; i++)
+            n += strlen(sc.features[i]) + 1;
         feats = calloc(1, n);
         for (size_t i = 0; feats && i < sc.n_features; i++) {
             if (i) strcat(feats, ",");
@@ -87,7 +93,8 @@ int m2c_cmd_eval(int argc, char **argv) {
     m2c_task task = m2c_mlcli_task_of(q);
     double classes[M2C_QMODEL_MAX_OUT];
     size_t nc = task == M2C_TASK_REGRESSION ? 0 : task == M2C_TASK_BINARY ? 2 : q->n_out;
-    for (size_t k = 0; k < nc; k++) classes[k] = (have && sc.n_classes == nc) ? sc.classes[k] : (double)k;
+    for (size_t k = 0; k < nc; k++)
+        classes[k] = (have && sc.n_classes == nc) ? sc.classes[k] : (double)k;
     m2c_metrics qm;
     if (m2c_evaluate(NULL, &qm, NULL, q, task, classes, nc, d, &err)) {
         rc = m2c_cli_fail_err("eval", &err, "cannot evaluate");

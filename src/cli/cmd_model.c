@@ -9,9 +9,10 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
-        "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model hash)\n"
-        "       ml2chain model register|set-fee|retire ...   on the Coordinator (--help each)\n");
+            "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
+            "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model "
+            "hash)\n"
+            "       ml2chain model register|set-fee|retire ...   on the Coordinator (--help each)\n");
 }
 
 static int inspect(const char *path) {
@@ -51,7 +52,8 @@ static int inspect(const char *path) {
     if (have > 0) {
         printf("target      %s\n", sc.target);
         printf("features   ");
-        for (size_t i = 0; i < sc.n_features; i++) printf(" %s", sc.features[i]);
+        for (size_t i = 0; i < sc.n_features; i++)
+            printf(" %s", sc.features[i]);
         printf("\n");
         m2c_mlcli_sidecar_free(&sc);
     }
@@ -85,9 +87,9 @@ int m2c_cmd_model(int argc, char **argv) {
         return argc < 2 ? 1 : 0;
     }
     if (!strcmp(argv[1], "inspect") || !strcmp(argv[1], "hash")) {
-        if (argc != 3)
-            return m2c_cli_fail("model", "%s needs exactly one model file", argv[1]);
+        if (argc != 3) return m2c_cli_fail("model", "%s needs exactly one model file", argv[1]);
         return argv[1][0] == 'i' ? inspect(argv[2]) : hash(argv[2]);
     }
-    return m2c_cli_fail("model", "unknown subcommand '%s' (inspect, hash, register, set-fee, retire)", argv[1]);
+    return m2c_cli_fail("model", "unknown subcommand '%s' (inspect, hash, register, set-fee, retire)",
+                        argv[1]);
 }

@@ -12,12 +12,15 @@
 #include "ml2chain/u256.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: ml2chain predict --model MODEL.qm (--input TEXT | --input-abi 0xHEX | --csv FILE)\n"
         "                        [--features A,B,C] [--json]\n"
         "\n"
-        "  --input \"0.52,1.3,-0.7,2.25\"   text request input; prints the text output (\"0.8731\")\n"
-        "  --input-abi 0x...              abi.encode(int256[]) input (1e18 fixed point); prints the\n"
+        "  --input \"0.52,1.3,-0.7,2.25\"   text request input; prints the text output "
+        "(\"0.8731\")\n"
+        "  --input-abi 0x...              abi.encode(int256[]) input (1e18 fixed point); prints "
+        "the\n"
         "                                 ABI output as hex\n"
         "  --csv FILE                     predicts every row (features from MODEL.qm.json or\n"
         "                                 --features); prints CSV: outputs, then the label\n"
@@ -57,8 +60,10 @@ static int one(const m2c_qmodel *q, const uint8_t *in, size_t len, int json) {
             printf("%s\"%s\"", j ? "," : "", s);
         }
         printf("],\"text\":\"%s\",\"label\":", (const char *)t.p);
-        if (label < 0) printf("null");
-        else printf("%d", label);
+        if (label < 0)
+            printf("null");
+        else
+            printf("%d", label);
         printf("}\n");
         m2c_buf_free(&t);
     } else if (form == M2C_ENC_ABI) {
@@ -86,7 +91,8 @@ static int csv(const m2c_qmodel *q, const char *model, const char *path, const c
     if (have < 0) return m2c_cli_fail_err("predict", &err, "cannot read the sidecar");
     if (!features && have) {
         size_t n = 1;
-        for (size_t i = 0; i < sc.n_features; i++) n += strlen(sc.features[i]) + 1;
+        for (size_t i = 0; i < sc.n_features; i++)
+            n += strlen(sc.features[i]) + 1;
         feats = calloc(1, n);
         for (size_t i = 0; feats && i < sc.n_features; i++) {
             if (i) strcat(feats, ",");
@@ -103,7 +109,8 @@ static int csv(const m2c_qmodel *q, const char *model, const char *path, const c
                           d->n_features);
         goto out;
     }
-    for (unsigned j = 0; j < q->n_out; j++) printf("%soutput_%u", j ? "," : "", j);
+    for (unsigned j = 0; j < q->n_out; j++)
+        printf("%soutput_%u", j ? "," : "", j);
     printf(",label\n");
     for (size_t r = 0; r < d->n_rows; r++) {
         m2c_u256 x[M2C_QMODEL_MAX_IN], y[M2C_QMODEL_MAX_OUT];
@@ -132,11 +139,14 @@ out:
 }
 
 int m2c_cmd_predict(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
-        {"input-abi", required_argument, 0, 'a'}, {"csv", required_argument, 0, 'c'},
-        {"features", required_argument, 0, 'f'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"input", required_argument, 0, 'i'},
+                                         {"input-abi", required_argument, 0, 'a'},
+                                         {"csv", required_argument, 0, 'c'},
+                                         {"features", required_argument, 0, 'f'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL, *abi = NULL, *path = NULL, *features = NULL;
     int json = 0, c;
     optind = 1;

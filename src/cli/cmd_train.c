@@ -12,7 +12,8 @@
 #include "mlcli.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: ml2chain train (--csv FILE | --data DB.sqlite (--query SQL | --table T))\n"
         "                      --target COL --model linear|logistic|mlp --out MODEL.qm [options]\n"
         "\n"
@@ -51,8 +52,8 @@ static void progress(void *ctx, unsigned epoch, unsigned epochs, double tl, doub
     if (isnan(vl))
         fprintf(stderr, "\r  epoch %u/%u  train loss %.6f   ", epoch, epochs, tl);
     else
-        fprintf(stderr, "\r  epoch %u/%u  train loss %.6f  validation loss %.6f   ", epoch,
-                epochs, tl, vl);
+        fprintf(stderr, "\r  epoch %u/%u  train loss %.6f  validation loss %.6f   ", epoch, epochs,
+                tl, vl);
     fflush(stderr);
 }
 
@@ -63,8 +64,10 @@ static int parse_list(unsigned *out, unsigned cap, unsigned *n, const char *s) {
         long v = strtol(s, &e, 10);
         if (e == s || v < 1 || v > M2C_QMODEL_MAX_WIDTH || *n == cap) return 0;
         out[(*n)++] = (unsigned)v;
-        if (*e == ',') e++;
-        else if (*e) return 0;
+        if (*e == ',')
+            e++;
+        else if (*e)
+            return 0;
         s = e;
     }
     return *n > 0;
@@ -77,19 +80,29 @@ static int parse_double(double *out, const char *s) {
 }
 
 int m2c_cmd_train(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"csv", required_argument, 0, 'c'},      {"data", required_argument, 0, 'd'},
-        {"query", required_argument, 0, 'q'},    {"table", required_argument, 0, 'T'},
-        {"target", required_argument, 0, 't'},   {"features", required_argument, 0, 'f'},
-        {"split", required_argument, 0, 's'},    {"split-by", required_argument, 0, 'S'},
-        {"model", required_argument, 0, 'm'},    {"task", required_argument, 0, 'k'},
-        {"l2", required_argument, 0, 'l'},       {"hidden", required_argument, 0, 'H'},
-        {"activation", required_argument, 0, 'a'}, {"epochs", required_argument, 0, 'e'},
-        {"lr", required_argument, 0, 'r'},       {"batch", required_argument, 0, 'b'},
-        {"patience", required_argument, 0, 'p'}, {"seed", required_argument, 0, 'x'},
-        {"out", required_argument, 0, 'o'},      {"quiet", no_argument, 0, 'Q'},
-        {"validation", required_argument, 0, 'V'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"csv", required_argument, 0, 'c'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"query", required_argument, 0, 'q'},
+                                         {"table", required_argument, 0, 'T'},
+                                         {"target", required_argument, 0, 't'},
+                                         {"features", required_argument, 0, 'f'},
+                                         {"split", required_argument, 0, 's'},
+                                         {"split-by", required_argument, 0, 'S'},
+                                         {"model", required_argument, 0, 'm'},
+                                         {"task", required_argument, 0, 'k'},
+                                         {"l2", required_argument, 0, 'l'},
+                                         {"hidden", required_argument, 0, 'H'},
+                                         {"activation", required_argument, 0, 'a'},
+                                         {"epochs", required_argument, 0, 'e'},
+                                         {"lr", required_argument, 0, 'r'},
+                                         {"batch", required_argument, 0, 'b'},
+                                         {"patience", required_argument, 0, 'p'},
+                                         {"seed", required_argument, 0, 'x'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"quiet", no_argument, 0, 'Q'},
+                                         {"validation", required_argument, 0, 'V'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     m2c_dataset_opts dso;
     memset(&dso, 0, sizeof dso);
     const char *model = NULL, *out = NULL, *task = NULL;
@@ -120,15 +133,21 @@ int m2c_cmd_train(int argc, char **argv) {
             break;
         case 'H':
             if (!parse_list(hidden, M2C_TRAIN_MAX_HIDDEN, &n_hidden, optarg))
-                return m2c_cli_fail("train", "--hidden %s: expected widths like 32,16 (1..%d, "
-                                    "at most %d layers)", optarg, M2C_QMODEL_MAX_WIDTH,
-                                    M2C_TRAIN_MAX_HIDDEN);
+                return m2c_cli_fail("train",
+                                    "--hidden %s: expected widths like 32,16 (1..%d, "
+                                    "at most %d layers)",
+                                    optarg, M2C_QMODEL_MAX_WIDTH, M2C_TRAIN_MAX_HIDDEN);
             break;
         case 'a':
-            if (!strcmp(optarg, "relu")) act = M2C_QACT_RELU;
-            else if (!strcmp(optarg, "tanh")) act = M2C_QACT_TANH;
-            else if (!strcmp(optarg, "sigmoid")) act = M2C_QACT_SIGMOID;
-            else return m2c_cli_fail("train", "--activation %s: expected relu, tanh or sigmoid", optarg);
+            if (!strcmp(optarg, "relu"))
+                act = M2C_QACT_RELU;
+            else if (!strcmp(optarg, "tanh"))
+                act = M2C_QACT_TANH;
+            else if (!strcmp(optarg, "sigmoid"))
+                act = M2C_QACT_SIGMOID;
+            else
+                return m2c_cli_fail("train", "--activation %s: expected relu, tanh or sigmoid",
+                                    optarg);
             break;
         case 'e':
             epochs = strtol(optarg, NULL, 10);
@@ -152,7 +171,8 @@ int m2c_cmd_train(int argc, char **argv) {
         case 'Q': quiet = 1; break;
         case 'V':
             if (!parse_double(&val, optarg) || !(val >= 0 && val < 1))
-                return m2c_cli_fail("train", "--validation %s: expected a fraction in [0, 1)", optarg);
+                return m2c_cli_fail("train", "--validation %s: expected a fraction in [0, 1)",
+                                    optarg);
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
@@ -166,13 +186,17 @@ int m2c_cmd_train(int argc, char **argv) {
     if (!out) return m2c_cli_fail("train", "--out is required");
     m2c_train_opts o;
     if (!model) return m2c_cli_fail("train", "--model is required (linear, logistic or mlp)");
-    if (!strcmp(model, "linear")) m2c_train_opts_default(&o, M2C_MODEL_LINEAR);
-    else if (!strcmp(model, "logistic")) m2c_train_opts_default(&o, M2C_MODEL_LOGISTIC);
-    else if (!strcmp(model, "mlp")) m2c_train_opts_default(&o, M2C_MODEL_MLP);
+    if (!strcmp(model, "linear"))
+        m2c_train_opts_default(&o, M2C_MODEL_LINEAR);
+    else if (!strcmp(model, "logistic"))
+        m2c_train_opts_default(&o, M2C_MODEL_LOGISTIC);
+    else if (!strcmp(model, "mlp"))
+        m2c_train_opts_default(&o, M2C_MODEL_MLP);
     else if (!strcmp(model, "gbdt"))
         return m2c_cli_fail("train", "--model gbdt is not in this build (it needs the xgboost "
-                            "trainer)");
-    else return m2c_cli_fail("train", "--model %s: expected linear, logistic or mlp", model);
+                                     "trainer)");
+    else
+        return m2c_cli_fail("train", "--model %s: expected linear, logistic or mlp", model);
     o.l2 = l2;
     if (epochs) o.epochs = (unsigned)epochs;
     if (lr > 0) o.lr = lr;
@@ -196,8 +220,10 @@ int m2c_cmd_train(int argc, char **argv) {
         goto out;
     }
     if (o.type == M2C_MODEL_MLP) {
-        if (task && !strcmp(task, "regression")) o.task = M2C_TASK_REGRESSION;
-        else if (task && !strcmp(task, "classification")) o.task = M2C_TASK_BINARY;
+        if (task && !strcmp(task, "regression"))
+            o.task = M2C_TASK_REGRESSION;
+        else if (task && !strcmp(task, "classification"))
+            o.task = M2C_TASK_BINARY;
         else if (task) {
             rc = m2c_cli_fail("train", "--task %s: expected regression or classification", task);
             goto out;
@@ -210,10 +236,13 @@ int m2c_cmd_train(int argc, char **argv) {
                 double v = d->y[r];
                 if (v != floor(v)) labels = 0;
                 size_t j = 0;
-                while (j < k && seen[j] != v) j++;
+                while (j < k && seen[j] != v)
+                    j++;
                 if (j == k) {
-                    if (k == 20) labels = 0;
-                    else seen[k++] = v;
+                    if (k == 20)
+                        labels = 0;
+                    else
+                        seen[k++] = v;
                 }
             }
             o.task = labels ? M2C_TASK_BINARY : M2C_TASK_REGRESSION;
@@ -230,7 +259,8 @@ int m2c_cmd_train(int argc, char **argv) {
     }
     if (d->n_ignored) {
         fprintf(stderr, "ml2chain train: note: non-numeric columns left out:");
-        for (size_t i = 0; i < d->n_ignored; i++) fprintf(stderr, " %s", d->ignored[i]);
+        for (size_t i = 0; i < d->n_ignored; i++)
+            fprintf(stderr, " %s", d->ignored[i]);
         fputc('\n', stderr);
     }
     struct timespec t0, t1, c0, c1;
@@ -245,8 +275,10 @@ int m2c_cmd_train(int argc, char **argv) {
         goto out;
     }
     if (f->n_const)
-        fprintf(stderr, "ml2chain train: warning: %zu constant feature(s) in the training rows "
-                "(std 0, scaled with std 1; they only shift the output)\n", f->n_const);
+        fprintf(stderr,
+                "ml2chain train: warning: %zu constant feature(s) in the training rows "
+                "(std 0, scaled with std 1; they only shift the output)\n",
+                f->n_const);
     if (m2c_fmodel_quantize(&q, f, &err)) {
         rc = m2c_cli_fail_err("train", &err, "cannot quantize the model");
         goto out;
@@ -267,17 +299,20 @@ int m2c_cmd_train(int argc, char **argv) {
         goto out;
     }
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("model     %s (%s, %s, %zu features", model, f->task == M2C_TASK_REGRESSION
-           ? "regression" : f->task == M2C_TASK_BINARY ? "binary" : "multiclass", d->target,
-           d->n_features);
+    printf("model     %s (%s, %s, %zu features", model,
+           f->task == M2C_TASK_REGRESSION ? "regression"
+           : f->task == M2C_TASK_BINARY   ? "binary"
+                                          : "multiclass",
+           d->target, d->n_features);
     if (f->n_classes) printf(", %zu classes", f->n_classes);
     printf(")\n");
     printf("rows      %zu train, %zu held out (%s)\n", tr->n_rows, te->n_rows,
            dso.split_by ? "last by split column" : "seeded random");
     double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
     printf("training  %.4g s (cpu %.4g s), %u %s\n", secs, cpu, f->epochs_run,
-           o.type == M2C_MODEL_MLP ? "epochs" : o.type == M2C_MODEL_LOGISTIC ? "iterations"
-                                                                              : "solve");
+           o.type == M2C_MODEL_MLP        ? "epochs"
+           : o.type == M2C_MODEL_LOGISTIC ? "iterations"
+                                          : "solve");
     printf("held-out metrics (%zu rows):\n", te->n_rows);
     m2c_mlcli_print_metrics(stdout, &fm, &qm);
     printf("wrote     %s (%zu bytes, %zu parameters)\n", out, m2c_qmodel_size(q),

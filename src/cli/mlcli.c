@@ -32,8 +32,10 @@ int m2c_mlcli_write_sidecar(const char *model_path, const m2c_dataset *d, const 
                             const m2c_metrics *fm, const m2c_metrics *qm, const char *hash_hex,
                             m2c_err *err) {
     json_t *o = json_object(), *feats = json_array(), *cls = json_array();
-    for (size_t k = 0; k < d->n_features; k++) json_array_append_new(feats, json_string(d->names[k]));
-    for (size_t k = 0; k < f->n_classes; k++) json_array_append_new(cls, json_real(f->classes[k]));
+    for (size_t k = 0; k < d->n_features; k++)
+        json_array_append_new(feats, json_string(d->names[k]));
+    for (size_t k = 0; k < f->n_classes; k++)
+        json_array_append_new(cls, json_real(f->classes[k]));
     json_object_set_new(o, "model", json_string(model_path));
     json_object_set_new(o, "hash", json_string(hash_hex));
     json_object_set_new(o, "features", feats);
@@ -66,7 +68,8 @@ int m2c_mlcli_write_sidecar(const char *model_path, const m2c_dataset *d, const 
 
 void m2c_mlcli_sidecar_free(m2c_sidecar *s) {
     if (s->features)
-        for (size_t i = 0; i < s->n_features; i++) free(s->features[i]);
+        for (size_t i = 0; i < s->n_features; i++)
+            free(s->features[i]);
     free(s->features);
     free(s->target);
     memset(s, 0, sizeof *s);
@@ -110,7 +113,8 @@ int m2c_mlcli_read_sidecar(m2c_sidecar *s, const char *model_path, m2c_err *err)
         s->features[i] = strdup(json_is_string(v) ? json_string_value(v) : "?");
     }
     s->n_classes = json_array_size(cls);
-    for (size_t i = 0; i < s->n_classes; i++) s->classes[i] = json_number_value(json_array_get(cls, i));
+    for (size_t i = 0; i < s->n_classes; i++)
+        s->classes[i] = json_number_value(json_array_get(cls, i));
 out:
     json_decref(o);
     free(p);

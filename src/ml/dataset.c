@@ -14,12 +14,12 @@
 
 typedef struct {
     char *name;
-    int numeric;      /* decided by the first row */
-    double *v;        /* one per row */
-    size_t bad_row;   /* first row (1-based data row) whose cell is not a finite number */
+    int numeric;    /* decided by the first row */
+    double *v;      /* one per row */
+    size_t bad_row; /* first row (1-based data row) whose cell is not a finite number */
     char bad_text[64];
     const char *bad_why;
-    char first[64];   /* the first row's text, for "not numeric" messages */
+    char first[64]; /* the first row's text, for "not numeric" messages */
 } column;
 
 typedef struct {
@@ -69,8 +69,10 @@ static m2c_status table_add_row(table *t, m2c_err *err) {
 /* Strict number: optional sign, digits, optional fraction and exponent (strtod's grammar
  * minus hex, inf and nan), the whole trimmed text. */
 static int parse_number(double *out, const char *s, size_t len) {
-    while (len && (*s == ' ' || *s == '\t')) s++, len--;
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r')) len--;
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+        len--;
     if (len == 0 || len > 400) return 0;
     char buf[401];
     memcpy(buf, s, len);
@@ -78,17 +80,20 @@ static int parse_number(double *out, const char *s, size_t len) {
     size_t i = 0;
     if (buf[i] == '+' || buf[i] == '-') i++;
     int digits = 0;
-    while (buf[i] >= '0' && buf[i] <= '9') i++, digits++;
+    while (buf[i] >= '0' && buf[i] <= '9')
+        i++, digits++;
     if (buf[i] == '.') {
         i++;
-        while (buf[i] >= '0' && buf[i] <= '9') i++, digits++;
+        while (buf[i] >= '0' && buf[i] <= '9')
+            i++, digits++;
     }
     if (!digits) return 0;
     if (buf[i] == 'e' || buf[i] == 'E') {
         i++;
         if (buf[i] == '+' || buf[i] == '-') i++;
         if (!(buf[i] >= '0' && buf[i] <= '9')) return 0;
-        while (buf[i] >= '0' && buf[i] <= '9') i++;
+        while (buf[i] >= '0' && buf[i] <= '9')
+            i++;
     }
     if (buf[i] != 0) return 0;
     errno = 0;
@@ -97,7 +102,8 @@ static int parse_number(double *out, const char *s, size_t len) {
 }
 
 static int is_nan_or_inf_text(const char *s, size_t len) {
-    while (len && (*s == ' ' || *s == '+' || *s == '-')) s++, len--;
+    while (len && (*s == ' ' || *s == '+' || *s == '-'))
+        s++, len--;
     return (len >= 3 && (!strncasecmp(s, "nan", 3) || !strncasecmp(s, "inf", 3)));
 }
 
@@ -124,9 +130,9 @@ static void put_text(table *t, size_t c, const char *s, size_t len) {
     memcpy(col->bad_text, s, k);
     col->bad_text[k] = 0;
     int parsed = parse_number(&v, s, len); /* parsed but not finite: 1e999 */
-    col->bad_why = len == 0                                   ? "an empty cell"
-                   : is_nan_or_inf_text(s, len) || parsed     ? "NaN/inf"
-                                                              : "not a number";
+    col->bad_why = len == 0                               ? "an empty cell"
+                   : is_nan_or_inf_text(s, len) || parsed ? "NaN/inf"
+                                                          : "not a number";
 }
 
 static void put_number(table *t, size_t c, double v) {
@@ -277,7 +283,8 @@ static m2c_status load_csv(table *t, const char *path, m2c_err *err) {
         n_names++;
     } while (!eor);
     if ((st = table_init(t, n_names, err))) goto out;
-    for (size_t i = 0; i < n_names; i++) t->c[i].name = names[i], names[i] = NULL;
+    for (size_t i = 0; i < n_names; i++)
+        t->c[i].name = names[i], names[i] = NULL;
     size_t line = 1;
     while (pos < len) {
         line++;
@@ -292,8 +299,8 @@ static m2c_status load_csv(table *t, const char *path, m2c_err *err) {
             if (r < 0) goto malformed;
             if (c >= t->n_cols) {
                 st = m2c_err_set(err, M2C_ERR_INVALID,
-                                 "%s: line %zu has more than the header's %zu columns", path,
-                                 line, t->n_cols);
+                                 "%s: line %zu has more than the header's %zu columns", path, line,
+                                 t->n_cols);
                 goto out;
             }
             put_text(t, c++, fb.buf, flen);
@@ -307,11 +314,14 @@ static m2c_status load_csv(table *t, const char *path, m2c_err *err) {
     goto out;
 malformed:
     st = r == -2 ? m2c_err_set(err, M2C_ERR_NOMEM, "out of memory")
-                 : m2c_err_at(err, M2C_ERR_INVALID, bad, "%s: byte %zu: unterminated or "
-                              "misplaced quote", path, bad);
+                 : m2c_err_at(err, M2C_ERR_INVALID, bad,
+                              "%s: byte %zu: unterminated or "
+                              "misplaced quote",
+                              path, bad);
 out:
     if (names)
-        for (size_t i = 0; i < n_names; i++) free(names[i]);
+        for (size_t i = 0; i < n_names; i++)
+            free(names[i]);
     free(names);
     free(fb.buf);
     free(data);
@@ -386,9 +396,11 @@ out:
 void m2c_dataset_free(m2c_dataset *d) {
     if (!d) return;
     if (d->names)
-        for (size_t i = 0; i < d->n_features; i++) free(d->names[i]);
+        for (size_t i = 0; i < d->n_features; i++)
+            free(d->names[i]);
     if (d->ignored)
-        for (size_t i = 0; i < d->n_ignored; i++) free(d->ignored[i]);
+        for (size_t i = 0; i < d->n_ignored; i++)
+            free(d->ignored[i]);
     free(d->names);
     free(d->ignored);
     free(d->target);
@@ -413,15 +425,14 @@ static m2c_status missing(const table *t, const char *what, const char *name, si
     for (size_t i = 0; i < t->n_cols && k < sizeof cols - 8; i++)
         k += (size_t)snprintf(cols + k, sizeof cols - k, "%s%s", i ? ", " : "", t->c[i].name);
     if (k >= sizeof cols - 8) strcpy(cols + sizeof cols - 8, ", ...");
-    return m2c_err_set(err, M2C_ERR_NOTFOUND, "no %s column '%.*s' (columns: %s)", what,
-                       (int)len, name, cols);
+    return m2c_err_set(err, M2C_ERR_NOTFOUND, "no %s column '%.*s' (columns: %s)", what, (int)len,
+                       name, cols);
 }
 
 static m2c_status usable(const column *c, const char *role, m2c_err *err) {
     if (!c->numeric)
-        return m2c_err_set(err, M2C_ERR_INVALID,
-                           "%s column '%s' is not numeric (row 1: '%s')", role, c->name,
-                           c->first);
+        return m2c_err_set(err, M2C_ERR_INVALID, "%s column '%s' is not numeric (row 1: '%s')",
+                           role, c->name, c->first);
     if (c->bad_row)
         return m2c_err_set(err, M2C_ERR_INVALID, "%s column '%s', row %zu: %s ('%s')", role,
                            c->name, c->bad_row, c->bad_why, c->bad_text);
@@ -482,6 +493,10 @@ m2c_status m2c_dataset_load(m2c_dataset **out, const m2c_dataset_opts *o, m2c_er
                 goto out;
             }
             if ((st = usable(&t.c[c], "feature", err))) goto out;
+            if (c == target) {
+                st = m2c_err_set(err, M2C_ERR_INVALID, "feature '%s' is the target", t.c[c].name);
+                goto out;
+            }
             for (size_t k = 0; k < nf; k++)
                 if (sel[k] == c) {
                     st = m2c_err_set(err, M2C_ERR_INVALID, "feature '%s' is listed twice",
@@ -525,7 +540,8 @@ m2c_status m2c_dataset_load(m2c_dataset **out, const m2c_dataset_opts *o, m2c_er
             st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
             goto out;
         }
-        for (size_t r = 0; r < t.n_rows; r++) d->x[r * nf + k] = t.c[sel[k]].v[r];
+        for (size_t r = 0; r < t.n_rows; r++)
+            d->x[r * nf + k] = t.c[sel[k]].v[r];
     }
     if (target >= 0) {
         d->target = strdup(t.c[target].name);
@@ -555,8 +571,8 @@ out:
 
 /* ---------------------------------------------------------------- subsets and splits */
 
-m2c_status m2c_dataset_subset(m2c_dataset **out, const m2c_dataset *d, const size_t *idx,
-                              size_t n, m2c_err *err) {
+m2c_status m2c_dataset_subset(m2c_dataset **out, const m2c_dataset *d, const size_t *idx, size_t n,
+                              m2c_err *err) {
     *out = NULL;
     m2c_dataset *s = calloc(1, sizeof *s);
     if (!s) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
@@ -566,9 +582,12 @@ m2c_status m2c_dataset_subset(m2c_dataset **out, const m2c_dataset *d, const siz
     s->names = calloc(nf, sizeof *s->names);
     s->x = malloc((n ? n : 1) * nf * sizeof *s->x);
     int ok = s->names && s->x;
-    for (size_t k = 0; ok && k < nf; k++) ok = (s->names[k] = strdup(d->names[k])) != NULL;
-    if (ok && d->target) ok = (s->target = strdup(d->target)) && (s->y = malloc((n ? n : 1) * sizeof *s->y));
-    if (ok && d->key) ok = (s->key_name = strdup(d->key_name)) && (s->key = malloc((n ? n : 1) * sizeof *s->key));
+    for (size_t k = 0; ok && k < nf; k++)
+        ok = (s->names[k] = strdup(d->names[k])) != NULL;
+    if (ok && d->target)
+        ok = (s->target = strdup(d->target)) && (s->y = malloc((n ? n : 1) * sizeof *s->y));
+    if (ok && d->key)
+        ok = (s->key_name = strdup(d->key_name)) && (s->key = malloc((n ? n : 1) * sizeof *s->key));
     if (!ok) {
         m2c_dataset_free(s);
         return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
@@ -609,12 +628,12 @@ static uint64_t splitmix(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
-m2c_status m2c_dataset_split_random(m2c_dataset **train, m2c_dataset **test,
-                                    const m2c_dataset *d, double test_frac, uint64_t seed,
-                                    m2c_err *err) {
+m2c_status m2c_dataset_split_random(m2c_dataset **train, m2c_dataset **test, const m2c_dataset *d,
+                                    double test_frac, uint64_t seed, m2c_err *err) {
     size_t *order = malloc((d->n_rows ? d->n_rows : 1) * sizeof *order);
     if (!order) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < d->n_rows; i++) order[i] = i;
+    for (size_t i = 0; i < d->n_rows; i++)
+        order[i] = i;
     uint64_t s = seed;
     for (size_t i = d->n_rows; i > 1; i--) { /* Fisher-Yates */
         size_t j = (size_t)(splitmix(&s) % i);
@@ -635,15 +654,16 @@ static int by_key(const void *a, const void *b) {
     return i < j ? -1 : i > j; /* stable */
 }
 
-m2c_status m2c_dataset_split_ordered(m2c_dataset **train, m2c_dataset **test,
-                                     const m2c_dataset *d, double test_frac, m2c_err *err) {
+m2c_status m2c_dataset_split_ordered(m2c_dataset **train, m2c_dataset **test, const m2c_dataset *d,
+                                     double test_frac, m2c_err *err) {
     if (!d->key) {
         *train = *test = NULL;
         return m2c_err_set(err, M2C_ERR_STATE, "ordered split needs a split key column");
     }
     size_t *order = malloc((d->n_rows ? d->n_rows : 1) * sizeof *order);
     if (!order) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < d->n_rows; i++) order[i] = i;
+    for (size_t i = 0; i < d->n_rows; i++)
+        order[i] = i;
     sort_keys = d->key; /* qsort has no context argument in C11 */
     qsort(order, d->n_rows, sizeof *order, by_key);
     sort_keys = NULL;
@@ -656,7 +676,8 @@ void m2c_dataset_stats(const m2c_dataset *d, double *mean, double *std) {
     size_t nf = d->n_features;
     for (size_t k = 0; k < nf; k++) {
         double m = 0, s = 0;
-        for (size_t r = 0; r < d->n_rows; r++) m += d->x[r * nf + k];
+        for (size_t r = 0; r < d->n_rows; r++)
+            m += d->x[r * nf + k];
         m /= d->n_rows ? (double)d->n_rows : 1;
         for (size_t r = 0; r < d->n_rows; r++) {
             double e = d->x[r * nf + k] - m;
@@ -673,7 +694,8 @@ m2c_status m2c_dataset_select(m2c_dataset *d, char *const *names, size_t n, m2c_
     if (!map) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < n; k++) {
         size_t j = 0;
-        while (j < nf && strcmp(d->names[j], names[k])) j++;
+        while (j < nf && strcmp(d->names[j], names[k]))
+            j++;
         if (j == nf) {
             free(map);
             return m2c_err_set(err, M2C_ERR_NOTFOUND, "the data has no feature column '%s'",
@@ -684,18 +706,22 @@ m2c_status m2c_dataset_select(m2c_dataset *d, char *const *names, size_t n, m2c_
     double *x = malloc((d->n_rows ? d->n_rows : 1) * (n ? n : 1) * sizeof *x);
     char **nm = calloc(n ? n : 1, sizeof *nm);
     int ok = x && nm;
-    for (size_t k = 0; ok && k < n; k++) ok = (nm[k] = strdup(names[k])) != NULL;
+    for (size_t k = 0; ok && k < n; k++)
+        ok = (nm[k] = strdup(names[k])) != NULL;
     if (!ok) {
         if (nm)
-            for (size_t k = 0; k < n; k++) free(nm[k]);
+            for (size_t k = 0; k < n; k++)
+                free(nm[k]);
         free(nm);
         free(x);
         free(map);
         return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
     }
     for (size_t r = 0; r < d->n_rows; r++)
-        for (size_t k = 0; k < n; k++) x[r * n + k] = d->x[r * nf + map[k]];
-    for (size_t k = 0; k < nf; k++) free(d->names[k]);
+        for (size_t k = 0; k < n; k++)
+            x[r * n + k] = d->x[r * nf + map[k]];
+    for (size_t k = 0; k < nf; k++)
+        free(d->names[k]);
     free(d->names);
     free(d->x);
     d->names = nm;

@@ -50,7 +50,8 @@ static int scan_value(const uint8_t *s, size_t len, size_t *pos) {
     size_t i = *pos;
     if (i < len && s[i] == '-') i++;
     size_t d0 = i;
-    while (i < len && is_digit(s[i])) i++;
+    while (i < len && is_digit(s[i]))
+        i++;
     if (i == d0) {
         *pos = i;
         return 0;
@@ -58,7 +59,8 @@ static int scan_value(const uint8_t *s, size_t len, size_t *pos) {
     if (i < len && s[i] == '.') {
         i++;
         size_t f0 = i;
-        while (i < len && is_digit(s[i])) i++;
+        while (i < len && is_digit(s[i]))
+            i++;
         if (i == f0) {
             *pos = i;
             return 0;
@@ -97,13 +99,13 @@ static void push_digit(digit_acc *d, unsigned v) {
 }
 
 /* Converts a value already known to match the grammar. */
-static m2c_enc_code convert_value(m2c_u256 *out, const uint8_t *s, size_t len,
-                                  unsigned decimals) {
+static m2c_enc_code convert_value(m2c_u256 *out, const uint8_t *s, size_t len, unsigned decimals) {
     size_t i = 0;
     int neg = 0, over = 0;
     if (s[0] == '-') neg = 1, i = 1;
     digit_acc acc = {{{0, 0, 0, 0}}, 0, 0, 1};
-    for (; i < len && is_digit(s[i]); i++) push_digit(&acc, (unsigned)(s[i] - '0'));
+    for (; i < len && is_digit(s[i]); i++)
+        push_digit(&acc, (unsigned)(s[i] - '0'));
     size_t f0 = len, flen = 0;
     if (i < len && s[i] == '.') f0 = i + 1, flen = len - i - 1;
     unsigned round_digit = 0;
@@ -140,14 +142,16 @@ m2c_enc_code m2c_enc_parse_decimal(m2c_u256 *out, const char *s, size_t len, uns
 static m2c_enc_code text_scan(size_t *count, const uint8_t *s, size_t len, m2c_err *err) {
     size_t pos = 0, n = 0;
     for (;;) {
-        while (pos < len && is_ws(s[pos])) pos++;
+        while (pos < len && is_ws(s[pos]))
+            pos++;
         if (!scan_value(s, len, &pos)) {
-            const char *what = pos >= len ? "input ends where a number is expected"
-                                          : "expected a number";
+            const char *what =
+                pos >= len ? "input ends where a number is expected" : "expected a number";
             return fail(err, M2C_ENC_JUNK_TEXT, M2C_ERR_INVALID, pos, what);
         }
         n++;
-        while (pos < len && is_ws(s[pos])) pos++;
+        while (pos < len && is_ws(s[pos]))
+            pos++;
         if (pos == len) break;
         if (s[pos] != ',')
             return fail(err, M2C_ENC_JUNK_TEXT, M2C_ERR_INVALID, pos,
@@ -162,7 +166,8 @@ static m2c_enc_code text_convert(m2c_u256 *x, const uint8_t *s, size_t len, unsi
                                  m2c_err *err) {
     size_t pos = 0, n = 0;
     while (pos < len) {
-        while (pos < len && is_ws(s[pos])) pos++;
+        while (pos < len && is_ws(s[pos]))
+            pos++;
         size_t start = pos;
         (void)scan_value(s, len, &pos);
         m2c_enc_code c = convert_value(&x[n], s + start, pos - start, decimals);
@@ -174,7 +179,8 @@ static m2c_enc_code text_convert(m2c_u256 *x, const uint8_t *s, size_t len, unsi
             return c;
         }
         n++;
-        while (pos < len && is_ws(s[pos])) pos++;
+        while (pos < len && is_ws(s[pos]))
+            pos++;
         if (pos < len) pos++; /* the ',' */
     }
     return M2C_ENC_OK;
@@ -186,7 +192,8 @@ static int word_is_small(const uint8_t *w, uint64_t *v) {
     for (int i = 0; i < 24; i++)
         if (w[i]) return 0;
     uint64_t r = 0;
-    for (int i = 24; i < 32; i++) r = (r << 8) | w[i];
+    for (int i = 24; i < 32; i++)
+        r = (r << 8) | w[i];
     *v = r;
     return 1;
 }
@@ -225,8 +232,8 @@ static m2c_enc_code abi_convert(m2c_u256 *x, size_t n, const uint8_t *in, m2c_er
 /* ---------------------------------------------------------------- decoding */
 
 static m2c_enc_code decode(m2c_u256 *x, size_t cap, size_t expected, size_t *n_out,
-                           m2c_enc_form *form, unsigned decimals, const uint8_t *in,
-                           size_t len, m2c_err *err) {
+                           m2c_enc_form *form, unsigned decimals, const uint8_t *in, size_t len,
+                           m2c_err *err) {
     size_t n = 0;
     m2c_enc_code c;
     if (n_out) *n_out = 0;
@@ -242,11 +249,10 @@ static m2c_enc_code decode(m2c_u256 *x, size_t cap, size_t expected, size_t *n_o
     if (c) return c;
     if ((expected != (size_t)-1 && n != expected) || n > cap) {
         if (expected != (size_t)-1)
-            m2c_err_set(err, M2C_ERR_INVALID, "wrong feature count: %zu values, the model takes %zu",
-                        n, expected);
+            m2c_err_set(err, M2C_ERR_INVALID,
+                        "wrong feature count: %zu values, the model takes %zu", n, expected);
         else
-            m2c_err_set(err, M2C_ERR_RANGE, "wrong feature count: %zu values, at most %zu", n,
-                        cap);
+            m2c_err_set(err, M2C_ERR_RANGE, "wrong feature count: %zu values, at most %zu", n, cap);
         return M2C_ENC_FEATURE_COUNT;
     }
     c = abi ? abi_convert(x, n, in, err) : text_convert(x, in, len, decimals, err);
@@ -259,16 +265,14 @@ static m2c_enc_code decode(m2c_u256 *x, size_t cap, size_t expected, size_t *n_o
 }
 
 m2c_enc_code m2c_enc_decode_input(m2c_u256 *x, size_t n_expected, m2c_enc_form *form,
-                                  unsigned decimals, const uint8_t *in, size_t len,
-                                  m2c_err *err) {
+                                  unsigned decimals, const uint8_t *in, size_t len, m2c_err *err) {
     m2c_enc_code c = decode(x, n_expected, n_expected, NULL, form, decimals, in, len, err);
     if (c) memset(x, 0, n_expected * sizeof *x);
     return c;
 }
 
 m2c_enc_code m2c_enc_decode_values(m2c_u256 *x, size_t cap, size_t *n, m2c_enc_form *form,
-                                   unsigned decimals, const uint8_t *in, size_t len,
-                                   m2c_err *err) {
+                                   unsigned decimals, const uint8_t *in, size_t len, m2c_err *err) {
     return decode(x, cap, (size_t)-1, n, form, decimals, in, len, err);
 }
 
@@ -281,7 +285,8 @@ size_t m2c_enc_format_decimal(char *out, size_t cap, const m2c_u256 *v, unsigned
     m2c_u256 mag = neg ? m2c_q256_neg(v) : *v; /* -2^255 reads as 2^255 unsigned: fine */
     unsigned keep = decimals < max_frac ? decimals : max_frac;
     unsigned last = 0;
-    for (unsigned k = keep; k < decimals; k++) last = m2c_q256_div10(&mag);
+    for (unsigned k = keep; k < decimals; k++)
+        last = m2c_q256_div10(&mag);
     if (last >= 5) {
         m2c_u256 one = m2c_q256_from_i64(1);
         mag = m2c_q256_add(&mag, &one);
@@ -291,20 +296,24 @@ size_t m2c_enc_format_decimal(char *out, size_t cap, const m2c_u256 *v, unsigned
     do {
         digits[nd++] = (char)('0' + m2c_q256_div10(&mag));
     } while (!m2c_q256_is_zero(&mag));
-    while (nd <= keep) digits[nd++] = '0'; /* at least one integer digit */
+    while (nd <= keep)
+        digits[nd++] = '0'; /* at least one integer digit */
     /* trim trailing fractional zeros */
     unsigned frac = keep, skip = 0;
-    while (frac > 0 && digits[skip] == '0') skip++, frac--;
+    while (frac > 0 && digits[skip] == '0')
+        skip++, frac--;
     int all_zero = 1;
     for (size_t i = skip; i < nd; i++)
         if (digits[i] != '0') all_zero = 0;
     char tmp[100];
     size_t n = 0;
     if (neg && !all_zero) tmp[n++] = '-';
-    for (size_t i = nd; i-- > keep;) tmp[n++] = digits[i];
+    for (size_t i = nd; i-- > keep;)
+        tmp[n++] = digits[i];
     if (frac > 0) {
         tmp[n++] = '.';
-        for (size_t i = keep; i-- > skip;) tmp[n++] = digits[i];
+        for (size_t i = keep; i-- > skip;)
+            tmp[n++] = digits[i];
     }
     tmp[n] = 0;
     if (cap == 0) return n;

@@ -13,24 +13,28 @@
 static int cholesky_solve(double *A, double *b, size_t n) {
     for (size_t j = 0; j < n; j++) {
         double s = A[j * n + j];
-        for (size_t k = 0; k < j; k++) s -= A[j * n + k] * A[j * n + k];
+        for (size_t k = 0; k < j; k++)
+            s -= A[j * n + k] * A[j * n + k];
         if (!(s > 0)) return 0;
         double d = sqrt(s);
         A[j * n + j] = d;
         for (size_t i = j + 1; i < n; i++) {
             double t = A[i * n + j];
-            for (size_t k = 0; k < j; k++) t -= A[i * n + k] * A[j * n + k];
+            for (size_t k = 0; k < j; k++)
+                t -= A[i * n + k] * A[j * n + k];
             A[i * n + j] = t / d;
         }
     }
     for (size_t i = 0; i < n; i++) { /* L y = b */
         double t = b[i];
-        for (size_t k = 0; k < i; k++) t -= A[i * n + k] * b[k];
+        for (size_t k = 0; k < i; k++)
+            t -= A[i * n + k] * b[k];
         b[i] = t / A[i * n + i];
     }
     for (size_t i = n; i-- > 0;) { /* L' x = y */
         double t = b[i];
-        for (size_t k = i + 1; k < n; k++) t -= A[k * n + i] * b[k];
+        for (size_t k = i + 1; k < n; k++)
+            t -= A[k * n + i] * b[k];
         b[i] = t / A[i * n + i];
     }
     return 1;
@@ -52,11 +56,13 @@ m2c_status m2c_train_linear(m2c_fmodel *m, const double *z, const double *t, siz
         const double *zr = z + r * d;
         for (size_t i = 0; i < d; i++) {
             b[i] += zr[i] * t[r];
-            for (size_t j = 0; j <= i; j++) A[i * d + j] += zr[i] * zr[j];
+            for (size_t j = 0; j <= i; j++)
+                A[i * d + j] += zr[i] * zr[j];
         }
     }
     for (size_t i = 0; i < d; i++) {
-        for (size_t j = 0; j <= i; j++) A[i * d + j] /= (double)n, A[j * d + i] = A[i * d + j];
+        for (size_t j = 0; j <= i; j++)
+            A[i * d + j] /= (double)n, A[j * d + i] = A[i * d + j];
         b[i] /= (double)n;
         A[i * d + i] += l2 + 1e-10;
     }
@@ -78,14 +84,16 @@ m2c_status m2c_train_linear(m2c_fmodel *m, const double *z, const double *t, siz
     double s = 0;
     for (size_t r = 0; r < n; r++) {
         double p = 0;
-        for (size_t i = 0; i < d; i++) p += L->w[i] * z[r * d + i];
+        for (size_t i = 0; i < d; i++)
+            p += L->w[i] * z[r * d + i];
         s += t[r] - p;
     }
     L->b[0] = s / (double)n;
     double se = 0;
     for (size_t r = 0; r < n; r++) {
         double p = L->b[0];
-        for (size_t i = 0; i < d; i++) p += L->w[i] * z[r * d + i];
+        for (size_t i = 0; i < d; i++)
+            p += L->w[i] * z[r * d + i];
         se += (p - t[r]) * (p - t[r]);
     }
     m->train_loss = se / (double)n;

@@ -18,7 +18,8 @@ static double dot(const double *restrict a, const double *restrict b, size_t n) 
         s2 += a[i + 2] * b[i + 2];
         s3 += a[i + 3] * b[i + 3];
     }
-    for (; i < n; i++) s0 += a[i] * b[i];
+    for (; i < n; i++)
+        s0 += a[i] * b[i];
     return (s0 + s1) + (s2 + s3);
 }
 
@@ -26,7 +27,7 @@ typedef struct {
     const double *z, *t;
     size_t n, d, k; /* rows, features, outputs (1 = binary) */
     double l2;
-    double *p;      /* k scratch */
+    double *p; /* k scratch */
 } prob;
 
 /* Parameters: W (k x d) then b (k). */
@@ -46,7 +47,8 @@ static double objective(void *ctx, const double *w, double *g, size_t np) {
             /* log(1 + e^s) - y s, stably */
             loss += (s > 0 ? s + log1p(exp(-s)) : log1p(exp(s))) - y * s;
             double e = 1 / (1 + exp(-s)) - y;
-            for (size_t i = 0; i < d; i++) g[i] += e * zr[i];
+            for (size_t i = 0; i < d; i++)
+                g[i] += e * zr[i];
             gb[0] += e;
         } else {
             double mx = -INFINITY, sum = 0;
@@ -55,18 +57,21 @@ static double objective(void *ctx, const double *w, double *g, size_t np) {
                 P->p[j] = s;
                 if (s > mx) mx = s;
             }
-            for (size_t j = 0; j < k; j++) sum += (P->p[j] = exp(P->p[j] - mx));
+            for (size_t j = 0; j < k; j++)
+                sum += (P->p[j] = exp(P->p[j] - mx));
             loss += log(sum) - log(P->p[c]);
             for (size_t j = 0; j < k; j++) {
                 double e = P->p[j] / sum - (j == c);
                 double *gj = g + j * d;
-                for (size_t i = 0; i < d; i++) gj[i] += e * zr[i];
+                for (size_t i = 0; i < d; i++)
+                    gj[i] += e * zr[i];
                 gb[j] += e;
             }
         }
     }
     double inv = 1.0 / (double)P->n, reg = 0;
-    for (size_t i = 0; i < np; i++) g[i] *= inv;
+    for (size_t i = 0; i < np; i++)
+        g[i] *= inv;
     for (size_t i = 0; i < k * d; i++) {
         reg += w[i] * w[i];
         g[i] += P->l2 * w[i];

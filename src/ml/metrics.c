@@ -31,20 +31,21 @@ static double auc(scored *v, size_t n) {
     double npos = 0, nneg = 0, rank_sum = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j < n && v[j].s == v[i].s) j++;
+        while (j < n && v[j].s == v[i].s)
+            j++;
         double avg = (double)(i + 1 + j) / 2.0; /* ranks i+1 .. j */
         for (size_t k = i; k < j; k++)
             if (v[k].pos) rank_sum += avg;
         i = j;
     }
-    for (size_t i = 0; i < n; i++) v[i].pos ? npos++ : nneg++;
+    for (size_t i = 0; i < n; i++)
+        v[i].pos ? npos++ : nneg++;
     if (npos == 0 || nneg == 0) return NAN;
     return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
 }
 
-m2c_metrics m2c_metrics_compute(m2c_task task, const double *pred, size_t n_out,
-                                const double *y, const double *classes, size_t n_classes,
-                                size_t n) {
+m2c_metrics m2c_metrics_compute(m2c_task task, const double *pred, size_t n_out, const double *y,
+                                const double *classes, size_t n_classes, size_t n) {
     m2c_metrics m;
     m.classification = task != M2C_TASK_REGRESSION;
     m.accuracy = m.auc = m.logloss = m.f1 = m.rmse = m.mae = m.r2 = NAN;
@@ -52,7 +53,8 @@ m2c_metrics m2c_metrics_compute(m2c_task task, const double *pred, size_t n_out,
     if (n == 0) return m;
     if (task == M2C_TASK_REGRESSION) {
         double se = 0, ae = 0, mu = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) mu += y[i];
+        for (size_t i = 0; i < n; i++)
+            mu += y[i];
         mu /= (double)n;
         for (size_t i = 0; i < n; i++) {
             double e = pred[i * n_out] - y[i];

@@ -76,7 +76,8 @@ static double dot(const double *restrict a, const double *restrict b, size_t n) 
         s2 += a[i + 2] * b[i + 2];
         s3 += a[i + 3] * b[i + 3];
     }
-    for (; i < n; i++) s0 += a[i] * b[i];
+    for (; i < n; i++)
+        s0 += a[i] * b[i];
     return (s0 + s1) + (s2 + s3);
 }
 
@@ -102,13 +103,14 @@ static double forward(const net *N, const double *th, double **A, const double *
     double mx = o[0], sum = 0;
     for (size_t j = 1; j < k; j++)
         if (o[j] > mx) mx = o[j];
-    for (size_t j = 0; j < k; j++) sum += exp(o[j] - mx);
+    for (size_t j = 0; j < k; j++)
+        sum += exp(o[j] - mx);
     return log(sum) + mx - o[(size_t)t];
 }
 
 /* Backward pass after forward(); adds this row's gradient to G. D is scratch (2 vectors). */
-static void backward(const net *N, const double *th, double *G, double **A, double *D0,
-                     double *D1, double t) {
+static void backward(const net *N, const double *th, double *G, double **A, double *D0, double *D1,
+                     double t) {
     size_t L = N->n_layers, k = N->size[L];
     double *o = A[L], *delta = D0, *prev = D1;
     if (N->task == M2C_TASK_REGRESSION) {
@@ -119,8 +121,10 @@ static void backward(const net *N, const double *th, double *G, double **A, doub
         double mx = o[0], sum = 0;
         for (size_t j = 1; j < k; j++)
             if (o[j] > mx) mx = o[j];
-        for (size_t j = 0; j < k; j++) sum += (delta[j] = exp(o[j] - mx));
-        for (size_t j = 0; j < k; j++) delta[j] = delta[j] / sum - (j == (size_t)t);
+        for (size_t j = 0; j < k; j++)
+            sum += (delta[j] = exp(o[j] - mx));
+        for (size_t j = 0; j < k; j++)
+            delta[j] = delta[j] / sum - (j == (size_t)t);
     }
     for (size_t l = L; l-- > 0;) {
         size_t in = N->size[l], out = N->size[l + 1];
@@ -129,17 +133,21 @@ static void backward(const net *N, const double *th, double *G, double **A, doub
         for (size_t j = 0; j < out; j++) {
             double dj = delta[j];
             double *gw = GW + j * in;
-            for (size_t i = 0; i < in; i++) gw[i] += dj * A[l][i];
+            for (size_t i = 0; i < in; i++)
+                gw[i] += dj * A[l][i];
             Gb[j] += dj;
         }
         if (l == 0) break;
-        for (size_t i = 0; i < in; i++) prev[i] = 0;
+        for (size_t i = 0; i < in; i++)
+            prev[i] = 0;
         for (size_t j = 0; j < out; j++) {
             double dj = delta[j];
             const double *w = W + j * in;
-            for (size_t i = 0; i < in; i++) prev[i] += w[i] * dj;
+            for (size_t i = 0; i < in; i++)
+                prev[i] += w[i] * dj;
         }
-        for (size_t i = 0; i < in; i++) prev[i] *= act_d(N->act[l - 1], A[l][i]);
+        for (size_t i = 0; i < in; i++)
+            prev[i] *= act_d(N->act[l - 1], A[l][i]);
         double *tmp = delta;
         delta = prev;
         prev = tmp;
@@ -214,7 +222,8 @@ m2c_status m2c_train_mlp(m2c_fmodel *m, const double *z, const double *t, size_t
         st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t l = 0; l <= N.n_layers; l++) A[l] = abuf + l * N.max_width;
+    for (size_t l = 0; l <= N.n_layers; l++)
+        A[l] = abuf + l * N.max_width;
 
     rng R = {o->seed * 0x2545f4914f6cdd1dULL + 0x6d6c70};
     for (size_t l = 0; l < N.n_layers; l++) {
@@ -225,7 +234,8 @@ m2c_status m2c_train_mlp(m2c_fmodel *m, const double *z, const double *t, size_t
             th[N.woff[l] + i] = he ? sd * rng_normal(&R) : lim * (2 * rng_unit(&R) - 1);
     }
 
-    for (size_t i = 0; i < n; i++) idx[i] = i;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
     shuffle(idx, n, &R);
     size_t n_val = 0;
     if (n >= 20 && o->val_frac > 0 && o->val_frac < 1) {

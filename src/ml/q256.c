@@ -18,7 +18,8 @@ m2c_u256 m2c_q256_from_be32(const uint8_t in[32]) {
     m2c_u256 r;
     for (int l = 0; l < 4; l++) {
         uint64_t x = 0;
-        for (int k = 0; k < 8; k++) x = (x << 8) | in[(3 - l) * 8 + k];
+        for (int k = 0; k < 8; k++)
+            x = (x << 8) | in[(3 - l) * 8 + k];
         r.w[l] = x;
     }
     return r;
@@ -26,7 +27,8 @@ m2c_u256 m2c_q256_from_be32(const uint8_t in[32]) {
 
 void m2c_q256_to_be32(uint8_t out[32], const m2c_u256 *a) {
     for (int l = 0; l < 4; l++)
-        for (int k = 0; k < 8; k++) out[(3 - l) * 8 + k] = (uint8_t)(a->w[l] >> (56 - 8 * k));
+        for (int k = 0; k < 8; k++)
+            out[(3 - l) * 8 + k] = (uint8_t)(a->w[l] >> (56 - 8 * k));
 }
 
 int m2c_q256_is_neg(const m2c_u256 *a) {
@@ -192,6 +194,7 @@ double m2c_q256_to_double(const m2c_u256 *a) {
     int neg = m2c_q256_is_neg(a);
     m2c_u256 m = neg ? m2c_q256_neg(a) : *a;
     double d = 0;
-    for (int l = 3; l >= 0; l--) d = d * 18446744073709551616.0 + (double)m.w[l];
+    for (int l = 3; l >= 0; l--)
+        d = d * 18446744073709551616.0 + (double)m.w[l];
     return neg ? -d : d;
 }

@@ -64,7 +64,8 @@ void m2c_qmodel_free(m2c_qmodel *m) {
             free(m->layers[i].b);
         }
     if (m->trees)
-        for (unsigned i = 0; i < m->count; i++) free(m->trees[i].nodes);
+        for (unsigned i = 0; i < m->count; i++)
+            free(m->trees[i].nodes);
     free(m->layers);
     free(m->trees);
     free(m->base);
@@ -82,8 +83,8 @@ m2c_status m2c_qmodel_alloc(m2c_qmodel **out, m2c_qkind kind, m2c_qtransform tra
     if (n_in < 1 || n_in > M2C_QMODEL_MAX_IN || n_out < 1 || n_out > M2C_QMODEL_MAX_OUT ||
         count < 1 || count > max_count)
         return m2c_err_set(err, M2C_ERR_RANGE,
-                           "qmodel: sizes out of range (n_in %u, n_out %u, count %u)", n_in,
-                           n_out, count);
+                           "qmodel: sizes out of range (n_in %u, n_out %u, count %u)", n_in, n_out,
+                           count);
     m2c_qmodel *m = calloc(1, sizeof *m);
     if (!m) return m2c_err_set(err, M2C_ERR_NOMEM, "qmodel: out of memory");
     m->kind = (uint8_t)kind;
@@ -116,8 +117,7 @@ m2c_status m2c_qmodel_alloc_layer(m2c_qmodel *m, unsigned i, unsigned width, m2c
     if (i > 0 && !m->layers[i - 1].w)
         return m2c_err_set(err, M2C_ERR_STATE, "qmodel: layer %u allocated before %u", i, i - 1);
     if (width < 1 || width > M2C_QMODEL_MAX_WIDTH)
-        return m2c_err_set(err, M2C_ERR_RANGE, "qmodel: layer %u width %u out of range", i,
-                           width);
+        return m2c_err_set(err, M2C_ERR_RANGE, "qmodel: layer %u width %u out of range", i, width);
     m2c_qmodel_dense *L = &m->layers[i];
     free(L->w);
     free(L->b);
@@ -131,8 +131,7 @@ m2c_status m2c_qmodel_alloc_layer(m2c_qmodel *m, unsigned i, unsigned width, m2c
 
 m2c_status m2c_qmodel_alloc_tree(m2c_qmodel *m, unsigned i, unsigned output, unsigned n_nodes,
                                  m2c_err *err) {
-    if (!m->trees || i >= m->count)
-        return m2c_err_set(err, M2C_ERR_STATE, "qmodel: no tree %u", i);
+    if (!m->trees || i >= m->count) return m2c_err_set(err, M2C_ERR_STATE, "qmodel: no tree %u", i);
     if (n_nodes < 1 || n_nodes > M2C_QMODEL_MAX_NODES)
         return m2c_err_set(err, M2C_ERR_RANGE, "qmodel: tree %u has %u nodes", i, n_nodes);
     m2c_qmodel_tree *t = &m->trees[i];
@@ -186,8 +185,7 @@ static m2c_status rd_i192w(reader *r, m2c_u256 *out, const char *what, unsigned 
     r->pos += 32;
     if (!m2c_q256_fits_i192(out))
         return m2c_err_at(r->err, M2C_ERR_RANGE, at,
-                          "qmodel: offset %zu: %s %u is outside the int192 range", at, what,
-                          idx);
+                          "qmodel: offset %zu: %s %u is outside the int192 range", at, what, idx);
     return M2C_OK;
 }
 
@@ -201,12 +199,12 @@ static m2c_status load_dense(reader *r, m2c_qmodel *m) {
         unsigned act = rd_u8(r);
         if (width < 1 || width > M2C_QMODEL_MAX_WIDTH)
             return m2c_err_at(r->err, M2C_ERR_RANGE, at,
-                              "qmodel: offset %zu: layer %u width %u is not in 1..%d", at, i,
-                              width, M2C_QMODEL_MAX_WIDTH);
+                              "qmodel: offset %zu: layer %u width %u is not in 1..%d", at, i, width,
+                              M2C_QMODEL_MAX_WIDTH);
         if (act > M2C_QACT_SIGMOID)
             return m2c_err_at(r->err, M2C_ERR_INVALID, at + 2,
-                              "qmodel: offset %zu: layer %u has unknown activation %u", at + 2,
-                              i, act);
+                              "qmodel: offset %zu: layer %u has unknown activation %u", at + 2, i,
+                              act);
         int last = i + 1 == m->count;
         if (last && act != M2C_QACT_IDENTITY)
             return m2c_err_at(r->err, M2C_ERR_INVALID, at + 2,
@@ -215,8 +213,8 @@ static m2c_status load_dense(reader *r, m2c_qmodel *m) {
                               at + 2, m2c_qact_str(act));
         if (last && width != m->n_out)
             return m2c_err_at(r->err, M2C_ERR_INVALID, at,
-                              "qmodel: offset %zu: last layer width %u differs from n_out %u",
-                              at, width, m->n_out);
+                              "qmodel: offset %zu: last layer width %u differs from n_out %u", at,
+                              width, m->n_out);
         size_t nw = (size_t)width * fan_in;
         if ((st = need(r, (nw + width) * 4, "layer weights"))) return st;
         m2c_qmodel_dense *L = &m->layers[i];
@@ -225,8 +223,10 @@ static m2c_status load_dense(reader *r, m2c_qmodel *m) {
         L->w = malloc(nw * sizeof *L->w);
         L->b = malloc((size_t)width * sizeof *L->b);
         if (!L->w || !L->b) return m2c_err_set(r->err, M2C_ERR_NOMEM, "qmodel: out of memory");
-        for (size_t k = 0; k < nw; k++) L->w[k] = rd_i32(r);
-        for (unsigned k = 0; k < width; k++) L->b[k] = rd_i32(r);
+        for (size_t k = 0; k < nw; k++)
+            L->w[k] = rd_i32(r);
+        for (unsigned k = 0; k < width; k++)
+            L->b[k] = rd_i32(r);
         fan_in = width;
     }
     return M2C_OK;
@@ -258,8 +258,8 @@ static m2c_status check_tree(reader *r, const m2c_qmodel *m, unsigned ti, size_t
                                   at, ti, k, (unsigned)nd->feature, (unsigned)m->n_in);
             if (depth >= M2C_QMODEL_MAX_DEPTH)
                 return m2c_err_at(r->err, M2C_ERR_RANGE, at,
-                                  "qmodel: offset %zu: tree %u node %u is deeper than %d", at,
-                                  ti, k, M2C_QMODEL_MAX_DEPTH);
+                                  "qmodel: offset %zu: tree %u node %u is deeper than %d", at, ti,
+                                  k, M2C_QMODEL_MAX_DEPTH);
             st[sp].k = k;
             st[sp].depth = depth;
             st[sp].right_done = 0;
@@ -273,7 +273,8 @@ static m2c_status check_tree(reader *r, const m2c_qmodel *m, unsigned ti, size_t
                               "qmodel: offset %zu: tree %u leaf %u has a nonzero right field",
                               at + 6, ti, k);
         unsigned end = k + 1;
-        while (sp > 0 && st[sp - 1].right_done) sp--; /* subtrees that just ended */
+        while (sp > 0 && st[sp - 1].right_done)
+            sp--; /* subtrees that just ended */
         if (sp == 0) {
             if (end != t->n_nodes)
                 return m2c_err_at(r->err, M2C_ERR_INVALID, nodes_at + (size_t)end * 8,
@@ -299,7 +300,8 @@ static m2c_status check_tree(reader *r, const m2c_qmodel *m, unsigned ti, size_t
 static m2c_status load_trees(reader *r, m2c_qmodel *m) {
     m2c_status st;
     if ((st = need(r, (size_t)m->n_out * 4, "base scores"))) return st;
-    for (unsigned j = 0; j < m->n_out; j++) m->base[j] = rd_i32(r);
+    for (unsigned j = 0; j < m->n_out; j++)
+        m->base[j] = rd_i32(r);
     size_t total = 0;
     for (unsigned i = 0; i < m->count; i++) {
         size_t at = r->pos;
@@ -308,8 +310,8 @@ static m2c_status load_trees(reader *r, m2c_qmodel *m) {
         unsigned n = rd_u16(r);
         if (output >= m->n_out)
             return m2c_err_at(r->err, M2C_ERR_RANGE, at,
-                              "qmodel: offset %zu: tree %u adds to output %u but n_out is %u",
-                              at, i, output, (unsigned)m->n_out);
+                              "qmodel: offset %zu: tree %u adds to output %u but n_out is %u", at,
+                              i, output, (unsigned)m->n_out);
         if (n < 1)
             return m2c_err_at(r->err, M2C_ERR_RANGE, at + 2,
                               "qmodel: offset %zu: tree %u has no nodes", at + 2, i);
@@ -368,23 +370,20 @@ m2c_status m2c_qmodel_load(m2c_qmodel **out, const uint8_t *p, size_t len, m2c_e
         return m2c_err_at(err, M2C_ERR_RANGE, d_in > M2C_QMODEL_MAX_DECIMALS ? 8 : 9,
                           "qmodel: offset %d: decimals %u exceed %d",
                           d_in > M2C_QMODEL_MAX_DECIMALS ? 8 : 9,
-                          d_in > M2C_QMODEL_MAX_DECIMALS ? d_in : d_out,
-                          M2C_QMODEL_MAX_DECIMALS);
+                          d_in > M2C_QMODEL_MAX_DECIMALS ? d_in : d_out, M2C_QMODEL_MAX_DECIMALS);
     if (n_in < 1 || n_in > M2C_QMODEL_MAX_IN)
         return m2c_err_at(err, M2C_ERR_RANGE, 10, "qmodel: offset 10: n_in %u is not in 1..%d",
                           n_in, M2C_QMODEL_MAX_IN);
     if (n_out < 1 || n_out > M2C_QMODEL_MAX_OUT)
-        return m2c_err_at(err, M2C_ERR_RANGE, 12,
-                          "qmodel: offset 12: n_out %u is not in 1..%d", n_out,
-                          M2C_QMODEL_MAX_OUT);
+        return m2c_err_at(err, M2C_ERR_RANGE, 12, "qmodel: offset 12: n_out %u is not in 1..%d",
+                          n_out, M2C_QMODEL_MAX_OUT);
     unsigned cmin = 1, cmax = 1;
     if (kind == M2C_QKIND_MLP) cmin = 2, cmax = M2C_QMODEL_MAX_LAYERS;
     if (kind == M2C_QKIND_GBDT) cmax = M2C_QMODEL_MAX_TREES;
     if (count < cmin || count > cmax)
-        return m2c_err_at(err, M2C_ERR_RANGE, 14,
-                          "qmodel: offset 14: a %s model needs %u..%u %s, not %u",
-                          m2c_qkind_str(kind), cmin, cmax,
-                          kind == M2C_QKIND_GBDT ? "trees" : "layers", count);
+        return m2c_err_at(
+            err, M2C_ERR_RANGE, 14, "qmodel: offset 14: a %s model needs %u..%u %s, not %u",
+            m2c_qkind_str(kind), cmin, cmax, kind == M2C_QKIND_GBDT ? "trees" : "layers", count);
     if (transform == M2C_QTRANSFORM_SIGMOID && n_out != 1)
         return m2c_err_at(err, M2C_ERR_INVALID, 7,
                           "qmodel: offset 7: sigmoid transform needs n_out 1, not %u", n_out);
@@ -399,8 +398,8 @@ m2c_status m2c_qmodel_load(m2c_qmodel **out, const uint8_t *p, size_t len, m2c_e
                           "qmodel: offset 7: a logistic model's transform must be sigmoid "
                           "or softmax");
 
-    if ((st = m2c_qmodel_alloc(&m, (m2c_qkind)kind, (m2c_qtransform)transform, n_in, n_out,
-                               count, err)))
+    if ((st = m2c_qmodel_alloc(&m, (m2c_qkind)kind, (m2c_qtransform)transform, n_in, n_out, count,
+                               err)))
         return st;
     m->in_decimals = (uint8_t)d_in;
     m->out_decimals = (uint8_t)d_out;
@@ -461,7 +460,8 @@ size_t m2c_qmodel_params(const m2c_qmodel *m) {
         }
     } else if (m->trees) {
         n += m->n_out;
-        for (unsigned i = 0; i < m->count; i++) n += m->trees[i].n_nodes;
+        for (unsigned i = 0; i < m->count; i++)
+            n += m->trees[i].n_nodes;
     }
     return n;
 }
@@ -486,8 +486,7 @@ static m2c_status write_raw(m2c_buf *out, const m2c_qmodel *m, m2c_err *err) {
     if (size > M2C_QMODEL_MAX_BYTES)
         return m2c_err_set(err, M2C_ERR_RANGE, "qmodel: model would be %zu bytes, over the %zu cap",
                            size, M2C_QMODEL_MAX_BYTES);
-    if (m2c_buf_reserve(out, size))
-        return m2c_err_set(err, M2C_ERR_NOMEM, "qmodel: out of memory");
+    if (m2c_buf_reserve(out, size)) return m2c_err_set(err, M2C_ERR_NOMEM, "qmodel: out of memory");
     uint8_t *q = out->p + out->len;
     memcpy(q, MAGIC, 4);
     q[4] = M2C_QMODEL_VERSION;
@@ -516,12 +515,15 @@ static m2c_status write_raw(m2c_buf *out, const m2c_qmodel *m, m2c_err *err) {
             q[2] = L->act;
             q += 3;
             size_t nw = (size_t)L->width * fan_in;
-            for (size_t k = 0; k < nw; k++, q += 4) put_u32(q, (uint32_t)L->w[k]);
-            for (unsigned k = 0; k < L->width; k++, q += 4) put_u32(q, (uint32_t)L->b[k]);
+            for (size_t k = 0; k < nw; k++, q += 4)
+                put_u32(q, (uint32_t)L->w[k]);
+            for (unsigned k = 0; k < L->width; k++, q += 4)
+                put_u32(q, (uint32_t)L->b[k]);
             fan_in = L->width;
         }
     } else {
-        for (unsigned j = 0; j < m->n_out; j++, q += 4) put_u32(q, (uint32_t)m->base[j]);
+        for (unsigned j = 0; j < m->n_out; j++, q += 4)
+            put_u32(q, (uint32_t)m->base[j]);
         for (unsigned i = 0; i < m->count; i++) {
             const m2c_qmodel_tree *t = &m->trees[i];
             if (!t->nodes)
@@ -593,8 +595,7 @@ m2c_status m2c_qmodel_save_file(const m2c_qmodel *m, const char *path, m2c_err *
     f = NULL;
     if (rename(tmp, path) != 0) {
         remove(tmp);
-        st = m2c_err_set(err, M2C_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
-                         strerror(errno));
+        st = m2c_err_set(err, M2C_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
         goto out;
     }
 out:
@@ -617,7 +618,8 @@ m2c_status m2c_qmodel_load_file(m2c_qmodel **out, const char *path, m2c_err *err
         goto out;
     }
     size_t n;
-    while (len < cap && (n = fread(p + len, 1, cap - len, f)) > 0) len += n;
+    while (len < cap && (n = fread(p + len, 1, cap - len, f)) > 0)
+        len += n;
     if (ferror(f)) {
         st = m2c_err_set(err, M2C_ERR_IO, "cannot read %s: %s", path, strerror(errno));
         goto out;
@@ -697,7 +699,8 @@ void m2c_q16_softmax(int32_t *p, const int32_t *q, size_t n) {
         E[j] = e >= 31 ? 0 : rshr64(g, (unsigned)e);
         S += E[j];
     }
-    for (size_t j = 0; j < n; j++) p[j] = (int32_t)((E[j] * 65536 + S / 2) / S);
+    for (size_t j = 0; j < n; j++)
+        p[j] = (int32_t)((E[j] * 65536 + S / 2) / S);
 }
 
 static inline int32_t act(unsigned a, int32_t v) {
@@ -737,7 +740,8 @@ static void run_dense(const m2c_qmodel *m, int32_t *q, const int32_t *z) {
 
 static void run_trees(const m2c_qmodel *m, int32_t *q, const int32_t *z) {
     int64_t s[M2C_QMODEL_MAX_OUT];
-    for (unsigned j = 0; j < m->n_out; j++) s[j] = m->base[j];
+    for (unsigned j = 0; j < m->n_out; j++)
+        s[j] = m->base[j];
     for (unsigned i = 0; i < m->count; i++) {
         const m2c_qmodel_tree *t = &m->trees[i];
         const m2c_qmodel_node *nd = t->nodes;
@@ -746,7 +750,8 @@ static void run_trees(const m2c_qmodel *m, int32_t *q, const int32_t *z) {
             k = z[nd[k].feature] < nd[k].value ? k + 1 : nd[k].right;
         s[t->output] += nd[k].value;
     }
-    for (unsigned j = 0; j < m->n_out; j++) q[j] = sat32_64(s[j]);
+    for (unsigned j = 0; j < m->n_out; j++)
+        q[j] = sat32_64(s[j]);
 }
 
 void m2c_qmodel_run(const m2c_qmodel *m, int32_t *p, const int32_t *z) {
@@ -889,7 +894,8 @@ m2c_qmodel_out m2c_qmodel_out_probability(unsigned d_out) {
     m2c_qmodel_out rec;
     memset(&rec, 0, sizeof rec);
     m2c_u256 one = m2c_q256_from_i64(1);
-    for (unsigned i = 0; i < d_out; i++) (void)m2c_q256_mul10_add(&one, 0);
+    for (unsigned i = 0; i < d_out; i++)
+        (void)m2c_q256_mul10_add(&one, 0);
     rec.mul = one;
     rec.shift = 16;
     return rec;

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+// clang-format off
 static const int32_t M2C_Q_SIG[513] = {
     32768, 33280, 33792, 34303, 34813, 35323, 35831, 36338,
     36843, 37346, 37847, 38345, 38841, 39334, 39824, 40310,
@@ -175,4 +176,6 @@ static const int32_t M2C_Q_EXP2[257] = {
     536870912};
 
 #define M2C_Q_LOG2E_Q24 24204406
+// clang-format on
+
 #endif

@@ -46,7 +46,8 @@ static size_t distinct(double *out, size_t cap, const double *y, size_t n) {
     size_t k = 0;
     for (size_t i = 0; i < n && k <= cap; i++) {
         size_t j = 0;
-        while (j < k && out[j] != y[i]) j++;
+        while (j < k && out[j] != y[i])
+            j++;
         if (j == k) out[k++] = y[i];
     }
     qsort(out, k, sizeof *out, cmp_double);
@@ -75,8 +76,8 @@ m2c_status m2c_train(m2c_fmodel **out, const m2c_dataset *d, const m2c_train_opt
         return m2c_err_set(err, M2C_ERR_INVALID, "train: %zu training row(s) is too few",
                            d->n_rows);
     if (d->n_features > M2C_QMODEL_MAX_IN)
-        return m2c_err_set(err, M2C_ERR_RANGE, "train: %zu features, the cap is %d",
-                           d->n_features, M2C_QMODEL_MAX_IN);
+        return m2c_err_set(err, M2C_ERR_RANGE, "train: %zu features, the cap is %d", d->n_features,
+                           M2C_QMODEL_MAX_IN);
     if (o->type == M2C_MODEL_GBDT)
         return m2c_err_set(err, M2C_ERR_UNSUPPORTED,
                            "train: gbdt is trained through libxgboost (not in this build)");
@@ -103,13 +104,16 @@ m2c_status m2c_train(m2c_fmodel **out, const m2c_dataset *d, const m2c_train_opt
             z[r * nf + k] = (d->x[r * nf + k] - m->mean[k]) / m->std[k];
     if (m->task == M2C_TASK_REGRESSION) {
         double mu = 0, s = 0;
-        for (size_t r = 0; r < n; r++) mu += d->y[r];
+        for (size_t r = 0; r < n; r++)
+            mu += d->y[r];
         mu /= (double)n;
-        for (size_t r = 0; r < n; r++) s += (d->y[r] - mu) * (d->y[r] - mu);
+        for (size_t r = 0; r < n; r++)
+            s += (d->y[r] - mu) * (d->y[r] - mu);
         s = sqrt(s / (double)n);
         if (!(s > 0)) s = 1;
         m->y_mean = mu, m->y_std = s;
-        for (size_t r = 0; r < n; r++) t[r] = (d->y[r] - mu) / s;
+        for (size_t r = 0; r < n; r++)
+            t[r] = (d->y[r] - mu) / s;
         m->n_out = 1;
     } else {
         double cls[M2C_TRAIN_MAX_CLASSES + 1];
@@ -118,7 +122,8 @@ m2c_status m2c_train(m2c_fmodel **out, const m2c_dataset *d, const m2c_train_opt
             st = m2c_err_set(err, M2C_ERR_INVALID,
                              "train: classification needs 2..%d distinct target values, "
                              "'%s' has %s%zu",
-                             M2C_TRAIN_MAX_CLASSES, d->target, k > M2C_TRAIN_MAX_CLASSES ? "more than " : "",
+                             M2C_TRAIN_MAX_CLASSES, d->target,
+                             k > M2C_TRAIN_MAX_CLASSES ? "more than " : "",
                              k > M2C_TRAIN_MAX_CLASSES ? (size_t)M2C_TRAIN_MAX_CLASSES : k);
             goto out;
         }
@@ -131,7 +136,8 @@ m2c_status m2c_train(m2c_fmodel **out, const m2c_dataset *d, const m2c_train_opt
         memcpy(m->classes, cls, k * sizeof *cls);
         m->task = k == 2 ? M2C_TASK_BINARY : M2C_TASK_MULTICLASS;
         m->n_out = k == 2 ? 1 : k;
-        for (size_t r = 0; r < n; r++) t[r] = (double)class_index(cls, k, d->y[r]);
+        for (size_t r = 0; r < n; r++)
+            t[r] = (double)class_index(cls, k, d->y[r]);
     }
     switch (o->type) {
     case M2C_MODEL_LINEAR: st = m2c_train_linear(m, z, t, n, o, err); break;
@@ -163,7 +169,8 @@ static double act_f(unsigned a, double v) {
 void m2c_fmodel_predict(const m2c_fmodel *m, double *out, const double *x) {
     double buf[2][M2C_QMODEL_MAX_WIDTH];
     double *a = buf[0];
-    for (size_t k = 0; k < m->n_in; k++) a[k] = (x[k] - m->mean[k]) / m->std[k];
+    for (size_t k = 0; k < m->n_in; k++)
+        a[k] = (x[k] - m->mean[k]) / m->std[k];
     size_t fan_in = m->n_in;
     for (unsigned l = 0; l < m->n_layers; l++) {
         const m2c_flayer *L = &m->layers[l];
@@ -171,7 +178,8 @@ void m2c_fmodel_predict(const m2c_fmodel *m, double *out, const double *x) {
         for (unsigned j = 0; j < L->width; j++) {
             double s = L->b[j];
             const double *w = L->w + (size_t)j * fan_in;
-            for (size_t i = 0; i < fan_in; i++) s += w[i] * a[i];
+            for (size_t i = 0; i < fan_in; i++)
+                s += w[i] * a[i];
             o[j] = act_f(L->act, s);
         }
         a = o;
@@ -185,8 +193,10 @@ void m2c_fmodel_predict(const m2c_fmodel *m, double *out, const double *x) {
         double mx = a[0], s = 0;
         for (size_t j = 1; j < m->n_out; j++)
             if (a[j] > mx) mx = a[j];
-        for (size_t j = 0; j < m->n_out; j++) s += (out[j] = exp(a[j] - mx));
-        for (size_t j = 0; j < m->n_out; j++) out[j] /= s;
+        for (size_t j = 0; j < m->n_out; j++)
+            s += (out[j] = exp(a[j] - mx));
+        for (size_t j = 0; j < m->n_out; j++)
+            out[j] /= s;
     }
 }
 
@@ -201,8 +211,8 @@ m2c_status m2c_fmodel_quantize(m2c_qmodel **out, const m2c_fmodel *m, m2c_err *e
                         : m->task == M2C_TASK_BINARY   ? M2C_QTRANSFORM_SIGMOID
                                                        : M2C_QTRANSFORM_SOFTMAX;
     m2c_qmodel *q = NULL;
-    m2c_status st = m2c_qmodel_alloc(&q, kind, tr, (unsigned)m->n_in, (unsigned)m->n_out,
-                                     m->n_layers, err);
+    m2c_status st =
+        m2c_qmodel_alloc(&q, kind, tr, (unsigned)m->n_in, (unsigned)m->n_out, m->n_layers, err);
     if (st) return st;
     for (size_t k = 0; k < m->n_in; k++)
         q->in[k] = m2c_qmodel_in_scaling(m->mean[k], m->std[k], q->in_decimals);
@@ -216,7 +226,8 @@ m2c_status m2c_fmodel_quantize(m2c_qmodel **out, const m2c_fmodel *m, m2c_err *e
         if ((st = m2c_qmodel_alloc_layer(q, l, L->width, (m2c_qact)L->act, err))) goto out;
         for (size_t k = 0; k < (size_t)L->width * fan_in; k++)
             q->layers[l].w[k] = m2c_q16_from_double(L->w[k]);
-        for (unsigned j = 0; j < L->width; j++) q->layers[l].b[j] = m2c_q16_from_double(L->b[j]);
+        for (unsigned j = 0; j < L->width; j++)
+            q->layers[l].b[j] = m2c_q16_from_double(L->b[j]);
         fan_in = L->width;
     }
     if ((st = m2c_qmodel_check(q, err))) goto out;
@@ -233,30 +244,34 @@ m2c_status m2c_qmodel_predict_double(const m2c_qmodel *q, double *out, const dou
     int32_t p[M2C_QMODEL_MAX_OUT];
     for (unsigned k = 0; k < q->n_in; k++) {
         if (!isfinite(x[k]) || fabs(x[k]) * pow(10.0, q->in_decimals) >= ldexp(1.0, 191))
-            return m2c_err_set(err, M2C_ERR_RANGE, "feature %u (%g) is outside the int192 range",
-                               k, x[k]);
+            return m2c_err_set(err, M2C_ERR_RANGE, "feature %u (%g) is outside the int192 range", k,
+                               x[k]);
         X[k] = m2c_qmodel_scale_real(x[k], q->in_decimals);
     }
     m2c_status st = m2c_qmodel_predict(q, Y, p, NULL, X, err);
     if (st) return st;
     if (q->transform == M2C_QTRANSFORM_IDENTITY) {
         double scale = pow(10.0, q->out_decimals);
-        for (unsigned j = 0; j < q->n_out; j++) out[j] = m2c_q256_to_double(&Y[j]) / scale;
+        for (unsigned j = 0; j < q->n_out; j++)
+            out[j] = m2c_q256_to_double(&Y[j]) / scale;
     } else {
-        for (unsigned j = 0; j < q->n_out; j++) out[j] = p[j] / 65536.0;
+        for (unsigned j = 0; j < q->n_out; j++)
+            out[j] = p[j] / 65536.0;
     }
     return M2C_OK;
 }
 
-m2c_status m2c_evaluate(m2c_metrics *fm, m2c_metrics *qm, const m2c_fmodel *f,
-                        const m2c_qmodel *q, m2c_task task, const double *classes,
-                        size_t n_classes, const m2c_dataset *d, m2c_err *err) {
+m2c_status m2c_evaluate(m2c_metrics *fm, m2c_metrics *qm, const m2c_fmodel *f, const m2c_qmodel *q,
+                        m2c_task task, const double *classes, size_t n_classes,
+                        const m2c_dataset *d, m2c_err *err) {
     size_t n = d->n_rows, nf = d->n_features;
     size_t n_out = f ? f->n_out : q->n_out;
     if (!d->y) return m2c_err_set(err, M2C_ERR_INVALID, "evaluate: the dataset has no target");
     if ((f && f->n_in != nf) || (q && q->n_in != nf))
-        return m2c_err_set(err, M2C_ERR_INVALID, "evaluate: the model takes %zu features, the "
-                           "data has %zu", f ? f->n_in : (size_t)q->n_in, nf);
+        return m2c_err_set(err, M2C_ERR_INVALID,
+                           "evaluate: the model takes %zu features, the "
+                           "data has %zu",
+                           f ? f->n_in : (size_t)q->n_in, nf);
     double *pf = malloc((n ? n : 1) * n_out * sizeof *pf);
     double *pq = malloc((n ? n : 1) * n_out * sizeof *pq);
     m2c_status st = M2C_OK;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Re-derives the qmodel v1 nonlinearity tables (docs/qmodel.md section 6) with 60-digit
-decimal arithmetic, independent of any float library, and prints them as C arrays (or
-checks src/ml/qmodel_tables.h with --check). Rounding is half-up; no entry is a tie."""
+decimal arithmetic, independent of any float library, and prints them as C arrays, or as
+the spec's text with --md, or checks that a C header (src/ml/qmodel_tables.h) holds exactly
+these values with --check FILE. Rounding is half-up; no entry is a tie."""
 import sys
 from decimal import Decimal, getcontext, ROUND_HALF_UP
 
@@ -35,6 +36,22 @@ def c_array(name, v):
 
 def main():
     sig, tanh, exp2, log2e = tables()
+    if len(sys.argv) > 2 and sys.argv[1] == "--check":
+        import re
+        text = open(sys.argv[2]).read()
+        ok = True
+        for name, v in (("M2C_Q_SIG", sig), ("M2C_Q_TANH", tanh), ("M2C_Q_EXP2", exp2)):
+            m = re.search(r"%s\[\d+\] = \{([^}]*)\}" % name, text)
+            got = [int(x) for x in m.group(1).replace("\n", " ").split(",")] if m else None
+            if got != v:
+                print("%s: %s differs from the spec's table" % (sys.argv[2], name))
+                ok = False
+        m = re.search(r"M2C_Q_LOG2E_Q24 (\d+)", text)
+        if not m or int(m.group(1)) != log2e:
+            print("%s: M2C_Q_LOG2E_Q24 differs" % sys.argv[2])
+            ok = False
+        print("tables: %s" % ("match" if ok else "MISMATCH"))
+        sys.exit(0 if ok else 1)
     if len(sys.argv) > 1 and sys.argv[1] == "--md":
         for name, v in (("SIG", sig), ("TANH", tanh), ("EXP2", exp2)):
             print("%s[0..%d] =" % (name, len(v) - 1))

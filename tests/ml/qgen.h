@@ -31,12 +31,14 @@ static inline int32_t qg_i32(void) {
 /* An int256 whose magnitude has about `bits` bits (bits <= 191), as two's complement. */
 static inline m2c_u256 qg_wide(unsigned bits) {
     m2c_u256 v = {{0, 0, 0, 0}};
-    for (unsigned l = 0; l < 4 && l * 64 < bits; l++) v.w[l] = m2c_test_rand();
+    for (unsigned l = 0; l < 4 && l * 64 < bits; l++)
+        v.w[l] = m2c_test_rand();
     if (bits < 256) {
         unsigned l = bits / 64, b = bits % 64;
         if (l < 4) {
             v.w[l] &= b ? (((uint64_t)1 << b) - 1) : 0;
-            for (unsigned k = l + 1; k < 4; k++) v.w[k] = 0;
+            for (unsigned k = l + 1; k < 4; k++)
+                v.w[k] = 0;
         }
     }
     if (m2c_test_rand() & 1) {
@@ -133,15 +135,17 @@ static inline m2c_qmodel *qg_model(unsigned kind) {
                      : kind == M2C_QKIND_GBDT ? 1 + (unsigned)qg_below(12)
                                               : 1;
     m2c_qmodel *m = NULL;
-    if (m2c_qmodel_alloc(&m, (m2c_qkind)kind, (m2c_qtransform)transform, n_in, n_out, count,
-                         NULL))
+    if (m2c_qmodel_alloc(&m, (m2c_qkind)kind, (m2c_qtransform)transform, n_in, n_out, count, NULL))
         return NULL;
     m->in_decimals = qg_below(4) ? 18 : (uint8_t)qg_below(37);
     m->out_decimals = qg_below(4) ? 18 : (uint8_t)qg_below(37);
-    for (unsigned i = 0; i < n_in; i++) qg_in_rec(&m->in[i]);
-    for (unsigned j = 0; j < n_out; j++) qg_out_rec(&m->out[j], transform);
+    for (unsigned i = 0; i < n_in; i++)
+        qg_in_rec(&m->in[i]);
+    for (unsigned j = 0; j < n_out; j++)
+        qg_out_rec(&m->out[j], transform);
     if (kind == M2C_QKIND_GBDT) {
-        for (unsigned j = 0; j < n_out; j++) m->base[j] = (int32_t)qg_signed(17);
+        for (unsigned j = 0; j < n_out; j++)
+            m->base[j] = (int32_t)qg_signed(17);
         for (unsigned t = 0; t < count; t++) {
             m2c_qmodel_node nodes[128]; /* depth <= 6: at most 127 nodes */
             unsigned k = 0;
@@ -162,8 +166,10 @@ static inline m2c_qmodel *qg_model(unsigned kind) {
                 m2c_qmodel_free(m);
                 return NULL;
             }
-            for (size_t k = 0; k < (size_t)width * fan_in; k++) m->layers[l].w[k] = qg_i32();
-            for (unsigned k = 0; k < width; k++) m->layers[l].b[k] = qg_i32();
+            for (size_t k = 0; k < (size_t)width * fan_in; k++)
+                m->layers[l].w[k] = qg_i32();
+            for (unsigned k = 0; k < width; k++)
+                m->layers[l].b[k] = qg_i32();
             fan_in = width;
         }
     }

@@ -95,6 +95,8 @@ TEST(test_dataset_csv__errors_name_rows_and_columns) {
     CHECK_EQ_STR(e.msg, "no target column 'z' (columns: a, y)");
     CHECK_EQ_INT(load_csv(&d, "a,y\n1,0\n", "y", "a,b", &e), M2C_ERR_NOTFOUND);
     CHECK_EQ_INT(load_csv(&d, "a,y\n1,0\n", "y", "a,a", &e), M2C_ERR_INVALID);
+    CHECK_EQ_INT(load_csv(&d, "a,y\n1,0\n", "y", "a,y", &e), M2C_ERR_INVALID);
+    CHECK_EQ_STR(e.msg, "feature 'y' is the target");
     CHECK_EQ_INT(load_csv(&d, "s,y\nq,0\n", "y", NULL, &e), M2C_ERR_INVALID);
     CHECK(strstr(e.msg, "no numeric feature columns") != NULL);
     CHECK(d == NULL);
@@ -188,10 +190,14 @@ TEST(test_dataset_split__random_is_seeded_disjoint_and_complete) {
     CHECK_EQ_INT(b->n_rows, 20); /* round(20.2) */
     CHECK_EQ_INT(a->n_rows, 81);
     int seen[101] = {0};
-    for (size_t i = 0; i < a->n_rows; i++) seen[(int)a->x[i]]++;
-    for (size_t i = 0; i < b->n_rows; i++) seen[(int)b->x[i]]++;
-    for (int i = 0; i < 101; i++) CHECK_EQ_INT(seen[i], 1);
-    for (size_t i = 0; i < a->n_rows; i++) CHECK(a->y[i] == (double)((int)a->x[i] % 2));
+    for (size_t i = 0; i < a->n_rows; i++)
+        seen[(int)a->x[i]]++;
+    for (size_t i = 0; i < b->n_rows; i++)
+        seen[(int)b->x[i]]++;
+    for (int i = 0; i < 101; i++)
+        CHECK_EQ_INT(seen[i], 1);
+    for (size_t i = 0; i < a->n_rows; i++)
+        CHECK(a->y[i] == (double)((int)a->x[i] % 2));
     REQUIRE(m2c_dataset_split_random(&c, &e2, d, 0.2, 42, &e) == M2C_OK);
     CHECK(memcmp(b->x, e2->x, 20 * sizeof(double)) == 0);
     m2c_dataset_free(c), m2c_dataset_free(e2);
@@ -217,10 +223,13 @@ TEST(test_dataset_split__ordered_holds_out_the_latest_keys) {
     REQUIRE(m2c_dataset_split_ordered(&a, &b, d, 0.3, &e) == M2C_OK);
     CHECK_EQ_INT(b->n_rows, 15);
     double max_train = -1, min_test = 1e9;
-    for (size_t i = 0; i < a->n_rows; i++) max_train = fmax(max_train, a->key[i]);
-    for (size_t i = 0; i < b->n_rows; i++) min_test = fmin(min_test, b->key[i]);
+    for (size_t i = 0; i < a->n_rows; i++)
+        max_train = fmax(max_train, a->key[i]);
+    for (size_t i = 0; i < b->n_rows; i++)
+        min_test = fmin(min_test, b->key[i]);
     CHECK(max_train < min_test);
-    for (size_t i = 1; i < b->n_rows; i++) CHECK(b->key[i - 1] <= b->key[i]);
+    for (size_t i = 1; i < b->n_rows; i++)
+        CHECK(b->key[i - 1] <= b->key[i]);
     m2c_dataset_free(a), m2c_dataset_free(b), m2c_dataset_free(d);
 }
 

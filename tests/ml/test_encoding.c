@@ -27,9 +27,9 @@ static const char *fmt(const char *v, unsigned dec, unsigned maxf) {
 }
 
 /* 2^191 - 1, 2^191, -2^191, -2^191 - 1 */
-#define I192_MAX "3138550867693340381917894711603833208051177722232017256447"
-#define I192_OVER "3138550867693340381917894711603833208051177722232017256448"
-#define I192_MIN "-3138550867693340381917894711603833208051177722232017256448"
+#define I192_MAX   "3138550867693340381917894711603833208051177722232017256447"
+#define I192_OVER  "3138550867693340381917894711603833208051177722232017256448"
+#define I192_MIN   "-3138550867693340381917894711603833208051177722232017256448"
 #define I192_UNDER "-3138550867693340381917894711603833208051177722232017256449"
 
 TEST(test_enc_text__values_and_rounding) {
@@ -81,15 +81,15 @@ TEST(test_enc_text__junk_is_code_4_with_offset) {
         const char *s;
         size_t at;
     } bad[] = {
-        {"1,,2", 2}, {"1,", 2},     {"abc", 0},  {".5", 0},   {"1e5", 1},   {"+1", 0},
-        {"1.", 2},   {"1\n", 1},    {"1 2", 2},  {"1;2", 1},  {"--1", 1},   {"1.2.3", 3},
+        {"1,,2", 2}, {"1,", 2},       {"abc", 0}, {".5", 0},   {"1e5", 1},  {"+1", 0},
+        {"1.", 2},   {"1\n", 1},      {"1 2", 2}, {"1;2", 1},  {"--1", 1},  {"1.2.3", 3},
         {" ", 1},    {"\xc3\xa9", 0}, {"1,-", 3}, {"0x10", 1}, {"1,2,", 4}, {",1", 0},
     };
     m2c_u256 x[8];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         m2c_err e;
-        m2c_enc_code c = m2c_enc_decode_input(x, 2, NULL, 18, (const uint8_t *)bad[i].s,
-                                              strlen(bad[i].s), &e);
+        m2c_enc_code c =
+            m2c_enc_decode_input(x, 2, NULL, 18, (const uint8_t *)bad[i].s, strlen(bad[i].s), &e);
         CHECK_EQ_INT(c, M2C_ENC_JUNK_TEXT);
         if (c == M2C_ENC_JUNK_TEXT) CHECK_EQ_INT(e.offset, bad[i].at);
         CHECK(strstr(e.msg, "junk text") != NULL);
@@ -101,8 +101,7 @@ TEST(test_enc_text__junk_is_code_4_with_offset) {
 TEST(test_enc_decode__codes_in_order) {
     m2c_u256 x[3];
     m2c_err e;
-    CHECK_EQ_INT(m2c_enc_decode_input(x, 3, NULL, 18, (const uint8_t *)"", 0, &e),
-                 M2C_ENC_EMPTY);
+    CHECK_EQ_INT(m2c_enc_decode_input(x, 3, NULL, 18, (const uint8_t *)"", 0, &e), M2C_ENC_EMPTY);
     static uint8_t big[M2C_ENC_MAX_INPUT + 1];
     memset(big, '1', sizeof big);
     CHECK_EQ_INT(m2c_enc_decode_input(x, 3, NULL, 18, big, sizeof big, &e), M2C_ENC_TOO_LARGE);
@@ -113,14 +112,16 @@ TEST(test_enc_decode__codes_in_order) {
     /* count before range: a too-long input with an out-of-range value is a count error */
     CHECK_EQ_INT(text(x, 3, 0, "1,2,3," I192_OVER), M2C_ENC_FEATURE_COUNT);
     CHECK_EQ_INT(text(x, 3, 0, "1,2," I192_OVER), M2C_ENC_RANGE);
-    for (uint32_t c = 0; c <= 8; c++) CHECK(strcmp(m2c_enc_code_str(c), "unknown error code"));
+    for (uint32_t c = 0; c <= 8; c++)
+        CHECK(strcmp(m2c_enc_code_str(c), "unknown error code"));
     CHECK_EQ_STR(m2c_enc_code_str(5), "wrong feature count");
     CHECK_EQ_STR(m2c_enc_code_str(9), "unknown error code");
 }
 
 static size_t abi(uint8_t *out, const char **vals, size_t n) {
     m2c_u256 v[8];
-    for (size_t i = 0; i < n; i++) v[i] = DEC(vals[i]);
+    for (size_t i = 0; i < n; i++)
+        v[i] = DEC(vals[i]);
     m2c_buf b;
     m2c_buf_init(&b, 0);
     if (m2c_enc_encode_abi(&b, v, n) != M2C_OK) return 0;
@@ -143,7 +144,8 @@ TEST(test_enc_abi__strict_decoding) {
     CHECK_EQ_INT(in[64 + 32 + 31], 0xff); /* -1 */
     REQUIRE(m2c_enc_decode_input(x, 3, &form, 18, in, n, &e) == M2C_ENC_OK);
     CHECK_EQ_INT(form, M2C_ENC_ABI);
-    for (int i = 0; i < 3; i++) CHECK(ueq(x[i], DEC(v[i])));
+    for (int i = 0; i < 3; i++)
+        CHECK(ueq(x[i], DEC(v[i])));
     /* not decodable: bad sizes, offsets, length words */
     CHECK_EQ_INT(m2c_enc_decode_input(x, 3, NULL, 18, in, n - 1, &e), M2C_ENC_NOT_DECODABLE);
     CHECK_EQ_INT(m2c_enc_decode_input(x, 3, NULL, 18, in, 32, &e), M2C_ENC_NOT_DECODABLE);
@@ -221,7 +223,8 @@ TEST(test_enc__round_trips) {
         m2c_enc_form form;
         REQUIRE(m2c_enc_decode_input(back, n, &form, dec, b.p, b.len, NULL) == M2C_ENC_OK);
         CHECK_EQ_INT(form, M2C_ENC_ABI);
-        for (size_t i = 0; i < n; i++) CHECK(ueq(v[i], back[i]));
+        for (size_t i = 0; i < n; i++)
+            CHECK(ueq(v[i], back[i]));
         m2c_buf_reset(&b);
         for (size_t i = 0; i < n; i++) {
             char s[100];
@@ -234,7 +237,8 @@ TEST(test_enc__round_trips) {
         CHECK_EQ_INT(c, M2C_ENC_OK);
         if (c) fprintf(stderr, "  %s: %s\n", (const char *)b.p, e.msg);
         CHECK_EQ_INT(form, M2C_ENC_TEXT);
-        for (size_t i = 0; i < n; i++) CHECK(ueq(v[i], back[i]));
+        for (size_t i = 0; i < n; i++)
+            CHECK(ueq(v[i], back[i]));
         m2c_buf_free(&b);
     }
 }

@@ -36,9 +36,9 @@ static m2c_status ser(m2c_buf *b, const m2c_qmodel *m) {
 /* y = 1.0*z0 - 0.5*z1 + 0.25, inputs and output in 1e18, identity scaling on z. */
 static m2c_qmodel *tiny_linear(void) {
     m2c_qmodel *m = NULL;
-    if (m2c_qmodel_alloc(&m, M2C_QKIND_LINEAR, M2C_QTRANSFORM_IDENTITY, 2, 1, 1, NULL))
-        return NULL;
-    for (int i = 0; i < 2; i++) m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
+    if (m2c_qmodel_alloc(&m, M2C_QKIND_LINEAR, M2C_QTRANSFORM_IDENTITY, 2, 1, 1, NULL)) return NULL;
+    for (int i = 0; i < 2; i++)
+        m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
     m->out[0] = m2c_qmodel_out_probability(18); /* Y = p * 1e18 / 2^16: exact */
     if (m2c_qmodel_alloc_layer(m, 0, 1, M2C_QACT_IDENTITY, NULL)) return NULL;
     m->layers[0].w[0] = 65536;
@@ -50,9 +50,9 @@ static m2c_qmodel *tiny_linear(void) {
 /* The tree of section 5's example: z0 < 0 ? 1.0 : (z1 < 1.0 ? 2.0 : 3.0), base 0.5. */
 static m2c_qmodel *tiny_gbdt(void) {
     m2c_qmodel *m = NULL;
-    if (m2c_qmodel_alloc(&m, M2C_QKIND_GBDT, M2C_QTRANSFORM_IDENTITY, 2, 1, 1, NULL))
-        return NULL;
-    for (int i = 0; i < 2; i++) m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
+    if (m2c_qmodel_alloc(&m, M2C_QKIND_GBDT, M2C_QTRANSFORM_IDENTITY, 2, 1, 1, NULL)) return NULL;
+    for (int i = 0; i < 2; i++)
+        m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
     m->out[0] = m2c_qmodel_out_probability(18);
     m->base[0] = 32768;
     if (m2c_qmodel_alloc_tree(m, 0, 0, 5, NULL)) return NULL;
@@ -88,15 +88,15 @@ TEST(test_qmodel_tables__match_the_math) {
 
 TEST(test_q16_sigmoid__boundary_points) {
     CHECK_EQ_INT(m2c_q16_sigmoid(0), 32768);
-    CHECK_EQ_INT(m2c_q16_sigmoid(1 << 11), 33280);              /* SIG[1] */
-    CHECK_EQ_INT(m2c_q16_sigmoid(1 << 10), 33024);              /* 32768 + rshr(512*1024, 11) */
-    CHECK_EQ_INT(m2c_q16_sigmoid(1), 32768);                    /* rshr(512, 11) = 0 */
-    CHECK_EQ_INT(m2c_q16_sigmoid(2), 32769);                    /* rshr(1024, 11): half up */
-    CHECK_EQ_INT(m2c_q16_sigmoid(-2), 32767);                   /* 65536 - 32769 */
-    CHECK_EQ_INT(m2c_q16_sigmoid(1 << 19), 65514);              /* SIG[256] */
-    CHECK_EQ_INT(m2c_q16_sigmoid((1 << 19) - 1), 65514);        /* 65513 + rshr(2047, 11) */
-    CHECK_EQ_INT(m2c_q16_sigmoid((1 << 20) - 1), 65536);        /* SIG[511] = SIG[512] */
-    CHECK_EQ_INT(m2c_q16_sigmoid(1 << 20), 65536);              /* clamp */
+    CHECK_EQ_INT(m2c_q16_sigmoid(1 << 11), 33280);       /* SIG[1] */
+    CHECK_EQ_INT(m2c_q16_sigmoid(1 << 10), 33024);       /* 32768 + rshr(512*1024, 11) */
+    CHECK_EQ_INT(m2c_q16_sigmoid(1), 32768);             /* rshr(512, 11) = 0 */
+    CHECK_EQ_INT(m2c_q16_sigmoid(2), 32769);             /* rshr(1024, 11): half up */
+    CHECK_EQ_INT(m2c_q16_sigmoid(-2), 32767);            /* 65536 - 32769 */
+    CHECK_EQ_INT(m2c_q16_sigmoid(1 << 19), 65514);       /* SIG[256] */
+    CHECK_EQ_INT(m2c_q16_sigmoid((1 << 19) - 1), 65514); /* 65513 + rshr(2047, 11) */
+    CHECK_EQ_INT(m2c_q16_sigmoid((1 << 20) - 1), 65536); /* SIG[511] = SIG[512] */
+    CHECK_EQ_INT(m2c_q16_sigmoid(1 << 20), 65536);       /* clamp */
     CHECK_EQ_INT(m2c_q16_sigmoid((1 << 20) + 1), 65536);
     CHECK_EQ_INT(m2c_q16_sigmoid(INT32_MAX), 65536);
     CHECK_EQ_INT(m2c_q16_sigmoid(INT32_MIN), 0);
@@ -137,8 +137,8 @@ TEST(test_q16_softmax__hand_checked) {
     /* d = 45426: t = rshr(45426 * 24204406, 24) = 65536, so E1 = 2^29, S = 3 * 2^29 */
     q[0] = 0, q[1] = -45426;
     m2c_q16_softmax(p, q, 2);
-    CHECK_EQ_INT(p[0], 43691); /* floor(2^17/3 + 1/2) */
-    CHECK_EQ_INT(p[1], 21845); /* floor(2^16/3 + 1/2) */
+    CHECK_EQ_INT(p[0], 43691);          /* floor(2^17/3 + 1/2) */
+    CHECK_EQ_INT(p[1], 21845);          /* floor(2^16/3 + 1/2) */
     q[0] = INT32_MAX, q[1] = INT32_MIN; /* d = 2^32 - 1: e >= 31, E1 = 0 */
     m2c_q16_softmax(p, q, 2);
     CHECK_EQ_INT(p[0], 65536);
@@ -154,7 +154,8 @@ TEST(test_q16_softmax__hand_checked) {
             qq[j] = (int32_t)qg_signed(19);
             if (qq[j] / 65536.0 > mx) mx = qq[j] / 65536.0;
         }
-        for (int j = 0; j < 5; j++) s += exp(qq[j] / 65536.0 - mx);
+        for (int j = 0; j < 5; j++)
+            s += exp(qq[j] / 65536.0 - mx);
         m2c_q16_softmax(pp, qq, 5);
         for (int j = 0; j < 5; j++)
             CHECK(fabs(pp[j] / 65536.0 - exp(qq[j] / 65536.0 - mx) / s) < 1e-4);
@@ -170,8 +171,7 @@ TEST(test_qmodel_serialize__layout_is_the_spec) {
     static const uint8_t hdr[16] = {'M', '2', 'C', 'Q', 1, 1, 16, 0, 18, 18, 0, 2, 0, 1, 0, 1};
     CHECK_EQ_MEM(b.p, hdr, 16);
     const uint8_t *L = b.p + 16 + 74;
-    static const uint8_t layer[15] = {0, 1, 0,    0, 1, 0, 0, 0xff, 0xff,
-                                      0x80, 0, 0, 0, 0x40, 0};
+    static const uint8_t layer[15] = {0, 1, 0, 0, 1, 0, 0, 0xff, 0xff, 0x80, 0, 0, 0, 0x40, 0};
     CHECK_EQ_MEM(L, layer, 15);
     /* output record: omul = 1e18 = 0x0de0b6b3a7640000, oshift 16, oadd 0 */
     const uint8_t *o = L + 15;
@@ -244,10 +244,10 @@ TEST(test_qmodel_load__rejects_bad_header_fields) {
     CHECK_EQ_INT(patched(&b, 4, 2, &e), M2C_ERR_UNSUPPORTED); /* version 2 */
     CHECK(strstr(e.msg, "version 2") != NULL);
     CHECK_EQ_INT(patched(&b, 4, 0, &e), M2C_ERR_UNSUPPORTED);
-    CHECK_EQ_INT(patched(&b, 5, 0, &e), M2C_ERR_INVALID); /* kind 0 */
-    CHECK_EQ_INT(patched(&b, 5, 5, &e), M2C_ERR_INVALID); /* kind 5 */
-    CHECK_EQ_INT(patched(&b, 5, 2, &e), M2C_ERR_INVALID); /* logistic with identity */
-    CHECK_EQ_INT(patched(&b, 5, 3, &e), M2C_ERR_RANGE);   /* mlp needs >= 2 layers */
+    CHECK_EQ_INT(patched(&b, 5, 0, &e), M2C_ERR_INVALID);      /* kind 0 */
+    CHECK_EQ_INT(patched(&b, 5, 5, &e), M2C_ERR_INVALID);      /* kind 5 */
+    CHECK_EQ_INT(patched(&b, 5, 2, &e), M2C_ERR_INVALID);      /* logistic with identity */
+    CHECK_EQ_INT(patched(&b, 5, 3, &e), M2C_ERR_RANGE);        /* mlp needs >= 2 layers */
     CHECK_EQ_INT(patched(&b, 6, 15, &e), M2C_ERR_UNSUPPORTED); /* frac_bits */
     CHECK_EQ_INT(patched(&b, 7, 3, &e), M2C_ERR_INVALID);      /* transform 3 */
     CHECK_EQ_INT(patched(&b, 7, 1, &e), M2C_ERR_INVALID);      /* linear + sigmoid */
@@ -315,9 +315,9 @@ TEST(test_qmodel_load__rejects_bad_trees) {
     CHECK_EQ_INT(e.offset, nodes + 6);
     CHECK(strstr(e.msg, "pre-order") != NULL);
     CHECK_EQ_INT(patched(&b, nodes + 8 + 7, 1, &e), M2C_ERR_NONCANONICAL); /* leaf right 1 */
-    CHECK_EQ_INT(patched(&b, nodes + 1, 2, &e), M2C_ERR_RANGE); /* feature 2, n_in 2 */
+    CHECK_EQ_INT(patched(&b, nodes + 1, 2, &e), M2C_ERR_RANGE);            /* feature 2, n_in 2 */
     CHECK_EQ_INT(e.offset, nodes);
-    CHECK_EQ_INT(patched(&b, nodes - 3, 1, &e), M2C_ERR_RANGE); /* tree output 1, n_out 1 */
+    CHECK_EQ_INT(patched(&b, nodes - 3, 1, &e), M2C_ERR_RANGE);   /* tree output 1, n_out 1 */
     CHECK_EQ_INT(patched(&b, nodes - 1, 4, &e), M2C_ERR_INVALID); /* 4 nodes declared: */
     /* the root's right subtree would need node 4, past the end; with the bytes shifted the
      * loader also sees trailing data, but the structure check comes first */
@@ -426,13 +426,16 @@ TEST(test_qmodel_run__dense_rounding_and_saturation) {
             M2C_OK);
     REQUIRE(m2c_qmodel_alloc_layer(w, 0, 1, M2C_QACT_IDENTITY, NULL) == M2C_OK);
     static int32_t zz[4096];
-    for (int i = 0; i < 4096; i++) w->layers[0].w[i] = INT32_MIN, zz[i] = INT32_MIN;
+    for (int i = 0; i < 4096; i++)
+        w->layers[0].w[i] = INT32_MIN, zz[i] = INT32_MIN;
     REQUIRE(m2c_qmodel_check(w, NULL) == M2C_OK);
     m2c_qmodel_run(w, p, zz);
     CHECK_EQ_INT(p[0], INT32_MAX);
     /* alternating signs cancel exactly: sum 0, only the bias remains */
-    for (int i = 0; i < 4096; i++) zz[i] = (i & 1) ? INT32_MIN : INT32_MAX;
-    for (int i = 0; i < 4096; i++) w->layers[0].w[i] = (i & 1) ? INT32_MAX : INT32_MIN;
+    for (int i = 0; i < 4096; i++)
+        zz[i] = (i & 1) ? INT32_MIN : INT32_MAX;
+    for (int i = 0; i < 4096; i++)
+        w->layers[0].w[i] = (i & 1) ? INT32_MAX : INT32_MIN;
     w->layers[0].b[0] = 7;
     m2c_qmodel_run(w, p, zz);
     /* pairs: (-2^31)(2^31-1) + (2^31-1)(-2^31) = -2^63 + 2^32 each... 2048 pairs */
@@ -444,15 +447,15 @@ TEST(test_qmodel_run__dense_rounding_and_saturation) {
 
 TEST(test_qmodel_run__mlp_and_classifiers_hand_checked) {
     m2c_qmodel *m = NULL;
-    REQUIRE(m2c_qmodel_alloc(&m, M2C_QKIND_MLP, M2C_QTRANSFORM_IDENTITY, 2, 1, 2, NULL) ==
-            M2C_OK);
+    REQUIRE(m2c_qmodel_alloc(&m, M2C_QKIND_MLP, M2C_QTRANSFORM_IDENTITY, 2, 1, 2, NULL) == M2C_OK);
     REQUIRE(m2c_qmodel_alloc_layer(m, 0, 2, M2C_QACT_RELU, NULL) == M2C_OK);
     REQUIRE(m2c_qmodel_alloc_layer(m, 1, 1, M2C_QACT_IDENTITY, NULL) == M2C_OK);
     int32_t w1[4] = {65536, 65536, 65536, -65536}, w2[2] = {65536, 131072};
     memcpy(m->layers[0].w, w1, sizeof w1);
     memcpy(m->layers[1].w, w2, sizeof w2);
     m->layers[1].b[0] = -32768;
-    for (int i = 0; i < 2; i++) m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
+    for (int i = 0; i < 2; i++)
+        m->in[i] = m2c_qmodel_in_scaling(0, 1, 18);
     m->out[0] = m2c_qmodel_out_probability(18);
     REQUIRE(m2c_qmodel_check(m, NULL) == M2C_OK);
     /* z = (1, 2): hidden relu(3, -1) = (3, 0); out 3 + 0 - 0.5 = 2.5 */
@@ -491,7 +494,8 @@ TEST(test_qmodel_run__mlp_and_classifiers_hand_checked) {
             M2C_OK);
     REQUIRE(m2c_qmodel_alloc_layer(m, 0, 3, M2C_QACT_IDENTITY, NULL) == M2C_OK);
     m->layers[0].b[0] = 0, m->layers[0].b[1] = 65536, m->layers[0].b[2] = 65536;
-    for (int j = 0; j < 3; j++) m->out[j] = m2c_qmodel_out_probability(18);
+    for (int j = 0; j < 3; j++)
+        m->out[j] = m2c_qmodel_out_probability(18);
     REQUIRE(m2c_qmodel_check(m, NULL) == M2C_OK);
     z[0] = 0;
     m2c_qmodel_run(m, p, z);
@@ -584,7 +588,7 @@ TEST(test_qmodel_output_scaling__rounding_and_offset) {
 
 TEST(test_qmodel_helpers__quantize_and_scalings) {
     CHECK_EQ_INT(m2c_q16_from_double(1.0), 65536);
-    CHECK_EQ_INT(m2c_q16_from_double(0.5 / 65536), 1);   /* ties away from zero */
+    CHECK_EQ_INT(m2c_q16_from_double(0.5 / 65536), 1); /* ties away from zero */
     CHECK_EQ_INT(m2c_q16_from_double(-0.5 / 65536), -1);
     CHECK_EQ_INT(m2c_q16_from_double(0.49 / 65536), 0);
     CHECK_EQ_INT(m2c_q16_from_double(1e9), INT32_MAX);
@@ -689,10 +693,9 @@ TEST_MAIN(T(test_qmodel_tables__match_the_math), T(test_q16_sigmoid__boundary_po
           T(test_q16_tanh__boundary_points), T(test_q16_softmax__hand_checked),
           T(test_qmodel_serialize__layout_is_the_spec),
           T(test_qmodel_load__round_trip_truncation_and_trailing_bytes),
-          T(test_qmodel_load__rejects_bad_header_fields),
-          T(test_qmodel_load__int192_word_triplets), T(test_qmodel_load__rejects_bad_trees),
-          T(test_qmodel_load__tree_depth_cap), T(test_qmodel_load__size_cap),
-          T(test_qmodel_run__linear_hand_checked),
+          T(test_qmodel_load__rejects_bad_header_fields), T(test_qmodel_load__int192_word_triplets),
+          T(test_qmodel_load__rejects_bad_trees), T(test_qmodel_load__tree_depth_cap),
+          T(test_qmodel_load__size_cap), T(test_qmodel_run__linear_hand_checked),
           T(test_qmodel_run__dense_rounding_and_saturation),
           T(test_qmodel_run__mlp_and_classifiers_hand_checked),
           T(test_qmodel_run__gbdt_strict_less_than),

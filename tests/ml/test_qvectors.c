@@ -61,7 +61,8 @@ static int emit(long models, long inputs) {
             m2c_u256 x[M2C_QMODEL_MAX_IN], y[M2C_QMODEL_MAX_OUT];
             int32_t p[M2C_QMODEL_MAX_OUT];
             int label;
-            for (unsigned i = 0; i < m->n_in; i++) x[i] = qg_input();
+            for (unsigned i = 0; i < m->n_in; i++)
+                x[i] = qg_input();
             if (qg_below(32) == 0) x[qg_below(m->n_in)] = outside_i192();
             printf("%s{\"x\":", c ? "," : "");
             print_u256_list(x, m->n_in);
@@ -70,7 +71,8 @@ static int emit(long models, long inputs) {
                 continue;
             }
             printf(",\"q\":[");
-            for (unsigned j = 0; j < m->n_out; j++) printf("%s%d", j ? "," : "", p[j]);
+            for (unsigned j = 0; j < m->n_out; j++)
+                printf("%s%d", j ? "," : "", p[j]);
             printf("],\"y\":");
             print_u256_list(y, m->n_out);
             if (label < 0)
@@ -113,7 +115,8 @@ TEST(test_qvectors__runtime_invariants_on_random_models) {
             m2c_u256 x[M2C_QMODEL_MAX_IN], y[M2C_QMODEL_MAX_OUT];
             int32_t p[M2C_QMODEL_MAX_OUT], p2[M2C_QMODEL_MAX_OUT], z[M2C_QMODEL_MAX_IN];
             int label;
-            for (unsigned i = 0; i < m->n_in; i++) x[i] = qg_input();
+            for (unsigned i = 0; i < m->n_in; i++)
+                x[i] = qg_input();
             REQUIRE(m2c_qmodel_predict(m, y, p, &label, x, NULL) == M2C_OK);
             /* the pieces compose to predict */
             REQUIRE(m2c_qmodel_scale_input(m, z, x, NULL) == M2C_OK);
@@ -179,8 +182,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--corpus") && i + 1 < argc)
             dir = argv[++i];
         else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: %s [--emit|--corpus DIR] [--seed N] [--models N] "
-                            "[--inputs N]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--emit|--corpus DIR] [--seed N] [--models N] "
+                    "[--inputs N]\n",
+                    argv[0]);
             return 2;
         } else
             break; /* a test-name filter for the unit-test mode */

@@ -126,7 +126,8 @@ TEST(test_train_logistic__binary_and_multiclass) {
     CHECK_EQ_INT(q->transform, M2C_QTRANSFORM_SOFTMAX);
     double qp[3];
     REQUIRE(m2c_qmodel_predict_double(q, qp, x, &e) == M2C_OK);
-    for (int j = 0; j < 3; j++) CHECK(fabs(qp[j] - p[j]) < 1e-3);
+    for (int j = 0; j < 3; j++)
+        CHECK(fabs(qp[j] - p[j]) < 1e-3);
     m2c_fmodel_free(f);
     m2c_qmodel_free(q);
     m2c_dataset_free(d);
@@ -208,14 +209,16 @@ TEST(test_train_mlp__regression_with_relu_and_sigmoid) {
 
 TEST(test_train__rejects_bad_targets) {
     m2c_dataset *d = make(10, 1);
-    for (size_t r = 0; r < 10; r++) d->x[r] = (double)r, d->y[r] = 4;
+    for (size_t r = 0; r < 10; r++)
+        d->x[r] = (double)r, d->y[r] = 4;
     m2c_train_opts o;
     m2c_train_opts_default(&o, M2C_MODEL_LOGISTIC);
     m2c_fmodel *f = NULL;
     m2c_err e;
     CHECK_EQ_INT(m2c_train(&f, d, &o, &e), M2C_ERR_INVALID);
     CHECK(strstr(e.msg, "'y' has 1") != NULL);
-    for (size_t r = 0; r < 10; r++) d->y[r] = (double)r;
+    for (size_t r = 0; r < 10; r++)
+        d->y[r] = (double)r;
     d->n_rows = 10;
     REQUIRE(m2c_train(&f, d, &o, &e) == M2C_OK); /* 10 classes are fine */
     CHECK_EQ_INT(f->n_classes, 10);
