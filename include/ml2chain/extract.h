@@ -69,7 +69,7 @@ typedef struct {
     unsigned concurrency;              /* worker threads (default 4) */
     double rps;                        /* requests per second cap over all workers (0: none) */
     long timeout_ms;                   /* per request (default 30000) */
-    uint64_t target_logs;              /* logs per chunk the adaptive span aims at (5000) */
+    uint64_t target_logs;              /* logs per chunk the adaptive span aims at (2000) */
     const volatile sig_atomic_t *cancel; /* set by a signal handler to stop cleanly */
     void (*progress)(void *ud, const m2c_extract_progress *p);
     void *progress_ud;

@@ -28,7 +28,7 @@ void m2c_extract_opts_default(m2c_extract_opts *o) {
     o->decimals = -1;
     o->concurrency = 4;
     o->timeout_ms = 30000;
-    o->target_logs = 5000;
+    o->target_logs = 2000;
 }
 
 static double now_s(void) {

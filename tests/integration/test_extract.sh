@@ -199,8 +199,14 @@ for b in 0 1 $((HEAD / 2)) "$HEAD"; do
   [ "$want" = "$got" ] || { bad=$((bad + 1)); echo "  block $b: cast '$want' vs ours '$got'" >&2; }
 done
 check_eq "blocks equal cast block" 0 "$bad"
-check_ok "extract transactions" "$M2C" extract transactions --from-block 0 --to-block "$HEAD" --out "$T/txs.jsonl" -q
-check_eq "one row per transaction (deploy + 40 calls)" 41 "$(wc -l <"$T/txs.jsonl")"
+# a legacy (type 0) transfer beside the 1559 ones
+$CAST send --legacy --private-key "$ANVIL_KEY0" "$ANVIL_ADDR1" --value 12345 >/dev/null
+THEAD=$($CAST block-number)
+check_ok "extract transactions" "$M2C" extract transactions --from-block 0 --to-block "$THEAD" --out "$T/txs.jsonl" -q
+check_eq "one row per transaction (deploy + 40 calls + 1 legacy)" 42 "$(wc -l <"$T/txs.jsonl")"
+check_eq "legacy transaction: type 0, gas price, no 1559 fees, value exact" "0 true true 12345" \
+  "$(jq -r 'select(.type == 0) | "\(.type) \(.gas_price != null) \(.max_fee_per_gas == null) \(.value)"' "$T/txs.jsonl")"
+check_eq "1559 transactions: type 2 with both fee caps" 41 "$(jq -s 'map(select(.type == 2 and .max_fee_per_gas != null and .max_priority_fee_per_gas != null)) | length' "$T/txs.jsonl")"
 check_eq "contract creation has contract_address" "$EMITTER" "$(jq -r 'select(.to == null) | .contract_address' "$T/txs.jsonl")"
 bad=0
 while read -r h; do
