@@ -1120,7 +1120,19 @@ static m2c_status track(chain *c, size_t *open_out, int *did, m2c_err *err) {
         } else {
             open++;
             const m2c_nodetx *last = &txs[nt - 1];
-            if (c->head >= last->sent_block + c->cfg->replace_blocks &&
+            /* A fulfilment whose requests were all orphaned by a reorg (or found closed) is
+             * replaced at once by a cancel, so it cannot land on the new chain. */
+            m2c_noderec *carried = NULL;
+            size_t ncar = 0;
+            st = m2c_nodestore_list_nonce(c->st, c->key, nonces[i], &carried, &ncar, err);
+            m2c_nodestore_recs_free(carried, ncar);
+            if (st) {
+                m2c_nodestore_txs_free(txs, nt);
+                break;
+            }
+            if (ncar == 0 && !last->is_cancel)
+                st = replace(c, nonces[i], last, err);
+            else if (c->head >= last->sent_block + c->cfg->replace_blocks &&
                 now_s() - last_bcast(c, nonces[i]) > 1.0)
                 st = replace(c, nonces[i], last, err);
             else if (c->first_pass || now_s() - last_bcast(c, nonces[i]) > 5.0)

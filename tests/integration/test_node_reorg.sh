@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `anvil_reorg` under `ml2chain node` (confirmations 2): two requests the node has already
+# seen and submitted are orphaned by a reorg 3 blocks deep that re-includes a different
+# request instead. The node must notice (stored block hash mismatch), rewind, replace its
+# pending fulfilment with a cancel, and serve only the re-included request, exactly once.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source tests/lib/check.sh
+source tests/lib/anvil.sh
+source tests/lib/solc_compile.sh
+source tests/lib/node.sh
+WORK=$(mktemp -d -t m2c-node-reorg.XXXXXX)
+MINER=
+miner_stop() { [ -n "$MINER" ] && { kill "$MINER" 2>/dev/null; wait "$MINER" 2>/dev/null; MINER=; }; return 0; }
+cleanup() { miner_stop; node_kill9; anvil_stop; if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+rpc() { "$CAST" rpc --rpc-url "$ETH_RPC_URL" "$@" >/dev/null; }
+mine() { for _ in $(seq 1 "$1"); do rpc evm_mine; done; }
+db() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$WORK/node.db" "$1" 2>/dev/null; }
+
+anvil_start || exit 1
+node_setup "$WORK" || { echo "setup failed" >&2; exit 1; }
+rpc evm_setAutomine false
+
+N0=$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$ANVIL_ADDR0")
+req_async() { "$CAST" send --async --rpc-url "$ETH_RPC_URL" --private-key "$USER_KEY" --gas-limit 500000 \
+  --nonce "$2" "$COLL" 'requestInference(uint256,int256[],uint32)' "$MODEL_ID" "$1" 100000 >/dev/null; }
+req_async '[100000000000000000,200000000000000000]' "$N0"
+req_async '[300000000000000000,100000000000000000]' "$((N0 + 1))"
+mine 3 # requests in block b; head b+2: the node (2 confirmations) will see block b
+OLD_IDS=$(logs_json "$T_REQUESTED" | jq -r '.[].topics[1]')
+check_eq "two requests before the reorg" 2 "$(wc -l <<<"$OLD_IDS")"
+
+node_start --confirmations 2
+submitted() { [ "$(db 'SELECT count(*) FROM requests WHERE state = 2')" = 2 ]; }
+check_ok "node submitted both (pending, not mined)" wait_for 30 submitted
+
+# Reorg the last 3 blocks; the new block b holds a different request (nonce N0 again).
+RAW=$("$CAST" mktx --rpc-url "$ETH_RPC_URL" --private-key "$USER_KEY" --nonce "$N0" --gas-limit 500000 \
+  "$COLL" 'requestInference(uint256,int256[],uint32)' "$MODEL_ID" '[500000000000000000,0]' 100000)
+rpc anvil_reorg 3 "[[\"$RAW\", 0]]"
+NEW_IDS=$(logs_json "$T_REQUESTED" | jq -r '.[].topics[1]')
+check_eq "one request after the reorg" 1 "$(wc -l <<<"$NEW_IDS")"
+orphaned() { [ "$(db 'SELECT count(*) FROM requests WHERE state = 5')" = 2 ]; }
+check_ok "node rewinds and orphans the two" wait_for 30 orphaned
+sleep 1.5 # the cancel replaces the pending fulfilment
+
+( while :; do "$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_mine >/dev/null 2>&1; sleep 0.5; done ) &
+MINER=$!
+one_fulfilled() { [ "$(fulfilled_count)" -ge 1 ]; }
+check_ok "re-included request fulfilled" wait_for 40 one_fulfilled
+sleep 3
+miner_stop
+node_stop
+
+FUL=$(logs_json "$T_FULFILLED")
+check_eq "exactly one Fulfilled" 1 "$(jq 'length' <<<"$FUL")"
+check_eq "it is the re-included request" "$NEW_IDS" "$(jq -r '.[0].topics[1]' <<<"$FUL")"
+for id in $OLD_IDS; do
+  check_eq "orphaned request $id never served" 0 "$(jq --arg i "$id" '[.[] | select(.topics[1] == $i)] | length' <<<"$FUL")"
+done
+check_eq "no FulfilmentSkipped" 0 "$(logs_json "$T_SKIPPED" | jq 'length')"
+check_ok "log reports the reorg" grep -q "reorg: block" "$WORK/node.log"
+check_ok "log reports the cancel" grep -q "cancel" "$WORK/node.log"
+exp=$("$M2C" predict --model "$MODELS/lin.qm" --input-abi "$("$CAST" abi-encode 'f(int256[])' '[500000000000000000,0]')" --json | jq -r '.output[0]')
+got=$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'getOutput(uint256)(int256[],uint32)' "$NEW_IDS" | head -1 | tr -d '[]' | awk '{print $1}')
+check_eq "re-included request's output" "$exp" "$got"
+check_done
