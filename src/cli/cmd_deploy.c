@@ -22,7 +22,7 @@
 #define CMD "deploy"
 
 enum { OPT_OUT = 0x3000, OPT_ARTIFACTS, OPT_TEMPLATE, OPT_TIMEOUT, OPT_RISK_MODEL,
-       OPT_RISK_THRESHOLD, OPT_REQUEST_TIMEOUT };
+       OPT_RISK_THRESHOLD, OPT_REQUEST_TIMEOUT, OPT_TEMPLATE_OPERATOR };
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -36,6 +36,8 @@ static void usage(FILE *f) {
             "  --artifacts DIR        forge output (default contracts/out, else the one next\n"
             "                         to the binary); build it with scripts/forge.sh build\n"
             "  --template             also deploy the template-interface coordinator + collector\n"
+            "  --template-operator A  allow operator A to fulfil on the template coordinator\n"
+            "                         (setOperator(A, true); with --template)\n"
             "  --request-timeout S    seconds before a requester may cancel (default 3600)\n"
             "  --risk-model ID        model RiskGate asks (default 1: the first registered)\n"
             "  --risk-threshold X     RiskGate approves scores below X (default 0.5)\n"
@@ -154,6 +156,37 @@ out:
     return ok;
 }
 
+/* TemplateCoordinator.setOperator(op, true): the template's fulfillers are an allow-list. */
+static int set_operator(m2c_cli_chain *ch, const contract *tc, const m2c_addr20 *op) {
+    m2c_buf data;
+    m2c_buf_init(&data, 0);
+    m2c_rpc_receipt r;
+    memset(&r, 0, sizeof r);
+    m2c_hash32 h = m2c_keccak256("setOperator(address,bool)", 25);
+    uint8_t w[32] = {0};
+    int ok = 0;
+    if (m2c_buf_append(&data, h.b, 4) != M2C_OK) goto oom;
+    memcpy(w + 12, op->b, 20);
+    if (m2c_buf_append(&data, w, 32) != M2C_OK) goto oom;
+    memset(w, 0, 32);
+    w[31] = 1;
+    if (m2c_buf_append(&data, w, 32) != M2C_OK) goto oom;
+    if (!m2c_cli_chain_send(ch, "TemplateCoordinator.setOperator", &tc->addr, data.p, data.len,
+                            NULL, &r))
+        goto out;
+    char buf[48];
+    m2c_addr_checksum(buf, op);
+    printf("%-24s %s allowed to fulfil\n", "  setOperator", buf);
+    ok = 1;
+    goto out;
+oom:
+    m2c_cli_fail(CMD, "out of memory");
+out:
+    m2c_rpc_receipt_free(&r);
+    m2c_buf_free(&data);
+    return ok;
+}
+
 static int mkdir_parent(const char *path) {
     char d[PATH_MAX];
     snprintf(d, sizeof d, "%s", path);
@@ -217,6 +250,7 @@ int m2c_cmd_deploy(int argc, char **argv) {
         {"out", required_argument, NULL, OPT_OUT},
         {"artifacts", required_argument, NULL, OPT_ARTIFACTS},
         {"template", no_argument, NULL, OPT_TEMPLATE},
+        {"template-operator", required_argument, NULL, OPT_TEMPLATE_OPERATOR},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
         {"risk-model", required_argument, NULL, OPT_RISK_MODEL},
@@ -227,7 +261,7 @@ int m2c_cmd_deploy(int argc, char **argv) {
     m2c_cli_rpc_flags_init(&rf);
     m2c_cli_keyarg ka = {0};
     const char *out = "deployments/local.json", *artifacts = NULL, *req_timeout = "3600",
-               *risk_model = "1", *risk_threshold = "0.5";
+               *risk_model = "1", *risk_threshold = "0.5", *tmpl_op = NULL;
     int template = 0, opt;
     long timeout_s = 120;
     optind = 1;
@@ -239,6 +273,7 @@ int m2c_cmd_deploy(int argc, char **argv) {
         case OPT_OUT: out = optarg; break;
         case OPT_ARTIFACTS: artifacts = optarg; break;
         case OPT_TEMPLATE: template = 1; break;
+        case OPT_TEMPLATE_OPERATOR: tmpl_op = optarg; break;
         case OPT_REQUEST_TIMEOUT: req_timeout = optarg; break;
         case OPT_RISK_MODEL: risk_model = optarg; break;
         case OPT_RISK_THRESHOLD: risk_threshold = optarg; break;
@@ -252,6 +287,12 @@ int m2c_cmd_deploy(int argc, char **argv) {
         }
     }
     if (optind < argc) return m2c_cli_fail(CMD, "unexpected argument \"%.80s\"", argv[optind]);
+    if (tmpl_op && !template) return m2c_cli_fail(CMD, "--template-operator needs --template");
+    m2c_addr20 op_addr;
+    m2c_err aerr;
+    m2c_err_clear(&aerr);
+    if (tmpl_op && m2c_addr_parse(&op_addr, tmpl_op, &aerr) != M2C_OK)
+        return m2c_cli_fail_err(CMD, &aerr, "bad --template-operator \"%.80s\"", tmpl_op);
 
     /* The threshold in 1e18 fixed point, as RiskGate compares the model's score. */
     m2c_err err;
@@ -302,6 +343,7 @@ int m2c_cmd_deploy(int argc, char **argv) {
         m2c_addr_checksum(tc, &cs[3].addr);
         char *a4[] = {tc};
         if (!deploy_one(&ch, dir, &cs[4], "constructor(address)", a4, 1, &block)) goto out;
+        if (tmpl_op && !set_operator(&ch, &cs[3], &op_addr)) goto out;
     }
     if (!write_deployment(out, &ch, cs, 5, block, risk_model, risk_threshold)) goto out;
     printf("deployment written to %s (chain %llu)\n", out, (unsigned long long)ch.chain_id);

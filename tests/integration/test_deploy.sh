@@ -40,8 +40,10 @@ check_eq "no deployment file after failures" "no" "$([ -e "$WORK/x.json" ] && ec
 check_eq "nothing was deployed" "0" "$("$CAST" nonce "$ANVIL_ADDR0")"
 
 # --- deploy everything.
+check_fails "template operator without --template" "^ml2chain deploy: --template-operator needs --template" \
+  "$M2C" deploy --private-key "$ANVIL_KEY0" --template-operator "$OP_ADDR" --out "$WORK/x.json"
 check_ok "deploy" "$M2C" deploy --private-key "$ANVIL_KEY0" --out "$DEP" --template \
-  --risk-threshold 0.25 --request-timeout 600
+  --template-operator "$OP_ADDR" --risk-threshold 0.25 --request-timeout 600
 j() { jq -r "$1" "$DEP"; }
 check_eq "chainId" "31337" "$(j .chainId)"
 check_eq "deployer" "$ANVIL_ADDR0" "$(j .deployer)"
@@ -63,6 +65,8 @@ check_eq "RiskGate's coordinator" "$(lc "$COORD")" "$(lc "$("$CAST" call "$GATE"
 check_eq "RiskGate's model" "1" "$("$CAST" call "$GATE" 'modelId()(uint256)')"
 check_eq "RiskGate's threshold (1e18 fixed point)" "250000000000000000 [2.5e17]" "$("$CAST" call "$GATE" 'threshold()(int256)')"
 check_eq "request timeout" "600" "$("$CAST" call "$COORD" 'requestTimeout()(uint64)')"
+check_eq "template operator allowed" "true" "$("$CAST" call "$(j .contracts.TemplateCoordinator)" 'isOperator(address)(bool)' "$OP_ADDR")"
+check_eq "others not allowed" "false" "$("$CAST" call "$(j .contracts.TemplateCoordinator)" 'isOperator(address)(bool)' "$ANVIL_ADDR0")"
 check_eq "template collector's coordinator" "$(lc "$(j .contracts.TemplateCoordinator)")" \
   "$(lc "$("$CAST" call "$(j .contracts.TemplateOutputCollector)" 'coordinator()(address)')")"
 
