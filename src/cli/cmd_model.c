@@ -10,12 +10,14 @@
 int m2c_cmd_model_import(int argc, char **argv); /* cmd_import.c */
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
-            "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model "
-            "hash)\n"
-            "       ml2chain model import MODEL       ONNX MLP or XGBoost JSON into a qmodel (-h: "
-            "options)\n");
+    fprintf(
+        f,
+        "usage: ml2chain model inspect MODEL.qm   kind, sizes, scaling, layers or trees, hash\n"
+        "       ml2chain model hash MODEL.qm      keccak-256 of the file (the on-chain model "
+        "hash)\n"
+        "       ml2chain model import MODEL       ONNX MLP or XGBoost JSON into a qmodel (-h: "
+        "options)\n"
+        "       ml2chain model register|set-fee|retire ...   on the Coordinator (--help each)\n");
 }
 
 static int inspect(const char *path) {
@@ -79,8 +81,13 @@ static int hash(const char *path) {
     return 0;
 }
 
+int m2c_model_chain(int argc, char **argv); /* cmd_model_chain.c */
+
 int m2c_cmd_model(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "import")) return m2c_cmd_model_import(argc - 1, argv + 1);
+    if (argc >= 2 &&
+        (!strcmp(argv[1], "register") || !strcmp(argv[1], "set-fee") || !strcmp(argv[1], "retire")))
+        return m2c_model_chain(argc, argv);
     if (argc < 2 || m2c_cli_wants_help(argc, argv)) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
@@ -89,5 +96,7 @@ int m2c_cmd_model(int argc, char **argv) {
         if (argc != 3) return m2c_cli_fail("model", "%s needs exactly one model file", argv[1]);
         return argv[1][0] == 'i' ? inspect(argv[2]) : hash(argv[2]);
     }
-    return m2c_cli_fail("model", "unknown subcommand '%s' (inspect, hash, import)", argv[1]);
+    return m2c_cli_fail(
+        "model", "unknown subcommand '%s' (inspect, hash, import, register, set-fee, retire)",
+        argv[1]);
 }

@@ -37,7 +37,10 @@
     X(eval, "metrics of a quantized model on a dataset")                                   \
     X(predict, "run a quantized model on a request input or a CSV")                        \
     X(model, "inspect a quantized model file or print its hash")                           \
-    X(node, "run the operator node: watch requests, run models, fulfil on chain")
+    X(node, "run the operator node: watch requests, run models, fulfil on chain")          \
+    X(deploy, "deploy the Coordinator, OutputCollector and RiskGate; write a deployment file")\
+    X(request, "request an inference from the Coordinator; --wait prints the output")     \
+    X(devnet, "run a local anvil and print its URL and funded keys until Ctrl-C")
 
 #define DECLARE(name, summary) int m2c_cmd_##name(int argc, char **argv);
 M2C_COMMANDS(DECLARE)
