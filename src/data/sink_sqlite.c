@@ -269,6 +269,9 @@ static m2c_status sq_open(m2c_sink *s, const char *target, m2c_err *err) {
         }
         existed = has_meta;
     }
+    /* a new file gets 64 KiB pages (before WAL fixes the size): a bulk load then makes ~16x
+     * fewer write/read syscalls for the WAL and its checkpoints than with 4 KiB pages */
+    if (!existed && (st = sq_exec(s, "PRAGMA page_size=65536;", err)) != M2C_OK) goto out;
     if ((st = sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)) != M2C_OK)
         goto out;
     if (existed)

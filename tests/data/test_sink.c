@@ -159,6 +159,33 @@ TEST(test_sink_sqlite__uncommitted_chunk_leaves_no_trace) {
     free(p);
 }
 
+TEST(test_sink_sqlite__new_file_has_64k_pages_in_wal_and_old_page_size_is_kept) {
+    char *p = tmp_path(".sqlite");
+    REQUIRE(write_two_chunks(p, &schema));
+    CHECK_EQ_INT(count_rows(p, "PRAGMA page_size"), 65536);
+    /* a dataset written with 4 KiB pages (as before) is resumed as it is */
+    sqlite3 *db;
+    REQUIRE(sqlite3_open(p, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; "
+                       "PRAGMA journal_mode=WAL;",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ_INT(count_rows(p, "PRAGMA page_size"), 4096);
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open(&s, p, &schema, &e) == M2C_OK);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 31, "new", "7", 7, 0) == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 30, 39, &e) == M2C_OK);
+    m2c_sink_close(s);
+    CHECK_EQ_INT(count_rows(p, "PRAGMA page_size"), 4096);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), 4);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM _m2c_checkpoints WHERE to_block = 39"), 1);
+    rm_outputs(p);
+    free(p);
+}
+
 static int file_bytes(const char *path, char *out, size_t cap) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
@@ -346,6 +373,7 @@ TEST(test_sink__done_ranges_merge_and_sort) {
 
 TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
           T(test_sink_sqlite__uncommitted_chunk_leaves_no_trace),
+          T(test_sink_sqlite__new_file_has_64k_pages_in_wal_and_old_page_size_is_kept),
           T(test_sink__refuses_output_with_another_dataset_and_leaves_it_unchanged),
           T(test_sink__refuses_foreign_files),
           T(test_sink_csv__quotes_fields_and_truncates_uncommitted_bytes),
