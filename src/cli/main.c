@@ -38,6 +38,7 @@
     X(predict, "run a quantized model on a request input or a CSV")                        \
     X(model, "inspect a quantized model file or print its hash")                           \
     X(node, "run the operator node: watch requests, run models, fulfil on chain")          \
+    X(watch, "watch fulfilments of held models and challenge wrong results on chain")      \
     X(deploy, "deploy the Coordinator, OutputCollector and RiskGate; write a deployment file")\
     X(request, "request an inference from the Coordinator; --wait prints the output")     \
     X(devnet, "run a local anvil and print its URL and funded keys until Ctrl-C")
