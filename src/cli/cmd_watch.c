@@ -21,14 +21,9 @@
 #include "ml2chain/nodetx.h"
 #include "ml2chain/qmodel.h"
 #include "ml2chain/u256.h"
+#include "ml2chain/watchtx.h"
 
 #define CMD "watch"
-#define SIG_CHALLENGED "Challenged(uint256,address,address,uint256,uint256,bytes32,bool)"
-#define SIG_FULFILL "fulfill((uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32),bytes,uint32)"
-#define SIG_FULFILL_BATCH                                                                          \
-    "fulfillBatch(((uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32),bytes,uint32)[])"
-#define SIG_CHALLENGE                                                                              \
-    "challenge((uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32),bytes,uint32,bytes,bytes)"
 #define MAX_MODELS 256
 #define REQ_BYTES (32 * M2C_NODE_REQ_WORDS)
 
@@ -235,62 +230,6 @@ static uint32_t compute(const model_file *f, const m2c_noderec *r, m2c_buf *out)
     return k;
 }
 
-/* Reads a big-endian word at off as a size (<= lim), bounds-checked. */
-static int word_size(const uint8_t *p, size_t len, size_t off, size_t lim, size_t *out) {
-    if (off > len || len - off < 32) return 0;
-    for (int i = 0; i < 24; i++)
-        if (p[off + i]) return 0;
-    uint64_t v = 0;
-    for (int i = 24; i < 32; i++) v = v << 8 | p[off + i];
-    if (v > lim) return 0;
-    *out = (size_t)v;
-    return 1;
-}
-
-/* Decodes one (Request, bytes, uint32) tuple whose head starts at base in p (the tuple's
- * offsets are relative to base). Points req and out into p. */
-static int decode_item(const uint8_t *p, size_t len, size_t base, const uint8_t **req,
-                       const uint8_t **out, size_t *out_len, uint32_t *code) {
-    size_t off, n;
-    if (base > len || len - base < REQ_BYTES + 64) return 0;
-    *req = p + base;
-    if (!word_size(p, len, base + REQ_BYTES, len, &off)) return 0;
-    size_t c;
-    if (!word_size(p, len, base + REQ_BYTES + 32, UINT32_MAX, &c)) return 0;
-    *code = (uint32_t)c;
-    if (off > len - base || !word_size(p, len, base + off, len, &n)) return 0;
-    size_t start = base + off + 32;
-    if (start > len || len - start < n) return 0;
-    *out = p + start;
-    *out_len = n;
-    return 1;
-}
-
-/* Finds the posted (output, errorCode) for request id in fulfil / fulfillBatch calldata. */
-static int posted_output(const uint8_t *cd, size_t len, const m2c_hash32 *id, const uint8_t **out,
-                         size_t *out_len, uint32_t *code) {
-    if (len < 4) return 0;
-    uint32_t sel = (uint32_t)cd[0] << 24 | (uint32_t)cd[1] << 16 | (uint32_t)cd[2] << 8 | cd[3];
-    const uint8_t *p = cd + 4;
-    size_t n = len - 4;
-    const uint8_t *req;
-    if (sel == m2c_selector(SIG_FULFILL)) {
-        if (!decode_item(p, n, 0, &req, out, out_len, code)) return 0;
-        return !memcmp(req, id->b, 32);
-    }
-    if (sel != m2c_selector(SIG_FULFILL_BATCH)) return 0;
-    size_t arr, cnt;
-    if (!word_size(p, n, 0, n, &arr) || !word_size(p, n, arr, n / 32, &cnt)) return 0;
-    size_t heads = arr + 32;
-    for (size_t i = 0; i < cnt; i++) {
-        size_t rel;
-        if (!word_size(p, n, heads + 32 * i, n, &rel) || rel > n - heads) return 0;
-        if (!decode_item(p, n, heads + rel, &req, out, out_len, code)) return 0;
-        if (!memcmp(req, id->b, 32)) return 1;
-    }
-    return 0;
-}
-
 static int fetch_tx_input(m2c_rpc *rpc, const m2c_hash32 *h, uint8_t **cd, size_t *len) {
     char hs[67], params[80];
     hexs(hs, h->b, 32);
@@ -302,39 +241,6 @@ static int fetch_tx_input(m2c_rpc *rpc, const m2c_hash32 *h, uint8_t **cd, size_
     const char *in = json_string_value(json_object_get(res, "input"));
     int ok = in && m2c_hex_decode_alloc(cd, len, in, strlen(in), M2C_HEX_PREFIX_REQUIRED, &err) == M2C_OK;
     json_decref(res);
-    return ok;
-}
-
-static void append_word_u64(m2c_buf *b, uint64_t v, int *ok) {
-    uint8_t w[32] = {0};
-    for (int i = 0; i < 8; i++) w[31 - i] = (uint8_t)(v >> (8 * i));
-    if (m2c_buf_append(b, w, 32) != M2C_OK) *ok = 0;
-}
-
-static void append_bytes(m2c_buf *b, const uint8_t *p, size_t n, int *ok) {
-    append_word_u64(b, n, ok);
-    if (n && m2c_buf_append(b, p, n) != M2C_OK) *ok = 0;
-    uint8_t z[32] = {0};
-    if (n % 32 && m2c_buf_append(b, z, 32 - n % 32) != M2C_OK) *ok = 0;
-}
-
-static size_t padded(size_t n) { return (n + 31) / 32 * 32; }
-
-static int challenge_calldata(m2c_buf *cd, const m2c_noderec *r, const uint8_t *out, size_t out_len,
-                              uint32_t code, const model_file *f) {
-    int ok = 1;
-    uint32_t sel = m2c_selector(SIG_CHALLENGE);
-    uint8_t s[4] = {(uint8_t)(sel >> 24), (uint8_t)(sel >> 16), (uint8_t)(sel >> 8), (uint8_t)sel};
-    if (m2c_buf_append(cd, s, 4) != M2C_OK || m2c_buf_append(cd, r->req, REQ_BYTES) != M2C_OK) return 0;
-    size_t head = REQ_BYTES + 4 * 32;
-    size_t o_out = head, o_model = o_out + 32 + padded(out_len), o_in = o_model + 32 + padded(f->len);
-    append_word_u64(cd, o_out, &ok);
-    append_word_u64(cd, code, &ok);
-    append_word_u64(cd, o_model, &ok);
-    append_word_u64(cd, o_in, &ok);
-    append_bytes(cd, out, out_len, &ok);
-    append_bytes(cd, f->bytes, f->len, &ok);
-    append_bytes(cd, r->input, r->input_len, &ok);
     return ok;
 }
 
@@ -357,9 +263,11 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, 
     memcpy(mid.b, r->req + 32, 32);
     const model_file *f = file_of_model(w, &mid);
     if (!f) return 1; /* not a model we hold */
-    size_t pc;
-    if (!word_size(lg->data, lg->data_len, 0, UINT32_MAX, &pc)) return 1;
-    uint32_t posted_code = (uint32_t)pc;
+    int small = 1;
+    for (int i = 0; i < 28; i++) small &= lg->data[i] == 0;
+    if (!small) return 1;
+    uint32_t posted_code = (uint32_t)lg->data[28] << 24 | (uint32_t)lg->data[29] << 16 |
+                           (uint32_t)lg->data[30] << 8 | lg->data[31];
     const uint8_t *posted_hash = lg->data + 64;
     m2c_buf mine;
     m2c_buf_init(&mine, (size_t)1 << 20);
@@ -387,17 +295,21 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, 
         rc = 0;
         goto out;
     }
-    const uint8_t *pout;
+    const uint8_t *preq, *pout;
     size_t pout_len;
     uint32_t pcode;
-    if (!posted_output(cd, cd_len, id, &pout, &pout_len, &pcode) || pcode != posted_code ||
-        memcmp(m2c_keccak256(pout, pout_len).b, posted_hash, 32)) {
-        logf_("request %s: posted output not found in the fulfilling transaction's calldata", ids);
+    m2c_err e;
+    m2c_err_clear(&e);
+    if (m2c_watch_find_fulfilment(cd, cd_len, id, &preq, &pout, &pout_len, &pcode, &e) != M2C_OK ||
+        pcode != posted_code || memcmp(m2c_keccak256(pout, pout_len).b, posted_hash, 32)) {
+        logf_("request %s: posted output not found in the fulfilling transaction's calldata%s%s", ids,
+              e.msg[0] ? ": " : "", e.msg);
         if (!db_put_verdict(w, id, "wrong-no-calldata", NULL)) logf_("cannot record verdict");
         goto out;
     }
-    if (!challenge_calldata(&call, r, pout, pout_len, pcode, f)) {
-        logf_("request %s: cannot build challenge calldata", ids);
+    if (m2c_watch_challenge_calldata(&call, r->req, pout, pout_len, pcode, f->bytes, f->len, r->input,
+                                     r->input_len, &e) != M2C_OK) {
+        logf_("request %s: %s", ids, e.msg);
         goto out;
     }
     logf_("request %s: wrong result (posted code %u, ours %u): challenging", ids, pcode, code);
@@ -410,7 +322,7 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, 
         if (!db_put_verdict(w, id, "challenge-failed", NULL)) logf_("cannot record verdict");
         goto out;
     }
-    m2c_hash32 t_ch = m2c_event_topic(SIG_CHALLENGED);
+    m2c_hash32 t_ch = m2c_event_topic(M2C_SIG_CHALLENGED);
     int slashed_seen = 0;
     for (size_t i = 0; i < rcpt.n_logs; i++) {
         const m2c_rpc_log *x = &rcpt.logs[i];
