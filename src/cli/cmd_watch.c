@@ -22,6 +22,8 @@
 #include "ml2chain/qmodel.h"
 #include "ml2chain/u256.h"
 #include "ml2chain/watchtx.h"
+/* The node's metrics registry and /metrics endpoint (src/node, not yet a public header). */
+#include "../node/metrics.h"
 
 #define CMD "watch"
 #define MAX_MODELS 256
@@ -53,6 +55,7 @@ typedef struct {
     m2c_noderec *reqs;
     size_t n_reqs, cap_reqs;
     sqlite3 *db;
+    m2c_metrics *metrics; /* NULL without --metrics */
 } watcher;
 
 static void logf_(const char *fmt, ...) M2C_PRINTF(1, 2);
@@ -95,6 +98,7 @@ static void usage(void) {
            "  --state FILE          SQLite state (default ml2chain-watch.db)\n"
            "  --confirmations N     blocks behind head before an event is acted on (default 1)\n"
            "  --poll-ms N           pause between polls in ms (default 1000)\n"
+           "  --metrics HOST:PORT   serve /metrics and /health\n"
            M2C_CLI_RPC_HELP "%s",
            m2c_cli_keyarg_help);
 }
@@ -197,6 +201,12 @@ static int db_has_verdict(watcher *w, const m2c_hash32 *id) {
 
 static int db_put_verdict(watcher *w, const m2c_hash32 *id, const char *verdict, const m2c_hash32 *tx) {
     sqlite3_stmt *st;
+    if (w->metrics) {
+        char lab[64];
+        snprintf(lab, sizeof lab, "verdict=\"%s\"", verdict);
+        m2c_metrics_inc(w->metrics, "ml2chain_watch_verdicts_total",
+                        "Fulfilled requests judged, by verdict", lab, 1);
+    }
     if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO verdicts(id,verdict,tx,at) VALUES(?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
         return 0;
@@ -385,12 +395,13 @@ int m2c_cmd_watch(int argc, char **argv) {
         {"state", required_argument, NULL, 's'},
         {"confirmations", required_argument, NULL, 'c'},
         {"poll-ms", required_argument, NULL, 'p'},
+        {"metrics", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         M2C_CLI_KEY_OPTIONS,
         M2C_CLI_RPC_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    const char *deployment = NULL, *models = NULL, *state = "ml2chain-watch.db";
+    const char *deployment = NULL, *models = NULL, *state = "ml2chain-watch.db", *metrics = NULL;
     long conf = 1, poll_ms = 1000;
     m2c_cli_keyarg ka = {0};
     m2c_cli_rpc_flags rf;
@@ -404,6 +415,7 @@ int m2c_cmd_watch(int argc, char **argv) {
         case 'd': deployment = optarg; break;
         case 'm': models = optarg; break;
         case 's': state = optarg; break;
+        case 'M': metrics = optarg; break;
         case 'c': {
             char *e;
             conf = strtol(optarg, &e, 10);
@@ -443,6 +455,19 @@ int m2c_cmd_watch(int argc, char **argv) {
     int rc = 1, chain_open = 0;
     if (!load_models(&w, models)) goto out;
     if (!db_open(&w, state)) goto out;
+    if (metrics) {
+        m2c_err me;
+        m2c_err_clear(&me);
+        if (m2c_metrics_create(&w.metrics, &me) != M2C_OK) {
+            m2c_cli_fail_err(CMD, &me, "metrics");
+            goto out;
+        }
+        if (m2c_metrics_serve(w.metrics, metrics, &me) != M2C_OK) {
+            m2c_cli_fail_err(CMD, &me, "cannot serve metrics on %s", metrics);
+            goto out;
+        }
+        m2c_metrics_set_health(w.metrics, 0, "starting");
+    }
     if (!m2c_cli_chain_open(&ch, CMD, &rf, &ka)) goto out;
     chain_open = 1;
     ch.timeout_s = 60;
@@ -510,6 +535,11 @@ int m2c_cmd_watch(int argc, char **argv) {
         m2c_rpc_logs_free(&logs);
         if (all_ok && !g_stop) {
             if (!db_set_last_block(&w, to)) logf_("cannot record last block: %s", sqlite3_errmsg(w.db));
+            if (w.metrics) {
+                m2c_metrics_set(w.metrics, "ml2chain_watch_last_block", "Last block fully judged", "",
+                                (double)to);
+                m2c_metrics_set_health(w.metrics, 1, "ok");
+            }
             from = to + 1;
         }
         if (to < head - (uint64_t)conf) continue;
@@ -520,6 +550,10 @@ int m2c_cmd_watch(int argc, char **argv) {
     logf_("stopped cleanly");
     rc = 0;
 out:
+    if (w.metrics) {
+        m2c_metrics_stop(w.metrics);
+        m2c_metrics_destroy(w.metrics);
+    }
     if (chain_open) m2c_cli_chain_close(&ch);
     if (w.db) sqlite3_close(w.db);
     for (size_t i = 0; i < w.n_files; i++) {

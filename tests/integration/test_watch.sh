@@ -14,9 +14,11 @@ WORK=$(mktemp -d -t m2c-watch.XXXXXX)
 W_KEY=0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a # anvil account 2
 W_ADDR=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 WATCH_PID=
+MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 watch_start() {
   "$M2C" watch --deployment "$WORK/deployment.json" --models "$MODELS" --private-key "$W_KEY" \
     --rpc-url "$ETH_RPC_URL" --state "$WORK/watch.db" --confirmations 1 --poll-ms 200 \
+    --metrics "127.0.0.1:$MPORT" \
     >>"$WORK/watch.log" 2>&1 &
   WATCH_PID=$!
 }
@@ -100,6 +102,11 @@ sleep 2
 node_stop
 check_eq "no challenge sent for honest results" "$N_W" "$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$W_ADDR")"
 check_eq "still 3 Challenged events" 3 "$(challenged_count)"
+
+MET=$(curl -s "http://127.0.0.1:$MPORT/metrics")
+check_eq "metrics: challenged verdicts" 3 "$(sed -nE 's/^ml2chain_watch_verdicts_total\{verdict="challenged"\} ([0-9]+)$/\1/p' <<<"$MET")"
+check_eq "metrics: ok verdicts" 3 "$(sed -nE 's/^ml2chain_watch_verdicts_total\{verdict="ok"\} ([0-9]+)$/\1/p' <<<"$MET")"
+check_eq "health" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/health")"
 
 # --- SIGTERM, then a restart on the same state sends nothing.
 watch_stop; rc=$?
