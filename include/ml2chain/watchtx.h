@@ -12,11 +12,12 @@
 #include "ml2chain/err.h"
 #include "ml2chain/types.h"
 
-#define M2C_SIG_REQUEST_TUPLE "(uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32)"
-#define M2C_SIG_FULFILL "fulfill(" M2C_SIG_REQUEST_TUPLE ",bytes,uint32)"
+#define M2C_SIG_REQUEST_TUPLE                                                                      \
+    "(uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32)"
+#define M2C_SIG_FULFILL       "fulfill(" M2C_SIG_REQUEST_TUPLE ",bytes,uint32)"
 #define M2C_SIG_FULFILL_BATCH "fulfillBatch((" M2C_SIG_REQUEST_TUPLE ",bytes,uint32)[])"
-#define M2C_SIG_CHALLENGE "challenge(" M2C_SIG_REQUEST_TUPLE ",bytes,uint32,bytes,bytes)"
-#define M2C_SIG_CHALLENGED "Challenged(uint256,address,address,uint256,uint256,bytes32,bool)"
+#define M2C_SIG_CHALLENGE     "challenge(" M2C_SIG_REQUEST_TUPLE ",bytes,uint32,bytes,bytes)"
+#define M2C_SIG_CHALLENGED    "Challenged(uint256,address,address,uint256,uint256,bytes32,bool)"
 
 /* Finds request `id` (big-endian requestId) in `fulfill` or `fulfillBatch` calldata `cd`
  * (selector included) and points *req (nine words), *out (output bytes, *out_len) into cd;

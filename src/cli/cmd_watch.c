@@ -25,9 +25,9 @@
 /* The node's metrics registry and /metrics endpoint (src/node, not yet a public header). */
 #include "../node/metrics.h"
 
-#define CMD "watch"
+#define CMD        "watch"
 #define MAX_MODELS 256
-#define REQ_BYTES (32 * M2C_NODE_REQ_WORDS)
+#define REQ_BYTES  (32 * M2C_NODE_REQ_WORDS)
 
 static volatile sig_atomic_t g_stop;
 static void on_signal(int sig) {
@@ -98,8 +98,7 @@ static void usage(void) {
            "  --state FILE          SQLite state (default ml2chain-watch.db)\n"
            "  --confirmations N     blocks behind head before an event is acted on (default 1)\n"
            "  --poll-ms N           pause between polls in ms (default 1000)\n"
-           "  --metrics HOST:PORT   serve /metrics and /health\n"
-           M2C_CLI_RPC_HELP "%s",
+           "  --metrics HOST:PORT   serve /metrics and /health\n" M2C_CLI_RPC_HELP "%s",
            m2c_cli_keyarg_help);
 }
 
@@ -119,7 +118,10 @@ static int load_models(watcher *w, const char *dir) {
         size_t k;
         int okr = 1;
         while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-            if (m2c_buf_append(&b, chunk, k) != M2C_OK) { okr = 0; break; }
+            if (m2c_buf_append(&b, chunk, k) != M2C_OK) {
+                okr = 0;
+                break;
+            }
         fclose(f);
         m2c_err err;
         m2c_err_clear(&err);
@@ -154,12 +156,13 @@ static int db_open(watcher *w, const char *path) {
     if (sqlite3_open(path, &w->db) != SQLITE_OK)
         return m2c_cli_fail(CMD, "cannot open state %s: %s", path, sqlite3_errmsg(w->db)), 0;
     char *msg = NULL;
-    if (sqlite3_exec(w->db,
-                     "PRAGMA journal_mode=WAL;"
-                     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL);"
-                     "CREATE TABLE IF NOT EXISTS verdicts(id BLOB PRIMARY KEY, verdict TEXT NOT NULL,"
-                     " tx BLOB, at REAL NOT NULL);",
-                     NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(
+            w->db,
+            "PRAGMA journal_mode=WAL;"
+            "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS verdicts(id BLOB PRIMARY KEY, verdict TEXT NOT NULL,"
+            " tx BLOB, at REAL NOT NULL);",
+            NULL, NULL, &msg) != SQLITE_OK) {
         m2c_cli_fail(CMD, "state %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         return 0;
@@ -170,7 +173,8 @@ static int db_open(watcher *w, const char *path) {
 static int64_t db_last_block(watcher *w) {
     sqlite3_stmt *st;
     int64_t v = -1;
-    if (sqlite3_prepare_v2(w->db, "SELECT v FROM meta WHERE k='last_block'", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(w->db, "SELECT v FROM meta WHERE k='last_block'", -1, &st, NULL) !=
+        SQLITE_OK)
         return -1;
     if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -179,8 +183,8 @@ static int64_t db_last_block(watcher *w) {
 
 static int db_set_last_block(watcher *w, uint64_t b) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO meta(k,v) VALUES('last_block',?)", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO meta(k,v) VALUES('last_block',?)", -1,
+                           &st, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)b);
     int ok = sqlite3_step(st) == SQLITE_DONE;
@@ -199,7 +203,8 @@ static int db_has_verdict(watcher *w, const m2c_hash32 *id) {
     return r;
 }
 
-static int db_put_verdict(watcher *w, const m2c_hash32 *id, const char *verdict, const m2c_hash32 *tx) {
+static int db_put_verdict(watcher *w, const m2c_hash32 *id, const char *verdict,
+                          const m2c_hash32 *tx) {
     sqlite3_stmt *st;
     if (w->metrics) {
         char lab[64];
@@ -207,13 +212,16 @@ static int db_put_verdict(watcher *w, const m2c_hash32 *id, const char *verdict,
         m2c_metrics_inc(w->metrics, "ml2chain_watch_verdicts_total",
                         "Fulfilled requests judged, by verdict", lab, 1);
     }
-    if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO verdicts(id,verdict,tx,at) VALUES(?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(w->db,
+                           "INSERT OR REPLACE INTO verdicts(id,verdict,tx,at) VALUES(?,?,?,?)", -1,
+                           &st, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_blob(st, 1, id->b, 32, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, verdict, -1, SQLITE_STATIC);
-    if (tx) sqlite3_bind_blob(st, 3, tx->b, 32, SQLITE_STATIC);
-    else sqlite3_bind_null(st, 3);
+    if (tx)
+        sqlite3_bind_blob(st, 3, tx->b, 32, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
     sqlite3_bind_double(st, 4, (double)time(NULL));
     int ok = sqlite3_step(st) == SQLITE_DONE;
     sqlite3_finalize(st);
@@ -249,7 +257,8 @@ static int fetch_tx_input(m2c_rpc *rpc, const m2c_hash32 *h, uint8_t **cd, size_
     m2c_err_clear(&err);
     if (m2c_rpc_call_text(rpc, &res, "eth_getTransactionByHash", params, &err) != M2C_OK) return 0;
     const char *in = json_string_value(json_object_get(res, "input"));
-    int ok = in && m2c_hex_decode_alloc(cd, len, in, strlen(in), M2C_HEX_PREFIX_REQUIRED, &err) == M2C_OK;
+    int ok = in &&
+             m2c_hex_decode_alloc(cd, len, in, strlen(in), M2C_HEX_PREFIX_REQUIRED, &err) == M2C_OK;
     json_decref(res);
     return ok;
 }
@@ -261,7 +270,8 @@ static m2c_noderec *find_req(watcher *w, const m2c_hash32 *id) {
 }
 
 /* Acts on one Fulfilled log. Returns 0 on a transport failure (retry later). */
-static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, const m2c_rpc_log *lg) {
+static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord,
+                        const m2c_rpc_log *lg) {
     if (lg->n_topics < 3 || lg->data_len < 96) return 1;
     const m2c_hash32 *id = &lg->topics[1];
     char ids[67];
@@ -274,7 +284,8 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, 
     const model_file *f = file_of_model(w, &mid);
     if (!f) return 1; /* not a model we hold */
     int small = 1;
-    for (int i = 0; i < 28; i++) small &= lg->data[i] == 0;
+    for (int i = 0; i < 28; i++)
+        small &= lg->data[i] == 0;
     if (!small) return 1;
     uint32_t posted_code = (uint32_t)lg->data[28] << 24 | (uint32_t)lg->data[29] << 16 |
                            (uint32_t)lg->data[30] << 8 | lg->data[31];
@@ -291,12 +302,14 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, 
     m2c_buf_init(&call, (size_t)1 << 26);
     if (same) {
         logf_("request %s: ok (code %u)", ids, code);
-        if (!db_put_verdict(w, id, "ok", NULL)) logf_("cannot record verdict: %s", sqlite3_errmsg(w->db));
+        if (!db_put_verdict(w, id, "ok", NULL))
+            logf_("cannot record verdict: %s", sqlite3_errmsg(w->db));
         goto out;
     }
     if (code != M2C_ENC_OK || r->input_len == 0 || r->input[0] != 0) {
         logf_("request %s: posted result differs (posted code %u, ours %u) but the input is not "
-              "decidable on chain: not challenged", ids, posted_code, code);
+              "decidable on chain: not challenged",
+              ids, posted_code, code);
         if (!db_put_verdict(w, id, "wrong-undecidable", NULL)) logf_("cannot record verdict");
         goto out;
     }
@@ -312,13 +325,13 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, 
     m2c_err_clear(&e);
     if (m2c_watch_find_fulfilment(cd, cd_len, id, &preq, &pout, &pout_len, &pcode, &e) != M2C_OK ||
         pcode != posted_code || memcmp(m2c_keccak256(pout, pout_len).b, posted_hash, 32)) {
-        logf_("request %s: posted output not found in the fulfilling transaction's calldata%s%s", ids,
-              e.msg[0] ? ": " : "", e.msg);
+        logf_("request %s: posted output not found in the fulfilling transaction's calldata%s%s",
+              ids, e.msg[0] ? ": " : "", e.msg);
         if (!db_put_verdict(w, id, "wrong-no-calldata", NULL)) logf_("cannot record verdict");
         goto out;
     }
-    if (m2c_watch_challenge_calldata(&call, r->req, pout, pout_len, pcode, f->bytes, f->len, r->input,
-                                     r->input_len, &e) != M2C_OK) {
+    if (m2c_watch_challenge_calldata(&call, r->req, pout, pout_len, pcode, f->bytes, f->len,
+                                     r->input, r->input_len, &e) != M2C_OK) {
         logf_("request %s: %s", ids, e.msg);
         goto out;
     }
@@ -336,8 +349,8 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, 
     int slashed_seen = 0;
     for (size_t i = 0; i < rcpt.n_logs; i++) {
         const m2c_rpc_log *x = &rcpt.logs[i];
-        if (x->n_topics >= 2 && !memcmp(x->topics[0].b, t_ch.b, 32) && !memcmp(x->topics[1].b, id->b, 32) &&
-            x->data_len >= 64) {
+        if (x->n_topics >= 2 && !memcmp(x->topics[0].b, t_ch.b, 32) &&
+            !memcmp(x->topics[1].b, id->b, 32) && x->data_len >= 64) {
             m2c_u256 slashed = m2c_u256_from_be32(x->data);
             char dec[80];
             m2c_cli_dec(dec, &slashed);
@@ -346,7 +359,8 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord, 
         }
     }
     if (!slashed_seen) logf_("request %s: challenge mined without a Challenged event", ids);
-    if (!db_put_verdict(w, id, slashed_seen ? "challenged" : "challenge-no-event", &rcpt.transaction_hash))
+    if (!db_put_verdict(w, id, slashed_seen ? "challenged" : "challenge-no-event",
+                        &rcpt.transaction_hash))
         logf_("cannot record verdict");
     m2c_rpc_receipt_free(&rcpt);
 out:
@@ -419,13 +433,15 @@ int m2c_cmd_watch(int argc, char **argv) {
         case 'c': {
             char *e;
             conf = strtol(optarg, &e, 10);
-            if (*e || conf < 0 || conf > 1000) return m2c_cli_fail(CMD, "bad --confirmations: %s", optarg);
+            if (*e || conf < 0 || conf > 1000)
+                return m2c_cli_fail(CMD, "bad --confirmations: %s", optarg);
             break;
         }
         case 'p': {
             char *e;
             poll_ms = strtol(optarg, &e, 10);
-            if (*e || poll_ms < 10 || poll_ms > 600000) return m2c_cli_fail(CMD, "bad --poll-ms: %s", optarg);
+            if (*e || poll_ms < 10 || poll_ms > 600000)
+                return m2c_cli_fail(CMD, "bad --poll-ms: %s", optarg);
             break;
         }
         default:
@@ -445,7 +461,8 @@ int m2c_cmd_watch(int argc, char **argv) {
         json_error_t je;
         json_t *j = json_load_file(deployment, 0, &je);
         json_t *b = j ? json_object_get(j, "deployBlock") : NULL;
-        if (json_is_integer(b) && json_integer_value(b) >= 0) deploy_block = (uint64_t)json_integer_value(b);
+        if (json_is_integer(b) && json_integer_value(b) >= 0)
+            deploy_block = (uint64_t)json_integer_value(b);
         json_decref(j);
     }
     watcher w;
@@ -481,7 +498,8 @@ int m2c_cmd_watch(int argc, char **argv) {
     /* Requests and registrations are re-read from the deployment block on every start (they
      * are needed for fulfilments still to come); verdicts keep a restart from acting twice. */
     uint64_t from = deploy_block;
-    logf_("started: %zu model file(s), state %s, last block %lld", w.n_files, state, (long long)last);
+    logf_("started: %zu model file(s), state %s, last block %lld", w.n_files, state,
+          (long long)last);
     m2c_hash32 t0[3] = {m2c_event_topic(M2C_SIG_REQUESTED), m2c_event_topic(M2C_SIG_FULFILLED),
                         m2c_event_topic(M2C_SIG_MODEL_REGISTERED)};
     while (!g_stop) {
@@ -517,14 +535,17 @@ int m2c_cmd_watch(int argc, char **argv) {
             if (!memcmp(lg->topics[0].b, t0[0].b, 32)) {
                 m2c_noderec r;
                 memset(&r, 0, sizeof r);
-                if (m2c_node_decode_requested(&r, lg->topics, lg->n_topics, lg->data, lg->data_len, &err) ==
-                    M2C_OK) {
-                    if (!add_req(&w, &r)) { m2c_noderec_free(&r); logf_("out of memory"); }
+                if (m2c_node_decode_requested(&r, lg->topics, lg->n_topics, lg->data, lg->data_len,
+                                              &err) == M2C_OK) {
+                    if (!add_req(&w, &r)) {
+                        m2c_noderec_free(&r);
+                        logf_("out of memory");
+                    }
                 }
             } else if (!memcmp(lg->topics[0].b, t0[2].b, 32)) {
                 m2c_node_model_reg m;
-                if (m2c_node_decode_model_registered(&m, lg->topics, lg->n_topics, lg->data, lg->data_len,
-                                                     &err) == M2C_OK &&
+                if (m2c_node_decode_model_registered(&m, lg->topics, lg->n_topics, lg->data,
+                                                     lg->data_len, &err) == M2C_OK &&
                     !add_model(&w, &m))
                     logf_("out of memory");
             } else if (!on_fulfilled(&w, &ch, &coord, lg)) {
@@ -534,10 +555,11 @@ int m2c_cmd_watch(int argc, char **argv) {
         }
         m2c_rpc_logs_free(&logs);
         if (all_ok && !g_stop) {
-            if (!db_set_last_block(&w, to)) logf_("cannot record last block: %s", sqlite3_errmsg(w.db));
+            if (!db_set_last_block(&w, to))
+                logf_("cannot record last block: %s", sqlite3_errmsg(w.db));
             if (w.metrics) {
-                m2c_metrics_set(w.metrics, "ml2chain_watch_last_block", "Last block fully judged", "",
-                                (double)to);
+                m2c_metrics_set(w.metrics, "ml2chain_watch_last_block", "Last block fully judged",
+                                "", (double)to);
                 m2c_metrics_set_health(w.metrics, 1, "ok");
             }
             from = to + 1;
@@ -560,7 +582,8 @@ out:
         free(w.files[i].bytes);
         m2c_qmodel_free(w.files[i].q);
     }
-    for (size_t i = 0; i < w.n_reqs; i++) m2c_noderec_free(&w.reqs[i]);
+    for (size_t i = 0; i < w.n_reqs; i++)
+        m2c_noderec_free(&w.reqs[i]);
     free(w.reqs);
     free(w.models);
     return rc;

@@ -13,15 +13,18 @@
 static m2c_status word_size(size_t *out, const uint8_t *p, size_t len, size_t off, size_t lim,
                             const char *what, m2c_err *err) {
     if (off > len || len - off < 32)
-        return m2c_err_at(err, M2C_ERR_TRUNCATED, off, "fulfil calldata: %s word at %zu past end (%zu bytes)",
-                              what, off, len);
+        return m2c_err_at(err, M2C_ERR_TRUNCATED, off,
+                          "fulfil calldata: %s word at %zu past end (%zu bytes)", what, off, len);
     uint64_t v = 0;
     for (int i = 0; i < 32; i++) {
-        if (i < 24 && p[off + (size_t)i]) v = UINT64_MAX;
-        else if (i >= 24 && v != UINT64_MAX) v = v << 8 | p[off + (size_t)i];
+        if (i < 24 && p[off + (size_t)i])
+            v = UINT64_MAX;
+        else if (i >= 24 && v != UINT64_MAX)
+            v = v << 8 | p[off + (size_t)i];
     }
     if (v > lim)
-        return m2c_err_at(err, M2C_ERR_RANGE, off, "fulfil calldata: %s at %zu out of range", what, off);
+        return m2c_err_at(err, M2C_ERR_RANGE, off, "fulfil calldata: %s at %zu out of range", what,
+                          off);
     *out = (size_t)v;
     return M2C_OK;
 }
@@ -32,14 +35,17 @@ static m2c_status decode_item(const uint8_t *p, size_t len, size_t base, const u
     size_t off, n, c;
     m2c_status s;
     if (base > len || len - base < REQ_BYTES + 64)
-        return m2c_err_at(err, M2C_ERR_TRUNCATED, base, "fulfil calldata: item at %zu past end", base);
-    if ((s = word_size(&off, p, len, base + REQ_BYTES, len - base, "output offset", err)) != M2C_OK) return s;
-    if ((s = word_size(&c, p, len, base + REQ_BYTES + 32, UINT32_MAX, "errorCode", err)) != M2C_OK) return s;
+        return m2c_err_at(err, M2C_ERR_TRUNCATED, base, "fulfil calldata: item at %zu past end",
+                          base);
+    if ((s = word_size(&off, p, len, base + REQ_BYTES, len - base, "output offset", err)) != M2C_OK)
+        return s;
+    if ((s = word_size(&c, p, len, base + REQ_BYTES + 32, UINT32_MAX, "errorCode", err)) != M2C_OK)
+        return s;
     if ((s = word_size(&n, p, len, base + off, len, "output length", err)) != M2C_OK) return s;
     size_t start = base + off + 32;
     if (len - start < n)
-        return m2c_err_at(err, M2C_ERR_TRUNCATED, base + off, "fulfil calldata: output at %zu past end",
-                              base + off);
+        return m2c_err_at(err, M2C_ERR_TRUNCATED, base + off,
+                          "fulfil calldata: output at %zu past end", base + off);
     *req = p + base;
     *out = p + start;
     *out_len = n;
@@ -61,11 +67,13 @@ m2c_status m2c_watch_find_fulfilment(const uint8_t *cd, size_t len, const m2c_ha
     uint32_t sel = sel_of(cd);
     if (sel == m2c_selector(M2C_SIG_FULFILL)) {
         if ((s = decode_item(p, n, 0, req, out, out_len, code, err)) != M2C_OK) return s;
-        if (memcmp(*req, id->b, 32)) return m2c_err_set(err, M2C_ERR_NOTFOUND, "fulfil calldata: request not in it");
+        if (memcmp(*req, id->b, 32))
+            return m2c_err_set(err, M2C_ERR_NOTFOUND, "fulfil calldata: request not in it");
         return M2C_OK;
     }
     if (sel != m2c_selector(M2C_SIG_FULFILL_BATCH))
-        return m2c_err_set(err, M2C_ERR_UNSUPPORTED, "calldata is not fulfill or fulfillBatch (selector 0x%08x)",
+        return m2c_err_set(err, M2C_ERR_UNSUPPORTED,
+                           "calldata is not fulfill or fulfillBatch (selector 0x%08x)",
                            (unsigned)sel);
     size_t arr, cnt;
     if ((s = word_size(&arr, p, n, 0, n, "array offset", err)) != M2C_OK) return s;
@@ -73,7 +81,8 @@ m2c_status m2c_watch_find_fulfilment(const uint8_t *cd, size_t len, const m2c_ha
     size_t heads = arr + 32;
     for (size_t i = 0; i < cnt; i++) {
         size_t rel;
-        if ((s = word_size(&rel, p, n, heads + 32 * i, n - heads, "item offset", err)) != M2C_OK) return s;
+        if ((s = word_size(&rel, p, n, heads + 32 * i, n - heads, "item offset", err)) != M2C_OK)
+            return s;
         if ((s = decode_item(p, n, heads + rel, req, out, out_len, code, err)) != M2C_OK) return s;
         if (!memcmp(*req, id->b, 32)) return M2C_OK;
     }
@@ -82,7 +91,8 @@ m2c_status m2c_watch_find_fulfilment(const uint8_t *cd, size_t len, const m2c_ha
 
 static m2c_status put_word(m2c_buf *b, uint64_t v) {
     uint8_t w[32] = {0};
-    for (int i = 0; i < 8; i++) w[31 - i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        w[31 - i] = (uint8_t)(v >> (8 * i));
     return m2c_buf_append(b, w, 32);
 }
 
@@ -94,7 +104,9 @@ static m2c_status put_bytes(m2c_buf *b, const uint8_t *p, size_t n) {
     return s;
 }
 
-static size_t padded(size_t n) { return (n + 31) / 32 * 32; }
+static size_t padded(size_t n) {
+    return (n + 31) / 32 * 32;
+}
 
 m2c_status m2c_watch_challenge_calldata(m2c_buf *cd, const uint8_t *req, const uint8_t *output,
                                         size_t output_len, uint32_t code, const uint8_t *model,

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t len = n;
     if (which < 2) {
         uint32_t s = m2c_selector(which == 0 ? M2C_SIG_FULFILL : M2C_SIG_FULFILL_BATCH);
-        cd[0] = (uint8_t)(s >> 24), cd[1] = (uint8_t)(s >> 16), cd[2] = (uint8_t)(s >> 8), cd[3] = (uint8_t)s;
+        cd[0] = (uint8_t)(s >> 24), cd[1] = (uint8_t)(s >> 16), cd[2] = (uint8_t)(s >> 8),
+        cd[3] = (uint8_t)s;
         memcpy(cd + 4, data + 33, n);
         len = n + 4;
     } else {

@@ -13,7 +13,8 @@
 
 static void make_req(uint8_t *req, size_t i) {
     memset(req, 0, 288);
-    for (int w = 0; w < 9; w++) req[w * 32 + 31] = (uint8_t)(i * 9 + (size_t)w);
+    for (int w = 0; w < 9; w++)
+        req[w * 32 + 31] = (uint8_t)(i * 9 + (size_t)w);
     req[0] = (uint8_t)(0x80 | i); /* request ids differ in their first byte too */
 }
 
@@ -27,7 +28,8 @@ TEST(test_watchtx_find_fulfilment__finds_each_item_of_node_calldata) {
             make_req(req[i], i);
             it[i].req = req[i];
             it[i].output_len = (size_t)(m2c_test_rand() % 100);
-            for (size_t k = 0; k < it[i].output_len; k++) out[i][k] = (uint8_t)m2c_test_rand();
+            for (size_t k = 0; k < it[i].output_len; k++)
+                out[i][k] = (uint8_t)m2c_test_rand();
             it[i].output = out[i];
             it[i].error_code = (uint32_t)(m2c_test_rand() % 9);
         }
@@ -52,7 +54,8 @@ TEST(test_watchtx_find_fulfilment__finds_each_item_of_node_calldata) {
         const uint8_t *r, *o;
         size_t ol;
         uint32_t code;
-        CHECK(m2c_watch_find_fulfilment(b.p, b.len, &absent, &r, &o, &ol, &code, &e) == M2C_ERR_NOTFOUND);
+        CHECK(m2c_watch_find_fulfilment(b.p, b.len, &absent, &r, &o, &ol, &code, &e) ==
+              M2C_ERR_NOTFOUND);
         m2c_buf_free(&b);
     }
 }
@@ -81,8 +84,10 @@ TEST(test_watchtx_find_fulfilment__rejects_truncated_and_foreign_calldata) {
         REQUIRE(copy);
         memcpy(copy, b.p, cut);
         m2c_status s = m2c_watch_find_fulfilment(copy, cut, &last, &r, &o, &ol, &code, &e);
-        if (cut < end) CHECK(s == M2C_ERR_TRUNCATED || s == M2C_ERR_RANGE);
-        else CHECK(s == M2C_OK && ol == 3 && memcmp(o, out, 3) == 0);
+        if (cut < end)
+            CHECK(s == M2C_ERR_TRUNCATED || s == M2C_ERR_RANGE);
+        else
+            CHECK(s == M2C_OK && ol == 3 && memcmp(o, out, 3) == 0);
         free(copy);
     }
     /* An item offset pointing far away. */
@@ -91,7 +96,8 @@ TEST(test_watchtx_find_fulfilment__rejects_truncated_and_foreign_calldata) {
     CHECK(m2c_watch_find_fulfilment(b.p, b.len, &last, &r, &o, &ol, &code, &e) != M2C_OK);
     /* Another function's calldata. */
     memset(b.p, 0, 4);
-    CHECK(m2c_watch_find_fulfilment(b.p, b.len, &last, &r, &o, &ol, &code, &e) == M2C_ERR_UNSUPPORTED);
+    CHECK(m2c_watch_find_fulfilment(b.p, b.len, &last, &r, &o, &ol, &code, &e) ==
+          M2C_ERR_UNSUPPORTED);
     m2c_buf_free(&b);
 }
 
@@ -109,15 +115,20 @@ TEST(test_watchtx_challenge_calldata__decodes_with_the_abi_codec) {
         memset(req + 4 * 32 + 4, 0, 28); /* bytes4: left-aligned */
         memset(req + 5 * 32, 0, 28);     /* uint32 */
         memset(req + 6 * 32, 0, 24);     /* uint64 */
-        size_t lo = (size_t)m2c_test_rand() % sizeof out, lm = (size_t)m2c_test_rand() % sizeof model,
+        size_t lo = (size_t)m2c_test_rand() % sizeof out,
+               lm = (size_t)m2c_test_rand() % sizeof model,
                li = (size_t)m2c_test_rand() % sizeof in;
-        for (size_t k = 0; k < sizeof out; k++) out[k] = (uint8_t)m2c_test_rand();
-        for (size_t k = 0; k < sizeof model; k++) model[k] = (uint8_t)m2c_test_rand();
-        for (size_t k = 0; k < sizeof in; k++) in[k] = (uint8_t)m2c_test_rand();
+        for (size_t k = 0; k < sizeof out; k++)
+            out[k] = (uint8_t)m2c_test_rand();
+        for (size_t k = 0; k < sizeof model; k++)
+            model[k] = (uint8_t)m2c_test_rand();
+        for (size_t k = 0; k < sizeof in; k++)
+            in[k] = (uint8_t)m2c_test_rand();
         uint32_t code = (uint32_t)m2c_test_rand();
         m2c_buf b;
         m2c_buf_init(&b, 0);
-        REQUIRE(m2c_watch_challenge_calldata(&b, req, out, lo, code, model, lm, in, li, &e) == M2C_OK);
+        REQUIRE(m2c_watch_challenge_calldata(&b, req, out, lo, code, model, lm, in, li, &e) ==
+                M2C_OK);
         CHECK(memcmp(b.p, sig.selector, 4) == 0);
         m2c_abi_value v;
         REQUIRE(m2c_abi_decode(&a, &v, sig.inputs, b.p + 4, b.len - 4, 0, &e) == M2C_OK);
