@@ -339,9 +339,22 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord,
     m2c_rpc_receipt rcpt;
     memset(&rcpt, 0, sizeof rcpt);
     if (!m2c_cli_chain_send(ch, "challenge", coord, call.p, call.len, NULL, &rcpt)) {
-        /* The error line is printed; a closed window or an already corrected result revert
-         * at estimation: record it so it is not retried forever. */
-        logf_("request %s: challenge not sent", ids);
+        /* The error line is printed. When the challenge would still succeed (eth_call
+         * passes) or the node is unreachable, the failure was transient: retry next poll.
+         * Otherwise it reverts (window closed, already corrected): record it. */
+        uint8_t *ret = NULL;
+        size_t ret_len = 0;
+        uint64_t head;
+        int would_pass = m2c_cli_chain_call(ch->rpc, CMD, "challenge (check)", coord, call.p,
+                                            call.len, &ret, &ret_len);
+        free(ret);
+        m2c_err_clear(&e);
+        if (would_pass || m2c_rpc_block_number(ch->rpc, &head, &e) != M2C_OK) {
+            logf_("request %s: challenge not sent; will retry", ids);
+            rc = 0;
+            goto out;
+        }
+        logf_("request %s: challenge not sent: it reverts", ids);
         if (!db_put_verdict(w, id, "challenge-failed", NULL)) logf_("cannot record verdict");
         goto out;
     }
