@@ -53,6 +53,13 @@ raw "$MISSING_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 raw "$MISMATCH_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 raw "$OTHER_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 OURS=20 # 12 + 6 edge cases + missing + mismatch
+# A request to a retired model: the CLI reports the Coordinator's custom error with its
+# data (anvil's message carries the raw revert bytes as \u0000 escapes).
+send_tx "$USER_KEY" "$COORD" 'retireModel(uint256)' "$OTHER_ID"
+check_fails "request to a retired model names ModelNotActive(id)" \
+  "custom error $("$CAST" sig 'ModelNotActive(uint256)')$(printf '%064x' "$OTHER_ID")" \
+  "$M2C" request --model "$OTHER_ID" --input 0.1,0.2 --coordinator "$COORD" --callback "$COLL" \
+  --private-key "$USER_KEY" --rpc-url "$ETH_RPC_URL"
 
 # --- bad configurations fail with one line before touching anything.
 check_fails "no coordinator" "no coordinator" env -u ML2CHAIN_COORDINATOR "$M2C" node --rpc-url "$ETH_RPC_URL" --models "$MODELS" --private-key "$OP_KEY"
