@@ -26,6 +26,14 @@
 M2C_WUR m2c_status m2c_json_parse(json_t **out, const char *s, size_t len, int max_depth,
                                   m2c_err *err);
 
+/* m2c_json_parse for JSON-RPC responses: as strict, except that the string
+ * `error.message` (of the response object, or of each object of a batch array) may contain
+ * \u0000 (anvil puts the raw revert bytes of custom errors there). Read it with
+ * json_string_length, never as a C string. A NUL anywhere else is still an error: other
+ * strings are used as C strings, where a NUL would silently cut them. */
+M2C_WUR m2c_status m2c_json_parse_rpc(json_t **out, const char *s, size_t len, int max_depth,
+                                      m2c_err *err);
+
 /* Prepends a path component to the message in `e` (which starts with a path): with
  * component "logs[3]" the message "topics[1]: bad" becomes "logs[3].topics[1]: bad", and
  * "[1]: bad" becomes "logs[3][1]: bad". Returns e->code (M2C_OK for NULL). */

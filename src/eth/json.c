@@ -147,7 +147,40 @@ static int text_depth_exceeds(const char *s, size_t len, int cap, size_t *where)
     return 0;
 }
 
+/* Nonzero if some string in v holds a NUL byte, other than the allowed JSON-RPC error
+ * message (a member "message" of a member "error" of a top-level object, or of an object
+ * that is an element of a top-level array): `level` 0 is the top, 1 a batch element. */
+static int has_nul(const json_t *v, int allow_rpc, int level, int in_error) {
+    if (json_is_string(v)) return strlen(json_string_value(v)) != json_string_length(v);
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (has_nul(json_array_get(v, i), allow_rpc && level == 0, 1, 0)) return 1;
+        return 0;
+    }
+    if (!json_is_object(v)) return 0;
+    const char *k;
+    const json_t *m;
+    json_object_foreach((json_t *)v, k, m) {
+        if (in_error && !strcmp(k, "message") && json_is_string(m)) continue;
+        if (has_nul(m, 0, 2, allow_rpc && level <= 1 && !strcmp(k, "error"))) return 1;
+    }
+    return 0;
+}
+
+static m2c_status parse(json_t **out, const char *s, size_t len, int max_depth, int rpc,
+                        m2c_err *err);
+
 m2c_status m2c_json_parse(json_t **out, const char *s, size_t len, int max_depth, m2c_err *err) {
+    return parse(out, s, len, max_depth, 0, err);
+}
+
+m2c_status m2c_json_parse_rpc(json_t **out, const char *s, size_t len, int max_depth,
+                              m2c_err *err) {
+    return parse(out, s, len, max_depth, 1, err);
+}
+
+static m2c_status parse(json_t **out, const char *s, size_t len, int max_depth, int rpc,
+                        m2c_err *err) {
     *out = NULL;
     if (max_depth <= 0) max_depth = M2C_JSON_MAX_DEPTH;
     size_t where = 0;
@@ -155,7 +188,9 @@ m2c_status m2c_json_parse(json_t **out, const char *s, size_t len, int max_depth
         return m2c_err_at(err, M2C_ERR_RANGE, where,
                           "json nested deeper than %d levels at byte %zu", max_depth, where);
     json_error_t je;
-    json_t *v = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    json_t *v = json_loadb(s, len,
+                           JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | (rpc ? JSON_ALLOW_NUL : 0),
+                           &je);
     if (!v) {
         size_t pos = je.position > 0 ? (size_t)je.position : 0;
         m2c_status st = json_error_code(&je) == json_error_premature_end_of_input
@@ -164,6 +199,11 @@ m2c_status m2c_json_parse(json_t **out, const char *s, size_t len, int max_depth
         if (st == M2C_ERR_TRUNCATED)
             return m2c_err_at(err, st, pos, "truncated json (%zu bytes): %s", len, je.text);
         return m2c_err_at(err, st, pos, "invalid json at byte %zu: %s", pos, je.text);
+    }
+    if (rpc && has_nul(v, 1, 0, 0)) {
+        json_decref(v);
+        return m2c_err_set(err, M2C_ERR_PROTOCOL,
+                           "invalid json: \\u0000 in a string other than error.message");
     }
     *out = v;
     return M2C_OK;

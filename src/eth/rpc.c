@@ -463,7 +463,7 @@ static m2c_status error_object(const json_t *e, m2c_err *err) {
 static int rpc_error_in(const char *body, size_t len, m2c_err *err) {
     if (!body || !len) return 0;
     json_t *v = NULL;
-    if (m2c_json_parse(&v, body, len, 16, NULL) != M2C_OK) return 0;
+    if (m2c_json_parse_rpc(&v, body, len, 16, NULL) != M2C_OK) return 0;
     const json_t *e = json_is_object(v) ? json_object_get(v, "error") : NULL;
     int found = json_is_object(e) && json_is_integer(json_object_get(e, "code"));
     if (found) (void)error_object(e, err);
@@ -506,7 +506,7 @@ static m2c_status envelope(json_t **result, const json_t *v, uint64_t id, m2c_er
 /* Parses the body as JSON or explains what it is instead. */
 static m2c_status parse_body(json_t **v, const char *body, size_t len, m2c_err *err) {
     if (len == 0) return m2c_err_set(err, M2C_ERR_PROTOCOL, "empty response body");
-    m2c_status st = m2c_json_parse(v, body, len, RPC_MAX_DEPTH, err);
+    m2c_status st = m2c_json_parse_rpc(v, body, len, RPC_MAX_DEPTH, err);
     if (st == M2C_OK) return st;
     char snip[SNIPPET_BYTES * 4 + 16];
     m2c_json_snippet(snip, sizeof snip, body, len, SNIPPET_BYTES);

@@ -803,7 +803,7 @@ m2c_status m2c_rpc_eth_call(m2c_rpc *c, uint8_t **out, size_t *out_len, const m2
     if (st == M2C_ERR_RPC) {
         /* Keep the revert data so the caller can decode Error(string) / custom errors. */
         m2c_err keep = err ? *err : (m2c_err){0};
-        if (m2c_json_parse(&env, (const char *)body.p, body.len, 32, NULL) == M2C_OK) {
+        if (m2c_json_parse_rpc(&env, (const char *)body.p, body.len, 32, NULL) == M2C_OK) {
             const json_t *e = json_object_get(env, "error");
             const json_t *d = json_is_object(e) ? json_object_get(e, "data") : NULL;
             if (json_is_string(d) && data_malloc(out, out_len, d, "data", NULL) != M2C_OK) {

@@ -209,10 +209,49 @@ TEST(test_json_quantity__rejects_bad_forms) {
     CHECK_EQ_INT(m2c_json_text_quantity_u256(&u, over, strlen(over), &err), M2C_ERR_RANGE);
 }
 
+/* \u0000 is refused by m2c_json_parse everywhere, and by m2c_json_parse_rpc everywhere
+ * except error.message of a response (or of a batch element). */
+TEST(test_json_parse_rpc__allows_nul_only_in_error_message) {
+    static const char *const ok[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":3,\"message\":\"reverted: \\u0000\\u0001\",\"data\":\"0x00\"}}",
+        "[{\"id\":1,\"result\":\"0x1\"},{\"id\":2,\"error\":{\"code\":3,\"message\":\"\\u0000\"}}]",
+    };
+    static const char *const bad[] = {
+        "{\"id\":1,\"result\":\"0x12\\u000034\"}",                              /* result */
+        "{\"id\":1,\"error\":{\"code\":3,\"message\":\"m\",\"data\":\"0x\\u0000\"}}", /* data */
+        "{\"id\":1,\"result\":{\"error\":{\"message\":\"\\u0000\"}}}",           /* nested */
+        "{\"id\":1,\"message\":\"\\u0000\"}",                                   /* not in error */
+        "[[{\"error\":{\"message\":\"\\u0000\"}}]]",                             /* too deep */
+        "{\"id\":1,\"error\":{\"code\":3,\"message\":{\"x\":\"\\u0000\"}}}",     /* not a string */
+    };
+    m2c_err err;
+    json_t *v = NULL;
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        CHECK_EQ_INT(m2c_json_parse(&v, ok[i], strlen(ok[i]), 0, &err), M2C_ERR_PROTOCOL);
+        CHECK(v == NULL);
+        CHECK_EQ_INT(m2c_json_parse_rpc(&v, ok[i], strlen(ok[i]), 0, &err), M2C_OK);
+        REQUIRE(v);
+        json_decref(v);
+        v = NULL;
+    }
+    REQUIRE(m2c_json_parse_rpc(&v, ok[0], strlen(ok[0]), 0, &err) == M2C_OK);
+    const json_t *msg = json_object_get(json_object_get(v, "error"), "message");
+    CHECK_EQ_INT(json_string_length(msg), 12); /* "reverted: " + NUL + 0x01 */
+    CHECK_EQ_INT(json_string_value(msg)[10], 0);
+    json_decref(v);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        v = NULL;
+        CHECK_EQ_INT(m2c_json_parse_rpc(&v, bad[i], strlen(bad[i]), 0, &err), M2C_ERR_PROTOCOL);
+        CHECK(v == NULL);
+        CHECK(strstr(err.msg, "\\u0000") != NULL);
+    }
+}
+
 TEST_MAIN(T(test_json_parse__caps_depth_and_rejects_trailing_garbage),
           T(test_json_quantity__rejects_bad_forms),
           T(test_json_prefix__joins_paths_indexes_and_text), T(test_json_snippet__escapes_and_cuts),
           T(test_json_getters__fixed_hex_lengths_and_digits),
           T(test_json_getters__optional_members), T(test_json_data__caps_and_arena),
           T(test_json_quantity__boundaries_u64_and_u256),
-          T(test_json_parse__truncated_vs_invalid_and_offsets))
+          T(test_json_parse__truncated_vs_invalid_and_offsets),
+          T(test_json_parse_rpc__allows_nul_only_in_error_message))

@@ -1392,7 +1392,32 @@ TEST(test_rpc_eth_call__revert_keeps_error_data) {
     m2c_rpc_destroy(c);
 }
 
+/* anvil's message for a custom-error revert carries the raw revert bytes, NULs included
+ * (ModelNotActive(7) here); the error is still an RPC error with its code and the data. */
+TEST(test_rpc_eth_call__custom_error_message_with_nul_keeps_error_data) {
+    reply r[] = {OKJSON("{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":3,\"message\":"
+                        "\"execution reverted: \\u0000\\u0001\\u0002\\u0003\","
+                        "\"data\":\"0xa1b2c3d40000000000000000000000000000000000000000000000000000000000000007\"}}")};
+    script(r, 1);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_addr20 to = {{0}};
+    m2c_rpc_callmsg m = {.to = &to};
+    uint8_t *out = NULL;
+    size_t n = 0;
+    m2c_err err;
+    CHECK_EQ_INT(m2c_rpc_eth_call(c, &out, &n, &m, NULL, &err), M2C_ERR_RPC);
+    CHECK_EQ_INT(err.rpc_code, 3);
+    CHECK(strstr(err.msg, "execution reverted: ????") != NULL); /* control bytes shown as ? */
+    REQUIRE(out && n == 36);
+    CHECK_EQ_INT(out[0], 0xa1);
+    CHECK_EQ_INT(out[35], 7);
+    free(out);
+    m2c_rpc_destroy(c);
+}
+
 TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
+          T(test_rpc_eth_call__custom_error_message_with_nul_keeps_error_data),
           T(test_rpc_call__reuses_one_connection),
           T(test_rpc_handles__one_per_thread_work_concurrently),
           T(test_rpc_call__node_error_is_rpc_status_with_code_and_message),

@@ -29,10 +29,13 @@ raw "$MODEL_ID" 0x                                           # empty -> 1
 BIG=$("$CAST" abi-encode 'f(int256[])' "[$(seq -s, 1 400)]") # 12.9 kB, 400 values -> 5
 raw "$MODEL_ID" "$BIG"
 raw "$MODEL_ID" "0x$(printf '0.5,0.25' | xxd -p)"            # text form, answered as text
-# A request over the coordinator's input cap is refused on chain, before any node.
-check_fails "coordinator refuses a 17 kB input" "InputTooLarge|revert" \
+# A request over the coordinator's input cap (MAX_INPUT_BYTES = 131136, docs/coordinator.md)
+# is refused on chain, before any node.
+MAX_IN=$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COORD" 'MAX_INPUT_BYTES()(uint256)' | awk '{print $1}')
+check_eq "coordinator input cap" 131136 "$MAX_IN"
+check_fails "coordinator refuses an input 1 byte over the cap" "InputTooLarge|revert" \
   "$CAST" send --rpc-url "$ETH_RPC_URL" --private-key "$USER_KEY" "$LOAD" \
-  'raw(address,uint256,bytes,address,bytes4)' "$COORD" "$MODEL_ID" "0x$(head -c 17000 /dev/zero | xxd -p | tr -d '\n' | sed 's/^00/01/')" "$COLL" "$SEL"
+  'filled(address,uint256,uint256,address,bytes4)' "$COORD" "$MODEL_ID" "$((MAX_IN + 1))" "$COLL" "$SEL"
 
 # A model registered to us with no file (unknown -> 7), one whose file does not match its
 # hash (-> 7, logged as a mismatch), and another operator's model (ignored).
@@ -50,6 +53,13 @@ raw "$MISSING_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 raw "$MISMATCH_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 raw "$OTHER_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 OURS=20 # 12 + 6 edge cases + missing + mismatch
+# A request to a retired model: the CLI reports the Coordinator's custom error with its
+# data (anvil's message carries the raw revert bytes as \u0000 escapes).
+send_tx "$USER_KEY" "$COORD" 'retireModel(uint256)' "$OTHER_ID"
+check_fails "request to a retired model names ModelNotActive(id)" \
+  "custom error $("$CAST" sig 'ModelNotActive(uint256)')$(printf '%064x' "$OTHER_ID")" \
+  "$M2C" request --model "$OTHER_ID" --input 0.1,0.2 --coordinator "$COORD" --callback "$COLL" \
+  --private-key "$USER_KEY" --rpc-url "$ETH_RPC_URL"
 
 # --- bad configurations fail with one line before touching anything.
 check_fails "no coordinator" "no coordinator" env -u ML2CHAIN_COORDINATOR "$M2C" node --rpc-url "$ETH_RPC_URL" --models "$MODELS" --private-key "$OP_KEY"

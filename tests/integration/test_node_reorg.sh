@@ -23,8 +23,15 @@ node_setup "$WORK" || { echo "setup failed" >&2; exit 1; }
 rpc evm_setAutomine false
 
 N0=$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$ANVIL_ADDR0")
-req_async() { "$CAST" send --async --rpc-url "$ETH_RPC_URL" --private-key "$USER_KEY" --gas-limit 500000 \
-  --nonce "$2" "$COLL" 'requestInference(uint256,int256[],uint32)' "$MODEL_ID" "$1" 100000 >/dev/null; }
+# Requests go straight to the coordinator with the collector's rawFulfillInference as the
+# callback (what InferenceConsumer._requestInference sends; fee and gas price are 0).
+SEL=$("$M2C" sig 'rawFulfillInference(uint256,bytes,uint32)')
+req_call() { # FEATURES -> REQ_CALL: the target, signature and arguments of the request
+  REQ_CALL=("$COORD" 'request(uint256,bytes,address,bytes4,uint32)' "$MODEL_ID" \
+    "$("$CAST" abi-encode 'f(int256[])' "$1")" "$COLL" "$SEL" 100000)
+}
+req_async() { req_call "$1"; "$CAST" send --async --rpc-url "$ETH_RPC_URL" --private-key "$USER_KEY" \
+  --gas-limit 500000 --nonce "$2" "${REQ_CALL[@]}" >/dev/null; }
 req_async '[100000000000000000,200000000000000000]' "$N0"
 req_async '[300000000000000000,100000000000000000]' "$((N0 + 1))"
 mine 3 # requests in block b; head b+2: the node (2 confirmations) will see block b
@@ -36,8 +43,9 @@ submitted() { [ "$(db 'SELECT count(*) FROM requests WHERE state = 2')" = 2 ]; }
 check_ok "node submitted both (pending, not mined)" wait_for 30 submitted
 
 # Reorg the last 3 blocks; the new block b holds a different request (nonce N0 again).
+req_call '[500000000000000000,0]'
 RAW=$("$CAST" mktx --rpc-url "$ETH_RPC_URL" --private-key "$USER_KEY" --nonce "$N0" --gas-limit 500000 \
-  "$COLL" 'requestInference(uint256,int256[],uint32)' "$MODEL_ID" '[500000000000000000,0]' 100000)
+  "${REQ_CALL[@]}")
 rpc anvil_reorg 3 "[[\"$RAW\", 0]]"
 NEW_IDS=$(logs_json "$T_REQUESTED" | jq -r '.[].topics[1]')
 check_eq "one request after the reorg" 1 "$(wc -l <<<"$NEW_IDS")"
