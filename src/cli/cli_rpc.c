@@ -56,6 +56,39 @@ int m2c_cli_rpc_open(const char *cmd, const m2c_cli_rpc_flags *f, m2c_rpc **out)
     return 1;
 }
 
+int m2c_cli_rpc_print_quantity(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+                               m2c_status (*get)(m2c_rpc *c, uint64_t *out, m2c_err *err)) {
+    static const struct option longopts[] = {
+        M2C_CLI_RPC_LONGOPTS, {"help", no_argument, NULL, 'h'}, {0}};
+    m2c_cli_rpc_flags rf;
+    m2c_cli_rpc_flags_init(&rf);
+    int opt;
+    while ((opt = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+        int k = m2c_cli_rpc_flag(cmd, &rf, opt, optarg);
+        if (k < 0) return 1;
+        if (k) continue;
+        if (opt == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        usage(stderr);
+        return 1;
+    }
+    if (optind != argc) return m2c_cli_fail(cmd, "unexpected argument \"%s\"", argv[optind]);
+    m2c_rpc *c = NULL;
+    if (!m2c_cli_rpc_open(cmd, &rf, &c)) return 1;
+    uint64_t v;
+    m2c_err err;
+    m2c_err_clear(&err);
+    int rc = 0;
+    if (get(c, &v, &err) != M2C_OK)
+        rc = m2c_cli_fail(cmd, "%s", err.msg);
+    else
+        printf("%llu\n", (unsigned long long)v);
+    m2c_rpc_destroy(c);
+    return rc;
+}
+
 const char *m2c_cli_dec(char *out, const m2c_u256 *v) {
     m2c_u256_to_dec(out, 80, v);
     return out;

@@ -38,6 +38,13 @@ int m2c_cli_rpc_flag(const char *cmd, m2c_cli_rpc_flags *f, int opt, const char 
 /* Opens a client; on failure prints the one-line error and returns 0. */
 int m2c_cli_rpc_open(const char *cmd, const m2c_cli_rpc_flags *f, m2c_rpc **out);
 
+/* The whole of a command that takes only the shared flags and -h and prints one quantity:
+ * parses argv (-h: usage on stdout, exit 0; an unknown option: usage on stderr, exit 1),
+ * refuses positional arguments, opens a client, calls `get` and prints the value in decimal.
+ * Returns the exit code. */
+int m2c_cli_rpc_print_quantity(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+                               m2c_status (*get)(m2c_rpc *c, uint64_t *out, m2c_err *err));
+
 /* Decimal form of a u256 (into out, capacity >= 80). */
 const char *m2c_cli_dec(char *out, const m2c_u256 *v);
 /* Prints "0x" + hex of n bytes. */

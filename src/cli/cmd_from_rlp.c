@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "input.h"
@@ -71,18 +70,7 @@ int m2c_cmd_from_rlp(int argc, char **argv) {
     if (argc - optind > 1) return m2c_cli_fail(cmd, "expected one argument, got %d", argc - optind);
     const char *s;
     size_t len, n;
-    if (optind == argc) {
-        if (m2c_cli_read_all(&in, stdin, &err) != M2C_OK) {
-            rc = m2c_cli_fail_err(cmd, &err, "cannot read input");
-            goto out;
-        }
-        s = in.p ? (const char *)in.p : "";
-        len = in.len;
-        m2c_cli_trim(&s, &len);
-    } else {
-        s = argv[optind];
-        len = strlen(s);
-    }
+    if (!m2c_cli_take_input(cmd, argc, argv, &in, 1, &s, &len)) goto out;
     if (m2c_hex_decode_alloc(&bytes, &n, s, len, M2C_HEX_PREFIX_OPTIONAL, &err) != M2C_OK) {
         rc = m2c_cli_fail_err(cmd, &err, "cannot decode input");
         goto out;

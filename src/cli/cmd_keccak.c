@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "input.h"
@@ -18,38 +17,20 @@ static void usage(FILE *f) {
 }
 
 int m2c_cmd_keccak(int argc, char **argv) {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c, rc = 1;
+    int rc = 1;
     m2c_buf in;
     m2c_err err;
     uint8_t *bytes = NULL;
     m2c_buf_init(&in, 0);
     m2c_err_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        return m2c_cli_bad_option("keccak", argv);
-    }
+    int done = m2c_cli_help_only_opts("keccak", argc, argv, usage, 0);
+    if (done >= 0) return done;
     if (argc - optind > 1)
         return m2c_cli_fail("keccak", "expected one argument, got %d", argc - optind);
     const char *s;
     size_t len;
     int from_stdin = optind == argc;
-    if (from_stdin) {
-        if (m2c_cli_read_all(&in, stdin, &err) != M2C_OK) {
-            rc = m2c_cli_fail_err("keccak", &err, "cannot read input");
-            goto out;
-        }
-        s = in.p ? (const char *)in.p : "";
-        len = in.len;
-    } else {
-        s = argv[optind];
-        len = strlen(s);
-    }
+    if (!m2c_cli_take_input("keccak", argc, argv, &in, 0, &s, &len)) goto out;
     m2c_hash32 h;
     if (len >= 2 && s[0] == '0' && s[1] == 'x') {
         if (from_stdin) {

@@ -1,10 +1,7 @@
 /* cmd_to_hex.c: `ml2chain to-hex [value]`, like `cast to-hex` for 256-bit values
  * (see docs/cli-core.md for where it is stricter than cast). Reads stdin without an argument. */
-#include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "cli.h"
 #include "input.h"
 #include "ml2chain/u256.h"
 
@@ -16,52 +13,13 @@ static void usage(FILE *f) {
 }
 
 int m2c_cmd_to_hex(int argc, char **argv) {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *cmd = "to-hex";
-    int c, rc = 1;
-    m2c_buf in;
-    m2c_err err;
-    m2c_buf_init(&in, 1 << 20);
-    m2c_err_clear(&err);
-    optind = 1;
-    opterr = 0;
-    /* A negative number is a value, not an option. */
-    if (!(argc > 1 && m2c_cli_is_negative_number(argv[1]))) {
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-            if (c == 'h') {
-                usage(stdout);
-                return 0;
-            }
-            return m2c_cli_bad_option(cmd, argv);
-        }
-    }
-    if (argc - optind > 1) return m2c_cli_fail(cmd, "expected one argument, got %d", argc - optind);
-    const char *s;
-    size_t len;
-    if (optind == argc) {
-        if (m2c_cli_read_all(&in, stdin, &err) != M2C_OK) {
-            rc = m2c_cli_fail_err(cmd, &err, "cannot read input");
-            goto out;
-        }
-        s = in.p ? (const char *)in.p : "";
-        len = in.len;
-        m2c_cli_trim(&s, &len);
-    } else {
-        s = argv[optind];
-        len = strlen(s);
-    }
     m2c_u256 v;
     int neg;
-    if (m2c_cli_parse_number(&v, &neg, s, len, &err) != M2C_OK) {
-        rc = m2c_cli_fail_err(cmd, &err, "cannot parse '%.*s'", (int)(len > 80 ? 80 : len), s);
-        goto out;
-    }
+    int done = m2c_cli_number_arg("to-hex", argc, argv, usage, &v, &neg);
+    if (done >= 0) return done;
     char buf[80];
     (void)neg; /* negatives are already two's complement */
     m2c_u256_to_hex(buf, sizeof buf, &v);
     printf("%s\n", buf);
-    rc = 0;
-out:
-    m2c_buf_free(&in);
-    return rc;
+    return 0;
 }

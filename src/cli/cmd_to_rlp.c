@@ -282,39 +282,20 @@ static void usage(FILE *f) {
 }
 
 int m2c_cmd_to_rlp(int argc, char **argv) {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *cmd = "to-rlp";
-    int c, rc = 1;
+    int rc = 1;
     m2c_buf in, out;
     m2c_err err;
     char *hex = NULL;
     m2c_buf_init(&in, 0);
     m2c_buf_init(&out, 0);
     m2c_err_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        return m2c_cli_bad_option(cmd, argv);
-    }
+    int done = m2c_cli_help_only_opts(cmd, argc, argv, usage, 0);
+    if (done >= 0) return done;
     if (argc - optind > 1) return m2c_cli_fail(cmd, "expected one argument, got %d", argc - optind);
     const char *s;
     size_t len;
-    if (optind == argc) {
-        if (m2c_cli_read_all(&in, stdin, &err) != M2C_OK) {
-            rc = m2c_cli_fail_err(cmd, &err, "cannot read input");
-            goto out;
-        }
-        s = in.p ? (const char *)in.p : "";
-        len = in.len;
-        m2c_cli_trim(&s, &len);
-    } else {
-        s = argv[optind];
-        len = strlen(s);
-    }
+    if (!m2c_cli_take_input(cmd, argc, argv, &in, 1, &s, &len)) goto out;
     m2c_rlp_enc e;
     m2c_rlp_enc_init(&e, &out);
     m2c_status st;

@@ -117,3 +117,62 @@ int m2c_cli_bad_option(const char *cmd, char **argv) {
         m2c_cli_fail(cmd, "unknown option '%s' (see ml2chain %s --help)", argv[optind - 1], cmd);
     return 2;
 }
+
+int m2c_cli_help_only_opts(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+                           int negative_values) {
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    if (negative_values && argc > 1 && m2c_cli_is_negative_number(argv[1])) return -1;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        return m2c_cli_bad_option(cmd, argv);
+    }
+    return -1;
+}
+
+int m2c_cli_take_input(const char *cmd, int argc, char **argv, m2c_buf *in, int trim,
+                       const char **s, size_t *len) {
+    if (optind < argc) {
+        *s = argv[optind];
+        *len = strlen(*s);
+        return 1;
+    }
+    m2c_err err;
+    m2c_err_clear(&err);
+    if (m2c_cli_read_all(in, stdin, &err) != M2C_OK) {
+        m2c_cli_fail_err(cmd, &err, "cannot read input");
+        return 0;
+    }
+    *s = in->p ? (const char *)in->p : "";
+    *len = in->len;
+    if (trim) m2c_cli_trim(s, len);
+    return 1;
+}
+
+int m2c_cli_number_arg(const char *cmd, int argc, char **argv, void (*usage)(FILE *), m2c_u256 *v,
+                       int *neg) {
+    int rc = m2c_cli_help_only_opts(cmd, argc, argv, usage, 1);
+    if (rc >= 0) return rc;
+    if (argc - optind > 1) return m2c_cli_fail(cmd, "expected one argument, got %d", argc - optind);
+    m2c_buf in;
+    m2c_err err;
+    const char *s;
+    size_t len;
+    m2c_buf_init(&in, 1 << 20);
+    m2c_err_clear(&err);
+    rc = 1;
+    if (!m2c_cli_take_input(cmd, argc, argv, &in, 1, &s, &len)) goto out;
+    if (m2c_cli_parse_number(v, neg, s, len, &err) != M2C_OK) {
+        m2c_cli_fail_err(cmd, &err, "cannot parse '%.*s'", (int)(len > 80 ? 80 : len), s);
+        goto out;
+    }
+    rc = -1;
+out:
+    m2c_buf_free(&in);
+    return rc;
+}
