@@ -150,9 +150,22 @@ dump_sqlite() { local t; for t in "${TABLES[@]}"; do sqlite3 -batch -noheader "$
 for kind in sqlite csv jsonl; do
   out=$T/k.$kind
   "$M2C" extract logs --address "$EMITTER" "${ABI[@]}" --from-block 0 --to-block "$HEAD" -q \
-    --out "$out" --chunk-size 1 --concurrency 2 --rps 25 >/dev/null 2>&1 &
+    --out "$out" --chunk-size 1 --concurrency 2 --rps 4 >/dev/null 2>&1 &
   pid=$!
-  sleep 0.8
+  # Kill as soon as the first rows are committed (the rate cap keeps the run going for
+  # seconds), rather than after a fixed sleep that a fast machine outruns.
+  count_rows() {
+    if [ $kind = sqlite ]; then
+      sqlite3 -batch -noheader "$out" "SELECT count(*) FROM \"${TABLES[0]}\"" 2>/dev/null || echo 0
+    else
+      cat "$T"/k.*."$kind" 2>/dev/null | wc -l
+    fi
+  }
+  for _ in $(seq 1 500); do
+    [ "$(count_rows)" -gt 0 ] 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
   kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   if [ $kind = sqlite ]; then
     partial=$(dump_sqlite "$out" | wc -l)
