@@ -16,6 +16,10 @@ typedef enum {
     M2C_HEX_PREFIX_FORBIDDEN,    /* must not start with "0x" */
 } m2c_hex_prefix;
 
+/* The value (0..15) of each byte as a hex digit, 0xff for a byte that is not one; for
+ * parsers that scan hex inline (JSON-RPC responses). */
+extern const uint8_t m2c_hex_digit_value[256];
+
 /* Decodes `len` chars of hex at `s` (not NUL-terminated necessarily) into `out` (capacity
  * `cap`); writes the byte count to *out_len. Rejects odd length, non-hex digits (offset of the
  * first bad char in err), a missing/extra prefix per `mode`, and output larger than `cap`

@@ -1,36 +1,13 @@
 /* json.c: strict, path-reporting access to untrusted JSON; see json.h. Hex decoding here is
- * deliberately local and table-driven: it runs once per field of every log the extractor
+ * inline over hex.h's digit table: it runs once per field of every log the extractor
  * fetches, so it is on the hot path. */
+#include "ml2chain/hex.h"
 #include "ml2chain/json.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* 0..15 for hex digits, 0xff otherwise. */
-// clang-format off
-#define XX 0xff
-static const uint8_t hexval[256] = {
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-     0,  1,  2,  3,  4,  5,  6,  7,  8,  9, XX, XX, XX, XX, XX, XX,
-    XX, 10, 11, 12, 13, 14, 15, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, 10, 11, 12, 13, 14, 15, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-};
-#undef XX
-// clang-format on
 
 m2c_status m2c_json_prefix(m2c_err *e, const char *fmt, ...) {
     if (!e) return M2C_OK;
@@ -224,7 +201,7 @@ m2c_status m2c_json_text_quantity_u64(uint64_t *out, const char *s, size_t len, 
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected hex quantity \"0x...\"");
     uint64_t v = 0;
     for (size_t i = 2; i < len; i++) {
-        uint8_t d = hexval[(uint8_t)s[i]];
+        uint8_t d = m2c_hex_digit_value[(uint8_t)s[i]];
         if (d == 0xff)
             return m2c_err_at(err, M2C_ERR_PROTOCOL, i, "bad hex digit at offset %zu", i);
         if (v >> 60) return m2c_err_set(err, M2C_ERR_RANGE, "quantity does not fit in 64 bits");
@@ -239,7 +216,7 @@ m2c_status m2c_json_text_quantity_u256(m2c_u256 *out, const char *s, size_t len,
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "expected hex quantity \"0x...\"");
     m2c_u256 v = {{0, 0, 0, 0}};
     for (size_t i = 2; i < len; i++) {
-        uint8_t d = hexval[(uint8_t)s[i]];
+        uint8_t d = m2c_hex_digit_value[(uint8_t)s[i]];
         if (d == 0xff)
             return m2c_err_at(err, M2C_ERR_PROTOCOL, i, "bad hex digit at offset %zu", i);
         if (v.w[3] >> 60)
@@ -256,7 +233,7 @@ m2c_status m2c_json_text_quantity_u256(m2c_u256 *out, const char *s, size_t len,
 /* Decodes 2n hex digits at s into out; returns the offset of the first bad digit or -1. */
 static long decode_digits(uint8_t *out, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        uint8_t hi = hexval[(uint8_t)s[2 * i]], lo = hexval[(uint8_t)s[2 * i + 1]];
+        uint8_t hi = m2c_hex_digit_value[(uint8_t)s[2 * i]], lo = m2c_hex_digit_value[(uint8_t)s[2 * i + 1]];
         if ((hi | lo) == 0xff || hi == 0xff || lo == 0xff)
             return (long)(hi == 0xff ? 2 * i : 2 * i + 1);
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -6,35 +6,12 @@
  * accepts exactly what the tree parser accepts, and failures get the tree parser's message. */
 #include <string.h>
 
+#include "ml2chain/hex.h"
 #include "ml2chain/json.h"
 #include "ml2chain/rpc.h"
 
 #define FAST_MAX_DEPTH   64 /* nesting allowed in skipped values */
 #define FAST_MAX_UNKNOWN 8  /* unknown keys per object tracked for duplicates */
-
-/* 0..15 for hex digits, 0xff otherwise. */
-// clang-format off
-#define XX 0xff
-static const uint8_t hexv[256] = {
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-     0,  1,  2,  3,  4,  5,  6,  7,  8,  9, XX, XX, XX, XX, XX, XX,
-    XX, 10, 11, 12, 13, 14, 15, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, 10, 11, 12, 13, 14, 15, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
-};
-#undef XX
-// clang-format on
 
 typedef struct {
     const char *p, *end;
@@ -155,9 +132,9 @@ static int get_u64_or_null(cur *c, uint64_t *out) {
     p += 3;
     uint64_t v = 0;
     int digits = 0;
-    for (; p < end && hexv[*p] != 0xff; p++, digits++) {
+    for (; p < end && m2c_hex_digit_value[*p] != 0xff; p++, digits++) {
         if (v >> 60) return 0;
-        v = v << 4 | hexv[*p];
+        v = v << 4 | m2c_hex_digit_value[*p];
     }
     if (!digits || p >= end || *p != '"') return 0;
     *out = v;
@@ -176,7 +153,7 @@ static int get_fixed_or_null(cur *c, uint8_t *out, size_t n, int null_ok) {
     p += 3;
     uint8_t bad = 0;
     for (size_t i = 0; i < n; i++) {
-        uint8_t hi = hexv[p[2 * i]], lo = hexv[p[2 * i + 1]];
+        uint8_t hi = m2c_hex_digit_value[p[2 * i]], lo = m2c_hex_digit_value[p[2 * i + 1]];
         bad |= hi | lo;
         out[i] = (uint8_t)(hi << 4 | lo);
     }
@@ -191,7 +168,7 @@ static int get_data(cur *c, m2c_rpc_log *l) {
     if (end - p < 4 || p[0] != '"' || p[1] != '0' || (p[2] != 'x' && p[2] != 'X')) return 0;
     p += 3;
     const unsigned char *h = p;
-    while (p < end && hexv[*p] != 0xff)
+    while (p < end && m2c_hex_digit_value[*p] != 0xff)
         p++;
     if (p >= end || *p != '"' || (p - h) % 2) return 0;
     size_t n = (size_t)(p - h) / 2;
@@ -199,7 +176,7 @@ static int get_data(cur *c, m2c_rpc_log *l) {
     uint8_t *d = m2c_arena_alloc(c->arena, n);
     if (!d) return 0;
     for (size_t i = 0; i < n; i++)
-        d[i] = (uint8_t)(hexv[h[2 * i]] << 4 | hexv[h[2 * i + 1]]);
+        d[i] = (uint8_t)(m2c_hex_digit_value[h[2 * i]] << 4 | m2c_hex_digit_value[h[2 * i + 1]]);
     l->data = d;
     l->data_len = n;
     c->p = (const char *)p + 1;
