@@ -11,6 +11,16 @@ export PATH="$PWD/bin:$PATH"
 jobs=$(nproc 2>/dev/null || echo 2)
 total_p=0 total_f=0
 
+# The PostgreSQL sink is tested against a real server: the one M2C_PG_URL names, or else the
+# local cluster, which scripts/pg-start.sh starts when this runs as root.
+if [ -z "${M2C_PG_URL:-}" ] && [ "$(id -u)" = 0 ] && command -v pg_lsclusters >/dev/null; then
+  M2C_PG_URL=$(scripts/pg-start.sh) || M2C_PG_URL=
+fi
+if [ -n "${M2C_PG_URL:-}" ] && [[ $M2C_PG_URL != postgres://* && $M2C_PG_URL != postgresql://* ]]; then
+  echo "M2C_PG_URL is not a postgres:// URL: '$M2C_PG_URL'"; exit 2
+fi
+export M2C_PG_URL=${M2C_PG_URL:-}
+
 # run_suite LABEL CMD...: runs CMD, shows its output, adds up every "N passed, N failed"
 # line it prints; a non-zero exit with no reported failure counts as one failure.
 run_suite() {

@@ -141,7 +141,7 @@ if [ -n "${M2C_PG_URL:-}" ]; then
   check_eq "postgres: rerun adds nothing" 20000 "$(run_extract --out "$PGU" >/dev/null; psql -qAt "$PGU" -c "SELECT (SELECT count(*) FROM \"Transfer\") + (SELECT count(*) FROM \"Note\") + (SELECT count(*) FROM \"Signed\") + (SELECT count(*) FROM \"Big\") + (SELECT count(*) FROM \"Anon\") + (SELECT count(*) FROM \"Flags\")")"
   psql -qAt "$M2C_PG_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null
 else
-  echo "  (M2C_PG_URL not set: PostgreSQL sink covered only where CI sets it)"
+  echo "  (M2C_PG_URL unset and not root: the PostgreSQL sink is not tested in this run)"
 fi
 
 # ---- 3. kill -9 in the middle, re-run: equal to one clean run -----------------------------
