@@ -49,6 +49,13 @@ $(GEN_HDR) $(GEN_SRC) &: $(ONNX_PROTO)
 	cp -f $(ONNX_PROTO) $(BUILD)/gen/onnx.proto && chmod u+w $(BUILD)/gen/onnx.proto
 	cd $(BUILD)/gen && protoc-c --c_out=. onnx.proto
 
+# The custom errors the contracts declare, so the CLI names a revert (scripts/gen-errors.sh).
+SOL_SRC  := $(sort $(shell find contracts/src -name '*.sol' 2>/dev/null))
+$(BUILD)/gen/contract_errors.h: scripts/gen-errors.sh $(SOL_SRC)
+	@mkdir -p $(BUILD)/gen
+	scripts/gen-errors.sh $(SOL_SRC) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/src/cli/cli_rpc.o: $(BUILD)/gen/contract_errors.h
+
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(filter-out -Werror -Wshadow -Wstrict-prototypes,$(CFLAGS)) -w -c $< -o $@
 

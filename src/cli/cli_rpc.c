@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "contract_errors.h" /* the contracts' custom errors, generated from contracts/src */
 #include "ml2chain/hex.h"
 #include "ml2chain/u256.h"
 
@@ -139,46 +140,33 @@ int m2c_cli_encode_args(const char *cmd, m2c_arena *a, m2c_buf *out, m2c_abi_sig
 }
 
 void m2c_cli_revert_reason(char *out, size_t cap, const uint8_t *d, size_t n) {
-    static const uint8_t error_sel[4] = {0x08, 0xc3, 0x79, 0xa0}; /* Error(string) */
-    static const uint8_t panic_sel[4] = {0x4e, 0x48, 0x7b, 0x71}; /* Panic(uint256) */
+    enum { NERR = sizeof m2c_contract_errors / sizeof m2c_contract_errors[0] };
     m2c_arena a;
     m2c_arena_init(&a, 1 << 20);
-    const m2c_abi_type *t = NULL;
-    m2c_abi_value v;
+    m2c_abi_sig errs[NERR];
+    size_t k = 0;
+    for (size_t i = 0; i < NERR; i++)
+        if (m2c_abi_sig_parse(&a, &errs[k], m2c_contract_errors[i], M2C_ABI_ERROR, NULL) ==
+            M2C_OK)
+            k++;
+    m2c_buf b;
+    m2c_buf_init(&b, 1 << 16);
     if (n == 0) {
         snprintf(out, cap, "no revert data");
-    } else if (n >= 4 && !memcmp(d, error_sel, 4) &&
-               m2c_abi_type_parse(&a, &t, "(string)", 8, NULL) == M2C_OK &&
-               m2c_abi_decode(&a, &v, t, d + 4, n - 4, M2C_ABI_LENIENT, NULL) == M2C_OK) {
-        const m2c_abi_value *s = &v.items[0];
-        size_t o = 0;
-        for (size_t i = 0; i < s->len && o + 1 < cap; i++) /* untrusted text: printable only */
-            out[o++] = (s->bytes[i] < 0x20 || s->bytes[i] == 0x7f) ? '?' : (char)s->bytes[i];
-        out[o] = 0;
-    } else if (n == 36 && !memcmp(d, panic_sel, 4)) {
-        m2c_u256 code = m2c_u256_from_be32(d + 4);
-        char hex[80];
-        m2c_u256_to_hex(hex, sizeof hex, &code);
-        const char *why = "";
-        uint64_t c = 0;
-        if (m2c_u256_to_u64(&c, &code)) {
-            switch (c) {
-            case 0x01: why = " (assertion failed)"; break;
-            case 0x11: why = " (arithmetic overflow or underflow)"; break;
-            case 0x12: why = " (division or modulo by zero)"; break;
-            case 0x21: why = " (invalid enum value)"; break;
-            case 0x32: why = " (array index out of bounds)"; break;
-            case 0x41: why = " (out of memory)"; break;
-            case 0x51: why = " (call to a zero-initialized function)"; break;
-            }
-        }
-        snprintf(out, cap, "panic %s%s", hex, why);
-    } else {
+    } else if (m2c_abi_revert_reason(&b, d, n, errs, k) != M2C_OK ||
+               (b.len >= 2 && b.p[0] == '0' && b.p[1] == 'x')) {
+        /* not Error(string), Panic(uint256) or one of ours: the selector and data, cut */
         char hex[2 * 68 + 3];
-        size_t k = n > 68 ? 68 : n;
-        m2c_hex_encode(hex, d, k, 1);
-        snprintf(out, cap, "custom error %s%s", hex, n > k ? "..." : "");
+        size_t shown = n > 68 ? 68 : n;
+        m2c_hex_encode(hex, d, shown, 1);
+        snprintf(out, cap, "custom error %s%s", hex, n > shown ? "..." : "");
+    } else {
+        size_t o = 0; /* untrusted text from the chain: printable only */
+        for (size_t i = 0; i < b.len && o + 1 < cap; i++)
+            out[o++] = (b.p[i] < 0x20 || b.p[i] == 0x7f) ? '?' : (char)b.p[i];
+        if (cap) out[o] = 0;
     }
+    m2c_buf_free(&b);
     m2c_arena_free(&a);
 }
 

@@ -88,7 +88,8 @@ check_fails "register needs a coordinator" "^ml2chain model: register needs --de
   "$M2C" model register "$WORK/models/lin.qm" --uri file://lin.qm --private-key "$OP_KEY"
 check_fails "register of a non-model" "^ml2chain model: cannot load the model" \
   "$M2C" model register "$WORK/train.csv" --uri x --deployment "$DEP" --private-key "$OP_KEY"
-check_fails "register with a fee above the cap reverts with its reason" "^ml2chain model: register: execution reverted: custom error" \
+check_fails "register with a fee above the cap reverts with the error's name and value" \
+  "^ml2chain model: register: execution reverted: FeeTooHigh\\(1000000000000000000000000000 \\[1e27\\]\\)$" \
   "$M2C" model register "$WORK/models/lin.qm" --uri x --fee 1000000000ether --deployment "$DEP" --private-key "$OP_KEY"
 out=$("$M2C" model register "$WORK/models/lin.qm" --uri file://models/lin.qm --fee 0.001ether \
   --deployment "$DEP" --private-key "$OP_KEY")

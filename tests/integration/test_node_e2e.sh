@@ -53,11 +53,11 @@ raw "$MISSING_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 raw "$MISMATCH_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 raw "$OTHER_ID" "$("$CAST" abi-encode 'f(int256[])' '[1,2]')"
 OURS=20 # 12 + 6 edge cases + missing + mismatch
-# A request to a retired model: the CLI reports the Coordinator's custom error with its
-# data (anvil's message carries the raw revert bytes as \u0000 escapes).
+# A request to a retired model: the CLI names the Coordinator's custom error and its value
+# (anvil's message carries the raw revert bytes as \u0000 escapes).
 send_tx "$USER_KEY" "$COORD" 'retireModel(uint256)' "$OTHER_ID"
 check_fails "request to a retired model names ModelNotActive(id)" \
-  "custom error $("$CAST" sig 'ModelNotActive(uint256)')$(printf '%064x' "$OTHER_ID")" \
+  "execution reverted: ModelNotActive\\($OTHER_ID\\)\$" \
   "$M2C" request --model "$OTHER_ID" --input 0.1,0.2 --coordinator "$COORD" --callback "$COLL" \
   --private-key "$USER_KEY" --rpc-url "$ETH_RPC_URL"
 
