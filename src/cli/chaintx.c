@@ -56,7 +56,7 @@ static void revert_reason(m2c_rpc *c, char *why, size_t cap, const m2c_rpc_callm
     m2c_blockref latest = m2c_blockref_latest();
     m2c_status st = m2c_rpc_eth_call(c, &out, &n, msg, at ? at : &latest, &err);
     if (st == M2C_OK)
-        snprintf(why, cap, "no revert when replayed");
+        snprintf(why, cap, "no revert data (the replayed call succeeded)");
     else if (out || st == M2C_ERR_RPC)
         m2c_cli_revert_reason(why, cap, out, n);
     else
@@ -64,10 +64,78 @@ static void revert_reason(m2c_rpc *c, char *why, size_t cap, const m2c_rpc_callm
     free(out);
 }
 
-int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
-                       const uint8_t *data, size_t len, const m2c_u256 *value,
-                       m2c_rpc_receipt *rcpt) {
+/* "what: " or "" for error messages. */
+static const char *named(char *buf, size_t cap, const char *what) {
+    if (!what) return "";
+    snprintf(buf, cap, "%s: ", what);
+    return buf;
+}
+
+/* Fills the fee fields of tx as o asks (see m2c_cli_txopts). */
+static int set_fees(m2c_cli_chain *ch, const m2c_cli_txopts *o, m2c_tx *tx, const char *pre) {
     const char *cmd = ch->cmd;
+    m2c_err err;
+    m2c_err_clear(&err);
+    m2c_rpc_fee_history fh;
+    memset(&fh, 0, sizeof fh);
+    int ok = 0;
+    if (o->legacy) {
+        if (o->max_fee)
+            tx->gas_price = *o->max_fee;
+        else if (m2c_rpc_gas_price(ch->rpc, &tx->gas_price, &err) != M2C_OK)
+            return m2c_cli_fail_err(cmd, &err, "%scannot get the gas price", pre), 0;
+        return 1;
+    }
+    m2c_u256 prio;
+    if (o->priority) {
+        prio = *o->priority;
+    } else if (m2c_rpc_max_priority_fee(ch->rpc, &prio, &err) != M2C_OK) {
+        /* Nodes without eth_maxPriorityFeePerGas: the largest median tip of the last blocks. */
+        m2c_blockref latest = m2c_blockref_latest();
+        double pct = 50;
+        if (m2c_rpc_get_fee_history(ch->rpc, &fh, 5, &latest, &pct, 1, &err) != M2C_OK) {
+            m2c_cli_fail_err(cmd, &err, "%scannot get a priority fee", pre);
+            goto out;
+        }
+        prio = m2c_u256_from_u64(0);
+        for (size_t i = 0; i < fh.n_blocks; i++)
+            if (m2c_u256_cmp(&fh.reward[i], &prio) > 0) prio = fh.reward[i];
+        m2c_rpc_fee_history_free(&fh);
+        memset(&fh, 0, sizeof fh);
+    }
+    tx->max_priority_fee_per_gas = prio;
+    if (o->max_fee) {
+        tx->max_fee_per_gas = *o->max_fee;
+    } else {
+        m2c_blockref latest = m2c_blockref_latest();
+        if (m2c_rpc_get_fee_history(ch->rpc, &fh, 1, &latest, NULL, 0, &err) != M2C_OK) {
+            m2c_cli_fail_err(cmd, &err, "%scannot get the base fee", pre);
+            goto out;
+        }
+        /* The last entry is the next block's base fee; doubling it rides out six full
+         * blocks of base-fee increases. */
+        m2c_u256 base = fh.base_fee_per_gas[fh.n_blocks], two = m2c_u256_from_u64(2);
+        if (m2c_u256_mul(&base, &base, &two) || m2c_u256_add(&tx->max_fee_per_gas, &base, &prio)) {
+            m2c_cli_fail(cmd, "%sthe node's base fee is out of range", pre);
+            goto out;
+        }
+    }
+    if (m2c_u256_cmp(&tx->max_priority_fee_per_gas, &tx->max_fee_per_gas) > 0) {
+        m2c_cli_fail(cmd, "%sthe priority fee is above the max fee", pre);
+        goto out;
+    }
+    ok = 1;
+out:
+    m2c_rpc_fee_history_free(&fh);
+    return ok;
+}
+
+int m2c_cli_chain_send_tx(m2c_cli_chain *ch, const m2c_cli_txopts *o, const m2c_addr20 *to,
+                          const uint8_t *data, size_t len, const m2c_u256 *value,
+                          m2c_hash32 *hash, m2c_rpc_receipt *rcpt) {
+    const char *cmd = ch->cmd;
+    char prebuf[160];
+    const char *pre = named(prebuf, sizeof prebuf, o->what);
     int ok = 0;
     m2c_err err;
     m2c_err_clear(&err);
@@ -75,10 +143,8 @@ int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
     memset(&tx, 0, sizeof tx);
     m2c_buf raw;
     m2c_buf_init(&raw, 0);
-    m2c_rpc_fee_history fh;
-    memset(&fh, 0, sizeof fh);
-    memset(rcpt, 0, sizeof *rcpt);
-    tx.type = M2C_TX_EIP1559;
+    if (!o->async) memset(rcpt, 0, sizeof *rcpt);
+    tx.type = o->legacy ? M2C_TX_LEGACY : M2C_TX_EIP1559;
     tx.chain_id = ch->chain_id;
     tx.nonce = ch->nonce;
     if (to) {
@@ -88,48 +154,38 @@ int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
     if (value) tx.value = *value;
     tx.data = data;
     tx.data_len = len;
-
-    m2c_u256 prio;
-    if (m2c_rpc_max_priority_fee(ch->rpc, &prio, &err) != M2C_OK)
-        prio = m2c_u256_from_u64(1000000000); /* 1 gwei where the node has no opinion */
-    m2c_blockref latest = m2c_blockref_latest();
-    if (m2c_rpc_get_fee_history(ch->rpc, &fh, 1, &latest, NULL, 0, &err) != M2C_OK) {
-        m2c_cli_fail_err(cmd, &err, "%s: cannot get the base fee", what);
-        goto out;
-    }
-    m2c_u256 base = fh.base_fee_per_gas[fh.n_blocks], two = m2c_u256_from_u64(2);
-    if (m2c_u256_mul(&base, &base, &two) || m2c_u256_add(&tx.max_fee_per_gas, &base, &prio)) {
-        m2c_cli_fail(cmd, "%s: the node's base fee is out of range", what);
-        goto out;
-    }
-    tx.max_priority_fee_per_gas = prio;
+    if (!set_fees(ch, o, &tx, pre)) goto out;
 
     m2c_rpc_callmsg msg = {.from = &ch->key.addr,
                            .to = to,
                            .data = data,
                            .data_len = len,
                            .value = &tx.value};
-    if (m2c_rpc_estimate_gas(ch->rpc, &tx.gas_limit, &msg, &err) != M2C_OK) {
+    if (o->gas_limit) {
+        tx.gas_limit = o->gas_limit;
+    } else if (m2c_rpc_estimate_gas(ch->rpc, &tx.gas_limit, &msg, &err) != M2C_OK) {
         if (err.code == M2C_ERR_RPC) {
             char why[300];
             revert_reason(ch->rpc, why, sizeof why, &msg, NULL);
-            m2c_cli_fail(cmd, "%s: execution reverted: %s", what, why);
+            m2c_cli_fail(cmd, "%sexecution reverted: %s", pre, why);
         } else {
-            m2c_cli_fail_err(cmd, &err, "%s: cannot estimate gas", what);
+            m2c_cli_fail_err(cmd, &err, "%scannot estimate gas", pre);
         }
         goto out;
+    } else {
+        tx.gas_limit += tx.gas_limit / 100 * o->gas_margin_pct;
     }
-    tx.gas_limit += tx.gas_limit / 5;
 
-    m2c_hash32 local, hash;
+    m2c_hash32 local;
     if (m2c_tx_sign(&tx, &ch->key, &err) != M2C_OK ||
         m2c_tx_encode_signed(&raw, &tx, &err) != M2C_OK ||
         m2c_tx_hash(&local, &tx, &err) != M2C_OK) {
-        m2c_cli_fail_err(cmd, &err, "%s: cannot sign the transaction", what);
+        m2c_cli_fail_err(cmd, &err, "%scannot sign the transaction", pre);
         goto out;
     }
-    if (m2c_rpc_send_raw_transaction(ch->rpc, &hash, raw.p, raw.len, &err) != M2C_OK) {
-        /* A retried send whose first attempt went through is refused although it is in. */
+    if (m2c_rpc_send_raw_transaction(ch->rpc, hash, raw.p, raw.len, &err) != M2C_OK) {
+        /* The client retries lost answers; if an earlier attempt got through, the retry is
+         * refused ("already known", "nonce too low") although the transaction is in. */
         m2c_err keep = err;
         json_t *params = NULL, *res = NULL;
         char lh[67];
@@ -142,25 +198,34 @@ int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
         json_decref(res);
         json_decref(params);
         if (!known) {
-            m2c_cli_fail(cmd, "%s: %s", what, keep.msg);
+            m2c_cli_fail(cmd, "%s%s", pre, keep.msg);
             goto out;
         }
+    } else if (memcmp(hash->b, local.b, 32) != 0) {
+        m2c_cli_fail(cmd,
+                     "%sthe node returned hash 0x%02x%02x... for a transaction whose hash is "
+                     "0x%02x%02x...",
+                     pre, hash->b[0], hash->b[1], local.b[0], local.b[1]);
+        goto out;
     }
-    hash = local;
+    *hash = local;
     ch->nonce++;
+    if (o->async) {
+        ok = 1;
+        goto out;
+    }
     char hex[67];
-    m2c_hex_encode(hex, hash.b, 32, 1);
+    m2c_hex_encode(hex, hash->b, 32, 1);
     long waited = 0, step = 20;
     for (;;) {
-        m2c_status st = m2c_rpc_get_receipt(ch->rpc, rcpt, &hash, &err);
+        m2c_status st = m2c_rpc_get_receipt(ch->rpc, rcpt, hash, &err);
         if (st == M2C_OK) break;
         if (st != M2C_ERR_NOTFOUND) {
-            m2c_cli_fail_err(cmd, &err, "%s: transaction %s sent, but", what, hex);
+            m2c_cli_fail_err(cmd, &err, "%stransaction %s sent, but", pre, hex);
             goto out;
         }
         if (waited >= ch->timeout_s * 1000) {
-            m2c_cli_fail(cmd, "%s: transaction %s not mined within %ld s", what, hex,
-                         ch->timeout_s);
+            m2c_cli_fail(cmd, "%stransaction %s not mined within %ld s", pre, hex, ch->timeout_s);
             goto out;
         }
         sleep_ms(step);
@@ -171,14 +236,21 @@ int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
         char why[300];
         m2c_blockref at = m2c_blockref_num(rcpt->block_number);
         revert_reason(ch->rpc, why, sizeof why, &msg, &at);
-        m2c_cli_fail(cmd, "%s: transaction %s reverted: %s", what, hex, why);
+        m2c_cli_fail(cmd, "%stransaction %s reverted: %s", pre, hex, why);
         goto out;
     }
     ok = 1;
 out:
-    m2c_rpc_fee_history_free(&fh);
     m2c_buf_free(&raw);
     return ok;
+}
+
+int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
+                       const uint8_t *data, size_t len, const m2c_u256 *value,
+                       m2c_rpc_receipt *rcpt) {
+    m2c_cli_txopts o = {.what = what, .gas_margin_pct = 20};
+    m2c_hash32 hash;
+    return m2c_cli_chain_send_tx(ch, &o, to, data, len, value, &hash, rcpt);
 }
 
 int m2c_cli_chain_call(m2c_rpc *c, const char *cmd, const char *what, const m2c_addr20 *to,

@@ -25,10 +25,33 @@ int m2c_cli_chain_open(m2c_cli_chain *ch, const char *cmd, const m2c_cli_rpc_fla
                        const m2c_cli_keyarg *ka);
 void m2c_cli_chain_close(m2c_cli_chain *ch);
 
-/* Sends data to `to` (NULL: contract creation) with `value` (NULL: 0), EIP-1559 fees from
- * the node, gas from eth_estimateGas (+20%), and waits for the receipt into *rcpt (which the
- * caller frees with m2c_rpc_receipt_free). A revert (at estimation or on chain) fails with
- * its reason. `what` names the transaction in errors ("deploy Coordinator"). */
+/* How m2c_cli_chain_send_tx builds and follows a transaction; all-zero means the defaults
+ * m2c_cli_chain_send uses. */
+typedef struct {
+    const char *what;         /* names the transaction in errors ("deploy Coordinator");
+                               * NULL: errors carry no name */
+    int legacy;               /* a legacy (type 0, EIP-155) transaction, not EIP-1559 */
+    const m2c_u256 *max_fee;  /* legacy gas price or EIP-1559 max fee per gas; NULL: for
+                               * EIP-1559, 2 x the next block's base fee + the priority fee;
+                               * for legacy, eth_gasPrice */
+    const m2c_u256 *priority; /* EIP-1559 priority fee; NULL: eth_maxPriorityFeePerGas, else
+                               * the largest median tip of the last 5 blocks */
+    uint64_t gas_limit;       /* 0: eth_estimateGas plus gas_margin_pct percent */
+    unsigned gas_margin_pct;
+    int async;                /* return once sent (rcpt untouched), do not wait */
+} m2c_cli_txopts;
+
+/* Sends data to `to` (NULL: contract creation) with `value` (NULL: 0) at the chain's next
+ * nonce (ch->nonce, advanced once the node has the transaction), sets *hash, and unless
+ * o->async waits up to ch->timeout_s for the receipt into *rcpt (which the caller frees with
+ * m2c_rpc_receipt_free). A revert at estimation fails with its reason; a mined revert fails
+ * with the reason replayed at its block, after *rcpt is filled (so a caller can still show
+ * it). A send the client retried after the node already took it counts as sent. */
+int m2c_cli_chain_send_tx(m2c_cli_chain *ch, const m2c_cli_txopts *o, const m2c_addr20 *to,
+                          const uint8_t *data, size_t len, const m2c_u256 *value,
+                          m2c_hash32 *hash, m2c_rpc_receipt *rcpt);
+
+/* m2c_cli_chain_send_tx with EIP-1559 defaults, gas estimate + 20%, waiting for the receipt. */
 int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
                        const uint8_t *data, size_t len, const m2c_u256 *value,
                        m2c_rpc_receipt *rcpt);

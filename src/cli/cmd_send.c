@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "chaintx.h"
 #include "cli_rpc.h"
 #include "keyarg.h"
 #include "ml2chain/hex.h"
@@ -61,36 +62,6 @@ static int parse_u64(uint64_t *out, const char *s) {
     return m2c_cli_parse_amount(&v, s, &err) && m2c_u256_to_u64(out, &v);
 }
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void copy_msg(char *out, size_t cap, const char *s) {
-    size_t n = strnlen(s, cap - 1);
-    memcpy(out, s, n);
-    out[n] = 0;
-}
-
-/* The revert reason of msg replayed with eth_call at `at` (NULL: latest), into why. */
-static void replay_reason(m2c_rpc *c, char *why, size_t cap, const m2c_rpc_callmsg *msg,
-                          const m2c_blockref *at, const m2c_err *fallback) {
-    uint8_t *ret = NULL;
-    size_t n = 0;
-    m2c_err err;
-    m2c_err_clear(&err);
-    m2c_status st = m2c_rpc_eth_call(c, &ret, &n, msg, at, &err);
-    if (st == M2C_ERR_RPC && ret)
-        m2c_cli_revert_reason(why, cap, ret, n);
-    else if (st == M2C_ERR_RPC)
-        copy_msg(why, cap, err.msg);
-    else if (fallback)
-        copy_msg(why, cap, fallback->msg);
-    else
-        snprintf(why, cap, "no revert data (the replayed call succeeded)");
-    free(ret);
-}
-
 int m2c_cmd_send(int argc, char **argv) {
     static const struct option longopts[] = {
         M2C_CLI_RPC_LONGOPTS,
@@ -139,26 +110,25 @@ int m2c_cmd_send(int argc, char **argv) {
     }
     m2c_err err;
     m2c_err_clear(&err);
-    m2c_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = legacy ? M2C_TX_LEGACY : M2C_TX_EIP1559;
+    m2c_addr20 to;
     int pos = optind, npos = argc - optind;
     if (!create) {
         if (npos < 1) return m2c_cli_fail(CMD, "expected <TO> or --create CODE (see --help)");
-        if (m2c_addr_parse(&tx.to, argv[pos], &err) != M2C_OK)
+        if (m2c_addr_parse(&to, argv[pos], &err) != M2C_OK)
             return m2c_cli_fail(CMD, "bad address \"%.80s\": %s", argv[pos], err.msg);
-        tx.has_to = 1;
         pos++;
         npos--;
     }
+    m2c_cli_txopts o = {.legacy = legacy, .async = async};
+    m2c_u256 value = m2c_u256_from_u64(0), price, prio;
+    uint64_t nonce = 0;
     if (data_s && npos > 0) return m2c_cli_fail(CMD, "--data replaces SIG and ARGS");
-    if (value_s && !m2c_cli_parse_amount(&tx.value, value_s, &err))
+    if (value_s && !m2c_cli_parse_amount(&value, value_s, &err))
         return m2c_cli_fail(CMD, "bad --value \"%.80s\": %s", value_s, err.msg);
-    if (gas_s && (!parse_u64(&tx.gas_limit, gas_s) || tx.gas_limit == 0))
+    if (gas_s && (!parse_u64(&o.gas_limit, gas_s) || o.gas_limit == 0))
         return m2c_cli_fail(CMD, "bad --gas-limit \"%.80s\"", gas_s);
-    if (nonce_s && !parse_u64(&tx.nonce, nonce_s))
+    if (nonce_s && !parse_u64(&nonce, nonce_s))
         return m2c_cli_fail(CMD, "bad --nonce \"%.80s\"", nonce_s);
-    m2c_u256 price, prio;
     if (price_s && !m2c_cli_parse_amount(&price, price_s, &err))
         return m2c_cli_fail(CMD, "bad --gas-price \"%.80s\": %s", price_s, err.msg);
     if (prio_s && legacy)
@@ -166,20 +136,18 @@ int m2c_cmd_send(int argc, char **argv) {
                             "--priority-gas-price applies to EIP-1559 transactions, not --legacy");
     if (prio_s && !m2c_cli_parse_amount(&prio, prio_s, &err))
         return m2c_cli_fail(CMD, "bad --priority-gas-price \"%.80s\": %s", prio_s, err.msg);
+    if (price_s) o.max_fee = &price;
+    if (prio_s) o.priority = &prio;
 
     int rc = 1;
-    m2c_key key;
-    memset(&key, 0, sizeof key);
     m2c_arena a;
     m2c_arena_init(&a, 0);
-    m2c_buf data, raw;
+    m2c_buf data;
     m2c_buf_init(&data, 0);
-    m2c_buf_init(&raw, 0);
     uint8_t *bytes = NULL;
     size_t nbytes = 0;
-    m2c_rpc *c = NULL;
-    m2c_rpc_fee_history fh;
-    memset(&fh, 0, sizeof fh);
+    m2c_cli_chain ch;
+    memset(&ch, 0, sizeof ch);
     m2c_rpc_receipt rcpt;
     memset(&rcpt, 0, sizeof rcpt);
 
@@ -209,166 +177,41 @@ int m2c_cmd_send(int argc, char **argv) {
                                  !create))
             goto out;
     }
-    tx.data = data.p;
-    tx.data_len = data.len;
 
-    if (m2c_cli_load_key(CMD, &key, &ka)) goto out;
-    if (!m2c_cli_rpc_open(CMD, &rf, &c)) goto out;
-    if (m2c_rpc_chain_id(c, &tx.chain_id, &err) != M2C_OK) {
-        m2c_cli_fail(CMD, "%s", err.msg);
-        goto out;
-    }
-    if (!nonce_s) {
-        m2c_blockref pending = {M2C_BLOCK_PENDING, 0};
-        if (m2c_rpc_get_transaction_count(c, &tx.nonce, &key.addr, &pending, &err) != M2C_OK) {
-            m2c_cli_fail(CMD, "cannot get the nonce: %s", err.msg);
-            goto out;
-        }
-    }
-    if (legacy) {
-        if (price_s)
-            tx.gas_price = price;
-        else if (m2c_rpc_gas_price(c, &tx.gas_price, &err) != M2C_OK) {
-            m2c_cli_fail(CMD, "cannot get the gas price: %s", err.msg);
-            goto out;
-        }
-    } else {
-        if (!prio_s && m2c_rpc_max_priority_fee(c, &prio, &err) != M2C_OK) {
-            /* Nodes without eth_maxPriorityFeePerGas: the median tip of the last blocks. */
-            m2c_blockref latest = m2c_blockref_latest();
-            double pct = 50;
-            if (m2c_rpc_get_fee_history(c, &fh, 5, &latest, &pct, 1, &err) != M2C_OK) {
-                m2c_cli_fail(CMD, "cannot get a priority fee: %s", err.msg);
-                goto out;
-            }
-            prio = m2c_u256_from_u64(0);
-            for (size_t i = 0; i < fh.n_blocks; i++)
-                if (m2c_u256_cmp(&fh.reward[i], &prio) > 0) prio = fh.reward[i];
-            m2c_rpc_fee_history_free(&fh);
-        }
-        tx.max_priority_fee_per_gas = prio;
-        if (price_s) {
-            tx.max_fee_per_gas = price;
-        } else {
-            m2c_blockref latest = m2c_blockref_latest();
-            if (m2c_rpc_get_fee_history(c, &fh, 1, &latest, NULL, 0, &err) != M2C_OK) {
-                m2c_cli_fail(CMD, "cannot get the base fee: %s", err.msg);
-                goto out;
-            }
-            /* The last entry is the next block's base fee; doubling it rides out six full
-             * blocks of base-fee increases. */
-            m2c_u256 base = fh.base_fee_per_gas[fh.n_blocks], two = m2c_u256_from_u64(2);
-            if (m2c_u256_mul(&base, &base, &two) ||
-                m2c_u256_add(&tx.max_fee_per_gas, &base, &prio)) {
-                m2c_cli_fail(CMD, "the node's base fee is out of range");
-                goto out;
-            }
-        }
-        if (m2c_u256_cmp(&tx.max_priority_fee_per_gas, &tx.max_fee_per_gas) > 0) {
-            m2c_cli_fail(CMD, "the priority fee is above the max fee (--gas-price)");
-            goto out;
-        }
-    }
-    m2c_rpc_callmsg msg = {.from = &key.addr,
-                           .to = tx.has_to ? &tx.to : NULL,
-                           .data = tx.data,
-                           .data_len = tx.data_len,
-                           .value = &tx.value};
-    if (!gas_s && m2c_rpc_estimate_gas(c, &tx.gas_limit, &msg, &err) != M2C_OK) {
-        if (err.code == M2C_ERR_RPC) {
-            char why[300];
-            replay_reason(c, why, sizeof why, &msg, NULL, &err);
-            m2c_cli_fail(CMD, "cannot estimate gas: execution reverted: %s", why);
-        } else {
-            m2c_cli_fail(CMD, "cannot estimate gas: %s", err.msg);
-        }
-        goto out;
-    }
+    if (!m2c_cli_chain_open(&ch, CMD, &rf, &ka)) goto out;
+    ch.timeout_s = timeout_s;
+    if (nonce_s) ch.nonce = nonce;
     m2c_hash32 hash;
-    if (m2c_tx_sign(&tx, &key, &err) != M2C_OK || m2c_tx_encode_signed(&raw, &tx, &err) != M2C_OK) {
-        m2c_cli_fail(CMD, "cannot sign the transaction: %s", err.msg);
-        goto out;
-    }
-    m2c_hash32 local;
-    if (m2c_tx_hash(&local, &tx, &err) != M2C_OK) {
-        m2c_cli_fail(CMD, "cannot hash the transaction: %s", err.msg);
-        goto out;
-    }
-    if (m2c_rpc_send_raw_transaction(c, &hash, raw.p, raw.len, &err) != M2C_OK) {
-        /* The client retries lost answers; if an earlier attempt got through, the retry is
-         * refused ("already known", "nonce too low") although the transaction is in. */
-        m2c_err keep = err;
-        json_t *params = NULL, *res = NULL;
-        char lh[67];
-        m2c_hex_encode(lh, local.b, 32, 1);
-        params = json_pack("[s]", lh);
-        int known = params &&
-                    m2c_rpc_call(c, &res, "eth_getTransactionByHash", params, &err) == M2C_OK &&
-                    json_is_object(res);
-        json_decref(res);
-        json_decref(params);
-        if (!known) {
-            m2c_cli_fail(CMD, "%s", keep.msg);
-            goto out;
-        }
-        hash = local;
-    } else if (memcmp(hash.b, local.b, 32) != 0) {
-        m2c_cli_fail(
-            CMD,
-            "the node returned hash 0x%02x%02x... for a transaction whose hash is 0x%02x%02x...",
-            hash.b[0], hash.b[1], local.b[0], local.b[1]);
-        goto out;
-    }
-    char hex[67];
-    m2c_hex_encode(hex, hash.b, 32, 1);
-    if (async) {
+    int sent = m2c_cli_chain_send_tx(&ch, &o, create ? NULL : &to, data.p, data.len, &value,
+                                     &hash, &rcpt);
+    if (sent && async) {
+        char hex[67];
+        m2c_hex_encode(hex, hash.b, 32, 1);
         printf("%s\n", hex);
         rc = 0;
         goto out;
     }
-    long waited = 0, step = 50;
-    for (;;) {
-        m2c_status st = m2c_rpc_get_receipt(c, &rcpt, &hash, &err);
-        if (st == M2C_OK) break;
-        if (st != M2C_ERR_NOTFOUND) {
-            m2c_cli_fail(CMD, "transaction %s sent, but: %s", hex, err.msg);
-            goto out;
+    if (rcpt.block_number) { /* mined, reverted or not: show the receipt */
+        char buf[96];
+        m2c_hex_encode(buf, rcpt.transaction_hash.b, 32, 1);
+        printf("transactionHash    %s\n", buf);
+        printf("status             %d (%s)\n", rcpt.status,
+               rcpt.status == 1 ? "success" : "failed");
+        printf("blockNumber        %llu\n", (unsigned long long)rcpt.block_number);
+        printf("gasUsed            %llu\n", (unsigned long long)rcpt.gas_used);
+        if (rcpt.has_effective_gas_price)
+            printf("effectiveGasPrice  %s\n", m2c_cli_dec(buf, &rcpt.effective_gas_price));
+        if (rcpt.has_contract_address) {
+            m2c_addr_checksum(buf, &rcpt.contract_address);
+            printf("contractAddress    %s\n", buf);
         }
-        if (waited >= timeout_s * 1000) {
-            m2c_cli_fail(CMD, "transaction %s not mined within %ld s", hex, timeout_s);
-            goto out;
-        }
-        sleep_ms(step);
-        waited += step;
-        if (step < 1000) step *= 2;
+        fflush(stdout);
     }
-    char buf[96];
-    printf("transactionHash    %s\n", hex);
-    printf("status             %d (%s)\n", rcpt.status, rcpt.status == 1 ? "success" : "failed");
-    printf("blockNumber        %llu\n", (unsigned long long)rcpt.block_number);
-    printf("gasUsed            %llu\n", (unsigned long long)rcpt.gas_used);
-    if (rcpt.has_effective_gas_price)
-        printf("effectiveGasPrice  %s\n", m2c_cli_dec(buf, &rcpt.effective_gas_price));
-    if (rcpt.has_contract_address) {
-        m2c_addr_checksum(buf, &rcpt.contract_address);
-        printf("contractAddress    %s\n", buf);
-    }
-    fflush(stdout);
-    if (rcpt.status == 0) {
-        char why[300];
-        m2c_blockref at = m2c_blockref_num(rcpt.block_number);
-        replay_reason(c, why, sizeof why, &msg, &at, NULL);
-        m2c_cli_fail(CMD, "transaction %s reverted: %s", hex, why);
-        goto out;
-    }
-    rc = 0;
+    if (sent) rc = 0;
 out:
-    m2c_key_wipe(&key);
+    m2c_cli_chain_close(&ch);
     m2c_rpc_receipt_free(&rcpt);
-    m2c_rpc_fee_history_free(&fh);
-    m2c_rpc_destroy(c);
     m2c_buf_free(&data);
-    m2c_buf_free(&raw);
     free(bytes);
     m2c_arena_free(&a);
     return rc;

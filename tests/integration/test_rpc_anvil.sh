@@ -137,6 +137,12 @@ check_eq "resent transaction is recognised" "$h1" "$h2"
 check_one_line_error "a different tx with a used nonce is refused" "nonce" \
   $M send "$probe" "set(uint256,string)" 10 again "${fixed[@]}"
 
+# --async prints only the hash; the transaction is mined all the same.
+h=$($M send "$probe" "set(uint256,string)" 9 async --async --private-key "$ANVIL_KEY0"); rc=$?
+check_eq "async send exit" 0 $rc
+check_eq "async send prints one hash" "1" "$(grep -cE '^0x[0-9a-f]{64}$' <<<"$h")"
+check_eq "async transaction mined" "0x1" "$($CAST receipt "$h" --json | jq -r .status)"
+
 # A legacy send with a value.
 bal0=$($CAST balance "$ANVIL_ADDR1")
 out=$($M send "$ANVIL_ADDR1" --value 1gwei --legacy --private-key "$ANVIL_KEY0"); rc=$?
