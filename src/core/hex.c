@@ -9,13 +9,6 @@
 
 #include "ml2chain/keccak.h"
 
-/* Digit value + 1 for each byte; 0 marks a byte that is not a hex digit. */
-static const uint8_t HEXVAL1[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
-    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-
 /* Declared in hex.h: 0..15 for hex digits, 0xff otherwise. */
 // clang-format off
 #define XX 0xff
@@ -79,7 +72,7 @@ static m2c_status check_prefix(size_t *skip, const char *s, size_t len, m2c_hex_
 static m2c_status check_digits(const char *what, const char *s, size_t from, size_t len,
                                m2c_err *err) {
     for (size_t i = from; i < len; i++) {
-        if (!HEXVAL1[(unsigned char)s[i]]) {
+        if (m2c_hex_digit_value[(unsigned char)s[i]] > 15) {
             char d[8];
             return m2c_err_at(err, M2C_ERR_INVALID, i, "%s: invalid hex digit %s at offset %zu",
                               what, describe(d, (unsigned char)s[i]), i);
@@ -107,9 +100,9 @@ m2c_status m2c_hex_decode(uint8_t *out, size_t cap, size_t *out_len, const char 
         return m2c_err_at(err, M2C_ERR_RANGE, skip, "hex: %zu bytes do not fit in %zu", n, cap);
     const unsigned char *p = (const unsigned char *)s + skip;
     for (size_t i = 0; i < n; i++) {
-        unsigned hi = HEXVAL1[p[2 * i]], lo = HEXVAL1[p[2 * i + 1]];
-        if (!hi || !lo) return check_digits("hex", s, skip + 2 * i, len, err);
-        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+        unsigned hi = m2c_hex_digit_value[p[2 * i]], lo = m2c_hex_digit_value[p[2 * i + 1]];
+        if ((hi | lo) > 15) return check_digits("hex", s, skip + 2 * i, len, err);
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
     if (out_len) *out_len = n;
     return M2C_OK;
@@ -184,7 +177,7 @@ m2c_status m2c_hex_parse_quantity_u64(uint64_t *out, const char *s, size_t len, 
         return m2c_err_at(err, M2C_ERR_RANGE, 2, "quantity: %zu digits exceed 64 bits", len - 2);
     uint64_t v = 0;
     for (size_t i = 2; i < len; i++)
-        v = v << 4 | (uint64_t)(HEXVAL1[(unsigned char)s[i]] - 1);
+        v = v << 4 | m2c_hex_digit_value[(unsigned char)s[i]];
     *out = v;
     return M2C_OK;
 }
@@ -202,7 +195,7 @@ m2c_status m2c_hex_parse_quantity_u256(m2c_u256 *out, const char *s, size_t len,
         return m2c_err_at(err, M2C_ERR_RANGE, 2, "quantity: %zu digits exceed 256 bits", len - 2);
     /* Nibble j counted from the right goes to limb j / 16. */
     for (size_t i = len, j = 0; i-- > 2; j++)
-        out->w[j / 16] |= (uint64_t)(HEXVAL1[(unsigned char)s[i]] - 1) << (4 * (j % 16));
+        out->w[j / 16] |= (uint64_t)m2c_hex_digit_value[(unsigned char)s[i]] << (4 * (j % 16));
     return M2C_OK;
 }
 
