@@ -130,6 +130,99 @@ out:
     return ok;
 }
 
+/* Builds the transaction o describes at nonce ch->nonce, fills *msg (for a revert replay),
+ * signs it and appends its bytes to raw, its hash into *hash. */
+static int sign_tx(m2c_cli_chain *ch, const m2c_cli_txopts *o, const char *pre,
+                   const m2c_addr20 *to, const uint8_t *data, size_t len, const m2c_u256 *value,
+                   m2c_tx *tx, m2c_rpc_callmsg *msg, m2c_buf *raw, m2c_hash32 *hash) {
+    const char *cmd = ch->cmd;
+    m2c_err err;
+    m2c_err_clear(&err);
+    memset(tx, 0, sizeof *tx);
+    tx->type = o->legacy ? M2C_TX_LEGACY : M2C_TX_EIP1559;
+    tx->chain_id = ch->chain_id;
+    tx->nonce = ch->nonce;
+    if (to) {
+        tx->to = *to;
+        tx->has_to = 1;
+    }
+    if (value) tx->value = *value;
+    tx->data = data;
+    tx->data_len = len;
+    if (!set_fees(ch, o, tx, pre)) return 0;
+
+    *msg = (m2c_rpc_callmsg){
+        .from = &ch->key.addr, .to = to, .data = data, .data_len = len, .value = &tx->value};
+    if (o->gas_limit) {
+        tx->gas_limit = o->gas_limit;
+    } else if (m2c_rpc_estimate_gas(ch->rpc, &tx->gas_limit, msg, &err) != M2C_OK) {
+        if (err.code == M2C_ERR_RPC) {
+            char why[300];
+            revert_reason(ch->rpc, why, sizeof why, msg, NULL);
+            m2c_cli_fail(cmd, "%sexecution reverted: %s", pre, why);
+        } else {
+            m2c_cli_fail_err(cmd, &err, "%scannot estimate gas", pre);
+        }
+        return 0;
+    } else {
+        tx->gas_limit += tx->gas_limit / 100 * o->gas_margin_pct;
+    }
+    if (m2c_tx_sign(tx, &ch->key, &err) != M2C_OK || m2c_tx_encode_signed(raw, tx, &err) != M2C_OK ||
+        m2c_tx_hash(hash, tx, &err) != M2C_OK) {
+        m2c_cli_fail_err(cmd, &err, "%scannot sign the transaction", pre);
+        return 0;
+    }
+    return 1;
+}
+
+int m2c_cli_chain_sign(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
+                       const uint8_t *data, size_t len, const m2c_u256 *value, m2c_buf *raw,
+                       m2c_hash32 *hash) {
+    m2c_cli_txopts o = {.what = what, .gas_margin_pct = 20};
+    char prebuf[160];
+    m2c_tx tx;
+    m2c_rpc_callmsg msg;
+    if (!sign_tx(ch, &o, named(prebuf, sizeof prebuf, what), to, data, len, value, &tx, &msg,
+                 raw, hash))
+        return 0;
+    ch->nonce++;
+    return 1;
+}
+
+int m2c_cli_chain_broadcast(m2c_cli_chain *ch, const char *what, const uint8_t *raw,
+                            size_t raw_len, const m2c_hash32 *local) {
+    char prebuf[160];
+    const char *pre = named(prebuf, sizeof prebuf, what);
+    m2c_err err;
+    m2c_err_clear(&err);
+    m2c_hash32 hash;
+    if (m2c_rpc_send_raw_transaction(ch->rpc, &hash, raw, raw_len, &err) == M2C_OK) {
+        if (memcmp(hash.b, local->b, 32) == 0) return 1;
+        m2c_cli_fail(ch->cmd,
+                     "%sthe node returned hash 0x%02x%02x... for a transaction whose hash is "
+                     "0x%02x%02x...",
+                     pre, hash.b[0], hash.b[1], local->b[0], local->b[1]);
+        return 0;
+    }
+    /* The client retries lost answers; if an earlier attempt got through, the retry is
+     * refused ("already known", "nonce too low") although the transaction is in. */
+    m2c_err keep = err;
+    json_t *params = NULL, *res = NULL;
+    char lh[67];
+    m2c_hex_encode(lh, local->b, 32, 1);
+    params = json_pack("[s]", lh);
+    int known = params &&
+                m2c_rpc_call(ch->rpc, &res, "eth_getTransactionByHash", params, &err) == M2C_OK &&
+                json_is_object(res);
+    json_decref(res);
+    json_decref(params);
+    if (!known) {
+        m2c_cli_fail(ch->cmd, "%s%s", pre, keep.msg);
+        return 0;
+    }
+    return 1;
+}
+
 int m2c_cli_chain_send_tx(m2c_cli_chain *ch, const m2c_cli_txopts *o, const m2c_addr20 *to,
                           const uint8_t *data, size_t len, const m2c_u256 *value,
                           m2c_hash32 *hash, m2c_rpc_receipt *rcpt) {
@@ -140,75 +233,12 @@ int m2c_cli_chain_send_tx(m2c_cli_chain *ch, const m2c_cli_txopts *o, const m2c_
     m2c_err err;
     m2c_err_clear(&err);
     m2c_tx tx;
-    memset(&tx, 0, sizeof tx);
+    m2c_rpc_callmsg msg;
     m2c_buf raw;
     m2c_buf_init(&raw, 0);
     if (!o->async) memset(rcpt, 0, sizeof *rcpt);
-    tx.type = o->legacy ? M2C_TX_LEGACY : M2C_TX_EIP1559;
-    tx.chain_id = ch->chain_id;
-    tx.nonce = ch->nonce;
-    if (to) {
-        tx.to = *to;
-        tx.has_to = 1;
-    }
-    if (value) tx.value = *value;
-    tx.data = data;
-    tx.data_len = len;
-    if (!set_fees(ch, o, &tx, pre)) goto out;
-
-    m2c_rpc_callmsg msg = {.from = &ch->key.addr,
-                           .to = to,
-                           .data = data,
-                           .data_len = len,
-                           .value = &tx.value};
-    if (o->gas_limit) {
-        tx.gas_limit = o->gas_limit;
-    } else if (m2c_rpc_estimate_gas(ch->rpc, &tx.gas_limit, &msg, &err) != M2C_OK) {
-        if (err.code == M2C_ERR_RPC) {
-            char why[300];
-            revert_reason(ch->rpc, why, sizeof why, &msg, NULL);
-            m2c_cli_fail(cmd, "%sexecution reverted: %s", pre, why);
-        } else {
-            m2c_cli_fail_err(cmd, &err, "%scannot estimate gas", pre);
-        }
-        goto out;
-    } else {
-        tx.gas_limit += tx.gas_limit / 100 * o->gas_margin_pct;
-    }
-
-    m2c_hash32 local;
-    if (m2c_tx_sign(&tx, &ch->key, &err) != M2C_OK ||
-        m2c_tx_encode_signed(&raw, &tx, &err) != M2C_OK ||
-        m2c_tx_hash(&local, &tx, &err) != M2C_OK) {
-        m2c_cli_fail_err(cmd, &err, "%scannot sign the transaction", pre);
-        goto out;
-    }
-    if (m2c_rpc_send_raw_transaction(ch->rpc, hash, raw.p, raw.len, &err) != M2C_OK) {
-        /* The client retries lost answers; if an earlier attempt got through, the retry is
-         * refused ("already known", "nonce too low") although the transaction is in. */
-        m2c_err keep = err;
-        json_t *params = NULL, *res = NULL;
-        char lh[67];
-        m2c_hex_encode(lh, local.b, 32, 1);
-        params = json_pack("[s]", lh);
-        int known = params &&
-                    m2c_rpc_call(ch->rpc, &res, "eth_getTransactionByHash", params, &err) ==
-                        M2C_OK &&
-                    json_is_object(res);
-        json_decref(res);
-        json_decref(params);
-        if (!known) {
-            m2c_cli_fail(cmd, "%s%s", pre, keep.msg);
-            goto out;
-        }
-    } else if (memcmp(hash->b, local.b, 32) != 0) {
-        m2c_cli_fail(cmd,
-                     "%sthe node returned hash 0x%02x%02x... for a transaction whose hash is "
-                     "0x%02x%02x...",
-                     pre, hash->b[0], hash->b[1], local.b[0], local.b[1]);
-        goto out;
-    }
-    *hash = local;
+    if (!sign_tx(ch, o, pre, to, data, len, value, &tx, &msg, &raw, hash)) goto out;
+    if (!m2c_cli_chain_broadcast(ch, o->what, raw.p, raw.len, hash)) goto out;
     ch->nonce++;
     if (o->async) {
         ok = 1;
