@@ -17,6 +17,8 @@
 #define X_BACKOFF_MAX_MS  5000
 #define X_MAX_WORKERS     64
 #define X_BLOCK_BATCH     100 /* blocks per batch request */
+#define X_RING_PER_WORKER 4   /* chunks in flight per worker (small ones cost little) */
+#define X_HELD_TARGETS    8   /* rows fetched ahead of the writer: this many target chunks */
 
 void m2c_extract_opts_default(m2c_extract_opts *o) {
     memset(o, 0, sizeof *o);
@@ -65,7 +67,8 @@ static uint64_t xrand(uint64_t *s) {
 typedef struct {
     xchunk c;
     uint64_t seq;
-    int state; /* 0 free, 1 being fetched, 2 fetched (st says how) */
+    int state;   /* 0 free, 1 being fetched, 2 fetched (st says how) */
+    size_t held; /* rows counted in engine.held while fetched and not yet written */
     m2c_status st;
     m2c_err err;
 } xslot;
@@ -89,7 +92,8 @@ struct engine {
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
     xslot *ring;
-    size_t window;
+    size_t window;         /* ring slots: chunks handed out and not yet written */
+    size_t held, held_cap; /* rows fetched and waiting for the writer, and their cap */
     uint64_t seq_next, seq_write;
     const m2c_block_range *todo;
     size_t ntodo, itodo;
@@ -352,7 +356,11 @@ static void *worker_main(void *arg) {
     engine *e = w->e;
     pthread_mutex_lock(&e->mu);
     for (;;) {
-        while (!e->stop && !exhausted(e) && e->seq_next - e->seq_write >= e->window)
+        /* the chunk the writer waits for can be slow (a dense block cannot be split): the
+         * others fetch ahead meanwhile, bounded by ring slots and by the rows they hold */
+        while (!e->stop && !exhausted(e) &&
+               (e->seq_next - e->seq_write >= e->window ||
+                (e->held >= e->held_cap && e->seq_next > e->seq_write)))
             pthread_cond_wait(&e->cv_work, &e->mu);
         if (e->stop || exhausted(e)) break;
         const m2c_block_range *r = &e->todo[e->itodo];
@@ -380,6 +388,8 @@ static void *worker_main(void *arg) {
         w->requests = rs.http_requests;
         sl->st = st;
         sl->state = 2;
+        sl->held = st == M2C_OK ? sl->c.rows.nrows : 0;
+        e->held += sl->held;
         if (st == M2C_OK && e->o->kind == M2C_EXTRACT_LOGS)
             e->span = m2c_extract_next_span(b - a + 1, sl->c.nlogs, e->o->target_logs, e->max_span);
         pthread_cond_broadcast(&e->cv_done);
@@ -530,9 +540,12 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
     e->itodo = 0;
     e->cursor = todo[0].from;
     e->seq_next = e->seq_write = 0;
+    e->held = 0;
     e->stop = 0;
-    for (size_t i = 0; i < e->window; i++)
+    for (size_t i = 0; i < e->window; i++) {
         e->ring[i].state = 0;
+        e->ring[i].held = 0;
+    }
     for (unsigned i = 0; i < e->nworkers; i++) {
         if (pthread_create(&e->workers[i].th, NULL, worker_main, &e->workers[i]) != 0) {
             st = m2c_err_set(err, M2C_ERR_NOMEM, "cannot start worker thread %u", i);
@@ -577,6 +590,8 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
         for (unsigned i = 0; i < e->nworkers; i++)
             reqs += e->workers[i].requests;
         R->p.requests = reqs;
+        e->held -= sl->held;
+        sl->held = 0;
         sl->state = 0;
         e->seq_write++;
         pthread_cond_broadcast(&e->cv_work);
@@ -725,7 +740,9 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     R.engine_ready = 1;
     e->nworkers = o->concurrency ? o->concurrency : 1;
     if (e->nworkers > X_MAX_WORKERS) e->nworkers = X_MAX_WORKERS;
-    e->window = (size_t)e->nworkers + 2; /* chunks in flight: bounds memory */
+    /* memory stays flat however long the range: at most `window` chunks are in flight, and
+     * the finished ones waiting for the writer hold about held_cap rows (plus one chunk) */
+    e->window = (size_t)e->nworkers * X_RING_PER_WORKER + 2;
     e->ring = calloc(e->window, sizeof *e->ring);
     if (!e->ring) {
         st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
@@ -735,6 +752,7 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
                          : o->kind == M2C_EXTRACT_BLOCKS ? 100
                                                          : 20;
     e->max_span = o->chunk_size ? o->chunk_size : def_chunk;
+    e->held_cap = X_HELD_TARGETS * (o->target_logs ? o->target_logs : 2000);
     /* logs: start with one block per chunk so the first results (and the writer) come early;
      * the span then adapts to the density (m2c_extract_next_span) */
     e->span = o->kind == M2C_EXTRACT_LOGS ? 1 : e->max_span;
