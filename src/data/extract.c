@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "extract_impl.h"
-#include "extract_logparse.h"
 #include "ml2chain/hex.h"
 
 #define X_MAX_ATTEMPTS    10 /* chunk-level attempts after transient failures */
@@ -134,7 +133,7 @@ static m2c_status fetch_logs(worker *w, xchunk *c, uint64_t a, uint64_t b, m2c_e
         f.from = m2c_blockref_num(a);
         f.to = m2c_blockref_num(b);
         m2c_rpc_logs logs;
-        m2c_status st = m2c_xget_logs(w->rpc, &logs, &f, err);
+        m2c_status st = m2c_rpc_get_logs(w->rpc, &logs, &f, err);
         if (st == M2C_OK) {
             if (c->nparts == c->capparts) {
                 size_t nc = c->capparts ? c->capparts * 2 : 4;

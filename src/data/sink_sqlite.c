@@ -32,8 +32,8 @@ typedef struct {
     int ck_frames; /* WAL frames that wake it (SQ_CKPT_BYTES of pages) */
 } sq_impl;
 
-#define SQ_CKPT_BYTES ((int64_t)16 << 20) /* WAL size that starts a checkpoint */
-#define SQ_CKPT_BEHIND 8                  /* this many times that: the writer checkpoints itself */
+#define SQ_CKPT_BYTES  ((int64_t)16 << 20) /* WAL size that starts a checkpoint */
+#define SQ_CKPT_BEHIND 8                   /* this many times that: the writer checkpoints itself */
 
 /* Runs after every commit with the WAL's size in frames: wakes the checkpointer; if it has
  * fallen far behind (the WAL keeps growing), checkpoints here as SQLite's default hook does. */
