@@ -174,21 +174,21 @@ static m2c_status fetch_logs(worker *w, xchunk *c, uint64_t a, uint64_t b, m2c_e
     }
 }
 
-/* Fetches blocks numbers[0..n) (ascending) into c->blocks, retrying transient failures. */
-static m2c_status fetch_blocks(worker *w, xchunk *c, const uint64_t *numbers, size_t n, int full,
-                               m2c_err *err) {
+/* Fetches blocks numbers[0..n) (ascending) into out[0..n), retrying transient failures; *got
+ * counts the blocks fetched so far (the caller frees those). */
+static m2c_status fetch_blocks(worker *w, m2c_rpc_block *out, const uint64_t *numbers, size_t n,
+                               int full, size_t *got, m2c_err *err) {
     engine *e = w->e;
-    c->blocks = calloc(n ? n : 1, sizeof *c->blocks);
-    if (!c->blocks) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
     size_t done = 0;
     int attempt = 0;
+    *got = 0;
     while (done < n) {
         size_t k = n - done > X_BLOCK_BATCH ? X_BLOCK_BATCH : n - done;
         if (cancelled(e->o)) return m2c_err_set(err, M2C_ERR_INTERRUPTED, "interrupted");
-        m2c_status st = m2c_rpc_get_blocks(w->rpc, c->blocks + done, numbers + done, k, full, err);
+        m2c_status st = m2c_rpc_get_blocks(w->rpc, out + done, numbers + done, k, full, err);
         if (st == M2C_OK) {
             done += k;
-            c->nblocks = done;
+            *got = done;
             attempt = 0;
             continue;
         }
@@ -201,6 +201,68 @@ static m2c_status fetch_blocks(worker *w, xchunk *c, const uint64_t *numbers, si
         if (backoff(w, attempt)) return m2c_err_set(err, M2C_ERR_INTERRUPTED, "interrupted");
     }
     return M2C_OK;
+}
+
+/* The blocks numbers[0..n) (ascending; every block with logs and the chunk's first and last)
+ * into c->blocks. A block whose logs all carry the same hash and timestamp (newer nodes add
+ * "blockTimestamp" to logs) is taken from them; the others are fetched, in batches. */
+static m2c_status logs_blocks(worker *w, xchunk *c, const uint64_t *numbers, size_t n,
+                              m2c_err *err) {
+    m2c_status st = M2C_OK;
+    uint8_t *from_logs = calloc(n ? n : 1, 1); /* 0 no logs, 1 from its logs, 2 fetch */
+    uint64_t *need = malloc((n ? n : 1) * sizeof *need);
+    size_t *at = malloc((n ? n : 1) * sizeof *at);
+    m2c_rpc_block *got = NULL;
+    size_t k = 0, ngot = 0;
+    c->blocks = calloc(n ? n : 1, sizeof *c->blocks);
+    if (!from_logs || !need || !at || !c->blocks) {
+        st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    c->nblocks = n;
+    size_t i = 0;
+    for (size_t p = 0; p < c->nparts; p++)
+        for (size_t j = 0; j < c->parts[p].n; j++) {
+            const m2c_rpc_log *l = &c->parts[p].v[j];
+            while (i < n && numbers[i] < l->block_number)
+                i++;
+            if (i == n || numbers[i] != l->block_number) continue; /* cannot happen */
+            m2c_rpc_block *b = &c->blocks[i];
+            if (!from_logs[i]) {
+                b->hash = l->block_hash;
+                b->timestamp = l->block_timestamp;
+                from_logs[i] = l->has_block_timestamp ? 1 : 2;
+            } else if (!l->has_block_timestamp || l->block_timestamp != b->timestamp ||
+                       memcmp(l->block_hash.b, b->hash.b, 32)) {
+                from_logs[i] = 2; /* the header decides (and the chunk retries if it differs) */
+            }
+        }
+    for (i = 0; i < n; i++) {
+        c->blocks[i].number = numbers[i];
+        if (from_logs[i] != 1) {
+            need[k] = numbers[i];
+            at[k++] = i;
+        }
+    }
+    if (!k) goto out;
+    got = calloc(k, sizeof *got);
+    if (!got) {
+        st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = fetch_blocks(w, got, need, k, 0, &ngot, err))) goto out;
+    for (size_t j = 0; j < k; j++) {
+        c->blocks[at[j]] = got[j];
+        memset(&got[j], 0, sizeof got[j]);
+    }
+out:
+    for (size_t j = 0; got && j < ngot; j++)
+        m2c_rpc_block_free(&got[j]);
+    free(got);
+    free(from_logs);
+    free(need);
+    free(at);
+    return st;
 }
 
 static m2c_status fetch_receipts(worker *w, xchunk *c, m2c_err *err) {
@@ -295,8 +357,18 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
             for (size_t i = 0; i < n; i++)
                 numbers[i] = from + i;
         }
-        if ((st = fetch_blocks(w, c, numbers, n, o->kind == M2C_EXTRACT_TRANSACTIONS, err)))
-            goto out;
+        if (o->kind == M2C_EXTRACT_LOGS) {
+            if ((st = logs_blocks(w, c, numbers, n, err))) goto out;
+        } else {
+            c->blocks = calloc(n ? n : 1, sizeof *c->blocks);
+            if (!c->blocks) {
+                st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            if ((st = fetch_blocks(w, c->blocks, numbers, n, o->kind == M2C_EXTRACT_TRANSACTIONS,
+                                   &c->nblocks, err)))
+                goto out;
+        }
         if (o->kind == M2C_EXTRACT_TRANSACTIONS && (st = fetch_receipts(w, c, err))) goto out;
         /* every log must belong to the block we fetched: if not, the chain moved under us */
         int consistent = 1;

@@ -1059,7 +1059,14 @@ static void rand_log(m2c_buf *b) {
                                          : m2c_test_rand() % 2 ? "\"removed\":true"
                                                                : "\"removed\":false");
             break;
-        case 9: (void)!m2c_buf_append_str(b, "\"blockTimestamp\":{\"a\":[true,null,\"x\"]}"); break;
+        case 9: /* a quantity (newer nodes), null, or a value of another type (ignored) */
+            if (m2c_test_rand() % 2)
+                (void)!m2c_buf_printf(b, "\"blockTimestamp\":\"0x%llx\"",
+                                      (unsigned long long)(m2c_test_rand() >> 30));
+            else
+                (void)!m2c_buf_append_str(b, null ? "\"blockTimestamp\":null"
+                                                  : "\"blockTimestamp\":{\"a\":[true,null,\"x\"]}");
+            break;
         }
         rand_ws(b);
     }
@@ -1099,6 +1106,8 @@ TEST(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs) {
             CHECK_EQ_INT(x->transaction_index, y->transaction_index);
             CHECK_EQ_INT(x->log_index, y->log_index);
             CHECK_EQ_INT(x->removed, y->removed);
+            CHECK_EQ_INT(x->has_block_timestamp, y->has_block_timestamp);
+            CHECK_EQ_INT(x->block_timestamp, y->block_timestamp);
         }
         m2c_rpc_logs_free(&f);
         m2c_rpc_logs_free(&t);
@@ -1129,7 +1138,8 @@ static int same_xlogs(const m2c_rpc_logs *a, const m2c_rpc_logs *b) {
             x->block_number != y->block_number || memcmp(&x->block_hash, &y->block_hash, 32) ||
             memcmp(&x->transaction_hash, &y->transaction_hash, 32) ||
             x->transaction_index != y->transaction_index || x->log_index != y->log_index ||
-            x->removed != y->removed)
+            x->removed != y->removed || x->has_block_timestamp != y->has_block_timestamp ||
+            x->block_timestamp != y->block_timestamp)
             return 0;
     }
     return 1;
@@ -1177,6 +1187,7 @@ TEST(test_rpc_parse_logs_fast__reads_node_bodies_and_hands_off_the_rest) {
     CHECK_EQ_INT(f.v[0].block_number, 26);
     CHECK_EQ_INT(f.v[1].log_index, 3);
     CHECK_EQ_INT(f.v[0].n_topics, 2);
+    CHECK(f.v[0].has_block_timestamp && f.v[0].block_timestamp == 0x6543);
     CHECK(f.v[0].data_len == 32 && f.v[0].data[31] == 0xff);
     m2c_rpc_logs_free(&f);
     /* whitespace and key order do not matter */

@@ -30,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             const m2c_rpc_log *x = &f.v[i], *y = &g.v[i];
             if (x->block_number != y->block_number || x->log_index != y->log_index ||
                 x->transaction_index != y->transaction_index || x->removed != y->removed ||
-                x->data_len != y->data_len || x->n_topics != y->n_topics ||
+                x->has_block_timestamp != y->has_block_timestamp ||
+                x->block_timestamp != y->block_timestamp || x->data_len != y->data_len ||
+                x->n_topics != y->n_topics ||
                 (x->data_len && memcmp(x->data, y->data, x->data_len)) ||
                 memcmp(x->topics, y->topics, sizeof x->topics[0] * x->n_topics) ||
                 memcmp(&x->address, &y->address, sizeof x->address) ||
