@@ -77,8 +77,11 @@ static void sq_ckpt_start(sq_impl *q, const char *target) {
         page = sqlite3_column_int(ps, 0);
     sqlite3_finalize(ps);
     q->ck_frames = (int)(SQ_CKPT_BYTES / page);
+    /* the connection must have read the database once, or it does not know it is in WAL
+     * mode and its checkpoints do nothing */
     if (sqlite3_open_v2(target, &q->ck, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+            SQLITE_OK ||
+        sqlite3_exec(q->ck, "PRAGMA journal_mode", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(q->ck);
         q->ck = NULL;
         return;
