@@ -538,8 +538,9 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
                         continue;
                     m2c_abi_value v;
                     m2c_err e1;
-                    /* one arena per chunk: freeing per log would cost an mmap per log */
-                    if (a.used > (16u << 20)) m2c_arena_free(&a);
+                    /* the decoded values only live until the row is built: the arena starts
+                     * over for each attempt in the same (cache-hot) memory */
+                    m2c_arena_reset(&a);
                     if (m2c_abi_decode_log(&a, &v, xe->sig, l->topics, l->n_topics, l->data,
                                            l->data_len, 0, &e1) != M2C_OK) {
                         if (!derr.msg[0] || !pass) derr = e1;
