@@ -121,13 +121,4 @@ uint64_t m2c_extract_next_span(uint64_t span, uint64_t count, uint64_t target, u
  * correctly rounded from the decimal text (so "1000000000000000000" with 18 gives exactly 1). */
 double m2c_extract_scaled(const char *dec, size_t n, int decimals);
 
-/* The extractor's fast eth_getLogs path: parses a whole response body for request `id` into
- * out (arena-backed; free with m2c_rpc_logs_free) in one pass without a JSON tree. Returns
- * M2C_ERR_UNSUPPORTED (out zeroed) for anything outside the common shape (error objects,
- * escapes, missing fields, non-canonical quantities); callers then use the generic
- * m2c_rpc_parse_logs_body, which has the final word. Never accepts what the generic parser
- * rejects; never reads outside body[0..len). */
-M2C_WUR m2c_status m2c_extract_parse_logs_fast(m2c_rpc_logs *out, const char *body, size_t len,
-                                               uint64_t id);
-
 #endif

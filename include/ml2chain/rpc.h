@@ -47,7 +47,7 @@ typedef struct {
     size_t max_batch;        /* requests per HTTP batch; larger batches are split (def. 100) */
     uint64_t seed;           /* jitter PRNG seed (0: from time and address) */
     const volatile sig_atomic_t *cancel; /* if non-NULL and set, calls stop: M2C_ERR_INTERRUPTED */
-    const char *ca_file;      /* PEM file of trusted CAs for https (NULL: system store; copied) */
+    const char *ca_file; /* PEM file of trusted CAs for https (NULL: system store; copied) */
 } m2c_rpc_opts;
 
 /* Counters since the handle was created (for tests, logs and metrics). */
@@ -206,13 +206,15 @@ typedef struct {
     m2c_hash32 topics[4];
     uint8_t n_topics;
     uint8_t removed;
-    uint8_t *data; /* in the owner's arena */
+    uint8_t has_block_timestamp; /* the node sent "blockTimestamp" as a quantity */
+    uint8_t *data;               /* in the owner's arena */
     size_t data_len;
     uint64_t block_number;
     m2c_hash32 block_hash;
     m2c_hash32 transaction_hash;
     uint64_t transaction_index;
     uint64_t log_index;
+    uint64_t block_timestamp; /* when has_block_timestamp (newer nodes add it to logs) */
 } m2c_rpc_log;
 
 typedef struct {

@@ -34,6 +34,25 @@ void m2c_arena_free(m2c_arena *a) {
     a->used = 0;
 }
 
+void m2c_arena_reset(m2c_arena *a) {
+    if (!a) return;
+    m2c_arena_chunk *keep = NULL, *c = a->head;
+    while (c) {
+        m2c_arena_chunk *next = c->next;
+        if (!keep && c->cap == ARENA_CHUNK)
+            keep = c;
+        else
+            free(c);
+        c = next;
+    }
+    if (keep) {
+        keep->next = NULL;
+        keep->pos = 0;
+    }
+    a->head = keep;
+    a->used = 0;
+}
+
 void *m2c_arena_alloc(m2c_arena *a, size_t n) {
     if (n > SIZE_MAX - ARENA_ALIGN) return NULL;
     size_t need = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);

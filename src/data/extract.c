@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "extract_impl.h"
-#include "extract_logparse.h"
 #include "ml2chain/hex.h"
 
 #define X_MAX_ATTEMPTS    10 /* chunk-level attempts after transient failures */
@@ -17,6 +16,8 @@
 #define X_BACKOFF_MAX_MS  5000
 #define X_MAX_WORKERS     64
 #define X_BLOCK_BATCH     100 /* blocks per batch request */
+#define X_RING_PER_WORKER 4   /* chunks in flight per worker (small ones cost little) */
+#define X_HELD_TARGETS    8   /* rows fetched ahead of the writer: this many target chunks */
 
 void m2c_extract_opts_default(m2c_extract_opts *o) {
     memset(o, 0, sizeof *o);
@@ -65,7 +66,8 @@ static uint64_t xrand(uint64_t *s) {
 typedef struct {
     xchunk c;
     uint64_t seq;
-    int state; /* 0 free, 1 being fetched, 2 fetched (st says how) */
+    int state;   /* 0 free, 1 being fetched, 2 fetched (st says how) */
+    size_t held; /* rows counted in engine.held while fetched and not yet written */
     m2c_status st;
     m2c_err err;
 } xslot;
@@ -89,7 +91,8 @@ struct engine {
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
     xslot *ring;
-    size_t window;
+    size_t window;         /* ring slots: chunks handed out and not yet written */
+    size_t held, held_cap; /* rows fetched and waiting for the writer, and their cap */
     uint64_t seq_next, seq_write;
     const m2c_block_range *todo;
     size_t ntodo, itodo;
@@ -130,7 +133,7 @@ static m2c_status fetch_logs(worker *w, xchunk *c, uint64_t a, uint64_t b, m2c_e
         f.from = m2c_blockref_num(a);
         f.to = m2c_blockref_num(b);
         m2c_rpc_logs logs;
-        m2c_status st = m2c_xget_logs(w->rpc, &logs, &f, err);
+        m2c_status st = m2c_rpc_get_logs(w->rpc, &logs, &f, err);
         if (st == M2C_OK) {
             if (c->nparts == c->capparts) {
                 size_t nc = c->capparts ? c->capparts * 2 : 4;
@@ -171,21 +174,21 @@ static m2c_status fetch_logs(worker *w, xchunk *c, uint64_t a, uint64_t b, m2c_e
     }
 }
 
-/* Fetches blocks numbers[0..n) (ascending) into c->blocks, retrying transient failures. */
-static m2c_status fetch_blocks(worker *w, xchunk *c, const uint64_t *numbers, size_t n, int full,
-                               m2c_err *err) {
+/* Fetches blocks numbers[0..n) (ascending) into out[0..n), retrying transient failures; *got
+ * counts the blocks fetched so far (the caller frees those). */
+static m2c_status fetch_blocks(worker *w, m2c_rpc_block *out, const uint64_t *numbers, size_t n,
+                               int full, size_t *got, m2c_err *err) {
     engine *e = w->e;
-    c->blocks = calloc(n ? n : 1, sizeof *c->blocks);
-    if (!c->blocks) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
     size_t done = 0;
     int attempt = 0;
+    *got = 0;
     while (done < n) {
         size_t k = n - done > X_BLOCK_BATCH ? X_BLOCK_BATCH : n - done;
         if (cancelled(e->o)) return m2c_err_set(err, M2C_ERR_INTERRUPTED, "interrupted");
-        m2c_status st = m2c_rpc_get_blocks(w->rpc, c->blocks + done, numbers + done, k, full, err);
+        m2c_status st = m2c_rpc_get_blocks(w->rpc, out + done, numbers + done, k, full, err);
         if (st == M2C_OK) {
             done += k;
-            c->nblocks = done;
+            *got = done;
             attempt = 0;
             continue;
         }
@@ -198,6 +201,68 @@ static m2c_status fetch_blocks(worker *w, xchunk *c, const uint64_t *numbers, si
         if (backoff(w, attempt)) return m2c_err_set(err, M2C_ERR_INTERRUPTED, "interrupted");
     }
     return M2C_OK;
+}
+
+/* The blocks numbers[0..n) (ascending; every block with logs and the chunk's first and last)
+ * into c->blocks. A block whose logs all carry the same hash and timestamp (newer nodes add
+ * "blockTimestamp" to logs) is taken from them; the others are fetched, in batches. */
+static m2c_status logs_blocks(worker *w, xchunk *c, const uint64_t *numbers, size_t n,
+                              m2c_err *err) {
+    m2c_status st = M2C_OK;
+    uint8_t *from_logs = calloc(n ? n : 1, 1); /* 0 no logs, 1 from its logs, 2 fetch */
+    uint64_t *need = malloc((n ? n : 1) * sizeof *need);
+    size_t *at = malloc((n ? n : 1) * sizeof *at);
+    m2c_rpc_block *got = NULL;
+    size_t k = 0, ngot = 0;
+    c->blocks = calloc(n ? n : 1, sizeof *c->blocks);
+    if (!from_logs || !need || !at || !c->blocks) {
+        st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    c->nblocks = n;
+    size_t i = 0;
+    for (size_t p = 0; p < c->nparts; p++)
+        for (size_t j = 0; j < c->parts[p].n; j++) {
+            const m2c_rpc_log *l = &c->parts[p].v[j];
+            while (i < n && numbers[i] < l->block_number)
+                i++;
+            if (i == n || numbers[i] != l->block_number) continue; /* cannot happen */
+            m2c_rpc_block *b = &c->blocks[i];
+            if (!from_logs[i]) {
+                b->hash = l->block_hash;
+                b->timestamp = l->block_timestamp;
+                from_logs[i] = l->has_block_timestamp ? 1 : 2;
+            } else if (!l->has_block_timestamp || l->block_timestamp != b->timestamp ||
+                       memcmp(l->block_hash.b, b->hash.b, 32)) {
+                from_logs[i] = 2; /* the header decides (and the chunk retries if it differs) */
+            }
+        }
+    for (i = 0; i < n; i++) {
+        c->blocks[i].number = numbers[i];
+        if (from_logs[i] != 1) {
+            need[k] = numbers[i];
+            at[k++] = i;
+        }
+    }
+    if (!k) goto out;
+    got = calloc(k, sizeof *got);
+    if (!got) {
+        st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = fetch_blocks(w, got, need, k, 0, &ngot, err))) goto out;
+    for (size_t j = 0; j < k; j++) {
+        c->blocks[at[j]] = got[j];
+        memset(&got[j], 0, sizeof got[j]);
+    }
+out:
+    for (size_t j = 0; got && j < ngot; j++)
+        m2c_rpc_block_free(&got[j]);
+    free(got);
+    free(from_logs);
+    free(need);
+    free(at);
+    return st;
 }
 
 static m2c_status fetch_receipts(worker *w, xchunk *c, m2c_err *err) {
@@ -292,8 +357,18 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
             for (size_t i = 0; i < n; i++)
                 numbers[i] = from + i;
         }
-        if ((st = fetch_blocks(w, c, numbers, n, o->kind == M2C_EXTRACT_TRANSACTIONS, err)))
-            goto out;
+        if (o->kind == M2C_EXTRACT_LOGS) {
+            if ((st = logs_blocks(w, c, numbers, n, err))) goto out;
+        } else {
+            c->blocks = calloc(n ? n : 1, sizeof *c->blocks);
+            if (!c->blocks) {
+                st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            if ((st = fetch_blocks(w, c->blocks, numbers, n, o->kind == M2C_EXTRACT_TRANSACTIONS,
+                                   &c->nblocks, err)))
+                goto out;
+        }
         if (o->kind == M2C_EXTRACT_TRANSACTIONS && (st = fetch_receipts(w, c, err))) goto out;
         /* every log must belong to the block we fetched: if not, the chain moved under us */
         int consistent = 1;
@@ -352,7 +427,11 @@ static void *worker_main(void *arg) {
     engine *e = w->e;
     pthread_mutex_lock(&e->mu);
     for (;;) {
-        while (!e->stop && !exhausted(e) && e->seq_next - e->seq_write >= e->window)
+        /* the chunk the writer waits for can be slow (a dense block cannot be split): the
+         * others fetch ahead meanwhile, bounded by ring slots and by the rows they hold */
+        while (!e->stop && !exhausted(e) &&
+               (e->seq_next - e->seq_write >= e->window ||
+                (e->held >= e->held_cap && e->seq_next > e->seq_write)))
             pthread_cond_wait(&e->cv_work, &e->mu);
         if (e->stop || exhausted(e)) break;
         const m2c_block_range *r = &e->todo[e->itodo];
@@ -380,6 +459,8 @@ static void *worker_main(void *arg) {
         w->requests = rs.http_requests;
         sl->st = st;
         sl->state = 2;
+        sl->held = st == M2C_OK ? sl->c.rows.nrows : 0;
+        e->held += sl->held;
         if (st == M2C_OK && e->o->kind == M2C_EXTRACT_LOGS)
             e->span = m2c_extract_next_span(b - a + 1, sl->c.nlogs, e->o->target_logs, e->max_span);
         pthread_cond_broadcast(&e->cv_done);
@@ -530,9 +611,12 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
     e->itodo = 0;
     e->cursor = todo[0].from;
     e->seq_next = e->seq_write = 0;
+    e->held = 0;
     e->stop = 0;
-    for (size_t i = 0; i < e->window; i++)
+    for (size_t i = 0; i < e->window; i++) {
         e->ring[i].state = 0;
+        e->ring[i].held = 0;
+    }
     for (unsigned i = 0; i < e->nworkers; i++) {
         if (pthread_create(&e->workers[i].th, NULL, worker_main, &e->workers[i]) != 0) {
             st = m2c_err_set(err, M2C_ERR_NOMEM, "cannot start worker thread %u", i);
@@ -577,6 +661,8 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
         for (unsigned i = 0; i < e->nworkers; i++)
             reqs += e->workers[i].requests;
         R->p.requests = reqs;
+        e->held -= sl->held;
+        sl->held = 0;
         sl->state = 0;
         e->seq_write++;
         pthread_cond_broadcast(&e->cv_work);
@@ -725,7 +811,9 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     R.engine_ready = 1;
     e->nworkers = o->concurrency ? o->concurrency : 1;
     if (e->nworkers > X_MAX_WORKERS) e->nworkers = X_MAX_WORKERS;
-    e->window = (size_t)e->nworkers + 2; /* chunks in flight: bounds memory */
+    /* memory stays flat however long the range: at most `window` chunks are in flight, and
+     * the finished ones waiting for the writer hold about held_cap rows (plus one chunk) */
+    e->window = (size_t)e->nworkers * X_RING_PER_WORKER + 2;
     e->ring = calloc(e->window, sizeof *e->ring);
     if (!e->ring) {
         st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
@@ -735,6 +823,7 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
                          : o->kind == M2C_EXTRACT_BLOCKS ? 100
                                                          : 20;
     e->max_span = o->chunk_size ? o->chunk_size : def_chunk;
+    e->held_cap = X_HELD_TARGETS * (o->target_logs ? o->target_logs : 2000);
     /* logs: start with one block per chunk so the first results (and the writer) come early;
      * the span then adapts to the density (m2c_extract_next_span) */
     e->span = o->kind == M2C_EXTRACT_LOGS ? 1 : e->max_span;

@@ -333,6 +333,35 @@ static m2c_status put_num(xrow *r, size_t c, long real_col, const m2c_u256 *v, i
     return M2C_OK;
 }
 
+/* Makes room in b for rows rows of vals cells in all and text bytes of text. */
+static m2c_status xbatch_reserve(xbatch *b, size_t rows, size_t vals, size_t text, m2c_err *err) {
+    if (vals > b->capvals) {
+        m2c_sink_val *nv = realloc(b->vals, vals * sizeof *nv);
+        if (!nv) goto nomem;
+        b->vals = nv;
+        size_t *no = realloc(b->offs, vals * sizeof *no);
+        if (!no) goto nomem;
+        b->offs = no;
+        b->capvals = vals;
+    }
+    if (rows > b->caprows) {
+        size_t *nt = realloc(b->tables, rows * sizeof *nt);
+        if (!nt) goto nomem;
+        b->tables = nt;
+        size_t *nf = realloc(b->first, rows * sizeof *nf);
+        if (!nf) goto nomem;
+        b->first = nf;
+        b->caprows = rows;
+    }
+    /* the text size is an estimate (the rows grow the buffer if they need more): never the
+     * whole cap, so a failure here means out of memory */
+    if (text > b->text.max / 2) text = b->text.max / 2;
+    if (text > b->text.len && m2c_buf_reserve(&b->text, text - b->text.len) != M2C_OK) goto nomem;
+    return M2C_OK;
+nomem:
+    return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
+}
+
 /* Appends the row under construction to batch b as a row of table t. */
 static m2c_status row_write(xrow *r, xbatch *b, size_t t, m2c_err *err) {
     if (b->nvals + r->n > b->capvals) {
@@ -509,8 +538,9 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
                         continue;
                     m2c_abi_value v;
                     m2c_err e1;
-                    /* one arena per chunk: freeing per log would cost an mmap per log */
-                    if (a.used > (16u << 20)) m2c_arena_free(&a);
+                    /* the decoded values only live until the row is built: the arena starts
+                     * over for each attempt in the same (cache-hot) memory */
+                    m2c_arena_reset(&a);
                     if (m2c_abi_decode_log(&a, &v, xe->sig, l->topics, l->n_topics, l->data,
                                            l->data_len, 0, &e1) != M2C_OK) {
                         if (!derr.msg[0] || !pass) derr = e1;
@@ -666,9 +696,18 @@ m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *
         st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (o->kind == M2C_EXTRACT_LOGS)
+    if (o->kind == M2C_EXTRACT_LOGS) {
+        /* size the batch once (one row per log) rather than doubling it as it fills: each
+         * doubling copies everything so far; the text estimate only has to be close */
+        size_t text = 0;
+        for (size_t p = 0; p < c->nparts; p++)
+            for (size_t i = 0; i < c->parts[p].n; i++)
+                text += 4 * c->parts[p].v[i].data_len + 66 * c->parts[p].v[i].n_topics + 400;
+        if ((st = xbatch_reserve(&c->rows, (size_t)c->nlogs, (size_t)c->nlogs * x->maxcols, text,
+                                 err)))
+            goto out;
         st = write_logs(x, o, &c->rows, c, &r, &rows, &undecoded, err);
-    else if (o->kind == M2C_EXTRACT_BLOCKS)
+    } else if (o->kind == M2C_EXTRACT_BLOCKS)
         st = write_blocks(o, &c->rows, c, &r, &rows, err);
     else
         st = write_txs(o, &c->rows, c, &r, &rows, err);

@@ -1,9 +1,14 @@
 /* sink_sqlite.c: the SQLite sink (the default). WAL journal, one transaction per chunk holding
  * the rows, the checkpoint, the block hashes and the provenance; prepared inserts. Besides the
  * dataset's tables the file has _m2c_meta(key, value), _m2c_checkpoints(from_block, to_block)
- * and _m2c_blocks(number, hash); see docs/datasets.md. */
+ * and _m2c_blocks(number, hash); see docs/datasets.md.
+ *
+ * WAL checkpoints (copying committed pages from the WAL into the database) run on a second
+ * connection in a thread of their own, so the writer keeps inserting while the last chunks'
+ * pages are copied; they are as crash-safe as SQLite's automatic ones. */
 #include "sink_impl.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +23,96 @@ typedef struct {
     sqlite3_stmt **ins; /* one INSERT per table */
     sqlite3_stmt *ins_block, *ins_ckpt, *put_meta;
     int lockfd; /* flock'd: one writer per output */
+    /* the checkpointer: its connection and thread, woken by the writer's WAL hook */
+    sqlite3 *ck;
+    pthread_t ck_th;
+    int ck_started, ck_want, ck_stop;
+    pthread_mutex_t ck_mu;
+    pthread_cond_t ck_cv;
+    int ck_frames; /* WAL frames that wake it (SQ_CKPT_BYTES of pages) */
 } sq_impl;
+
+#define SQ_CKPT_BYTES  ((int64_t)16 << 20) /* WAL size that starts a checkpoint */
+#define SQ_CKPT_BEHIND 8                   /* this many times that: the writer checkpoints itself */
+
+/* Runs after every commit with the WAL's size in frames: wakes the checkpointer; if it has
+ * fallen far behind (the WAL keeps growing), checkpoints here as SQLite's default hook does. */
+static int sq_wal_hook(void *ud, sqlite3 *db, const char *name, int frames) {
+    sq_impl *q = ud;
+    if (frames >= q->ck_frames) {
+        pthread_mutex_lock(&q->ck_mu);
+        q->ck_want = 1;
+        pthread_cond_signal(&q->ck_cv);
+        pthread_mutex_unlock(&q->ck_mu);
+    }
+    if (frames >= SQ_CKPT_BEHIND * q->ck_frames)
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+static void *sq_ckpt_main(void *arg) {
+    sq_impl *q = arg;
+    pthread_mutex_lock(&q->ck_mu);
+    for (;;) {
+        while (!q->ck_want && !q->ck_stop)
+            pthread_cond_wait(&q->ck_cv, &q->ck_mu);
+        if (q->ck_stop) break;
+        q->ck_want = 0;
+        pthread_mutex_unlock(&q->ck_mu);
+        /* PASSIVE: copies what is committed without waiting for the writer; a busy or failed
+         * checkpoint is harmless (the pages stay in the WAL for the next one or for close) */
+        (void)sqlite3_wal_checkpoint_v2(q->ck, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&q->ck_mu);
+    }
+    pthread_mutex_unlock(&q->ck_mu);
+    return NULL;
+}
+
+/* Starts the checkpointer; without it (it could not start) SQLite's own hook checkpoints. */
+static void sq_ckpt_start(sq_impl *q, const char *target) {
+    int page = 4096;
+    sqlite3_stmt *ps = NULL;
+    if (sqlite3_prepare_v2(q->db, "PRAGMA page_size", -1, &ps, NULL) == SQLITE_OK &&
+        sqlite3_step(ps) == SQLITE_ROW && sqlite3_column_int(ps, 0) > 0)
+        page = sqlite3_column_int(ps, 0);
+    sqlite3_finalize(ps);
+    q->ck_frames = (int)(SQ_CKPT_BYTES / page);
+    /* the connection must have read the database once, or it does not know it is in WAL
+     * mode and its checkpoints do nothing */
+    if (sqlite3_open_v2(target, &q->ck, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(q->ck, "PRAGMA journal_mode", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(q->ck);
+        q->ck = NULL;
+        return;
+    }
+    pthread_mutex_init(&q->ck_mu, NULL);
+    pthread_cond_init(&q->ck_cv, NULL);
+    if (pthread_create(&q->ck_th, NULL, sq_ckpt_main, q) != 0) {
+        pthread_mutex_destroy(&q->ck_mu);
+        pthread_cond_destroy(&q->ck_cv);
+        sqlite3_close(q->ck);
+        q->ck = NULL;
+        return;
+    }
+    q->ck_started = 1;
+    sqlite3_wal_hook(q->db, sq_wal_hook, q);
+}
+
+static void sq_ckpt_stop(sq_impl *q) {
+    if (!q->ck_started) return;
+    sqlite3_wal_hook(q->db, NULL, NULL);
+    pthread_mutex_lock(&q->ck_mu);
+    q->ck_stop = 1;
+    pthread_cond_signal(&q->ck_cv);
+    pthread_mutex_unlock(&q->ck_mu);
+    pthread_join(q->ck_th, NULL);
+    pthread_mutex_destroy(&q->ck_mu);
+    pthread_cond_destroy(&q->ck_cv);
+    sqlite3_close(q->ck);
+    q->ck = NULL;
+    q->ck_started = 0;
+}
 
 static m2c_status sq_fail(m2c_err *err, sqlite3 *db, const char *what, const char *target) {
     return m2c_err_set(err, M2C_ERR_DB, "%s: %s: %s", target, what,
@@ -211,6 +305,7 @@ static void sq_close(m2c_sink *s) {
     sq_impl *q = s->impl;
     if (!q) return;
     if (q->db && s->in_chunk) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_ckpt_stop(q); /* closing the writer's connection then checkpoints what is left */
     if (q->ins)
         for (size_t t = 0; t < s->schema->ntables; t++)
             sqlite3_finalize(q->ins[t]);
@@ -280,6 +375,7 @@ static m2c_status sq_open(m2c_sink *s, const char *target, m2c_err *err) {
         st = sq_create(s, err);
     if (st != M2C_OK) goto out;
     st = sq_prepare_inserts(s, err);
+    if (st == M2C_OK) sq_ckpt_start(q, target);
 out:
     if (st != M2C_OK) {
         sq_close(s);

@@ -148,7 +148,16 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
     m2c_rpc *c = ud;
     size_t n = size * nmemb;
-    static const char key[] = "retry-after:";
+    static const char key[] = "retry-after:", clen[] = "content-length:";
+    if (n > sizeof clen - 1 && strncasecmp(ptr, clen, sizeof clen - 1) == 0) {
+        /* size the body once instead of doubling it (each doubling copies the body so far);
+         * only a hint: an oversized or wrong length is still caught by on_write */
+        unsigned long long len = strtoull(ptr + sizeof clen - 1, NULL, 10);
+        m2c_status st =
+            len > 0 && len <= c->o.max_response ? m2c_buf_reserve(&c->body, (size_t)len) : M2C_OK;
+        (void)st; /* out of memory shows in on_write, which then fails the transfer */
+        return n;
+    }
     if (n > sizeof key - 1 && strncasecmp(ptr, key, sizeof key - 1) == 0) {
         char v[64];
         size_t k = n - (sizeof key - 1);

@@ -165,6 +165,17 @@ static m2c_status parse_log(m2c_rpc_log *l, const json_t *o, m2c_arena *arena, m
     if ((st = m2c_json_get_u64_opt(&l->transaction_index, &present, o, "transactionIndex", err)))
         return st;
     if ((st = m2c_json_get_u64_opt(&l->log_index, &present, o, "logIndex", err))) return st;
+    /* blockTimestamp (newer nodes): read when it is a quantity; any other value is ignored */
+    const json_t *ts = json_object_get(o, "blockTimestamp");
+    if (ts && json_is_string(ts)) {
+        m2c_err ignored;
+        if (m2c_json_get_u64_opt(&l->block_timestamp, &present, o, "blockTimestamp", &ignored) ==
+                M2C_OK &&
+            present)
+            l->has_block_timestamp = 1;
+        else
+            l->block_timestamp = 0;
+    }
     const json_t *rm = json_object_get(o, "removed");
     if (rm && !json_is_null(rm)) {
         int b;

@@ -192,7 +192,8 @@ enum {
     F_TH = 32,
     F_TI = 64,
     F_LI = 128,
-    F_RM = 256
+    F_RM = 256,
+    F_TS = 512
 };
 
 static int get_log(cur *c, m2c_rpc_log *l) {
@@ -239,6 +240,17 @@ static int get_log(cur *c, m2c_rpc_log *l) {
         } else if (KEY(&k, "logIndex")) {
             f = F_LI;
             ok = get_u64_or_null(c, &l->log_index);
+        } else if (KEY(&k, "blockTimestamp")) {
+            /* a quantity is read; null or a non-string is ignored (as the tree parser does);
+             * a string that is not a plain quantity goes to the tree parser */
+            f = F_TS;
+            ws(c);
+            if (c->p < c->end && *c->p == '"') {
+                ok = get_u64_or_null(c, &l->block_timestamp);
+                l->has_block_timestamp = 1;
+            } else {
+                ok = skip_value(c, 2);
+            }
         } else if (KEY(&k, "removed")) {
             f = F_RM;
             ws(c);

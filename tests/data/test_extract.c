@@ -1,6 +1,6 @@
 /* Tests for the pure parts of src/data/extract*.c: the range planner, the split/retry
- * classifier, the adaptive span, scaled numbers, and the fast eth_getLogs parser (checked
- * against the generic parser in src/eth on valid, mutated and random bodies). */
+ * classifier, the adaptive span and scaled numbers. (The eth_getLogs parser the extractor
+ * uses is src/eth/rpc_logs.c, tested in tests/eth/test_rpc.c.) */
 #include <stdio.h>
 
 #include "ml2chain/extract.h"
@@ -141,142 +141,8 @@ TEST(test_extract_scaled__is_correctly_rounded_from_the_decimal_text) {
     CHECK(m2c_extract_scaled("1", 1, 1) == 0.1);
 }
 
-/* ---- fast eth_getLogs parser vs the generic one ---------------------------------------- */
-
-static const char *LOG1 =
-    "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":["
-    "\"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\","
-    "\"0x0000000000000000000000000000000000000000000000000000000000000001\"],"
-    "\"data\":\"0x00000000000000000000000000000000000000000000000000000000000000ff\","
-    "\"blockHash\":\"0x2d3238b39638baac2d230b5f43c40a3b5fc2155b12351ff9ea5bfafa016ac336\","
-    "\"blockNumber\":\"0x1a\",\"blockTimestamp\":\"0x6543\","
-    "\"transactionHash\":\"0x2cf75ca2c8d2b4b451e5526cfa31fe03faa4b7fc0e9d898f0a131b122104927a\","
-    "\"transactionIndex\":\"0x0\",\"logIndex\":\"0x3\",\"removed\":false}";
-
-static int same_logs(const m2c_rpc_logs *a, const m2c_rpc_logs *b) {
-    if (a->n != b->n) return 0;
-    for (size_t i = 0; i < a->n; i++) {
-        const m2c_rpc_log *x = &a->v[i], *y = &b->v[i];
-        if (memcmp(&x->address, &y->address, 20) || x->n_topics != y->n_topics ||
-            memcmp(x->topics, y->topics, x->n_topics * 32) || x->data_len != y->data_len ||
-            (x->data_len && memcmp(x->data, y->data, x->data_len)) ||
-            x->block_number != y->block_number || memcmp(&x->block_hash, &y->block_hash, 32) ||
-            memcmp(&x->transaction_hash, &y->transaction_hash, 32) ||
-            x->transaction_index != y->transaction_index || x->log_index != y->log_index ||
-            x->removed != y->removed)
-            return 0;
-    }
-    return 1;
-}
-
-/* The fast parser must agree with the generic one whenever it answers, and never accept what
- * the generic one rejects. Returns 1 if the fast parser answered. */
-static int agree(const char *body, size_t len, uint64_t id) {
-    m2c_rpc_logs f, g;
-    m2c_err e;
-    m2c_status sf = m2c_extract_parse_logs_fast(&f, body, len, id);
-    m2c_status sg = m2c_rpc_parse_logs_body(&g, body, len, id, &e);
-    int answered = sf == M2C_OK;
-    if (sf == M2C_OK) {
-        if (sg != M2C_OK) {
-            fprintf(stderr, "  fast accepted what generic rejects (%s): %.*s\n", e.msg,
-                    (int)(len > 200 ? 200 : len), body);
-            m2c_test_failed_ = 1;
-        } else if (!same_logs(&f, &g)) {
-            fprintf(stderr, "  fast and generic disagree on: %.*s\n", (int)(len > 200 ? 200 : len),
-                    body);
-            m2c_test_failed_ = 1;
-        }
-    } else {
-        CHECK(sf == M2C_ERR_UNSUPPORTED);
-        CHECK(f.n == 0 && f.v == NULL);
-    }
-    m2c_rpc_logs_free(&f);
-    m2c_rpc_logs_free(&g);
-    return answered;
-}
-
-TEST(test_extract_parse_logs_fast__agrees_with_the_generic_parser) {
-    char body[8192];
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[%s,%s]}", LOG1, LOG1);
-    CHECK(agree(body, strlen(body), 7));
-    m2c_rpc_logs f;
-    REQUIRE(m2c_extract_parse_logs_fast(&f, body, strlen(body), 7) == M2C_OK);
-    REQUIRE(f.n == 2);
-    CHECK_EQ_INT(f.v[0].block_number, 26);
-    CHECK_EQ_INT(f.v[1].log_index, 3);
-    CHECK_EQ_INT(f.v[0].n_topics, 2);
-    CHECK(f.v[0].data_len == 32 && f.v[0].data[31] == 0xff);
-    m2c_rpc_logs_free(&f);
-    /* whitespace and key order do not matter */
-    snprintf(body, sizeof body, " { \"result\" : [ %s ] , \"id\" : 7 , \"jsonrpc\" : \"2.0\" } \n",
-             LOG1);
-    CHECK(agree(body, strlen(body), 7));
-    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]}");
-    CHECK(agree(body, strlen(body), 7));
-    /* shapes the fast path leaves to the generic parser */
-    const char *hand_off[] = {
-        "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32005,\"message\":\"query returned "
-        "more "
-        "than 10000 results\"}}",
-        "{\"jsonrpc\":\"2.0\",\"id\":8,\"result\":[]}",  /* wrong id */
-        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]",   /* truncated */
-        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]}x", /* trailing garbage */
-        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":null}",
-        "<html>502 Bad Gateway</html>",
-        "",
-    };
-    for (size_t i = 0; i < sizeof hand_off / sizeof hand_off[0]; i++)
-        CHECK(!agree(hand_off[i], strlen(hand_off[i]), 7));
-    /* a log missing a field, an odd-length data, a leading-zero quantity, five topics */
-    const char *bad_logs[] = {
-        "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[]}",
-        "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[],\"data\":"
-        "\"0x0\","
-        "\"blockHash\":\"0x2d3238b39638baac2d230b5f43c40a3b5fc2155b12351ff9ea5bfafa016ac336\","
-        "\"blockNumber\":\"0x1\",\"transactionHash\":"
-        "\"0x2cf75ca2c8d2b4b451e5526cfa31fe03faa4b7fc0e9d898f0a131b122104927a\","
-        "\"transactionIndex\":\"0x0\",\"logIndex\":\"0x0\"}",
-        "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[],\"data\":\"0x\","
-        "\"blockHash\":\"0x2d3238b39638baac2d230b5f43c40a3b5fc2155b12351ff9ea5bfafa016ac336\","
-        "\"blockNumber\":\"0x01\",\"transactionHash\":"
-        "\"0x2cf75ca2c8d2b4b451e5526cfa31fe03faa4b7fc0e9d898f0a131b122104927a\","
-        "\"transactionIndex\":\"0x0\",\"logIndex\":\"0x0\"}",
-    };
-    for (size_t i = 0; i < sizeof bad_logs / sizeof bad_logs[0]; i++) {
-        snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[%s]}", bad_logs[i]);
-        CHECK(!agree(body, strlen(body), 7));
-    }
-}
-
-TEST(test_extract_parse_logs_fast__never_disagrees_on_mutated_bodies) {
-    char base[4096], body[4096];
-    snprintf(base, sizeof base, "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":[%s,%s]}", LOG1, LOG1);
-    size_t n = strlen(base);
-    int answered = 0;
-    for (long it = 0; it < m2c_test_iters(3000); it++) {
-        memcpy(body, base, n + 1);
-        size_t len = n;
-        int k = 1 + (int)(m2c_test_rand() % 3);
-        for (int j = 0; j < k && len > 0; j++) {
-            size_t at = m2c_test_rand() % len;
-            switch (m2c_test_rand() % 3) {
-            case 0: body[at] = "0x{}[]\",:a9 \\-"[m2c_test_rand() % 15]; break;
-            case 1: len = at; break; /* cut */
-            default:
-                memmove(body + at, body + at + 1, len - at - 1); /* drop a byte */
-                len--;
-            }
-        }
-        answered += agree(body, len, 3);
-    }
-    CHECK(answered > 0); /* some mutations (in hex digits) stay valid */
-}
-
 TEST_MAIN(T(test_extract_missing__subtracts_done_ranges),
           T(test_extract_missing__random_ranges_cover_exactly_the_gaps),
           T(test_extract_classify__splits_refused_ranges_retries_transient_fails_the_rest),
           T(test_extract_next_span__aims_at_target_within_bounds),
-          T(test_extract_scaled__is_correctly_rounded_from_the_decimal_text),
-          T(test_extract_parse_logs_fast__agrees_with_the_generic_parser),
-          T(test_extract_parse_logs_fast__never_disagrees_on_mutated_bodies))
+          T(test_extract_scaled__is_correctly_rounded_from_the_decimal_text))

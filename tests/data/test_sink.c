@@ -186,6 +186,45 @@ TEST(test_sink_sqlite__new_file_has_64k_pages_in_wal_and_old_page_size_is_kept) 
     free(p);
 }
 
+/* The WAL is copied into the database while the sink is open (every 16 MiB, by the
+ * checkpointer thread), not only on close: SQLite's own hook would wait for 1000 frames,
+ * 64 MiB with these pages, so without it the database file would not grow here. */
+TEST(test_sink_sqlite__wal_is_checkpointed_while_writing_not_only_at_close) {
+    char *p = tmp_path(".sqlite");
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open(&s, p, &schema, &e) == M2C_OK);
+    static char big[4001];
+    for (int i = 0; i < 4000; i++)
+        big[i] = "0123456789abcdef"[m2c_test_rand() % 16];
+    int64_t block = 0;
+    for (int chunk = 0; chunk < 6; chunk++) { /* 6 x 1000 rows of 4 KB: ~24 MiB */
+        REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+        for (int r = 0; r < 1000; r++, block++) {
+            big[r % 4000] = "0123456789abcdef"[m2c_test_rand() % 16];
+            REQUIRE(put_row(s, 0, block, big, "1", 1, 1) == M2C_OK);
+        }
+        REQUIRE(m2c_sink_commit(s, (uint64_t)chunk * 1000, (uint64_t)chunk * 1000 + 999, &e) ==
+                M2C_OK);
+    }
+    struct stat st;
+    int grown = 0;
+    for (int waited = 0; waited < 100 && !grown; waited++) { /* up to 5 s for the thread */
+        grown = stat(p, &st) == 0 && st.st_size >= (off_t)12 << 20;
+        if (!grown) usleep(50000);
+    }
+    CHECK(grown);
+    m2c_sink_close(s);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), 6000);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM _m2c_checkpoints"), 6);
+    CHECK_EQ_INT(
+        count_rows(p,
+                   "SELECT count(*) FROM pragma_integrity_check() WHERE integrity_check != 'ok'"),
+        0);
+    rm_outputs(p);
+    free(p);
+}
+
 static int file_bytes(const char *path, char *out, size_t cap) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
@@ -374,6 +413,7 @@ TEST(test_sink__done_ranges_merge_and_sort) {
 TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
           T(test_sink_sqlite__uncommitted_chunk_leaves_no_trace),
           T(test_sink_sqlite__new_file_has_64k_pages_in_wal_and_old_page_size_is_kept),
+          T(test_sink_sqlite__wal_is_checkpointed_while_writing_not_only_at_close),
           T(test_sink__refuses_output_with_another_dataset_and_leaves_it_unchanged),
           T(test_sink__refuses_foreign_files),
           T(test_sink_csv__quotes_fields_and_truncates_uncommitted_bytes),

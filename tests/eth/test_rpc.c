@@ -1059,7 +1059,14 @@ static void rand_log(m2c_buf *b) {
                                          : m2c_test_rand() % 2 ? "\"removed\":true"
                                                                : "\"removed\":false");
             break;
-        case 9: (void)!m2c_buf_append_str(b, "\"blockTimestamp\":{\"a\":[true,null,\"x\"]}"); break;
+        case 9: /* a quantity (newer nodes), null, or a value of another type (ignored) */
+            if (m2c_test_rand() % 2)
+                (void)!m2c_buf_printf(b, "\"blockTimestamp\":\"0x%llx\"",
+                                      (unsigned long long)(m2c_test_rand() >> 30));
+            else
+                (void)!m2c_buf_append_str(b, null ? "\"blockTimestamp\":null"
+                                                  : "\"blockTimestamp\":{\"a\":[true,null,\"x\"]}");
+            break;
         }
         rand_ws(b);
     }
@@ -1099,12 +1106,154 @@ TEST(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs) {
             CHECK_EQ_INT(x->transaction_index, y->transaction_index);
             CHECK_EQ_INT(x->log_index, y->log_index);
             CHECK_EQ_INT(x->removed, y->removed);
+            CHECK_EQ_INT(x->has_block_timestamp, y->has_block_timestamp);
+            CHECK_EQ_INT(x->block_timestamp, y->block_timestamp);
         }
         m2c_rpc_logs_free(&f);
         m2c_rpc_logs_free(&t);
         json_decref(res);
         m2c_buf_free(&b);
     }
+}
+
+/* ---- the one-pass parser vs the tree parser on whole bodies (the extractor's hot path) -- */
+
+static const char *XLOG1 =
+    "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":["
+    "\"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\","
+    "\"0x0000000000000000000000000000000000000000000000000000000000000001\"],"
+    "\"data\":\"0x00000000000000000000000000000000000000000000000000000000000000ff\","
+    "\"blockHash\":\"0x2d3238b39638baac2d230b5f43c40a3b5fc2155b12351ff9ea5bfafa016ac336\","
+    "\"blockNumber\":\"0x1a\",\"blockTimestamp\":\"0x6543\","
+    "\"transactionHash\":\"0x2cf75ca2c8d2b4b451e5526cfa31fe03faa4b7fc0e9d898f0a131b122104927a\","
+    "\"transactionIndex\":\"0x0\",\"logIndex\":\"0x3\",\"removed\":false}";
+
+static int same_xlogs(const m2c_rpc_logs *a, const m2c_rpc_logs *b) {
+    if (a->n != b->n) return 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const m2c_rpc_log *x = &a->v[i], *y = &b->v[i];
+        if (memcmp(&x->address, &y->address, 20) || x->n_topics != y->n_topics ||
+            memcmp(x->topics, y->topics, x->n_topics * 32) || x->data_len != y->data_len ||
+            (x->data_len && memcmp(x->data, y->data, x->data_len)) ||
+            x->block_number != y->block_number || memcmp(&x->block_hash, &y->block_hash, 32) ||
+            memcmp(&x->transaction_hash, &y->transaction_hash, 32) ||
+            x->transaction_index != y->transaction_index || x->log_index != y->log_index ||
+            x->removed != y->removed || x->has_block_timestamp != y->has_block_timestamp ||
+            x->block_timestamp != y->block_timestamp)
+            return 0;
+    }
+    return 1;
+}
+
+/* The one-pass parser must agree with the tree parser (m2c_rpc_parse_response +
+ * m2c_rpc_parse_logs) whenever it answers, and never accept what the tree parser rejects.
+ * Returns 1 if the one-pass parser answered. */
+static int fast_agrees(const char *body, size_t len, uint64_t id) {
+    m2c_rpc_logs f, g;
+    memset(&g, 0, sizeof g);
+    m2c_err e;
+    json_t *res = NULL;
+    m2c_status sf = m2c_rpc_parse_logs_fast(&f, body, len, id);
+    m2c_status sg = m2c_rpc_parse_response(&res, body, len, id, &e);
+    if (sg == M2C_OK) sg = m2c_rpc_parse_logs(&g, res, &e);
+    json_decref(res);
+    int answered = sf == M2C_OK;
+    if (sf == M2C_OK) {
+        if (sg != M2C_OK) {
+            fprintf(stderr, "  one-pass accepted what the tree parser rejects (%s): %.*s\n", e.msg,
+                    (int)(len > 200 ? 200 : len), body);
+            m2c_test_failed_ = 1;
+        } else if (!same_xlogs(&f, &g)) {
+            fprintf(stderr, "  one-pass and tree parsers disagree on: %.*s\n",
+                    (int)(len > 200 ? 200 : len), body);
+            m2c_test_failed_ = 1;
+        }
+    } else {
+        CHECK(sf == M2C_ERR_UNSUPPORTED);
+        CHECK(f.n == 0 && f.v == NULL);
+    }
+    m2c_rpc_logs_free(&f);
+    m2c_rpc_logs_free(&g);
+    return answered;
+}
+
+TEST(test_rpc_parse_logs_fast__reads_node_bodies_and_hands_off_the_rest) {
+    char body[8192];
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[%s,%s]}", XLOG1, XLOG1);
+    CHECK(fast_agrees(body, strlen(body), 7));
+    m2c_rpc_logs f;
+    REQUIRE(m2c_rpc_parse_logs_fast(&f, body, strlen(body), 7) == M2C_OK);
+    REQUIRE(f.n == 2);
+    CHECK_EQ_INT(f.v[0].block_number, 26);
+    CHECK_EQ_INT(f.v[1].log_index, 3);
+    CHECK_EQ_INT(f.v[0].n_topics, 2);
+    CHECK(f.v[0].has_block_timestamp && f.v[0].block_timestamp == 0x6543);
+    CHECK(f.v[0].data_len == 32 && f.v[0].data[31] == 0xff);
+    m2c_rpc_logs_free(&f);
+    /* whitespace and key order do not matter */
+    snprintf(body, sizeof body, " { \"result\" : [ %s ] , \"id\" : 7 , \"jsonrpc\" : \"2.0\" } \n",
+             XLOG1);
+    CHECK(fast_agrees(body, strlen(body), 7));
+    snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]}");
+    CHECK(fast_agrees(body, strlen(body), 7));
+    /* shapes the fast path leaves to the generic parser */
+    const char *hand_off[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32005,\"message\":\"query returned "
+        "more "
+        "than 10000 results\"}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":8,\"result\":[]}",  /* wrong id */
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]",   /* truncated */
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[]}x", /* trailing garbage */
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":null}",
+        "<html>502 Bad Gateway</html>",
+        "",
+    };
+    for (size_t i = 0; i < sizeof hand_off / sizeof hand_off[0]; i++)
+        CHECK(!fast_agrees(hand_off[i], strlen(hand_off[i]), 7));
+    /* a log without data, an odd-length data, a leading-zero quantity (as the tree parser says) */
+    const char *bad_logs[] = {
+        "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[]}",
+        "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[],\"data\":"
+        "\"0x0\","
+        "\"blockHash\":\"0x2d3238b39638baac2d230b5f43c40a3b5fc2155b12351ff9ea5bfafa016ac336\","
+        "\"blockNumber\":\"0x1\",\"transactionHash\":"
+        "\"0x2cf75ca2c8d2b4b451e5526cfa31fe03faa4b7fc0e9d898f0a131b122104927a\","
+        "\"transactionIndex\":\"0x0\",\"logIndex\":\"0x0\"}",
+        "{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[],\"data\":\"0x\","
+        "\"blockHash\":\"0x2d3238b39638baac2d230b5f43c40a3b5fc2155b12351ff9ea5bfafa016ac336\","
+        "\"blockNumber\":\"0x01\",\"transactionHash\":"
+        "\"0x2cf75ca2c8d2b4b451e5526cfa31fe03faa4b7fc0e9d898f0a131b122104927a\","
+        "\"transactionIndex\":\"0x0\",\"logIndex\":\"0x0\"}",
+    };
+    for (size_t i = 0; i < sizeof bad_logs / sizeof bad_logs[0]; i++) {
+        snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[%s]}", bad_logs[i]);
+        int answered = fast_agrees(body, strlen(body), 7);
+        if (i < 2) CHECK(!answered); /* no data, odd-length data: invalid for both */
+    }
+}
+
+TEST(test_rpc_parse_logs_fast__never_disagrees_with_tree_on_mutated_bodies) {
+    char base[4096], body[4096];
+    snprintf(base, sizeof base, "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":[%s,%s]}", XLOG1, XLOG1);
+    size_t n = strlen(base);
+    int answered = 0;
+    for (long it = 0; it < m2c_test_iters(3000); it++) {
+        memcpy(body, base, n + 1);
+        size_t len = n;
+        int k = 1 + (int)(m2c_test_rand() % 3);
+        for (int j = 0; j < k && len > 0; j++) {
+            size_t at = m2c_test_rand() % len;
+            switch (m2c_test_rand() % 3) {
+            case 0: body[at] = "0x{}[]\",:a9 \\-"[m2c_test_rand() % 15]; break;
+            case 1: len = at; break; /* cut */
+            default:
+                memmove(body + at, body + at + 1, len - at - 1); /* drop a byte */
+                len--;
+            }
+        }
+        answered += fast_agrees(body, len, 3);
+    }
+    CHECK(answered > 0); /* some mutations (in hex digits) stay valid */
 }
 
 TEST(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser) {
@@ -1448,6 +1597,8 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_parse_logs__names_the_bad_field),
           T(test_rpc_parse_logs_body__matches_tree_parser),
           T(test_rpc_parse_logs_fast__agrees_with_tree_on_random_logs),
+          T(test_rpc_parse_logs_fast__reads_node_bodies_and_hands_off_the_rest),
+          T(test_rpc_parse_logs_fast__never_disagrees_with_tree_on_mutated_bodies),
           T(test_rpc_parse_logs_body__unusual_forms_fall_back_to_tree_parser),
           T(test_rpc_parse_block__full_transactions),
           T(test_rpc_parse_block__errors_name_transaction_field),

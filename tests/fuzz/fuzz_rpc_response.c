@@ -93,7 +93,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     a->block_number != b->block_number ||
                     memcmp(&a->block_hash, &b->block_hash, 32) ||
                     memcmp(&a->transaction_hash, &b->transaction_hash, 32) ||
-                    a->transaction_index != b->transaction_index || a->log_index != b->log_index)
+                    a->transaction_index != b->transaction_index || a->log_index != b->log_index ||
+                    a->has_block_timestamp != b->has_block_timestamp ||
+                    a->block_timestamp != b->block_timestamp)
                     __builtin_trap();
             }
             m2c_rpc_logs_free(&t);

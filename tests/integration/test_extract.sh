@@ -201,6 +201,17 @@ kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
 check_eq "fault proxy: output complete and exact" "$(md5sum <"$T/a.tsv")" "$(raw_union "$T/f.sqlite" | md5sum)"
 check_eq "fault proxy: decoded columns exact" "$(dump_sqlite "$T/a.sqlite" | md5sum)" "$(dump_sqlite "$T/f.sqlite" | md5sum)"
 
+# a node that does not put blockTimestamp in its logs: timestamps come from block headers
+coproc PROXY { exec node tests/tools/faultproxy.js "$ETH_RPC_URL" --rate 0 --max-range 1000000 --no-block-timestamp; }
+PROXY_PID=$PROXY_PID
+read -r _ pport <&"${PROXY[0]}"
+check_eq "the proxy strips blockTimestamp" 0 "$(curl -s -H 'content-type: application/json' --data-binary \
+  "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getLogs\",\"params\":[{\"fromBlock\":\"0x0\",\"toBlock\":\"0x$(printf %x "$HEAD")\",\"address\":\"$EMITTER\"}]}" \
+  "http://127.0.0.1:$pport" | jq '[.result[] | select(has("blockTimestamp"))] | length')"
+check_ok "extract logs from a node without blockTimestamp" run_extract --out "$T/nots.sqlite" --rpc-url "http://127.0.0.1:$pport"
+kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
+check_eq "without blockTimestamp: same rows and timestamps (from headers)" "$(dump_sqlite "$T/a.sqlite" | md5sum)" "$(dump_sqlite "$T/nots.sqlite" | md5sum)"
+
 # ---- 5. blocks and transactions ----------------------------------------------------------
 echo "  [${SECONDS}s] 5. blocks and transactions" | sed -E "s/ -+$//"
 check_ok "extract blocks" "$M2C" extract blocks --from-block 0 --to-block "$HEAD" --out "$T/blocks.sqlite" -q

@@ -4,7 +4,10 @@
 //   HTTP 429 with Retry-After: 0, HTTP 500/503, a JSON body cut in half, a stall longer than
 //   the client's timeout, and for eth_getLogs over more than MAX_RANGE blocks the geth/infura
 //   error "query returned more than 10000 results".
+// --no-block-timestamp removes "blockTimestamp" from the logs it forwards (as older nodes send
+// them), so clients must read timestamps from block headers.
 // Usage: faultproxy.js UPSTREAM [--seed N] [--rate P] [--max-range N] [--stall-ms N] [--html]
+//        [--no-block-timestamp]
 // Prints "listening PORT" once ready; logs a count of each injected fault on SIGTERM to stderr.
 // --html turns it into a non-Ethereum server that answers every request with an HTML page.
 'use strict';
@@ -21,6 +24,22 @@ const rate = Number(opt('--rate', 0.3));
 const maxRange = Number(opt('--max-range', 4));
 const stallMs = Number(opt('--stall-ms', 2500));
 const html = args.includes('--html');
+const noBlockTimestamp = args.includes('--no-block-timestamp');
+
+// Deletes every "blockTimestamp" member in a JSON body (any depth); other bodies pass as is.
+function stripBlockTimestamp(buf) {
+  let v;
+  try { v = JSON.parse(buf.toString()); } catch (e) { return buf; }
+  const walk = (x) => {
+    if (Array.isArray(x)) x.forEach(walk);
+    else if (x && typeof x === 'object') {
+      delete x.blockTimestamp;
+      Object.values(x).forEach(walk);
+    }
+  };
+  walk(v);
+  return Buffer.from(JSON.stringify(v));
+}
 const counts = { forwarded: 0, r429: 0, r500: 0, truncated: 0, stall: 0, toomany: 0 };
 
 function rand() { // mulberry32
@@ -87,6 +106,7 @@ const server = http.createServer((req, res) => {
     const stall = r < 3.6 * slice && !truncate;
     forward(body, (err, status, out) => {
       if (err) { res.writeHead(502); res.end('bad gateway\n'); return; }
+      if (noBlockTimestamp) out = stripBlockTimestamp(out);
       if (truncate) {
         counts.truncated++;
         const cut = out.subarray(0, Math.max(1, out.length >> 1));
