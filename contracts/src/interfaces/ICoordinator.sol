@@ -95,6 +95,8 @@ interface ICoordinator {
 
     event Cancelled(uint256 indexed requestId, address indexed requester, uint256 refund);
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice A model's earnings were moved to its operator's balance ({collect}).
+    event EarningsCollected(uint256 indexed modelId, address indexed operator, uint256 amount);
 
     enum SkipReason {
         Unknown,
@@ -172,6 +174,8 @@ interface ICoordinator {
     function fulfillBatch(Fulfilment[] calldata items) external returns (uint256 served);
     function cancel(Request calldata req) external;
     function withdraw(address payable to) external;
+    function collect(uint256 modelId) external returns (uint256 amount);
+    function earnings(uint256 modelId) external view returns (uint256);
 
     function getModel(uint256 modelId) external view returns (Model memory);
     function requestState(uint256 requestId) external view returns (RequestState);
