@@ -24,6 +24,9 @@ contract Coordinator is ICoordinator {
     uint256 public constant MAX_FEE = type(uint88).max;
     /// @notice Largest callback gas price in wei per gas.
     uint256 public constant MAX_CALLBACK_GAS_PRICE = type(uint128).max;
+    /// @notice Bit of a request's callbackGasLimit asking for the callback only once the
+    /// result is final ({deliver}); the gas the callback receives is the limit without it.
+    uint32 public constant FINAL_ONLY = uint32(1) << 31;
 
     /// @dev Gas kept back for the work between the 63/64 check and the CALL opcode (cold
     /// EXTCODESIZE 2600, CALL 100, stack and memory); as Chainlink's callWithExactGas.
@@ -39,6 +42,8 @@ contract Coordinator is ICoordinator {
     uint256 private constant CALLBACK_OK_BIT = uint256(1) << 240;
     /// @dev Set in a Fulfilled slot whose result was replaced by a challenge (final at once).
     uint256 private constant CORRECTED_BIT = uint256(1) << 241;
+    /// @dev Set in a Fulfilled slot of a final-only request once it was called back.
+    uint256 private constant DELIVERED_BIT = uint256(1) << 242;
     uint256 private constant TIME_SHIFT = 200;
     uint256 private constant LOW_200 = (uint256(1) << 200) - 1;
 
@@ -134,7 +139,7 @@ contract Coordinator is ICoordinator {
     function quote(uint256 modelId, uint32 callbackGasLimit) external view returns (uint256) {
         Model storage m = _models[modelId];
         if (!m.active) revert ModelNotActive(modelId);
-        return uint256(m.fee) + uint256(callbackGasLimit) * _callbackGasPrice[m.operator];
+        return uint256(m.fee) + uint256(callbackGasLimit & ~FINAL_ONLY) * _callbackGasPrice[m.operator];
     }
 
     /// @notice Requests an inference. Pays at least {quote}; the quote is escrowed and any
@@ -156,11 +161,17 @@ contract Coordinator is ICoordinator {
             Model storage m = _models[modelId];
             address operator = m.operator;
             if (!m.active) revert ModelNotActive(modelId);
-            if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
-                revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+            uint256 gasLimit = callbackGasLimit;
+            if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
+                // FINAL_ONLY: the limit without the flag must be in range (xor clears a set flag
+                // and sets a clear one, which stays too high)
+                gasLimit ^= FINAL_ONLY;
+                if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
+                    revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+                }
             }
             if (input.length > MAX_INPUT_BYTES) revert InputTooLarge(input.length, MAX_INPUT_BYTES);
-            price = uint256(m.fee) + uint256(callbackGasLimit) * _callbackGasPrice[operator];
+            price = uint256(m.fee) + gasLimit * _callbackGasPrice[operator];
             if (msg.value < price) revert InsufficientPayment(price, msg.value);
             uint256 deadline = uint64(block.timestamp) + requestTimeout;
             // The ten commitment words (requestId, modelId, requester, callback, selector, gas
@@ -391,6 +402,38 @@ contract Coordinator is ICoordinator {
         return _slash(req, pending, correct);
     }
 
+    /// @notice Calls back a final-only request (callbackGasLimit with {FINAL_ONLY}) once its
+    /// result is final: callable by anyone after the model's challenge window, with the
+    /// fulfilled `output` and `errorCode` (checked against the commitment), once. The
+    /// callback gets exactly the request's gas limit (without the flag), as in {fulfill}. A
+    /// request corrected by a challenge was delivered by it. docs/verification.md.
+    function deliver(Request calldata req, bytes calldata output, uint32 errorCode)
+        external
+        returns (bool callbackSuccess)
+    {
+        uint256 requestId = req.requestId;
+        uint256 slot = _slots[requestId];
+        if (slot >> STATE_SHIFT != STATE_FULFILLED) revert NotFulfilled(requestId);
+        if (slot & DELIVERED_BIT != 0) revert AlreadyDelivered(requestId);
+        if (slot & CORRECTED_BIT != 0) revert AlreadyCorrected(requestId);
+        Model storage m = _models[req.modelId];
+        address operator = m.operator;
+        uint256 pending = _pendingSlot(_requestHashCd(req, operator));
+        if (slot & LOW_200 != uint256(_resultHash(pending, keccak256(output), errorCode, operator)) & LOW_200) {
+            revert ResultMismatch(requestId);
+        }
+        if (req.callbackGasLimit & FINAL_ONLY == 0) revert NotFinalOnly(requestId);
+        uint256 finalAfter = ((slot >> TIME_SHIFT) & type(uint40).max) + m.challengeWindow;
+        if (block.timestamp <= finalAfter) revert NotFinal(requestId, finalAfter);
+        slot |= DELIVERED_BIT;
+        _slots[requestId] = slot;
+        if (req.callback != address(0)) {
+            callbackSuccess = _callbackMem(req, output, errorCode);
+            if (callbackSuccess) _slots[requestId] = slot | CALLBACK_OK_BIT;
+        }
+        emit Delivered(requestId, msg.sender, errorCode, callbackSuccess, output);
+    }
+
     /// @dev The challenge's checks; returns the request's Pending value and the correct output.
     function _checkChallenge(
         Request calldata req,
@@ -440,14 +483,18 @@ contract Coordinator is ICoordinator {
         _balances[msg.sender] += toChallenger;
         _balances[req.requester] += slashed - toChallenger;
         bytes32 outputHash = keccak256(correct);
+        bool finalOnly = req.callbackGasLimit & FINAL_ONLY != 0;
         uint256 done = (STATE_FULFILLED << STATE_SHIFT) | CORRECTED_BIT | (block.timestamp << TIME_SHIFT)
             | (uint256(_resultHash(pending, outputHash, 0, address(this))) & LOW_200);
+        if (finalOnly) done |= DELIVERED_BIT;
         _slots[requestId] = done;
         if (req.callback != address(0)) {
-            callbackSuccess = _callbackMem(req, correct);
+            callbackSuccess = _callbackMem(req, correct, 0);
             if (callbackSuccess) _slots[requestId] = done | CALLBACK_OK_BIT;
         }
         emit Challenged(requestId, msg.sender, m.operator, slashed, toChallenger, outputHash, callbackSuccess);
+        // a final-only request gets the corrected output as its (only) delivery
+        if (finalOnly) emit Delivered(requestId, msg.sender, 0, callbackSuccess, correct);
     }
 
     /// @dev abi.encode(Y) for a strictly ABI-encoded input, or InputNotDecidable.
@@ -466,11 +513,12 @@ contract Coordinator is ICoordinator {
         }
     }
 
-    /// @dev The consumer callback with a memory output, exact gas as in {fulfill}.
-    function _callbackMem(Request calldata req, bytes memory output) private returns (bool ok) {
+    /// @dev The consumer callback with a memory output, exact gas as in {fulfill} (the limit
+    /// without {FINAL_ONLY}).
+    function _callbackMem(Request calldata req, bytes memory output, uint32 errorCode) private returns (bool ok) {
         address target = req.callback;
-        uint256 gasLimit = req.callbackGasLimit;
-        bytes memory data = abi.encodeWithSelector(req.selector, req.requestId, output, uint32(0));
+        uint256 gasLimit = req.callbackGasLimit & ~FINAL_ONLY;
+        bytes memory data = abi.encodeWithSelector(req.selector, req.requestId, output, errorCode);
         bool enough;
         assembly ("memory-safe") {
             let g := gas()
@@ -572,8 +620,9 @@ contract Coordinator is ICoordinator {
         _slots[requestId] = done;
 
         address target = req.callback;
-        if (target != address(0)) {
-            uint256 gasLimit = req.callbackGasLimit;
+        uint256 gasLimit = req.callbackGasLimit;
+        // a final-only request is called back by {deliver} (or a challenge), not here
+        if (target != address(0) && gasLimit < FINAL_ONLY) {
             bytes4 selector = req.selector;
             bool enough;
             assembly ("memory-safe") {
