@@ -7,7 +7,8 @@ import {QModelVerifier} from "./verify/QModelVerifier.sol";
 /// @title Coordinator: model registry, paid inference requests, bounded callbacks
 /// @notice Consumers pay for a request on a registered model; the model's operator serves it
 /// off chain and fulfils it here; the coordinator calls the consumer back with exactly the gas
-/// it asked for. One storage slot per request holds a commitment (docs/coordinator.md).
+/// it asked for. One storage slot per request holds a commitment (docs/coordinator.md); a
+/// fulfilment clears it unless the model has a challenge window.
 /// @dev Checks-effects-interactions throughout: a request's slot is marked fulfilled or
 /// cancelled, and balances are credited, before any external call. The only external calls
 /// are the consumer callback (exact gas, no returndata copied, failure recorded) and ETH
@@ -52,19 +53,42 @@ contract Coordinator is ICoordinator {
 
     uint256 public modelCount;
 
-    mapping(uint256 modelId => Model) private _models;
+    /// @dev A model as stored (the ABI view is {ICoordinator.Model}). Slot 0 holds all that
+    /// {request} and {quote} read, slot 1 all that {fulfill} reads, so that each reads one
+    /// cold slot of the model.
+    struct ModelData {
+        // slot 0
+        uint88 fee;
+        uint128 callbackGasPrice;
+        bool active;
+        // slot 1
+        address operator;
+        /// @dev "barred, unbonding, or bond below minBond" (docs/verification.md)
+        bool blocked;
+        /// @dev challengeWindow != 0: fulfilled results keep their commitment
+        bool windowed;
+        // slots 2..4
+        bytes32 modelHash;
+        uint32 inputSize;
+        uint32 outputSize;
+        uint64 challengeWindow;
+        uint128 minBond;
+        string uri;
+    }
+
+    // Slot 1 of ModelData, read as one word: operator | blocked << 160 | windowed << 168.
+    uint256 private constant BLOCKED_BIT = uint256(1) << 160;
+    uint256 private constant WINDOWED_BIT = uint256(1) << 168;
+
+    mapping(uint256 modelId => ModelData) private _models;
     mapping(uint256 requestId => uint256) private _slots;
     mapping(address account => uint256) private _balances;
-    mapping(address operator => uint256) private _callbackGasPrice;
 
-    /// @dev Per model: the operator's bond and whether it may fulfil (docs/verification.md).
-    /// `blocked` caches "barred, unbonding, or bond below minBond" so that fulfilment reads
-    /// one slot.
+    /// @dev Per model: the operator's bond (docs/verification.md).
     struct Bond {
         uint128 amount;
         uint64 unbondingAt;
         bool barred;
-        bool blocked;
     }
 
     mapping(uint256 modelId => Bond) private _bonds;
@@ -95,7 +119,7 @@ contract Coordinator is ICoordinator {
         if (fee > MAX_FEE) revert FeeTooHigh(fee);
         if (inputSize == 0 || outputSize == 0) revert InvalidSize();
         modelId = ++modelCount;
-        Model storage m = _models[modelId];
+        ModelData storage m = _models[modelId];
         m.operator = msg.sender;
         // forge-lint: disable-next-line(unsafe-typecast) -- fee <= MAX_FEE checked above
         m.fee = uint88(fee);
@@ -109,7 +133,7 @@ contract Coordinator is ICoordinator {
 
     /// @notice Changes a model's fee; requests already made keep the price they paid.
     function setModelFee(uint256 modelId, uint256 fee) external {
-        Model storage m = _operatorModel(modelId);
+        ModelData storage m = _operatorModel(modelId);
         if (fee > MAX_FEE) revert FeeTooHigh(fee);
         // forge-lint: disable-next-line(unsafe-typecast) -- fee <= MAX_FEE checked above
         m.fee = uint88(fee);
@@ -119,27 +143,40 @@ contract Coordinator is ICoordinator {
     /// @notice Retires a model: no new requests. Pending requests can still be fulfilled
     /// (or cancelled after their deadline).
     function retireModel(uint256 modelId) external {
-        Model storage m = _operatorModel(modelId);
+        ModelData storage m = _operatorModel(modelId);
         m.active = false;
         emit ModelRetired(modelId);
     }
 
-    /// @notice Sets the wei per callback gas unit msg.sender charges on its models'
-    /// requests. Requests already made keep the price they paid.
-    function setCallbackGasPrice(uint256 weiPerGas) external {
+    /// @notice Sets the wei per callback gas unit charged on a model's requests (0 until
+    /// set). Only the model's operator; requests already made keep the price they paid.
+    function setCallbackGasPrice(uint256 modelId, uint256 weiPerGas) external {
+        ModelData storage m = _operatorModel(modelId);
         if (weiPerGas > MAX_CALLBACK_GAS_PRICE) revert GasPriceTooHigh(weiPerGas);
-        _callbackGasPrice[msg.sender] = weiPerGas;
-        emit CallbackGasPriceChanged(msg.sender, weiPerGas);
+        // forge-lint: disable-next-line(unsafe-typecast) -- weiPerGas <= MAX_CALLBACK_GAS_PRICE checked above
+        m.callbackGasPrice = uint128(weiPerGas);
+        emit CallbackGasPriceChanged(modelId, weiPerGas);
     }
 
     // ------------------------------------------------------------------ requests
 
-    /// @notice Price of a request: the model's fee plus callbackGasLimit times its
-    /// operator's callback gas price. Reverts if the model is not active.
+    /// @notice Price of a request: the model's fee plus callbackGasLimit times the model's
+    /// callback gas price. Reverts if the model is not active.
     function quote(uint256 modelId, uint32 callbackGasLimit) external view returns (uint256) {
-        Model storage m = _models[modelId];
-        if (!m.active) revert ModelNotActive(modelId);
-        return uint256(m.fee) + uint256(callbackGasLimit & ~FINAL_ONLY) * _callbackGasPrice[m.operator];
+        (bool active, uint256 price) = _price(modelId, callbackGasLimit & ~FINAL_ONLY);
+        if (!active) revert ModelNotActive(modelId);
+        return price;
+    }
+
+    /// @dev Whether the model is active and the price of a request on it: one SLOAD (slot 0).
+    function _price(uint256 modelId, uint256 callbackGas) private view returns (bool active, uint256 price) {
+        ModelData storage m = _models[modelId];
+        uint256 w;
+        assembly ("memory-safe") {
+            w := sload(m.slot)
+        }
+        active = (w >> 216) & 0xff != 0;
+        price = (w & type(uint88).max) + callbackGas * ((w >> 88) & type(uint128).max);
     }
 
     /// @notice Requests an inference. Pays at least {quote}; the quote is escrowed and any
@@ -158,28 +195,25 @@ contract Coordinator is ICoordinator {
         uint256 price;
         uint256 q; // memory: the commitment words and the event data, see below
         {
-            Model storage m = _models[modelId];
-            address operator = m.operator;
-            if (!m.active) revert ModelNotActive(modelId);
+            // FINAL_ONLY (bit 31): the limit without the flag must be in range, and is what is
+            // paid for (xor clears a set flag and sets a clear one, which stays too high)
             uint256 gasLimit = callbackGasLimit;
+            if (gasLimit > MAX_CALLBACK_GAS_LIMIT) gasLimit ^= FINAL_ONLY;
+            bool active;
+            (active, price) = _price(modelId, gasLimit);
+            if (!active) revert ModelNotActive(modelId);
             if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
-                // FINAL_ONLY: the limit without the flag must be in range (xor clears a set flag
-                // and sets a clear one, which stays too high)
-                gasLimit ^= FINAL_ONLY;
-                if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
-                    revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
-                }
+                revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
             }
             if (input.length > MAX_INPUT_BYTES) revert InputTooLarge(input.length, MAX_INPUT_BYTES);
-            price = uint256(m.fee) + gasLimit * _callbackGasPrice[operator];
             if (msg.value < price) revert InsufficientPayment(price, msg.value);
             uint256 deadline = uint64(block.timestamp) + requestTimeout;
-            // The ten commitment words (requestId, modelId, requester, callback, selector, gas
-            // limit, deadline, payment, inputHash, operator) are laid out in free memory so that
-            // five of them are also the head of the Requested event's data:
+            // The nine commitment words (requestId, modelId, requester, callback, selector, gas
+            // limit, deadline, payment, inputHash) are laid out in free memory so that five of
+            // them are also the head of the Requested event's data:
             //   q-0x60 id | q-0x40 modelId | q-0x20 requester | q callback | q+0x20 selector |
             //   q+0x40 gasLimit | q+0x60 deadline | q+0x80 payment | q+0xa0 inputHash, then 0xc0 |
-            //   q+0xc0 operator, then input.length | q+0xe0 input, zero-padded
+            //   q+0xc0 input.length | q+0xe0 input, zero-padded
             // The id is the keccak of those words with 0 in the id word: no counter is stored.
             // The ten words are allocated; the input copy after them is only scratch for the
             // keccak and the log.
@@ -195,7 +229,6 @@ contract Coordinator is ICoordinator {
                 mstore(add(q, 0x40), callbackGasLimit)
                 mstore(add(q, 0x60), deadline)
                 mstore(add(q, 0x80), price)
-                mstore(add(q, 0xc0), operator)
             }
         }
         {
@@ -206,7 +239,7 @@ contract Coordinator is ICoordinator {
                 calldatacopy(add(q, 0xe0), input.offset, len)
                 mstore(add(add(q, 0xe0), len), 0)
                 mstore(add(q, 0xa0), keccak256(add(q, 0xe0), len))
-                requestId := keccak256(sub(q, 0x60), 0x140)
+                requestId := keccak256(sub(q, 0x60), 0x120)
                 // Taken (identical fields in the same second, i.e. same requester, model, input,
                 // callback, gas limit and price): re-hash until free. Within one transaction each
                 // step costs a warm SLOAD; across transactions a cold one, paid by the later one.
@@ -217,7 +250,7 @@ contract Coordinator is ICoordinator {
                     requestId := keccak256(0x00, 0x20)
                 }
                 mstore(sub(q, 0x60), requestId)
-                pending := or(shl(248, 1), and(keccak256(sub(q, 0x60), 0x140), sub(shl(248, 1), 1)))
+                pending := or(shl(248, 1), and(keccak256(sub(q, 0x60), 0x120), sub(shl(248, 1), 1)))
                 mstore(add(q, 0xa0), 0xc0)
                 mstore(add(q, 0xc0), len)
                 log4(q, add(0xe0, and(add(len, 31), not(31))), topic0, requestId, mload(sub(q, 0x40)), caller())
@@ -237,7 +270,8 @@ contract Coordinator is ICoordinator {
     /// @notice Fulfils a pending request: only the operator of its model, exactly once. Pays
     /// the operator (credited to its {balanceOf}) and calls the consumer back with exactly
     /// `req.callbackGasLimit` gas. A callback that reverts, runs out of gas or returns any
-    /// amount of data never makes this revert; its success is recorded and emitted.
+    /// amount of data never makes this revert; its success is emitted in {Fulfilled} (and
+    /// kept in the slot when the model has a challenge window).
     /// @param req the request's fields, exactly as emitted in {Requested}
     /// @param output the answer (by convention abi.encode(int256[]) in 1e18 fixed point)
     /// @param errorCode 0 for success, otherwise why the operator could not compute
@@ -247,11 +281,12 @@ contract Coordinator is ICoordinator {
         returns (bool callbackSuccess)
     {
         uint256 slot = _slots[req.requestId];
-        uint256 pending = _pendingSlot(_requestHashCd(req, msg.sender));
-        if (slot != pending) _revertMismatch(req, slot);
-        if (_bonds[req.modelId].blocked) revert OperatorBlocked(req.modelId);
+        uint256 pending = _pendingSlot(_requestHashCd(req));
+        uint256 gate = _gate(req.modelId);
+        if (slot != pending || address(uint160(gate)) != msg.sender) _revertMismatch(req, slot, gate);
+        if (gate & BLOCKED_BIT != 0) revert OperatorBlocked(req.modelId);
         _balances[msg.sender] += req.payment;
-        return _fulfil(req, pending, output, errorCode);
+        return _fulfil(req, pending, gate & WINDOWED_BIT != 0, output, errorCode);
     }
 
     /// @notice Fulfils many requests in one transaction. An item that is not pending (already
@@ -267,12 +302,14 @@ contract Coordinator is ICoordinator {
             Fulfilment calldata it = items[i];
             Request calldata req = it.req;
             uint256 slot = _slots[req.requestId];
-            uint256 pending = _pendingSlot(_requestHashCd(req, msg.sender));
-            if (slot == pending && _bonds[req.modelId].blocked) {
+            uint256 pending = _pendingSlot(_requestHashCd(req));
+            uint256 gate = _gate(req.modelId);
+            bool match_ = slot == pending && address(uint160(gate)) == msg.sender;
+            if (match_ && gate & BLOCKED_BIT != 0) {
                 emit FulfilmentSkipped(req.requestId, SkipReason.OperatorBlocked);
-            } else if (slot == pending) {
+            } else if (match_) {
                 earned += req.payment;
-                _fulfil(req, pending, it.output, it.errorCode);
+                _fulfil(req, pending, gate & WINDOWED_BIT != 0, it.output, it.errorCode);
                 unchecked {
                     ++served;
                 }
@@ -295,8 +332,7 @@ contract Coordinator is ICoordinator {
         if (msg.sender != req.requester) revert NotRequester(req.requestId, msg.sender);
         uint256 slot = _slots[req.requestId];
         if (slot >> STATE_SHIFT != STATE_PENDING) _revertNotPending(req.requestId, slot);
-        address operator = _models[req.modelId].operator;
-        if (slot != _pendingSlot(_requestHashCd(req, operator))) revert RequestMismatch(req.requestId);
+        if (slot != _pendingSlot(_requestHashCd(req))) revert RequestMismatch(req.requestId);
         if (block.timestamp <= req.deadline) revert DeadlineNotReached(req.requestId, req.deadline);
         _slots[req.requestId] = (STATE_CANCELLED << STATE_SHIFT) | (slot & LOW_248);
         _balances[msg.sender] += req.payment;
@@ -318,9 +354,10 @@ contract Coordinator is ICoordinator {
     /// only grow, so no result ever becomes final earlier than promised) and the bond its
     /// operator must keep posted to fulfil (0: none). docs/verification.md.
     function setVerification(uint256 modelId, uint64 challengeWindow, uint128 minBond) external {
-        Model storage m = _operatorModel(modelId);
+        ModelData storage m = _operatorModel(modelId);
         if (challengeWindow < m.challengeWindow) revert WindowDecrease(m.challengeWindow, challengeWindow);
         m.challengeWindow = challengeWindow;
+        m.windowed = challengeWindow != 0;
         m.minBond = minBond;
         _updateBlocked(modelId, m);
         emit VerificationSet(modelId, challengeWindow, minBond);
@@ -328,7 +365,7 @@ contract Coordinator is ICoordinator {
 
     /// @notice Adds msg.value to the bond of msg.sender's model.
     function postBond(uint256 modelId) external payable {
-        Model storage m = _operatorModel(modelId);
+        ModelData storage m = _operatorModel(modelId);
         Bond storage b = _bonds[modelId];
         if (b.barred) revert OperatorBlocked(modelId);
         if (b.unbondingAt != 0) revert Unbonding(modelId);
@@ -342,7 +379,7 @@ contract Coordinator is ICoordinator {
     /// @notice Starts withdrawing the bond: the operator can no longer fulfil on this model,
     /// and the bond is withdrawable once every result it backs is past its window.
     function startUnbonding(uint256 modelId) external {
-        Model storage m = _operatorModel(modelId);
+        ModelData storage m = _operatorModel(modelId);
         Bond storage b = _bonds[modelId];
         if (b.unbondingAt != 0) revert Unbonding(modelId);
         b.unbondingAt = uint64(block.timestamp);
@@ -352,7 +389,7 @@ contract Coordinator is ICoordinator {
 
     /// @notice Sends the bond to `to` once unbonding started more than a challenge window ago.
     function withdrawBond(uint256 modelId, address payable to) external {
-        Model storage m = _operatorModel(modelId);
+        ModelData storage m = _operatorModel(modelId);
         Bond storage b = _bonds[modelId];
         uint256 at = uint256(b.unbondingAt) + m.challengeWindow;
         if (b.unbondingAt == 0 || block.timestamp <= at) revert NotUnbonded(modelId, at);
@@ -371,8 +408,9 @@ contract Coordinator is ICoordinator {
     }
 
     /// @notice Whether a request's result is final: fulfilled, and either corrected by a
-    /// challenge or past the model's challenge window (a model without one is final at once).
-    /// `modelId` must be the request's model (the consumer knows it).
+    /// challenge or past the model's challenge window. `modelId` must be the request's model
+    /// (the consumer knows it). A model without a window keeps no result: its fulfilment
+    /// clears the request's slot (the result is final at once, and this returns false).
     function isFinal(uint256 requestId, uint256 modelId) external view returns (bool) {
         uint256 slot = _slots[requestId];
         if (slot >> STATE_SHIFT != STATE_FULFILLED) return false;
@@ -416,9 +454,9 @@ contract Coordinator is ICoordinator {
         if (slot >> STATE_SHIFT != STATE_FULFILLED) revert NotFulfilled(requestId);
         if (slot & DELIVERED_BIT != 0) revert AlreadyDelivered(requestId);
         if (slot & CORRECTED_BIT != 0) revert AlreadyCorrected(requestId);
-        Model storage m = _models[req.modelId];
+        ModelData storage m = _models[req.modelId];
         address operator = m.operator;
-        uint256 pending = _pendingSlot(_requestHashCd(req, operator));
+        uint256 pending = _pendingSlot(_requestHashCd(req));
         if (slot & LOW_200 != uint256(_resultHash(pending, keccak256(output), errorCode, operator)) & LOW_200) {
             revert ResultMismatch(requestId);
         }
@@ -446,9 +484,9 @@ contract Coordinator is ICoordinator {
         uint256 slot = _slots[requestId];
         if (slot >> STATE_SHIFT != STATE_FULFILLED) revert NotFulfilled(requestId);
         if (slot & CORRECTED_BIT != 0) revert AlreadyCorrected(requestId);
-        Model storage m = _models[req.modelId];
+        ModelData storage m = _models[req.modelId];
         address operator = m.operator;
-        pending = _pendingSlot(_requestHashCd(req, operator));
+        pending = _pendingSlot(_requestHashCd(req));
         if (slot & LOW_200 != uint256(_resultHash(pending, keccak256(output), errorCode, operator)) & LOW_200) {
             revert ResultMismatch(requestId);
         }
@@ -469,13 +507,13 @@ contract Coordinator is ICoordinator {
         returns (bool callbackSuccess)
     {
         uint256 requestId = req.requestId;
-        Model storage m = _models[req.modelId];
+        ModelData storage m = _models[req.modelId];
         Bond storage b = _bonds[req.modelId];
         uint256 slashed = b.amount;
         uint256 toChallenger = slashed / 2;
         b.amount = 0;
         b.barred = true;
-        b.blocked = true;
+        m.blocked = true;
         if (m.active) {
             m.active = false;
             emit ModelRetired(req.modelId);
@@ -533,16 +571,27 @@ contract Coordinator is ICoordinator {
         if (!enough) revert InsufficientGasForCallback(req.requestId);
     }
 
-    function _updateBlocked(uint256 modelId, Model storage m) private {
+    function _updateBlocked(uint256 modelId, ModelData storage m) private {
         Bond storage b = _bonds[modelId];
-        b.blocked = b.barred || b.unbondingAt != 0 || b.amount < m.minBond;
+        m.blocked = b.barred || b.unbondingAt != 0 || b.amount < m.minBond;
     }
 
     // ------------------------------------------------------------------ views
 
     /// @notice Everything stored about a model (operator address(0) if unknown).
     function getModel(uint256 modelId) external view returns (Model memory) {
-        return _models[modelId];
+        ModelData storage m = _models[modelId];
+        return Model({
+            operator: m.operator,
+            fee: m.fee,
+            active: m.active,
+            modelHash: m.modelHash,
+            inputSize: m.inputSize,
+            outputSize: m.outputSize,
+            challengeWindow: m.challengeWindow,
+            minBond: m.minBond,
+            uri: m.uri
+        });
     }
 
     /// @notice The state of a request's slot.
@@ -573,28 +622,35 @@ contract Coordinator is ICoordinator {
         return _balances[account];
     }
 
-    /// @notice The wei per callback gas unit an operator charges.
-    function callbackGasPrice(address operator) external view returns (uint256) {
-        return _callbackGasPrice[operator];
+    /// @notice The wei per callback gas unit a model's requests pay.
+    function callbackGasPrice(uint256 modelId) external view returns (uint256) {
+        return _models[modelId].callbackGasPrice;
     }
 
-    /// @notice The pending-request slot value for `req` served by `operator`.
-    function requestCommitment(Request calldata req, address operator) external pure returns (bytes32) {
-        return bytes32(_pendingSlot(_requestHashCd(req, operator)));
+    /// @notice The pending-request slot value for `req`.
+    function requestCommitment(Request calldata req) external pure returns (bytes32) {
+        return bytes32(_pendingSlot(_requestHashCd(req)));
     }
 
-    /// @notice The result hash folded into a fulfilled slot (low 200 bits are stored).
+    /// @notice The result hash folded into a fulfilled slot (low 200 bits are stored) of a
+    /// model with a challenge window, `operator` being the model's operator.
     function resultHash(Request calldata req, address operator, bytes calldata output, uint32 errorCode)
         external
         pure
         returns (bytes32)
     {
-        return _resultHash(_pendingSlot(_requestHashCd(req, operator)), keccak256(output), errorCode, operator);
+        return _resultHash(_pendingSlot(_requestHashCd(req)), keccak256(output), errorCode, operator);
     }
 
     // ------------------------------------------------------------------ internals
 
-    function _fulfil(Request calldata req, uint256 pending, bytes calldata output, uint32 errorCode)
+    /// @dev Effects and the callback of a fulfilment whose checks passed (the caller
+    /// credited the payment). A model with a challenge window (`windowed`) keeps a result
+    /// commitment in the slot; otherwise the slot is cleared (EIP-3529 refund): a fulfilled
+    /// request then reads as None, which no later request can take, because its id hashes a
+    /// deadline of an earlier second. Only a fulfilment in the very second of its request
+    /// (when an identical request could still follow) keeps the commitment instead.
+    function _fulfil(Request calldata req, uint256 pending, bool windowed, bytes calldata output, uint32 errorCode)
         private
         returns (bool ok)
     {
@@ -602,27 +658,41 @@ contract Coordinator is ICoordinator {
         if (len > MAX_OUTPUT_BYTES) revert OutputTooLarge(len, MAX_OUTPUT_BYTES);
         uint256 requestId = req.requestId;
         bytes32 outputHash;
-        bytes32 result;
-        // outputHash = keccak256(output); result = keccak256(abi.encode(pending, outputHash,
-        // errorCode, operator)), both hashed in scratch memory past the free pointer.
         assembly ("memory-safe") {
             let p := mload(0x40)
             calldatacopy(p, output.offset, len)
             outputHash := keccak256(p, len)
-            mstore(p, pending)
-            mstore(add(p, 0x20), outputHash)
-            mstore(add(p, 0x40), errorCode)
-            mstore(add(p, 0x60), caller())
-            result := keccak256(p, 0x80)
         }
-        // Effects: mark fulfilled before the callback (the caller credited the payment).
-        uint256 done = (STATE_FULFILLED << STATE_SHIFT) | (block.timestamp << TIME_SHIFT) | (uint256(result) & LOW_200);
-        _slots[requestId] = done;
-
+        uint256 done;
+        if (windowed || block.timestamp + requestTimeout <= req.deadline) {
+            // result = keccak256(abi.encode(pending, outputHash, errorCode, operator))
+            bytes32 result;
+            assembly ("memory-safe") {
+                let p := mload(0x40)
+                mstore(p, pending)
+                mstore(add(p, 0x20), outputHash)
+                mstore(add(p, 0x40), errorCode)
+                mstore(add(p, 0x60), caller())
+                result := keccak256(p, 0x80)
+            }
+            done = (STATE_FULFILLED << STATE_SHIFT) | (block.timestamp << TIME_SHIFT) | (uint256(result) & LOW_200);
+        }
         address target = req.callback;
         uint256 gasLimit = req.callbackGasLimit;
-        // a final-only request is called back by {deliver} (or a challenge), not here
-        if (target != address(0) && gasLimit < FINAL_ONLY) {
+        if (gasLimit >= FINAL_ONLY) {
+            // final-only: called back by {deliver} once the window has passed (or by a
+            // challenge); without a window the result is final now and this is its delivery
+            if (windowed) {
+                target = address(0);
+            } else {
+                gasLimit ^= FINAL_ONLY;
+                if (done != 0) done |= DELIVERED_BIT;
+            }
+        }
+        // Effects: mark fulfilled (or clear) before the callback.
+        _slots[requestId] = done;
+
+        if (target != address(0)) {
             bytes4 selector = req.selector;
             bool enough;
             assembly ("memory-safe") {
@@ -646,12 +716,13 @@ contract Coordinator is ICoordinator {
                 if and(enough, gt(extcodesize(target), 0)) { ok := call(gasLimit, target, 0, p, size, 0, 0) }
             }
             if (!enough) revert InsufficientGasForCallback(requestId);
-            if (ok) _slots[requestId] = done | CALLBACK_OK_BIT;
+            if (ok && done != 0) _slots[requestId] = done | CALLBACK_OK_BIT;
         }
+        if (gasLimit != req.callbackGasLimit) emit Delivered(requestId, msg.sender, errorCode, ok, output);
         emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
     }
 
-    function _operatorModel(uint256 modelId) private view returns (Model storage m) {
+    function _operatorModel(uint256 modelId) private view returns (ModelData storage m) {
         m = _models[modelId];
         if (m.operator != msg.sender || msg.sender == address(0)) revert NotModelOperator(modelId, msg.sender);
     }
@@ -661,10 +732,18 @@ contract Coordinator is ICoordinator {
         if (!ok) revert TransferFailed(to, amount);
     }
 
-    function _revertMismatch(Request calldata req, uint256 slot) private view {
+    function _revertMismatch(Request calldata req, uint256 slot, uint256 gate) private view {
         if (slot >> STATE_SHIFT != STATE_PENDING) _revertNotPending(req.requestId, slot);
-        if (_models[req.modelId].operator != msg.sender) revert NotModelOperator(req.modelId, msg.sender);
+        if (address(uint160(gate)) != msg.sender) revert NotModelOperator(req.modelId, msg.sender);
         revert RequestMismatch(req.requestId);
+    }
+
+    /// @dev Slot 1 of a model, all a fulfilment needs of it: operator | blocked | windowed.
+    function _gate(uint256 modelId) private view returns (uint256 w) {
+        ModelData storage m = _models[modelId];
+        assembly ("memory-safe") {
+            w := sload(add(m.slot, 1))
+        }
     }
 
     function _revertNotPending(uint256 requestId, uint256 slot) private pure {
@@ -686,15 +765,14 @@ contract Coordinator is ICoordinator {
         return (STATE_PENDING << STATE_SHIFT) | (uint256(h) & LOW_248);
     }
 
-    /// @dev keccak256(abi.encode(req, operator)): the ten fields as 32-byte words. Hashes the
+    /// @dev keccak256(abi.encode(req)): the nine fields as 32-byte words. Hashes the
     /// calldata words as they are: a non-canonical word (dirty high bits) gives a different
     /// hash than the canonical encoding stored by {request}, so it can only fail to match.
-    function _requestHashCd(Request calldata r, address operator) private pure returns (bytes32 h) {
+    function _requestHashCd(Request calldata r) private pure returns (bytes32 h) {
         assembly ("memory-safe") {
             let p := mload(0x40)
             calldatacopy(p, r, 0x120)
-            mstore(add(p, 0x120), operator)
-            h := keccak256(p, 0x140)
+            h := keccak256(p, 0x120)
         }
     }
 

@@ -76,16 +76,24 @@ contract CoordinatorRegistryTest is Fixture {
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "served");
     }
 
-    function test_setCallbackGasPrice__per_operator_and_capped() public {
-        vm.expectEmit(true, true, true, true, address(coord));
-        emit ICoordinator.CallbackGasPriceChanged(stranger, 7);
+    function test_setCallbackGasPrice__per_model_only_operator_and_capped() public {
         vm.prank(stranger);
-        coord.setCallbackGasPrice(7);
-        assertEq(coord.callbackGasPrice(stranger), 7, "stranger's price");
-        assertEq(coord.callbackGasPrice(operator), GAS_PRICE, "operator's price unchanged");
+        uint256 other = coord.registerModel(bytes32(uint256(7)), "https://m", 5, 16, 3);
+        assertEq(coord.callbackGasPrice(other), 0, "a new model's price is 0");
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.CallbackGasPriceChanged(other, 7);
+        vm.prank(stranger);
+        coord.setCallbackGasPrice(other, 7);
+        assertEq(coord.callbackGasPrice(other), 7, "stranger's model");
+        assertEq(coord.callbackGasPrice(modelId), GAS_PRICE, "operator's model unchanged");
+        assertEq(coord.quote(other, 10), 5 + 70, "quote uses the model's price");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotModelOperator.selector, modelId, stranger));
+        vm.prank(stranger);
+        coord.setCallbackGasPrice(modelId, 1);
         uint256 big = uint256(type(uint128).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.GasPriceTooHigh.selector, big));
-        coord.setCallbackGasPrice(big);
+        vm.prank(stranger);
+        coord.setCallbackGasPrice(other, big);
     }
 }
 
@@ -105,13 +113,13 @@ contract CoordinatorRequestTest is Fixture {
             payment: price,
             inputHash: keccak256(features4())
         });
-        uint256 id = uint256(keccak256(abi.encode(want, operator))); // with requestId 0
+        uint256 id = uint256(keccak256(abi.encode(want))); // with requestId 0
         vm.expectEmit(true, true, true, true, address(coord));
         emit ICoordinator.Requested(
             id, modelId, user, address(rec), Recorder.onResult.selector, 123_456, want.deadline, price, features4()
         );
         ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 123_456);
-        assertEq(r.requestId, id, "id = keccak of the other fields and the operator");
+        assertEq(r.requestId, id, "id = keccak of the other fields");
         assertEq(r.inputHash, keccak256(features4()), "inputHash");
         assertEq(uint256(coord.requestState(id)), uint256(ICoordinator.RequestState.Pending), "pending");
         bytes32 h = keccak256(
@@ -124,13 +132,12 @@ contract CoordinatorRequestTest is Fixture {
                 r.callbackGasLimit,
                 r.deadline,
                 r.payment,
-                r.inputHash,
-                operator
+                r.inputHash
             )
         );
         bytes32 expected = bytes32((uint256(1) << 248) | (uint256(h) & ((uint256(1) << 248) - 1)));
         assertEq(coord.commitmentOf(id), expected, "slot layout per docs/coordinator.md");
-        assertEq(coord.requestCommitment(r, operator), expected, "requestCommitment view");
+        assertEq(coord.requestCommitment(r), expected, "requestCommitment view");
         assertEq(address(coord).balance, price, "escrowed");
     }
 
@@ -190,7 +197,7 @@ contract CoordinatorRequestTest is Fixture {
         ICoordinator.Request memory r = doRequest(user, features4(), address(0), bytes4(0), 10_000);
         vm.startPrank(operator);
         coord.setModelFee(modelId, 5 ether);
-        coord.setCallbackGasPrice(1 ether);
+        coord.setCallbackGasPrice(modelId, 1 ether);
         coord.fulfill(r, output1(1), 0);
         vm.stopPrank();
         assertEq(coord.balanceOf(operator), FEE + 10_000 * GAS_PRICE, "paid what the requester paid");
@@ -199,7 +206,7 @@ contract CoordinatorRequestTest is Fixture {
     function testFuzz_quote__is_fee_plus_gas_times_price(uint88 fee, uint128 price, uint32 gasLimit) public {
         vm.startPrank(operator);
         coord.setModelFee(modelId, fee);
-        coord.setCallbackGasPrice(price);
+        coord.setCallbackGasPrice(modelId, price);
         vm.stopPrank();
         // the FINAL_ONLY flag (bit 31) is not gas: the price is for the limit without it
         uint256 gas = gasLimit & ~coord.FINAL_ONLY();
@@ -623,9 +630,12 @@ contract CoordinatorCancelTest is Fixture {
         vm.warp(r.deadline + 100);
         vm.prank(operator);
         coord.fulfill(r, output1(1), 0);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadyFulfilled.selector, r.requestId));
+        // the fulfilment cleared the slot (no challenge window): the request is gone
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, r.requestId));
         vm.prank(user);
         coord.cancel(r);
+        assertEq(coord.balanceOf(user), 0, "no refund");
+        assertEq(coord.balanceOf(operator), r.payment, "operator paid");
     }
 
     function test_withdraw__pays_balance_once_and_rejects_empty() public {
@@ -653,5 +663,129 @@ contract CoordinatorCancelTest is Fixture {
         vm.prank(operator);
         coord.withdraw(payable(rejecter));
         assertEq(coord.balanceOf(operator), r.payment, "balance kept");
+    }
+}
+
+/// @notice A model without a challenge window keeps no result: a fulfilment in a later second
+/// than its request clears the request's slot (docs/coordinator.md, "Commitment layout").
+contract CoordinatorClearedSlotTest is Fixture {
+    Recorder internal rec;
+
+    function setUp() public override {
+        super.setUp();
+        rec = new Recorder();
+    }
+
+    function test_fulfill__later_second_clears_slot_pays_and_calls_back() public {
+        ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 300_000);
+        vm.warp(block.timestamp + 12);
+        bytes memory out = output1(0.8731e18);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.Fulfilled(r.requestId, operator, 0, true, keccak256(out));
+        vm.prank(operator);
+        assertTrue(coord.fulfill(r, out, 0), "callback success returned");
+        assertEq(rec.calls(), 1, "called back once");
+        assertEq(rec.lastOutput(), out, "output passed");
+        assertEq(coord.balanceOf(operator), r.payment, "operator credited");
+        assertEq(coord.commitmentOf(r.requestId), bytes32(0), "slot cleared");
+        assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.None), "reads None");
+        assertEq(address(coord).balance, r.payment, "the payment stays as the operator's balance");
+    }
+
+    function test_fulfill__failed_callback_is_recorded_in_the_event() public {
+        Reverter bad = new Reverter();
+        ICoordinator.Request memory r = doRequest(user, features4(), address(bad), Reverter.onResult.selector, 100_000);
+        vm.warp(block.timestamp + 1);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.Fulfilled(r.requestId, operator, 0, false, keccak256(output1(1)));
+        vm.prank(operator);
+        assertFalse(coord.fulfill(r, output1(1), 0), "failure returned");
+        assertEq(coord.commitmentOf(r.requestId), bytes32(0), "slot cleared");
+    }
+
+    function test_fulfill__cleared_request_cannot_be_served_again_or_cancelled() public {
+        ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 300_000);
+        vm.warp(block.timestamp + 1);
+        vm.startPrank(operator);
+        coord.fulfill(r, output1(1), 0);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, r.requestId));
+        coord.fulfill(r, output1(2), 0);
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](1);
+        items[0] = ICoordinator.Fulfilment(r, output1(3), 0);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.FulfilmentSkipped(r.requestId, ICoordinator.SkipReason.Unknown);
+        assertEq(coord.fulfillBatch(items), 0, "batch serves nothing");
+        vm.stopPrank();
+        vm.warp(r.deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, r.requestId));
+        vm.prank(user);
+        coord.cancel(r);
+        assertEq(rec.calls(), 1, "one callback");
+        assertEq(coord.balanceOf(operator), r.payment, "paid once");
+        assertEq(coord.balanceOf(user), 0, "no refund");
+    }
+
+    function test_fulfill__same_second_as_request_keeps_the_result_commitment() public {
+        // An identical request could still follow in this second and would hash to the same
+        // id; keeping the slot non-zero makes it re-hash instead.
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        vm.prank(operator);
+        coord.fulfill(a, output1(1), 0);
+        assertEq(uint256(coord.requestState(a.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "kept");
+        ICoordinator.Request memory b = doRequest(user, features4(), address(0), bytes4(0), 0);
+        assertEq(b.requestId, uint256(keccak256(abi.encode(a.requestId))), "re-hashed, not reused");
+    }
+
+    function test_request__identical_request_after_a_cleared_one_gets_a_fresh_id() public {
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        ICoordinator.Request memory b = doRequest(user, features4(), address(0), bytes4(0), 0);
+        vm.warp(block.timestamp + 1);
+        vm.startPrank(operator);
+        coord.fulfill(a, output1(1), 0);
+        coord.fulfill(b, output1(1), 0);
+        vm.stopPrank();
+        ICoordinator.Request memory c = doRequest(user, features4(), address(0), bytes4(0), 0);
+        assertTrue(c.requestId != a.requestId && c.requestId != b.requestId, "fresh id");
+        assertTrue(c.requestId != uint256(keccak256(abi.encode(b.requestId))), "not on the old chain");
+        assertEq(uint256(coord.requestState(c.requestId)), uint256(ICoordinator.RequestState.Pending), "pending");
+    }
+
+    function test_fulfill__model_with_a_window_keeps_the_result_commitment() public {
+        vm.prank(operator);
+        coord.setVerification(modelId, 1 hours, 0);
+        ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 300_000);
+        vm.warp(block.timestamp + 12);
+        bytes memory out = output1(5);
+        vm.prank(operator);
+        coord.fulfill(r, out, 0);
+        uint256 slot = uint256(coord.commitmentOf(r.requestId));
+        assertEq(slot >> 248, 2, "Fulfilled");
+        assertEq((slot >> 240) & 0xff, 1, "callback byte");
+        assertEq(
+            slot & ((uint256(1) << 200) - 1),
+            uint256(coord.resultHash(r, operator, out, 0)) & ((uint256(1) << 200) - 1),
+            "result hash"
+        );
+        assertFalse(coord.isFinal(r.requestId, modelId), "not final inside the window");
+        vm.warp(block.timestamp + 1 hours + 1);
+        assertTrue(coord.isFinal(r.requestId, modelId), "final after it");
+    }
+
+    function test_fulfillBatch__clears_each_served_slot_once() public {
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](3);
+        for (uint256 i; i < 3; ++i) {
+            items[i].req = doRequest(user, abi.encode(i), address(rec), Recorder.onResult.selector, 300_000);
+            items[i].output = output1(int256(i));
+        }
+        items[2] = items[0]; // duplicate: served once
+        vm.warp(block.timestamp + 1);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.FulfilmentSkipped(items[0].req.requestId, ICoordinator.SkipReason.Unknown);
+        vm.prank(operator);
+        assertEq(coord.fulfillBatch(items), 2, "two served");
+        assertEq(rec.calls(), 2, "two callbacks");
+        assertEq(coord.commitmentOf(items[0].req.requestId), bytes32(0), "cleared 0");
+        assertEq(coord.commitmentOf(items[1].req.requestId), bytes32(0), "cleared 1");
+        assertEq(coord.balanceOf(operator), 2 * items[0].req.payment, "paid twice");
     }
 }

@@ -89,8 +89,9 @@ M2C_WUR m2c_status m2c_node_id_calldata(m2c_buf *out, const char *sig, const m2c
 uint32_t m2c_node_req_callback_gas(const uint8_t *req);
 /* Whether the request asked for a final-only callback (FINAL_ONLY set). */
 int m2c_node_req_final_only(const uint8_t *req);
-/* The callback gas a fulfilment of the request spends: 0 without a callback or when the
- * request is final-only (its callback comes with `deliver`). */
+/* The callback gas a fulfilment of the request may spend: 0 without a callback, else the
+ * limit without the flag (a final-only request is called back at fulfilment when its model
+ * has no challenge window; otherwise by `deliver`, and the bound is merely generous). */
 uint32_t m2c_node_req_fulfil_callback_gas(const uint8_t *req);
 /* Appends `deliver(Request,bytes,uint32)` calldata (the fulfilled output and error code). */
 M2C_WUR m2c_status m2c_node_deliver_calldata(m2c_buf *out, const uint8_t *req,

@@ -279,8 +279,35 @@ static m2c_status call_view(chain *c, uint8_t **out, size_t *out_len, const uint
     return m2c_rpc_eth_call(c->rpc, out, out_len, &msg, &latest, err);
 }
 
+/* Whether the Coordinator logged Fulfilled for r since r's block: a fulfilment of a model
+ * without a challenge window clears the request's slot, which then reads None like a request
+ * that was never made (docs/coordinator.md, "Cleared slots"). */
+static m2c_status fulfilled_logged(chain *c, const m2c_noderec *r, int *found, m2c_err *err) {
+    m2c_hash32 t0 = m2c_event_topic(M2C_SIG_FULFILLED);
+    m2c_rpc_filter f;
+    memset(&f, 0, sizeof f);
+    f.addresses = &c->cfg->coordinator;
+    f.n_addresses = 1;
+    f.topics[0] = &t0;
+    f.n_topic_or[0] = 1;
+    f.topics[1] = &r->id;
+    f.n_topic_or[1] = 1;
+    f.n_topics = 2;
+    f.from = m2c_blockref_num(r->block);
+    f.to = m2c_blockref_latest();
+    m2c_rpc_logs logs;
+    memset(&logs, 0, sizeof logs);
+    m2c_status st = m2c_rpc_get_logs(c->rpc, &logs, &f, err);
+    *found = 0;
+    for (size_t i = 0; !st && i < logs.n; i++)
+        if (!logs.v[i].removed) *found = 1;
+    m2c_rpc_logs_free(&logs);
+    return st;
+}
+
 /* On-chain state of each request (Coordinator: 0 none, 1 pending, 2 fulfilled, 3 cancelled;
- * template: 1 open, 2 fulfilled, 0 unknown). Batched. */
+ * template: 1 open, 2 fulfilled, 0 unknown). Batched. A Coordinator slot reading None is
+ * reported fulfilled when a Fulfilled log for the request exists (a cleared slot). */
 static m2c_status chain_states(chain *c, const m2c_noderec *recs, size_t n, int *states,
                                m2c_err *err) {
     m2c_status st = M2C_OK;
@@ -344,6 +371,16 @@ static m2c_status chain_states(chain *c, const m2c_noderec *recs, size_t n, int 
             st = m2c_err_set(err, M2C_ERR_PROTOCOL, "request state: unexpected answer");
             goto out;
         }
+    }
+    for (size_t i = 0; i < n && c->cfg->iface != M2C_IFACE_TEMPLATE; i++) {
+        if (states[i] != 0) continue;
+        int found;
+        st = fulfilled_logged(c, &recs[i], &found, err);
+        if (st) {
+            st = m2c_err_prefix(err, "request state: Fulfilled logs");
+            goto out;
+        }
+        if (found) states[i] = 2;
     }
 out:
     if (reqs) m2c_rpc_reqs_release(reqs, n);
@@ -902,9 +939,10 @@ static int receipt_has(const m2c_rpc_receipt *rc, const m2c_hash32 *topic0, cons
 
 /* ---- final-only deliveries (docs/verification.md) ---- */
 
-/* On-chain view of a final-only request: *done = 1 when its slot says delivered (by anyone,
- * or corrected by a challenge, which delivers), -1 when it is not fulfilled on chain, else
- * 0; *is_final from isFinal(id, modelId). */
+/* On-chain view of a final-only request we saw fulfilled: *done = 1 when its slot says
+ * delivered (by anyone, or corrected by a challenge, which delivers, or cleared at a
+ * fulfilment without a window, which delivered), -1 when it is pending or cancelled again (a
+ * reorg), else 0; *is_final from isFinal(id, modelId). */
 static m2c_status delivery_onchain(chain *c, const m2c_noderec *r, int *done, int *is_final,
                                    m2c_err *err) {
     *done = 0;
@@ -925,9 +963,15 @@ static m2c_status delivery_onchain(chain *c, const m2c_noderec *r, int *done, in
         free(out);
         return m2c_err_set(err, M2C_ERR_PROTOCOL, "commitmentOf: expected 32 bytes, got %zu", ol);
     }
-    /* Fulfilled slot: state byte 2; bit 241 corrected, bit 242 delivered (byte 1). */
+    /* Fulfilled slot: state byte 2; bit 241 corrected, bit 242 delivered (byte 1). A model
+     * without a challenge window clears the slot at fulfilment (None), and its final-only
+     * requests are called back then: delivered. */
     int state = out[0], flags = out[1];
     free(out);
+    if (state == 0) {
+        *done = 1;
+        return M2C_OK;
+    }
     if (state != 2) {
         *done = -1;
         return M2C_OK;

@@ -262,9 +262,9 @@ int m2c_node_req_final_only(const uint8_t *req) {
 }
 
 uint32_t m2c_node_req_fulfil_callback_gas(const uint8_t *req) {
-    return m2c_node_req_has_callback(req) && !m2c_node_req_final_only(req)
-               ? m2c_node_req_callback_gas(req)
-               : 0;
+    /* final-only requests included: on a model without a challenge window the fulfilment
+     * is their delivery */
+    return m2c_node_req_has_callback(req) ? m2c_node_req_callback_gas(req) : 0;
 }
 
 m2c_status m2c_node_deliver_calldata(m2c_buf *out, const uint8_t *req, const uint8_t *output,

@@ -191,7 +191,7 @@ TEST(test_nodetx_fulfil_calldata__single_uses_fulfill) {
     m2c_arena_free(&a);
 }
 
-TEST(test_nodetx_final_only__flag_is_not_gas_and_defers_the_callback) {
+TEST(test_nodetx_final_only__flag_is_not_gas) {
     uint8_t data[512];
     m2c_hash32 t[4];
     size_t n = make_requested(data, t, 9, 1, (const uint8_t *)"1", 1);
@@ -201,7 +201,8 @@ TEST(test_nodetx_final_only__flag_is_not_gas_and_defers_the_callback) {
     REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
     CHECK(m2c_node_req_final_only(r.req));
     CHECK_EQ_INT(m2c_node_req_callback_gas(r.req), 150000);
-    CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 0); /* called back by deliver */
+    /* bounded as if called back (a model without a window delivers at fulfilment) */
+    CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 150000);
     /* the flag is part of the request words the commitment covers */
     CHECK_EQ_INT(r.req[5 * 32 + 28], 0x80);
     m2c_noderec_free(&r);
@@ -345,7 +346,7 @@ TEST_MAIN(T(test_nodetx_decode_requested__fills_request_words),
           T(test_nodetx_decode_template_request__reads_strings),
           T(test_nodetx_fulfil_calldata__batch_decodes_with_the_abi_codec),
           T(test_nodetx_fulfil_calldata__single_uses_fulfill),
-          T(test_nodetx_final_only__flag_is_not_gas_and_defers_the_callback),
+          T(test_nodetx_final_only__flag_is_not_gas),
           T(test_nodetx_deliver_calldata__decodes_with_the_abi_codec),
           T(test_nodetx_gas_limit__covers_each_callback_under_the_63_64_rule),
           T(test_nodetx_fees__suggest_from_base_fee_and_legacy),

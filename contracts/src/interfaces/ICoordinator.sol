@@ -67,7 +67,7 @@ interface ICoordinator {
     );
     event ModelFeeChanged(uint256 indexed modelId, uint256 fee);
     event ModelRetired(uint256 indexed modelId);
-    event CallbackGasPriceChanged(address indexed operator, uint256 weiPerGas);
+    event CallbackGasPriceChanged(uint256 indexed modelId, uint256 weiPerGas);
 
     /// @notice Emitted once per request with every field a node needs to serve and fulfil it.
     event Requested(
@@ -169,7 +169,7 @@ interface ICoordinator {
         returns (uint256 modelId);
     function setModelFee(uint256 modelId, uint256 fee) external;
     function retireModel(uint256 modelId) external;
-    function setCallbackGasPrice(uint256 weiPerGas) external;
+    function setCallbackGasPrice(uint256 modelId, uint256 weiPerGas) external;
 
     function quote(uint256 modelId, uint32 callbackGasLimit) external view returns (uint256);
     function request(uint256 modelId, bytes calldata input, address callback, bytes4 selector, uint32 callbackGasLimit)
@@ -191,5 +191,5 @@ interface ICoordinator {
     function requestState(uint256 requestId) external view returns (RequestState);
     function commitmentOf(uint256 requestId) external view returns (bytes32);
     function balanceOf(address account) external view returns (uint256);
-    function callbackGasPrice(address operator) external view returns (uint256);
+    function callbackGasPrice(uint256 modelId) external view returns (uint256);
 }

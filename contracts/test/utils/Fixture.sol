@@ -23,7 +23,7 @@ abstract contract Fixture is Test {
         coord = new Coordinator(TIMEOUT);
         vm.startPrank(operator);
         modelId = coord.registerModel(MODEL_HASH, "ipfs://model", FEE, 4, 1);
-        coord.setCallbackGasPrice(GAS_PRICE);
+        coord.setCallbackGasPrice(modelId, GAS_PRICE);
         vm.stopPrank();
         vm.deal(user, 100 ether);
         vm.deal(stranger, 100 ether);

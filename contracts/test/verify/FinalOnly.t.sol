@@ -96,6 +96,7 @@ abstract contract TinyFixture is Fixture {
         vm.deal(operator, 10 ether);
         vm.startPrank(operator);
         modelId = coord.registerModel(keccak256(tiny), "ipfs://tiny", FEE, 2, 1);
+        coord.setCallbackGasPrice(modelId, GAS_PRICE);
         coord.setVerification(modelId, WINDOW, BOND);
         coord.postBond{value: BOND}(modelId);
         vm.stopPrank();
@@ -127,7 +128,7 @@ contract FinalOnlyTest is TinyFixture {
         ICoordinator.Request memory r = finalRequest(Tiny.input2(2e18, 1e18));
         assertEq(r.callbackGasLimit, 200_000 | FINAL_ONLY, "event carries the flag");
         assertEq(r.payment, coord.quote(modelId, 200_000), "paid for 200k callback gas");
-        assertEq(coord.commitmentOf(r.requestId), coord.requestCommitment(r, operator), "commitment covers the flag");
+        assertEq(coord.commitmentOf(r.requestId), coord.requestCommitment(r), "commitment covers the flag");
         // dropping the flag is a different request: the operator cannot skip the final-only rule
         ICoordinator.Request memory plain = r;
         plain.callbackGasLimit = 200_000;
@@ -245,22 +246,35 @@ contract FinalOnlyTest is TinyFixture {
         assertGe(probe.gasAtEntry() + 200, 100_000, "never less than asked");
     }
 
-    function test_deliver__window_zero_is_final_a_second_later() public {
+    function test_fulfill__final_only_without_a_window_is_delivered_at_fulfilment() public {
         vm.startPrank(operator);
         uint256 m0 = coord.registerModel(keccak256("other"), "x", 0, 2, 1);
         vm.stopPrank();
         uint256 price = coord.quote(m0, 200_000);
-        vm.recordLogs();
-        vm.prank(user);
-        coord.request{value: price}(m0, hex"00", address(rec), Recorder.onResult.selector, 200_000 | FINAL_ONLY);
-        ICoordinator.Request memory r = requestFromLogs(vm.getRecordedLogs());
-        vm.prank(operator);
-        coord.fulfill(r, output1(7), 0);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotFinal.selector, r.requestId, block.timestamp));
-        coord.deliver(r, output1(7), 0);
-        vm.warp(block.timestamp + 1);
-        coord.deliver(r, output1(7), 0);
-        assertEq(rec.calls(), 1, "delivered");
+        for (uint256 later; later < 2; ++later) {
+            vm.recordLogs();
+            vm.prank(user);
+            coord.request{value: price}(
+                m0, abi.encode(later), address(rec), Recorder.onResult.selector, 200_000 | FINAL_ONLY
+            );
+            ICoordinator.Request memory r = requestFromLogs(vm.getRecordedLogs());
+            if (later == 1) vm.warp(block.timestamp + 5);
+            vm.recordLogs();
+            vm.prank(operator);
+            assertTrue(coord.fulfill(r, output1(7), 0), "called back at once: final at fulfilment");
+            assertEq(rec.calls(), later + 1, "delivered");
+            assertEq(countLogs(vm.getRecordedLogs(), ICoordinator.Delivered.selector), 1, "Delivered");
+            vm.warp(block.timestamp + 1);
+            if (later == 0) {
+                // fulfilled in the request's second: the commitment stays, marked delivered
+                vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadyDelivered.selector, r.requestId));
+            } else {
+                // the slot was cleared (no window): nothing to deliver
+                vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotFulfilled.selector, r.requestId));
+            }
+            coord.deliver(r, output1(7), 0);
+            assertEq(rec.calls(), later + 1, "once");
+        }
     }
 
     function test_challenge__final_only_lie_delivers_the_corrected_output_once() public {
