@@ -71,9 +71,9 @@ request() {
 # each fulfilment (a fulfilment in its request's second keeps the slot, docs/coordinator.md).
 later() { "$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_increaseTime 12 >/dev/null; }
 
-# Warm-up: the first fulfilment also pays for the first write of the operator's balance;
-# every later one (measured below) does not. (Other features: a request with the same fields
-# in the same second would get a re-hashed id, docs/coordinator.md.)
+# Warm-up: one request and fulfilment first, so that the measured ones are not the model's
+# first (the model's earnings are then non-zero, as in steady operation). (A request with the
+# same fields in the same second would get a re-hashed id, docs/coordinator.md.)
 request "$("$CAST" abi-encode "f(int256[])" "[1,2,3,4]")"
 later
 send "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$REQ" "$OUTPUT" 0

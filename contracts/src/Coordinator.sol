@@ -67,6 +67,8 @@ contract Coordinator is ICoordinator {
         bool blocked;
         /// @dev challengeWindow != 0: fulfilled results keep their commitment
         bool windowed;
+        /// @dev payments of fulfilled requests not yet moved to the operator's balance ({collect})
+        uint80 earned;
         // slots 2..4
         bytes32 modelHash;
         uint32 inputSize;
@@ -76,9 +78,12 @@ contract Coordinator is ICoordinator {
         string uri;
     }
 
-    // Slot 1 of ModelData, read as one word: operator | blocked << 160 | windowed << 168.
+    // Slot 1 of ModelData, read as one word: operator | blocked << 160 | windowed << 168 |
+    // earned << 176.
     uint256 private constant BLOCKED_BIT = uint256(1) << 160;
     uint256 private constant WINDOWED_BIT = uint256(1) << 168;
+    uint256 private constant EARNED_SHIFT = 176;
+    uint256 private constant LOW_176 = (uint256(1) << 176) - 1;
 
     mapping(uint256 modelId => ModelData) private _models;
     mapping(uint256 requestId => uint256) private _slots;
@@ -268,7 +273,7 @@ contract Coordinator is ICoordinator {
     // ------------------------------------------------------------------ fulfilment
 
     /// @notice Fulfils a pending request: only the operator of its model, exactly once. Pays
-    /// the operator (credited to its {balanceOf}) and calls the consumer back with exactly
+    /// the operator (added to the model's {earnings}; see {collect}) and calls the consumer back with exactly
     /// `req.callbackGasLimit` gas. A callback that reverts, runs out of gas or returns any
     /// amount of data never makes this revert; its success is emitted in {Fulfilled} (and
     /// kept in the slot when the model has a challenge window).
@@ -285,7 +290,7 @@ contract Coordinator is ICoordinator {
         uint256 gate = _gate(req.modelId);
         if (slot != pending || address(uint160(gate)) != msg.sender) _revertMismatch(req, slot, gate);
         if (gate & BLOCKED_BIT != 0) revert OperatorBlocked(req.modelId);
-        _balances[msg.sender] += req.payment;
+        _earn(req.modelId, gate, req.payment);
         return _fulfil(req, pending, gate & WINDOWED_BIT != 0, output, errorCode);
     }
 
@@ -297,7 +302,12 @@ contract Coordinator is ICoordinator {
     /// @return served number of items fulfilled
     function fulfillBatch(Fulfilment[] calldata items) external returns (uint256 served) {
         uint256 n = items.length;
-        uint256 earned;
+        // Payments are summed per run of items on the same model and added to its earnings
+        // when the model changes and at the end (a callback that re-enters and collects sees
+        // the earnings without the current run, which only delays them; every slot was
+        // marked before its callback).
+        uint256 runModel;
+        uint256 runEarned;
         for (uint256 i; i < n;) {
             Fulfilment calldata it = items[i];
             Request calldata req = it.req;
@@ -308,7 +318,12 @@ contract Coordinator is ICoordinator {
             if (match_ && gate & BLOCKED_BIT != 0) {
                 emit FulfilmentSkipped(req.requestId, SkipReason.OperatorBlocked);
             } else if (match_) {
-                earned += req.payment;
+                if (req.modelId != runModel) {
+                    if (runEarned != 0) _earn(runModel, _gate(runModel), runEarned);
+                    runModel = req.modelId;
+                    runEarned = 0;
+                }
+                runEarned += req.payment;
                 _fulfil(req, pending, gate & WINDOWED_BIT != 0, it.output, it.errorCode);
                 unchecked {
                     ++served;
@@ -320,9 +335,7 @@ contract Coordinator is ICoordinator {
                 ++i;
             }
         }
-        // Credited once at the end (a callback that re-enters sees the balance without this
-        // batch's earnings, which only delays them; every slot was marked before its callback).
-        if (earned != 0) _balances[msg.sender] += earned;
+        if (runEarned != 0) _earn(runModel, _gate(runModel), runEarned);
     }
 
     /// @notice Cancels a pending request after its deadline and refunds its payment to the
@@ -339,7 +352,23 @@ contract Coordinator is ICoordinator {
         emit Cancelled(req.requestId, msg.sender, req.payment);
     }
 
-    /// @notice Sends msg.sender's whole balance (operator earnings, refunds) to `to`.
+    /// @notice Moves a model's {earnings} to its operator's {balanceOf} (callable by anyone;
+    /// the operator then {withdraw}s). Fulfilments add their payments to the model's slot
+    /// that fulfilment reads anyway, rather than to the operator's balance: 2,900 gas per
+    /// fulfilment instead of 5,000, and one move per collection instead of per request.
+    /// @return amount the wei moved
+    function collect(uint256 modelId) external returns (uint256 amount) {
+        ModelData storage m = _models[modelId];
+        amount = m.earned;
+        if (amount == 0) revert NothingToWithdraw();
+        m.earned = 0;
+        address operator = m.operator;
+        _balances[operator] += amount;
+        emit EarningsCollected(modelId, operator, amount);
+    }
+
+    /// @notice Sends msg.sender's whole balance (collected operator earnings, refunds, slashed
+    /// bonds' shares) to `to`.
     function withdraw(address payable to) external {
         uint256 amount = _balances[msg.sender];
         if (amount == 0) revert NothingToWithdraw();
@@ -617,9 +646,16 @@ contract Coordinator is ICoordinator {
         return uint64((slot >> TIME_SHIFT) & type(uint40).max);
     }
 
-    /// @notice Withdrawable wei of an account (operator earnings, refunds of cancelled requests).
+    /// @notice Withdrawable wei of an account (collected operator earnings, refunds of
+    /// cancelled requests, shares of slashed bonds).
     function balanceOf(address account) external view returns (uint256) {
         return _balances[account];
+    }
+
+    /// @notice Payments for a model's fulfilled requests not yet collected to its operator's
+    /// balance ({collect}).
+    function earnings(uint256 modelId) external view returns (uint256) {
+        return _models[modelId].earned;
     }
 
     /// @notice The wei per callback gas unit a model's requests pay.
@@ -738,7 +774,23 @@ contract Coordinator is ICoordinator {
         revert RequestMismatch(req.requestId);
     }
 
-    /// @dev Slot 1 of a model, all a fulfilment needs of it: operator | blocked | windowed.
+    /// @dev Credits `amount` to the model's earnings in its slot 1, whose current value is
+    /// `gate` (read by the caller, no external call since). Earnings are an uint80 (1.2M
+    /// ether); a payment that would overflow them goes to the operator's balance instead.
+    function _earn(uint256 modelId, uint256 gate, uint256 amount) private {
+        uint256 e = (gate >> EARNED_SHIFT) + amount;
+        if (e > type(uint80).max) {
+            _balances[msg.sender] += amount;
+            return;
+        }
+        ModelData storage m = _models[modelId];
+        uint256 w = (gate & LOW_176) | (e << EARNED_SHIFT);
+        assembly ("memory-safe") {
+            sstore(add(m.slot, 1), w)
+        }
+    }
+
+    /// @dev Slot 1 of a model, all a fulfilment needs of it: operator | blocked | windowed | earned.
     function _gate(uint256 modelId) private view returns (uint256 w) {
         ModelData storage m = _models[modelId];
         assembly ("memory-safe") {

@@ -182,7 +182,7 @@ contract CoordinatorRequestTest is Fixture {
         coord.fulfill(a, output1(1), 0);
         coord.fulfill(c, output1(3), 0);
         vm.stopPrank();
-        assertEq(coord.balanceOf(operator), 3 * a.payment, "all three served");
+        assertEq(coord.earnings(modelId), 3 * a.payment, "all three served");
         assertEq(uint256(coord.requestState(a.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "a");
     }
 
@@ -200,7 +200,7 @@ contract CoordinatorRequestTest is Fixture {
         coord.setCallbackGasPrice(modelId, 1 ether);
         coord.fulfill(r, output1(1), 0);
         vm.stopPrank();
-        assertEq(coord.balanceOf(operator), FEE + 10_000 * GAS_PRICE, "paid what the requester paid");
+        assertEq(coord.earnings(modelId), FEE + 10_000 * GAS_PRICE, "paid what the requester paid");
     }
 
     function testFuzz_quote__is_fee_plus_gas_times_price(uint88 fee, uint128 price, uint32 gasLimit) public {
@@ -234,7 +234,7 @@ contract CoordinatorFulfilTest is Fixture {
         assertEq(rec.lastOutput(), out, "output passed");
         assertEq(uint256(rec.lastErrorCode()), 0, "errorCode passed");
         assertEq(rec.lastCaller(), address(coord), "caller is coordinator");
-        assertEq(coord.balanceOf(operator), r.payment, "operator credited");
+        assertEq(coord.earnings(modelId), r.payment, "operator credited");
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "state");
         assertTrue(coord.callbackSucceeded(r.requestId), "callback success recorded");
         assertEq(uint256(coord.fulfilledAt(r.requestId)), block.timestamp, "fulfilledAt");
@@ -253,7 +253,7 @@ contract CoordinatorFulfilTest is Fixture {
         coord.fulfill(r, output1(2), 0);
         vm.stopPrank();
         assertEq(rec.calls(), 1, "one callback");
-        assertEq(coord.balanceOf(operator), r.payment, "paid once");
+        assertEq(coord.earnings(modelId), r.payment, "paid once");
     }
 
     function test_fulfill__only_the_models_operator() public {
@@ -296,7 +296,7 @@ contract CoordinatorFulfilTest is Fixture {
         vm.expectRevert();
         coord.fulfill(r, output1(1), 0);
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Pending), "still pending");
-        assertEq(coord.balanceOf(operator), 0, "unpaid");
+        assertEq(coord.earnings(modelId), 0, "unpaid");
     }
 
     function test_fulfill__error_code_reaches_the_consumer() public {
@@ -305,7 +305,7 @@ contract CoordinatorFulfilTest is Fixture {
         coord.fulfill(r, "", 3);
         assertEq(uint256(rec.lastErrorCode()), 3, "errorCode");
         assertEq(rec.lastOutput(), "", "empty output");
-        assertEq(coord.balanceOf(operator), r.payment, "operator paid for an error answer");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid for an error answer");
     }
 
     function test_fulfill__output_too_large_reverts() public {
@@ -336,7 +336,7 @@ contract CoordinatorFulfilTest is Fixture {
         vm.prank(operator);
         ok = coord.fulfill(r, output1(1), 0);
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "fulfilled");
-        assertEq(coord.balanceOf(operator), r.payment, "operator paid");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid");
     }
 
     function test_fulfill__reverting_callback_cannot_block() public {
@@ -385,7 +385,7 @@ contract CoordinatorFulfilTest is Fixture {
         assertFalse(evil.reentryWithdrew(), "nothing to withdraw");
         assertFalse(evil.reentryBatchServed(), "batch served nothing");
         assertEq(address(coord).balance, held, "no ETH left the coordinator");
-        assertEq(coord.balanceOf(operator), r.payment, "operator paid once");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid once");
     }
 
     function test_fulfill__callback_receives_exactly_its_gas_limit() public {
@@ -457,7 +457,7 @@ contract CoordinatorBatchTest is Fixture {
         assertEq(
             uint256(coord.requestState(items[3].req.requestId)), uint256(ICoordinator.RequestState.Pending), "tampered"
         );
-        assertEq(coord.balanceOf(operator), 4 * items[0].req.payment, "paid for 4 fulfilments in all");
+        assertEq(coord.earnings(modelId), 4 * items[0].req.payment, "paid for 4 fulfilments in all");
     }
 
     function test_fulfillBatch__skip_reasons() public {
@@ -493,7 +493,7 @@ contract CoordinatorBatchTest is Fixture {
         vm.prank(operator);
         assertEq(coord.fulfillBatch(items), 1, "once");
         assertEq(rec.calls(), 1, "one callback");
-        assertEq(coord.balanceOf(operator), items[0].req.payment, "paid once");
+        assertEq(coord.earnings(modelId), items[0].req.payment, "paid once");
     }
 
     function test_fulfillBatch__each_callback_receives_exactly_its_gas_limit() public {
@@ -533,10 +533,11 @@ contract CoordinatorBatchTest is Fixture {
         assertEq(so.callbacks(), 2, "both callbacks ran");
         assertEq(so.nestedServed(), 1, "nested batch skipped the outer request, served the next");
         assertFalse(so.nestedRefulfilOfOuterSucceeded(), "operator cannot re-fulfil from its callback");
-        // the nested batch credited request 1 before the withdrawal; request 0's credit
+        // the nested batch credited request 1 before the collection; request 0's credit
         // followed the outer loop
         assertEq(so.withdrawnDuringCallback(), price, "withdrew the nested batch's earnings");
-        assertEq(coord.balanceOf(address(so)), price, "outer batch's earnings credited after");
+        assertEq(coord.earnings(mid), price, "outer batch's earnings credited after");
+        assertEq(coord.balanceOf(address(so)), 0, "nothing left to withdraw");
         assertEq(address(coord).balance, price, "ETH conserved");
         assertEq(uint256(coord.requestState(rs[1].requestId)), uint256(ICoordinator.RequestState.Fulfilled), "1");
     }
@@ -599,7 +600,7 @@ contract CoordinatorCancelTest is Fixture {
         vm.prank(operator);
         coord.fulfill(a, output1(1), 0);
         assertEq(coord.balanceOf(user), a.payment, "one refund");
-        assertEq(coord.balanceOf(operator), b.payment, "one payment");
+        assertEq(coord.earnings(modelId), b.payment, "one payment");
     }
 
     function test_cancel__tampered_payment_is_rejected() public {
@@ -635,7 +636,7 @@ contract CoordinatorCancelTest is Fixture {
         vm.prank(user);
         coord.cancel(r);
         assertEq(coord.balanceOf(user), 0, "no refund");
-        assertEq(coord.balanceOf(operator), r.payment, "operator paid");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid");
     }
 
     function test_withdraw__pays_balance_once_and_rejects_empty() public {
@@ -643,6 +644,18 @@ contract CoordinatorCancelTest is Fixture {
         vm.prank(operator);
         coord.fulfill(r, output1(1), 0);
         address payable to = payable(address(0xBEEF));
+        vm.expectRevert(ICoordinator.NothingToWithdraw.selector);
+        vm.prank(operator);
+        coord.withdraw(to); // earnings are not in the balance until collected
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.EarningsCollected(modelId, operator, r.payment);
+        vm.prank(stranger); // anyone may collect: it only moves them to the operator's balance
+        assertEq(coord.collect(modelId), r.payment, "collected");
+        assertEq(coord.earnings(modelId), 0, "earnings moved");
+        assertEq(coord.balanceOf(operator), r.payment, "to the operator's balance");
+        assertEq(coord.balanceOf(stranger), 0, "not the caller's");
+        vm.expectRevert(ICoordinator.NothingToWithdraw.selector);
+        coord.collect(modelId);
         vm.expectEmit(true, true, true, true, address(coord));
         emit ICoordinator.Withdrawn(operator, to, r.payment);
         vm.prank(operator);
@@ -658,6 +671,7 @@ contract CoordinatorCancelTest is Fixture {
         ICoordinator.Request memory r = doRequest(user, features4(), address(0), bytes4(0), 0);
         vm.prank(operator);
         coord.fulfill(r, output1(1), 0);
+        coord.collect(modelId);
         address rejecter = address(new Reverter());
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.TransferFailed.selector, rejecter, r.payment));
         vm.prank(operator);
@@ -686,7 +700,7 @@ contract CoordinatorClearedSlotTest is Fixture {
         assertTrue(coord.fulfill(r, out, 0), "callback success returned");
         assertEq(rec.calls(), 1, "called back once");
         assertEq(rec.lastOutput(), out, "output passed");
-        assertEq(coord.balanceOf(operator), r.payment, "operator credited");
+        assertEq(coord.earnings(modelId), r.payment, "operator credited");
         assertEq(coord.commitmentOf(r.requestId), bytes32(0), "slot cleared");
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.None), "reads None");
         assertEq(address(coord).balance, r.payment, "the payment stays as the operator's balance");
@@ -721,7 +735,7 @@ contract CoordinatorClearedSlotTest is Fixture {
         vm.prank(user);
         coord.cancel(r);
         assertEq(rec.calls(), 1, "one callback");
-        assertEq(coord.balanceOf(operator), r.payment, "paid once");
+        assertEq(coord.earnings(modelId), r.payment, "paid once");
         assertEq(coord.balanceOf(user), 0, "no refund");
     }
 
@@ -786,6 +800,74 @@ contract CoordinatorClearedSlotTest is Fixture {
         assertEq(rec.calls(), 2, "two callbacks");
         assertEq(coord.commitmentOf(items[0].req.requestId), bytes32(0), "cleared 0");
         assertEq(coord.commitmentOf(items[1].req.requestId), bytes32(0), "cleared 1");
-        assertEq(coord.balanceOf(operator), 2 * items[0].req.payment, "paid twice");
+        assertEq(coord.earnings(modelId), 2 * items[0].req.payment, "paid twice");
+    }
+}
+
+contract CoordinatorEarningsTest is Fixture {
+    function test_earnings__accrue_per_model_exactly_and_collect_once() public {
+        vm.prank(operator);
+        uint256 other = coord.registerModel(bytes32(uint256(8)), "", 7, 1, 1);
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        ICoordinator.Request memory b = doRequest(user, abi.encode(2), address(0), bytes4(0), 50_000);
+        uint256 price = coord.quote(other, 0);
+        vm.recordLogs();
+        vm.prank(user);
+        coord.request{value: price}(other, hex"01", address(0), bytes4(0), 0);
+        ICoordinator.Request memory c = requestFromLogs(vm.getRecordedLogs());
+        vm.warp(block.timestamp + 1);
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](2);
+        items[0] = ICoordinator.Fulfilment(b, output1(2), 0);
+        items[1] = ICoordinator.Fulfilment(c, output1(3), 0);
+        vm.startPrank(operator);
+        coord.fulfill(a, output1(1), 0);
+        coord.fulfillBatch(items);
+        vm.stopPrank();
+        assertEq(coord.earnings(modelId), a.payment + b.payment, "model 1: two payments");
+        assertEq(coord.earnings(other), c.payment, "model 2: one payment");
+        assertEq(coord.getModel(modelId).operator, operator, "operator field intact");
+        assertEq(coord.balanceOf(operator), 0, "nothing in the balance yet");
+        coord.collect(modelId);
+        coord.collect(other);
+        assertEq(coord.balanceOf(operator), a.payment + b.payment + c.payment, "all collected");
+        assertEq(address(coord).balance, a.payment + b.payment + c.payment, "held until withdrawn");
+    }
+
+    function test_earnings__flags_written_later_keep_them() public {
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        vm.prank(operator);
+        coord.fulfill(a, output1(1), 0);
+        vm.startPrank(operator);
+        coord.setVerification(modelId, 1 hours, 1 ether); // writes windowed and blocked
+        vm.stopPrank();
+        assertEq(coord.earnings(modelId), a.payment, "kept");
+        ICoordinator.Request memory b = doRequest(user, abi.encode(1), address(0), bytes4(0), 0);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.OperatorBlocked.selector, modelId));
+        vm.prank(operator);
+        coord.fulfill(b, output1(1), 0);
+        vm.deal(operator, 1 ether);
+        vm.prank(operator);
+        coord.postBond{value: 1 ether}(modelId);
+        vm.prank(operator);
+        coord.fulfill(b, output1(1), 0);
+        assertEq(coord.earnings(modelId), a.payment + b.payment, "accrued on top");
+        (uint256 bond,,) = coord.bondOf(modelId);
+        assertEq(bond, 1 ether, "bond separate");
+    }
+
+    function test_earnings__payment_beyond_uint80_goes_to_the_balance() public {
+        uint256 fee = uint256(type(uint80).max); // fits MAX_FEE (uint88)
+        vm.prank(operator);
+        coord.setModelFee(modelId, fee);
+        vm.deal(user, 3 * fee);
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        ICoordinator.Request memory b = doRequest(user, abi.encode(1), address(0), bytes4(0), 0);
+        vm.startPrank(operator);
+        coord.fulfill(a, output1(1), 0);
+        coord.fulfill(b, output1(1), 0);
+        vm.stopPrank();
+        assertEq(coord.earnings(modelId), fee, "first payment accrued (exactly the uint80 max)");
+        assertEq(coord.balanceOf(operator), fee, "second went straight to the balance");
+        assertEq(address(coord).balance, 2 * fee, "conserved");
     }
 }

@@ -250,6 +250,17 @@ contract Handler is Test {
         }
     }
 
+    /// uncollected operator earnings of both models
+    function earnings() external view returns (uint256 total) {
+        for (uint256 i; i < 2; ++i) {
+            total += coord.earnings(models[i]);
+        }
+    }
+
+    function collect(uint256 modelSeed) external {
+        try coord.collect(models[modelSeed % 2]) {} catch {}
+    }
+
     function warp(uint256 secs) external {
         vm.warp(block.timestamp + bound(secs, 1, 2 hours));
     }
@@ -283,10 +294,11 @@ contract CoordinatorInvariantTest is Test {
     }
 
     /// ETH is conserved: the coordinator holds exactly the escrow of pending requests plus
-    /// every account's withdrawable balance plus the operators' bonds.
+    /// every account's withdrawable balance plus the operators' bonds plus the models'
+    /// uncollected earnings.
     function invariant_eth_is_conserved() public view {
         address[] memory all = handler.allAccounts();
-        uint256 sum = handler.ghostEscrow() + handler.bonds();
+        uint256 sum = handler.ghostEscrow() + handler.bonds() + handler.earnings();
         for (uint256 i; i < all.length; ++i) {
             sum += coord.balanceOf(all[i]);
         }

@@ -99,7 +99,7 @@ check_eq "callback success in Fulfilled" 1 "$(callback_ok)"
 check_eq "slot cleared (no challenge window)" 0x0000000000000000000000000000000000000000000000000000000000000000 \
   "$(call "$COORD" "commitmentOf(uint256)(bytes32)" "$REQ_ID")"
 check_eq "reads None once cleared" 0 "$(call "$COORD" "requestState(uint256)(uint8)" "$REQ_ID")"
-check_eq "operator credited" "$PAYMENT" "$(call "$COORD" "balanceOf(address)(uint256)" "$OP")"
+check_eq "operator paid (model earnings)" "$PAYMENT" "$(call "$COORD" "earnings(uint256)(uint256)" 1)"
 fails_with "second fulfilment" "UnknownRequest(uint256)" "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$REQ" "$OUTPUT" 0
 
 # A callback that fails (the coordinator itself, unknown selector) never blocks fulfilment.
@@ -135,6 +135,9 @@ fails_with "fulfil after cancel" "RequestIsCancelled(uint256)" "$OP_KEY" "$COORD
 SINK=0x000000000000000000000000000000000000bEEF
 check_ok "withdraw refund" send "$USER_KEY" "$COORD" "withdraw(address)" "$SINK"
 check_eq "refund arrived" "$PRICE" "$("$CAST" balance "$SINK")"
+op_earned=$(call "$COORD" "earnings(uint256)(uint256)" 1)
+check_ok "earnings collected to the operator's balance" send "$USER_KEY" "$COORD" "collect(uint256)" 1
+check_eq "operator balance" "$op_earned" "$(call "$COORD" "balanceOf(address)(uint256)" "$OP")"
 op_bal=$(call "$COORD" "balanceOf(address)(uint256)" "$OP")
 check_ok "operator withdraws" send "$OP_KEY" "$COORD" "withdraw(address)" "$SINK"
 check_eq "earnings arrived" $((PRICE + op_bal)) "$("$CAST" balance "$SINK")"

@@ -95,6 +95,8 @@ interface ICoordinator {
 
     event Cancelled(uint256 indexed requestId, address indexed requester, uint256 refund);
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice A model's earnings were moved to its operator's balance ({collect}).
+    event EarningsCollected(uint256 indexed modelId, address indexed operator, uint256 amount);
 
     enum SkipReason {
         Unknown,
@@ -186,6 +188,8 @@ interface ICoordinator {
         returns (bool callbackSuccess);
     function isFinal(uint256 requestId, uint256 modelId) external view returns (bool);
     function withdraw(address payable to) external;
+    function collect(uint256 modelId) external returns (uint256 amount);
+    function earnings(uint256 modelId) external view returns (uint256);
 
     function getModel(uint256 modelId) external view returns (Model memory);
     function requestState(uint256 requestId) external view returns (RequestState);
