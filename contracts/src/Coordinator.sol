@@ -203,13 +203,15 @@ contract Coordinator is ICoordinator {
             // FINAL_ONLY (bit 31): the limit without the flag must be in range, and is what is
             // paid for (xor clears a set flag and sets a clear one, which stays too high)
             uint256 gasLimit = callbackGasLimit;
-            if (gasLimit > MAX_CALLBACK_GAS_LIMIT) gasLimit ^= FINAL_ONLY;
+            if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
+                gasLimit ^= FINAL_ONLY;
+                if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
+                    revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+                }
+            }
             bool active;
             (active, price) = _price(modelId, gasLimit);
             if (!active) revert ModelNotActive(modelId);
-            if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
-                revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
-            }
             if (input.length > MAX_INPUT_BYTES) revert InputTooLarge(input.length, MAX_INPUT_BYTES);
             if (msg.value < price) revert InsufficientPayment(price, msg.value);
             uint256 deadline = uint64(block.timestamp) + requestTimeout;
@@ -713,22 +715,14 @@ contract Coordinator is ICoordinator {
             }
             done = (STATE_FULFILLED << STATE_SHIFT) | (block.timestamp << TIME_SHIFT) | (uint256(result) & LOW_200);
         }
-        address target = req.callback;
-        uint256 gasLimit = req.callbackGasLimit;
-        if (gasLimit >= FINAL_ONLY) {
-            // final-only: called back by {deliver} once the window has passed (or by a
-            // challenge); without a window the result is final now and this is its delivery
-            if (windowed) {
-                target = address(0);
-            } else {
-                gasLimit ^= FINAL_ONLY;
-                if (done != 0) done |= DELIVERED_BIT;
-            }
-        }
         // Effects: mark fulfilled (or clear) before the callback.
         _slots[requestId] = done;
 
+        address target = req.callback;
         if (target != address(0)) {
+            uint256 gasLimit = req.callbackGasLimit;
+            // final-only (rare): its own path, so that this one stays as it was
+            if (gasLimit >= FINAL_ONLY) return _fulfilFinalOnly(req, done, windowed, output, errorCode, outputHash);
             bytes4 selector = req.selector;
             bool enough;
             assembly ("memory-safe") {
@@ -754,7 +748,27 @@ contract Coordinator is ICoordinator {
             if (!enough) revert InsufficientGasForCallback(requestId);
             if (ok && done != 0) _slots[requestId] = done | CALLBACK_OK_BIT;
         }
-        if (gasLimit != req.callbackGasLimit) emit Delivered(requestId, msg.sender, errorCode, ok, output);
+        emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
+    }
+
+    /// @dev The rest of {_fulfil} for a final-only request with a callback, its slot written:
+    /// with a challenge window the result is only recorded ({deliver} calls back once it is
+    /// final); without one it is final now and this fulfilment is its delivery.
+    function _fulfilFinalOnly(
+        Request calldata req,
+        uint256 done,
+        bool windowed,
+        bytes calldata output,
+        uint32 errorCode,
+        bytes32 outputHash
+    ) private returns (bool ok) {
+        uint256 requestId = req.requestId;
+        if (!windowed) {
+            if (done != 0) _slots[requestId] = done |= DELIVERED_BIT;
+            ok = _callbackMem(req, output, errorCode);
+            if (ok && done != 0) _slots[requestId] = done | CALLBACK_OK_BIT;
+            emit Delivered(requestId, msg.sender, errorCode, ok, output);
+        }
         emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
     }
 

@@ -161,7 +161,7 @@ contract FinalOnlyTest is TinyFixture {
         assertFalse(ok, "no callback ran");
         assertEq(rec.calls(), 0, "consumer not called");
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "fulfilled");
-        assertEq(coord.balanceOf(operator), r.payment, "operator paid at fulfilment");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid at fulfilment");
         Vm.Log[] memory logs = vm.getRecordedLogs();
         assertEq(countLogs(logs, ICoordinator.Fulfilled.selector), 1, "Fulfilled emitted");
         assertEq(countLogs(logs, ICoordinator.Delivered.selector), 0, "not delivered");
