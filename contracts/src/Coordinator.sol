@@ -25,6 +25,9 @@ contract Coordinator is ICoordinator {
     uint256 public constant MAX_FEE = type(uint88).max;
     /// @notice Largest callback gas price in wei per gas.
     uint256 public constant MAX_CALLBACK_GAS_PRICE = type(uint128).max;
+    /// @notice Bit of a request's callbackGasLimit asking for the callback only once the
+    /// result is final ({deliver}); the gas the callback receives is the limit without it.
+    uint32 public constant FINAL_ONLY = uint32(1) << 31;
 
     /// @dev Gas kept back for the work between the 63/64 check and the CALL opcode (cold
     /// EXTCODESIZE 2600, CALL 100, stack and memory); as Chainlink's callWithExactGas.
@@ -40,6 +43,8 @@ contract Coordinator is ICoordinator {
     uint256 private constant CALLBACK_OK_BIT = uint256(1) << 240;
     /// @dev Set in a Fulfilled slot whose result was replaced by a challenge (final at once).
     uint256 private constant CORRECTED_BIT = uint256(1) << 241;
+    /// @dev Set in a Fulfilled slot of a final-only request once it was called back.
+    uint256 private constant DELIVERED_BIT = uint256(1) << 242;
     uint256 private constant TIME_SHIFT = 200;
     uint256 private constant LOW_200 = (uint256(1) << 200) - 1;
 
@@ -163,20 +168,20 @@ contract Coordinator is ICoordinator {
     /// @notice Price of a request: the model's fee plus callbackGasLimit times the model's
     /// callback gas price. Reverts if the model is not active.
     function quote(uint256 modelId, uint32 callbackGasLimit) external view returns (uint256) {
-        (bool active, uint256 price) = _price(modelId, callbackGasLimit);
+        (bool active, uint256 price) = _price(modelId, callbackGasLimit & ~FINAL_ONLY);
         if (!active) revert ModelNotActive(modelId);
         return price;
     }
 
     /// @dev Whether the model is active and the price of a request on it: one SLOAD (slot 0).
-    function _price(uint256 modelId, uint32 callbackGasLimit) private view returns (bool active, uint256 price) {
+    function _price(uint256 modelId, uint256 callbackGas) private view returns (bool active, uint256 price) {
         ModelData storage m = _models[modelId];
         uint256 w;
         assembly ("memory-safe") {
             w := sload(m.slot)
         }
         active = (w >> 216) & 0xff != 0;
-        price = (w & type(uint88).max) + uint256(callbackGasLimit) * ((w >> 88) & type(uint128).max);
+        price = (w & type(uint88).max) + callbackGas * ((w >> 88) & type(uint128).max);
     }
 
     /// @notice Requests an inference. Pays at least {quote}; the quote is escrowed and any
@@ -195,12 +200,18 @@ contract Coordinator is ICoordinator {
         uint256 price;
         uint256 p; // memory: the commitment words, then the event data, see below
         {
-            bool active;
-            (active, price) = _price(modelId, callbackGasLimit);
-            if (!active) revert ModelNotActive(modelId);
-            if (callbackGasLimit > MAX_CALLBACK_GAS_LIMIT) {
-                revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+            // FINAL_ONLY (bit 31): the limit without the flag must be in range, and is what is
+            // paid for (xor clears a set flag and sets a clear one, which stays too high)
+            uint256 gasLimit = callbackGasLimit;
+            if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
+                gasLimit ^= FINAL_ONLY;
+                if (gasLimit > MAX_CALLBACK_GAS_LIMIT) {
+                    revert CallbackGasLimitTooHigh(callbackGasLimit, MAX_CALLBACK_GAS_LIMIT);
+                }
             }
+            bool active;
+            (active, price) = _price(modelId, gasLimit);
+            if (!active) revert ModelNotActive(modelId);
             if (input.length > MAX_INPUT_BYTES) revert InputTooLarge(input.length, MAX_INPUT_BYTES);
             if (msg.value < price) revert InsufficientPayment(price, msg.value);
             uint256 deadline = uint64(block.timestamp) + requestTimeout;
@@ -464,6 +475,38 @@ contract Coordinator is ICoordinator {
         return _slash(req, pending, correct);
     }
 
+    /// @notice Calls back a final-only request (callbackGasLimit with {FINAL_ONLY}) once its
+    /// result is final: callable by anyone after the model's challenge window, with the
+    /// fulfilled `output` and `errorCode` (checked against the commitment), once. The
+    /// callback gets exactly the request's gas limit (without the flag), as in {fulfill}. A
+    /// request corrected by a challenge was delivered by it. docs/verification.md.
+    function deliver(Request calldata req, bytes calldata output, uint32 errorCode)
+        external
+        returns (bool callbackSuccess)
+    {
+        uint256 requestId = req.requestId;
+        uint256 slot = _slots[requestId];
+        if (slot >> STATE_SHIFT != STATE_FULFILLED) revert NotFulfilled(requestId);
+        if (slot & DELIVERED_BIT != 0) revert AlreadyDelivered(requestId);
+        if (slot & CORRECTED_BIT != 0) revert AlreadyCorrected(requestId);
+        ModelData storage m = _models[req.modelId];
+        address operator = m.operator;
+        uint256 pending = _pendingSlot(_requestHashCd(req));
+        if (slot & LOW_200 != uint256(_resultHash(pending, keccak256(output), errorCode, operator)) & LOW_200) {
+            revert ResultMismatch(requestId);
+        }
+        if (req.callbackGasLimit & FINAL_ONLY == 0) revert NotFinalOnly(requestId);
+        uint256 finalAfter = ((slot >> TIME_SHIFT) & type(uint40).max) + m.challengeWindow;
+        if (block.timestamp <= finalAfter) revert NotFinal(requestId, finalAfter);
+        slot |= DELIVERED_BIT;
+        _slots[requestId] = slot;
+        if (req.callback != address(0)) {
+            callbackSuccess = _callbackMem(req, output, errorCode);
+            if (callbackSuccess) _slots[requestId] = slot | CALLBACK_OK_BIT;
+        }
+        emit Delivered(requestId, msg.sender, errorCode, callbackSuccess, output);
+    }
+
     /// @dev The challenge's checks; returns the request's Pending value and the correct output.
     function _checkChallenge(
         Request calldata req,
@@ -513,14 +556,18 @@ contract Coordinator is ICoordinator {
         _balances[msg.sender] += toChallenger;
         _balances[req.requester] += slashed - toChallenger;
         bytes32 outputHash = keccak256(correct);
+        bool finalOnly = req.callbackGasLimit & FINAL_ONLY != 0;
         uint256 done = (STATE_FULFILLED << STATE_SHIFT) | CORRECTED_BIT | (block.timestamp << TIME_SHIFT)
             | (uint256(_resultHash(pending, outputHash, 0, address(this))) & LOW_200);
+        if (finalOnly) done |= DELIVERED_BIT;
         _slots[requestId] = done;
         if (req.callback != address(0)) {
-            callbackSuccess = _callbackMem(req, correct);
+            callbackSuccess = _callbackMem(req, correct, 0);
             if (callbackSuccess) _slots[requestId] = done | CALLBACK_OK_BIT;
         }
         emit Challenged(requestId, msg.sender, m.operator, slashed, toChallenger, outputHash, callbackSuccess);
+        // a final-only request gets the corrected output as its (only) delivery
+        if (finalOnly) emit Delivered(requestId, msg.sender, 0, callbackSuccess, correct);
     }
 
     /// @dev abi.encode(Y) for a strictly ABI-encoded input, or InputNotDecidable.
@@ -539,11 +586,12 @@ contract Coordinator is ICoordinator {
         }
     }
 
-    /// @dev The consumer callback with a memory output, exact gas as in {fulfill}.
-    function _callbackMem(Request calldata req, bytes memory output) private returns (bool ok) {
+    /// @dev The consumer callback with a memory output, exact gas as in {fulfill} (the limit
+    /// without {FINAL_ONLY}).
+    function _callbackMem(Request calldata req, bytes memory output, uint32 errorCode) private returns (bool ok) {
         address target = req.callback;
-        uint256 gasLimit = req.callbackGasLimit;
-        bytes memory data = abi.encodeWithSelector(req.selector, req.requestId, output, uint32(0));
+        uint256 gasLimit = req.callbackGasLimit & ~FINAL_ONLY;
+        bytes memory data = abi.encodeWithSelector(req.selector, req.requestId, output, errorCode);
         bool enough;
         assembly ("memory-safe") {
             let g := gas()
@@ -677,6 +725,8 @@ contract Coordinator is ICoordinator {
         address target = req.callback;
         if (target != address(0)) {
             uint256 gasLimit = req.callbackGasLimit;
+            // final-only (rare): its own path, so that this one stays as it was
+            if (gasLimit >= FINAL_ONLY) return _fulfilFinalOnly(req, done, windowed, output, errorCode, outputHash);
             bytes4 selector = req.selector;
             bool enough;
             assembly ("memory-safe") {
@@ -701,6 +751,27 @@ contract Coordinator is ICoordinator {
             }
             if (!enough) revert InsufficientGasForCallback(requestId);
             if (ok && done != 0) _slots[requestId] = done | CALLBACK_OK_BIT;
+        }
+        emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
+    }
+
+    /// @dev The rest of {_fulfil} for a final-only request with a callback, its slot written:
+    /// with a challenge window the result is only recorded ({deliver} calls back once it is
+    /// final); without one it is final now and this fulfilment is its delivery.
+    function _fulfilFinalOnly(
+        Request calldata req,
+        uint256 done,
+        bool windowed,
+        bytes calldata output,
+        uint32 errorCode,
+        bytes32 outputHash
+    ) private returns (bool ok) {
+        uint256 requestId = req.requestId;
+        if (!windowed) {
+            if (done != 0) _slots[requestId] = done |= DELIVERED_BIT;
+            ok = _callbackMem(req, output, errorCode);
+            if (ok && done != 0) _slots[requestId] = done | CALLBACK_OK_BIT;
+            emit Delivered(requestId, msg.sender, errorCode, ok, output);
         }
         emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
     }

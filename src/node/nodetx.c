@@ -244,9 +244,32 @@ m2c_status m2c_node_id_calldata(m2c_buf *out, const char *sig, const m2c_hash32 
     return st;
 }
 
-uint32_t m2c_node_req_callback_gas(const uint8_t *req) {
+static uint32_t req_gas_field(const uint8_t *req) {
     const uint8_t *w = req + 5 * 32;
     return (uint32_t)w[28] << 24 | (uint32_t)w[29] << 16 | (uint32_t)w[30] << 8 | w[31];
+}
+
+uint32_t m2c_node_req_callback_gas(const uint8_t *req) {
+    return req_gas_field(req) & ~M2C_NODE_FINAL_ONLY;
+}
+
+int m2c_node_req_final_only(const uint8_t *req) {
+    return (req_gas_field(req) & M2C_NODE_FINAL_ONLY) != 0;
+}
+
+uint32_t m2c_node_req_fulfil_callback_gas(const uint8_t *req) {
+    /* final-only requests included: on a model without a challenge window the fulfilment
+     * is their delivery */
+    return m2c_node_req_has_callback(req) ? m2c_node_req_callback_gas(req) : 0;
+}
+
+m2c_status m2c_node_deliver_calldata(m2c_buf *out, const uint8_t *req, const uint8_t *output,
+                                     size_t output_len, uint32_t error_code, m2c_err *err) {
+    m2c_fulfil_item it = {req, output, output_len, error_code};
+    m2c_status st = put_sel(out, M2C_SIG_DELIVER);
+    if (!st) st = put_fulfilment(out, &it);
+    if (st) return m2c_err_set(err, st, "deliver: cannot build calldata (out of memory)");
+    return M2C_OK;
 }
 
 int m2c_node_req_has_callback(const uint8_t *req) { return !zeros(req + 3 * 32 + 12, 20); }

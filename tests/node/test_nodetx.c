@@ -216,6 +216,61 @@ TEST(test_nodetx_fulfil_calldata__single_uses_fulfill) {
     m2c_arena_free(&a);
 }
 
+TEST(test_nodetx_final_only__flag_is_not_gas) {
+    uint8_t data[512];
+    m2c_hash32 t[4];
+    size_t n = make_requested(data, t, 9, 1, (const uint8_t *)"1", 1);
+    word_u64(data + 64, 150000 | M2C_NODE_FINAL_ONLY); /* callbackGasLimit with FINAL_ONLY */
+    m2c_noderec r;
+    m2c_err e;
+    REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
+    CHECK(m2c_node_req_final_only(r.req));
+    CHECK_EQ_INT(m2c_node_req_callback_gas(r.req), 150000);
+    /* bounded as if called back (a model without a window delivers at fulfilment) */
+    CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 150000);
+    /* the flag is part of the request words the commitment covers */
+    CHECK_EQ_INT(r.req[5 * 32 + 28], 0x80);
+    m2c_noderec_free(&r);
+    word_u64(data + 64, 150000);
+    REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
+    CHECK(!m2c_node_req_final_only(r.req));
+    CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 150000);
+    m2c_noderec_free(&r);
+    /* no callback: nothing to spend either way */
+    memset(data, 0, 32);
+    word_u64(data + 64, 150000);
+    REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
+    CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 0);
+    m2c_noderec_free(&r);
+}
+
+TEST(test_nodetx_deliver_calldata__decodes_with_the_abi_codec) {
+    m2c_arena a;
+    m2c_arena_init(&a, 1 << 20);
+    m2c_abi_sig sig;
+    m2c_err e;
+    REQUIRE(m2c_abi_sig_parse(&a, &sig, M2C_SIG_DELIVER, M2C_ABI_FUNCTION, &e) == M2C_OK);
+    /* cast sig 'deliver((uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32),bytes,uint32)' */
+    CHECK(memcmp(sig.selector, "\x19\x89\xf4\x03", 4) == 0);
+    uint8_t req[288];
+    memset(req, 0, sizeof req); /* clean words: word w ends in w + 1 (bytes4 leads with it) */
+    for (size_t w = 0; w < 9; w++) req[32 * w + (w == 4 ? 0 : 31)] = (uint8_t)(w + 1);
+    uint8_t out[70];
+    for (size_t i = 0; i < sizeof out; i++) out[i] = (uint8_t)(200 - i);
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    REQUIRE(m2c_node_deliver_calldata(&b, req, out, sizeof out, 3, &e) == M2C_OK);
+    CHECK(memcmp(b.p, sig.selector, 4) == 0);
+    m2c_abi_value v;
+    REQUIRE(m2c_abi_decode(&a, &v, sig.inputs, b.p + 4, b.len - 4, 0, &e) == M2C_OK);
+    CHECK_EQ_INT(v.items[1].len, sizeof out);
+    CHECK(memcmp(v.items[1].bytes, out, sizeof out) == 0);
+    CHECK(memcmp(b.p + 4, req, sizeof req) == 0); /* the static tuple leads */
+    CHECK_EQ_INT(b.p[4 + 288 + 63], 3);           /* errorCode word */
+    m2c_buf_free(&b);
+    m2c_arena_free(&a);
+}
+
 /* The coordinator's check: g - 5000 - (g - 5000) / 64 > limit. */
 static int enough(uint64_t g, uint64_t limit) {
     if (g <= 5000) return 0;
@@ -316,6 +371,8 @@ TEST_MAIN(T(test_nodetx_decode_requested__fills_request_words),
           T(test_nodetx_decode_template_request__reads_strings),
           T(test_nodetx_fulfil_calldata__batch_decodes_with_the_abi_codec),
           T(test_nodetx_fulfil_calldata__single_uses_fulfill),
+          T(test_nodetx_final_only__flag_is_not_gas),
+          T(test_nodetx_deliver_calldata__decodes_with_the_abi_codec),
           T(test_nodetx_gas_limit__covers_each_callback_under_the_63_64_rule),
           T(test_nodetx_fees__suggest_from_base_fee_and_legacy),
           T(test_nodetx_fees__bump_raises_both_at_least_ten_percent_up_to_the_cap),

@@ -125,6 +125,13 @@ interface ICoordinator {
         bool callbackSuccess
     );
 
+    /// @notice A final-only request (callbackGasLimit with FINAL_ONLY) was called back: by
+    /// {deliver} after its challenge window with the fulfilled result, or by a successful
+    /// challenge with the corrected one (docs/verification.md). Emitted at most once per request.
+    event Delivered(
+        uint256 indexed requestId, address indexed caller, uint32 errorCode, bool callbackSuccess, bytes output
+    );
+
     error ModelNotActive(uint256 modelId);
     error NotModelOperator(uint256 modelId, address caller);
     error InvalidModelHash();
@@ -156,6 +163,9 @@ interface ICoordinator {
     error InputBytesMismatch(bytes32 expected, bytes32 got);
     error InputNotDecidable(uint256 requestId);
     error ResultCorrect(uint256 requestId);
+    error NotFinalOnly(uint256 requestId);
+    error NotFinal(uint256 requestId, uint256 finalAfter);
+    error AlreadyDelivered(uint256 requestId);
 
     function registerModel(bytes32 modelHash, string calldata uri, uint256 fee, uint32 inputSize, uint32 outputSize)
         external
@@ -174,6 +184,10 @@ interface ICoordinator {
         returns (bool callbackSuccess);
     function fulfillBatch(Fulfilment[] calldata items) external returns (uint256 served);
     function cancel(Request calldata req) external;
+    function deliver(Request calldata req, bytes calldata output, uint32 errorCode)
+        external
+        returns (bool callbackSuccess);
+    function isFinal(uint256 requestId, uint256 modelId) external view returns (bool);
     function withdraw(address payable to) external;
     function collect(uint256 modelId) external returns (uint256 amount);
     function earnings(uint256 modelId) external view returns (uint256);
