@@ -216,11 +216,16 @@ TEST(test_nodetx_fulfil_calldata__single_uses_fulfill) {
     m2c_arena_free(&a);
 }
 
+/* The callbackGasLimit bytes (24..27) of a Requested log's callbackWord. */
+static void set_requested_gas(uint8_t *data, uint32_t v) {
+    for (int i = 0; i < 4; i++) data[24 + i] = (uint8_t)(v >> (8 * (3 - i)));
+}
+
 TEST(test_nodetx_final_only__flag_is_not_gas) {
     uint8_t data[512];
     m2c_hash32 t[4];
     size_t n = make_requested(data, t, 9, 1, (const uint8_t *)"1", 1);
-    word_u64(data + 64, 150000 | M2C_NODE_FINAL_ONLY); /* callbackGasLimit with FINAL_ONLY */
+    set_requested_gas(data, 150000 | M2C_NODE_FINAL_ONLY); /* callbackGasLimit with FINAL_ONLY */
     m2c_noderec r;
     m2c_err e;
     REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
@@ -231,14 +236,14 @@ TEST(test_nodetx_final_only__flag_is_not_gas) {
     /* the flag is part of the request words the commitment covers */
     CHECK_EQ_INT(r.req[5 * 32 + 28], 0x80);
     m2c_noderec_free(&r);
-    word_u64(data + 64, 150000);
+    set_requested_gas(data, 150000);
     REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
     CHECK(!m2c_node_req_final_only(r.req));
     CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 150000);
     m2c_noderec_free(&r);
     /* no callback: nothing to spend either way */
-    memset(data, 0, 32);
-    word_u64(data + 64, 150000);
+    memset(data, 0, 20); /* callback address(0) */
+    set_requested_gas(data, 150000);
     REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
     CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 0);
     m2c_noderec_free(&r);
@@ -366,7 +371,7 @@ TEST(test_nodetx_nonce__sync_takes_the_larger_and_counts_up) {
     CHECK_EQ_INT(m2c_nonce_take(&n), 12);
 }
 
-TEST_MAIN(T(test_nodetx_decode_requested__fills_request_words),
+TEST_MAIN(T(test_nodetx_decode_requested__unpacks_the_nine_request_words),
           T(test_nodetx_decode_requested__rejects_truncated_and_bad_offsets),
           T(test_nodetx_decode_template_request__reads_strings),
           T(test_nodetx_fulfil_calldata__batch_decodes_with_the_abi_codec),
