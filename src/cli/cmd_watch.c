@@ -272,7 +272,8 @@ static m2c_noderec *find_req(watcher *w, const m2c_hash32 *id) {
 /* Acts on one Fulfilled log. Returns 0 on a transport failure (retry later). */
 static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord,
                         const m2c_rpc_log *lg) {
-    if (lg->n_topics < 3 || lg->data_len < 96) return 1;
+    /* data: outcome = errorCode << 8 | callbackSuccess, outputHash */
+    if (lg->n_topics < 2 || lg->data_len < 64) return 1;
     const m2c_hash32 *id = &lg->topics[1];
     char ids[67];
     hexs(ids, id->b, 32);
@@ -284,12 +285,12 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord,
     const model_file *f = file_of_model(w, &mid);
     if (!f) return 1; /* not a model we hold */
     int small = 1;
-    for (int i = 0; i < 28; i++)
+    for (int i = 0; i < 27; i++)
         small &= lg->data[i] == 0;
     if (!small) return 1;
-    uint32_t posted_code = (uint32_t)lg->data[28] << 24 | (uint32_t)lg->data[29] << 16 |
-                           (uint32_t)lg->data[30] << 8 | lg->data[31];
-    const uint8_t *posted_hash = lg->data + 64;
+    uint32_t posted_code = (uint32_t)lg->data[27] << 24 | (uint32_t)lg->data[28] << 16 |
+                           (uint32_t)lg->data[29] << 8 | lg->data[30];
+    const uint8_t *posted_hash = lg->data + 32;
     m2c_buf mine;
     m2c_buf_init(&mine, (size_t)1 << 20);
     uint32_t code = compute(f, r, &mine);
