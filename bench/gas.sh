@@ -57,12 +57,14 @@ request() {
     --value "$PRICE"
   log=$(jq -c "[.logs[] | select((.address|ascii_downcase) == (\"$COORD\"|ascii_downcase))][0]" <<<"$LAST")
   data=$(jq -r .data <<<"$log")
-  mapfile -t dec < <("$CAST" abi-decode --input "f(address,bytes4,uint32,uint64,uint256,bytes)" "$data")
-  local id model requester
+  # data = (bytes32 callbackWord, uint256 terms, bytes input); callbackWord = callback(20 bytes)
+  # selector(4) gasLimit(4) 0(4), terms = deadline(8) payment(24) (docs/coordinator.md)
+  mapfile -t dec < <("$CAST" abi-decode --input "f(bytes32,uint256,bytes)" "$data")
+  local id model requester d=${data#0x}
   id=$(jq -r '.topics[1]' <<<"$log")
   model=$(printf '%d' "$(jq -r '.topics[2]' <<<"$log")")
   requester=0x$(jq -r '.topics[3]' <<<"$log" | cut -c27-)
-  REQ="($id,$model,$requester,${dec[0]},${dec[1]},${dec[2]% *},${dec[3]% *},${dec[4]% *},$("$CAST" keccak "${dec[5]}"))"
+  REQ="($id,$model,$requester,0x${d:0:40},0x${d:40:8},$((16#${d:48:8})),$((16#${d:64:16})),$("$CAST" to-dec "0x${d:80:48}"),$("$CAST" keccak "${dec[2]}"))"
   REQ_ID=$id
 }
 

@@ -198,7 +198,7 @@ contract Coordinator is ICoordinator {
         returns (uint256 requestId)
     {
         uint256 price;
-        uint256 q; // memory: the commitment words and the event data, see below
+        uint256 p; // memory: the commitment words, then the event data, see below
         {
             // FINAL_ONLY (bit 31): the limit without the flag must be in range, and is what is
             // paid for (xor clears a set flag and sets a clear one, which stays too high)
@@ -216,37 +216,41 @@ contract Coordinator is ICoordinator {
             if (msg.value < price) revert InsufficientPayment(price, msg.value);
             uint256 deadline = uint64(block.timestamp) + requestTimeout;
             // The nine commitment words (requestId, modelId, requester, callback, selector, gas
-            // limit, deadline, payment, inputHash) are laid out in free memory so that five of
-            // them are also the head of the Requested event's data:
-            //   q-0x60 id | q-0x40 modelId | q-0x20 requester | q callback | q+0x20 selector |
-            //   q+0x40 gasLimit | q+0x60 deadline | q+0x80 payment | q+0xa0 inputHash, then 0xc0 |
-            //   q+0xc0 input.length | q+0xe0 input, zero-padded
-            // The id is the keccak of those words with 0 in the id word: no counter is stored.
-            // The ten words are allocated; the input copy after them is only scratch for the
-            // keccak and the log.
+            // limit, deadline, payment, inputHash) at p..p+0x120, then the Requested event's data
+            // at e = p+0x120:
+            //   e callbackWord | e+0x20 termsWord | e+0x40 0x60 | e+0x60 input.length |
+            //   e+0x80 input, zero-padded
+            // callbackWord = callback << 96 | selector << 64 | gasLimit << 32 and termsWord =
+            // deadline << 192 | payment (payment < 2^161: fee < 2^88 plus gas limit < 2^23 times
+            // price < 2^128). The id is the keccak of the commitment words with 0 in the id word:
+            // no counter is stored. The commitment words are allocated; the event data after
+            // them is only scratch for the keccak and the log.
             assembly ("memory-safe") {
-                let p := mload(0x40)
-                mstore(0x40, add(p, 0x140))
-                q := add(p, 0x60)
-                mstore(sub(q, 0x60), 0)
-                mstore(sub(q, 0x40), modelId)
-                mstore(sub(q, 0x20), caller())
-                mstore(q, callback)
-                mstore(add(q, 0x20), selector)
-                mstore(add(q, 0x40), callbackGasLimit)
-                mstore(add(q, 0x60), deadline)
-                mstore(add(q, 0x80), price)
+                p := mload(0x40)
+                mstore(0x40, add(p, 0x120))
+                mstore(p, 0)
+                mstore(add(p, 0x20), modelId)
+                mstore(add(p, 0x40), caller())
+                mstore(add(p, 0x60), callback)
+                mstore(add(p, 0x80), selector)
+                mstore(add(p, 0xa0), callbackGasLimit)
+                mstore(add(p, 0xc0), deadline)
+                mstore(add(p, 0xe0), price)
+                let e := add(p, 0x120)
+                mstore(e, or(shl(96, callback), or(shr(160, selector), shl(32, callbackGasLimit))))
+                mstore(add(e, 0x20), or(shl(192, deadline), price))
             }
         }
         {
             uint256 pending;
             bytes32 topic0 = Requested.selector;
             assembly ("memory-safe") {
+                let e := add(p, 0x120)
                 let len := input.length
-                calldatacopy(add(q, 0xe0), input.offset, len)
-                mstore(add(add(q, 0xe0), len), 0)
-                mstore(add(q, 0xa0), keccak256(add(q, 0xe0), len))
-                requestId := keccak256(sub(q, 0x60), 0x120)
+                calldatacopy(add(e, 0x80), input.offset, len)
+                mstore(add(add(e, 0x80), len), 0)
+                mstore(add(p, 0x100), keccak256(add(e, 0x80), len))
+                requestId := keccak256(p, 0x120)
                 // Taken (identical fields in the same second, i.e. same requester, model, input,
                 // callback, gas limit and price): re-hash until free. Within one transaction each
                 // step costs a warm SLOAD; across transactions a cold one, paid by the later one.
@@ -256,11 +260,11 @@ contract Coordinator is ICoordinator {
                     if iszero(sload(keccak256(0x00, 0x40))) { break }
                     requestId := keccak256(0x00, 0x20)
                 }
-                mstore(sub(q, 0x60), requestId)
-                pending := or(shl(248, 1), and(keccak256(sub(q, 0x60), 0x120), sub(shl(248, 1), 1)))
-                mstore(add(q, 0xa0), 0xc0)
-                mstore(add(q, 0xc0), len)
-                log4(q, add(0xe0, and(add(len, 31), not(31))), topic0, requestId, mload(sub(q, 0x40)), caller())
+                mstore(p, requestId)
+                pending := or(shl(248, 1), and(keccak256(p, 0x120), sub(shl(248, 1), 1)))
+                mstore(add(e, 0x40), 0x60)
+                mstore(add(e, 0x60), len)
+                log4(e, add(0x80, and(add(len, 31), not(31))), topic0, requestId, modelId, caller())
             }
             _slots[requestId] = pending;
         }

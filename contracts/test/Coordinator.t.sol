@@ -116,7 +116,12 @@ contract CoordinatorRequestTest is Fixture {
         uint256 id = uint256(keccak256(abi.encode(want))); // with requestId 0
         vm.expectEmit(true, true, true, true, address(coord));
         emit ICoordinator.Requested(
-            id, modelId, user, address(rec), Recorder.onResult.selector, 123_456, want.deadline, price, features4()
+            id,
+            modelId,
+            user,
+            callbackWord(address(rec), Recorder.onResult.selector, 123_456),
+            termsWord(want.deadline, price),
+            features4()
         );
         ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 123_456);
         assertEq(r.requestId, id, "id = keccak of the other fields");
@@ -201,6 +206,29 @@ contract CoordinatorRequestTest is Fixture {
         coord.fulfill(r, output1(1), 0);
         vm.stopPrank();
         assertEq(coord.earnings(modelId), FEE + 10_000 * GAS_PRICE, "paid what the requester paid");
+    }
+
+    function test_request__largest_payment_and_fields_round_trip_through_the_packed_event() public {
+        Recorder rec = new Recorder();
+        vm.startPrank(operator);
+        coord.setModelFee(modelId, coord.MAX_FEE());
+        coord.setCallbackGasPrice(modelId, coord.MAX_CALLBACK_GAS_PRICE());
+        vm.stopPrank();
+        uint32 gasLimit = coord.MAX_CALLBACK_GAS_LIMIT();
+        uint256 price = coord.quote(modelId, gasLimit);
+        assertEq(price, coord.MAX_FEE() + uint256(gasLimit) * coord.MAX_CALLBACK_GAS_PRICE(), "largest price");
+        assertLe(price, (uint256(1) << 192) - 1, "fits the terms word");
+        vm.deal(user, price);
+        ICoordinator.Request memory r = doRequest(user, features4(), address(rec), bytes4(0xffffffff), gasLimit);
+        assertEq(r.payment, price, "payment");
+        assertEq(r.callback, address(rec), "callback");
+        assertEq(r.selector, bytes4(0xffffffff), "selector");
+        assertEq(uint256(r.callbackGasLimit), gasLimit, "gas limit");
+        assertEq(uint256(r.deadline), block.timestamp + TIMEOUT, "deadline");
+        vm.warp(block.timestamp + 1);
+        vm.prank(operator);
+        coord.fulfill(r, output1(1), 0); // the rebuilt fields match the commitment
+        assertEq(coord.earnings(modelId) + coord.balanceOf(operator), price, "paid in full");
     }
 
     function testFuzz_quote__is_fee_plus_gas_times_price(uint88 fee, uint128 price, uint32 gasLimit) public {

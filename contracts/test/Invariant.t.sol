@@ -113,9 +113,12 @@ contract Handler is Test {
             r.requestId = uint256(logs[i].topics[1]);
             r.modelId = uint256(logs[i].topics[2]);
             r.requester = address(uint160(uint256(logs[i].topics[3])));
-            bytes memory inp;
-            (r.callback, r.selector, r.callbackGasLimit, r.deadline, r.payment, inp) =
-                abi.decode(logs[i].data, (address, bytes4, uint32, uint64, uint256, bytes));
+            (bytes32 cbw, uint256 terms, bytes memory inp) = abi.decode(logs[i].data, (bytes32, uint256, bytes));
+            r.callback = address(uint160(uint256(cbw) >> 96));
+            r.selector = bytes4(uint32(uint256(cbw) >> 64));
+            r.callbackGasLimit = uint32(uint256(cbw) >> 32);
+            r.deadline = uint64(terms >> 192);
+            r.payment = terms & ((uint256(1) << 192) - 1);
             r.inputHash = keccak256(inp);
         }
         _reqs.push(r);

@@ -17,7 +17,7 @@
 #include "ml2chain/types.h"
 
 /* Event signatures and topic0 values. */
-#define M2C_SIG_REQUESTED "Requested(uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes)"
+#define M2C_SIG_REQUESTED "Requested(uint256,uint256,address,bytes32,uint256,bytes)"
 #define M2C_SIG_MODEL_REGISTERED "ModelRegistered(uint256,address,bytes32,string,uint256,uint32,uint32)"
 #define M2C_SIG_TEMPLATE_REQUEST "RequestEvent(uint256,address,string,string,address,string)"
 #define M2C_SIG_FULFILLED "Fulfilled(uint256,address,uint32,bool,bytes32)"
@@ -39,8 +39,10 @@ uint32_t m2c_selector(const char *sig);
 /* The topic of an event signature. */
 m2c_hash32 m2c_event_topic(const char *sig);
 
-/* Decodes a Coordinator `Requested` log (topics[0..n_topics), data) into r: id, model
- * (decimal), the nine Request words (inputHash = keccak(input)), input (malloc'd, owned by
+/* Decodes a Coordinator `Requested` log (topics[0..n_topics), data = abi.encode(bytes32
+ * callbackWord, uint256 terms, bytes input), docs/coordinator.md) into r: id, model
+ * (decimal), the nine Request words unpacked from the topics and the two packed words
+ * (inputHash = keccak(input)), input (malloc'd, owned by
  * r; free with m2c_noderec_free). Block fields are left zero. M2C_ERR_INVALID / TRUNCATED /
  * RANGE with the offset on malformed data. */
 M2C_WUR m2c_status m2c_node_decode_requested(m2c_noderec *r, const m2c_hash32 *topics,

@@ -13,6 +13,7 @@
 #include "ml2chain/encoding.h"
 #include "ml2chain/hex.h"
 #include "ml2chain/keccak.h"
+#include "ml2chain/nodetx.h"
 #include "ml2chain/u256.h"
 
 #define CMD "request"
@@ -361,8 +362,7 @@ int m2c_cmd_request(int argc, char **argv) {
     }
     if (!m2c_cli_chain_send(&ch, "request", &coord, data.p, data.len, &pay, &r)) goto out;
 
-    m2c_hash32 t_req = topic_of(
-        "Requested(uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes)");
+    m2c_hash32 t_req = topic_of(M2C_SIG_REQUESTED);
     m2c_hash32 req_id;
     int found = 0;
     for (size_t i = 0; i < r.n_logs && !found; i++) {

@@ -43,12 +43,16 @@ fails_with() {
 # rebuild_request: REQ from the Requested log in LAST, as a node does (no other call)
 rebuild_request() {
   local topic log dec
-  topic=$("$CAST" sig-event "Requested(uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes)")
+  topic=$("$CAST" sig-event "Requested(uint256,uint256,address,bytes32,uint256,bytes)")
   log=$(jq -c "[.logs[] | select(.topics[0] == \"$topic\")][0]" <<<"$LAST")
-  mapfile -t dec < <("$CAST" abi-decode --input "f(address,bytes4,uint32,uint64,uint256,bytes)" "$(jq -r .data <<<"$log")")
+  # data = (bytes32 callbackWord, uint256 terms, bytes input), read as raw words:
+  # callbackWord = callback(20 bytes) selector(4) gasLimit(4) 0(4); terms = deadline(8) payment(24)
+  local d
+  d=$(jq -r .data <<<"$log" | cut -c3-)
+  mapfile -t dec < <("$CAST" abi-decode --input "f(bytes32,uint256,bytes)" "0x$d")
   REQ_ID=$(jq -r '.topics[1]' <<<"$log")
-  PAYMENT=${dec[4]%% *}
-  REQ="($REQ_ID,$(jq -r '.topics[2]' <<<"$log"),0x$(jq -r '.topics[3]' <<<"$log" | cut -c27-),${dec[0]},${dec[1]},${dec[2]%% *},${dec[3]%% *},$PAYMENT,$("$CAST" keccak "${dec[5]}"))"
+  PAYMENT=$("$CAST" to-dec "0x${d:80:48}")
+  REQ="($REQ_ID,$(jq -r '.topics[2]' <<<"$log"),0x$(jq -r '.topics[3]' <<<"$log" | cut -c27-),0x${d:0:40},0x${d:40:8},$((16#${d:48:8})),$((16#${d:64:16})),$PAYMENT,$("$CAST" keccak "${dec[2]}"))"
 }
 call() { "$CAST" call "$@" | awk '{print $1}'; }
 # callback_ok: the callbackSuccess word (0 or 1) of the Fulfilled log in LAST

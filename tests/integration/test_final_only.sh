@@ -41,8 +41,9 @@ check_ok "request sent" wait_for 20 has_id
 RID=$(awk '/^request id/{print $3}' "$WORK/req.out")
 RID_HEX=$(printf '0x%064s' "$("$CAST" to-base "$RID" 16 | sed 's/^0x//')" | tr ' ' 0)
 REQ_LOG=$(logs_json "$T_REQUESTED" | jq -c --arg id "$RID_HEX" '.[] | select(.topics[1] == $id)')
-GAS_WORD=$(jq -r '.data[2+128:2+192]' <<<"$REQ_LOG")
-check_eq "Requested carries FINAL_ONLY | 200000" "$(printf '%064x' $((0x80000000 | 200000)))" "$GAS_WORD"
+# callbackWord (data word 0) = callback(20 bytes) selector(4) callbackGasLimit(4) 0(4)
+GAS_WORD=$(jq -r '.data[2+48:2+56]' <<<"$REQ_LOG")
+check_eq "Requested carries FINAL_ONLY | 200000" "$(printf '%08x' $((0x80000000 | 200000)))" "$GAS_WORD"
 # and an ordinary request beside it
 check_ok "ordinary request" "$M2C" request --deployment "$DEP" --model "$MODEL_ID" --input 0.5,0.5 \
   --private-key "$USER_KEY" --rpc-url "$ETH_RPC_URL"

@@ -70,15 +70,16 @@ interface ICoordinator {
     event CallbackGasPriceChanged(uint256 indexed modelId, uint256 weiPerGas);
 
     /// @notice Emitted once per request with every field a node needs to serve and fulfil it.
+    /// Five of the Request fields are packed into two words (docs/coordinator.md, "Events"):
+    /// @param callbackWord callback << 96 | selector << 64 | callbackGasLimit << 32 (the low
+    /// 32 bits are 0): the callback address, selector and gas limit in their ABI byte order
+    /// @param terms deadline << 192 | payment
     event Requested(
         uint256 indexed requestId,
         uint256 indexed modelId,
         address indexed requester,
-        address callback,
-        bytes4 selector,
-        uint32 callbackGasLimit,
-        uint64 deadline,
-        uint256 payment,
+        bytes32 callbackWord,
+        uint256 terms,
         bytes input
     );
 
