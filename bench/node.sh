@@ -97,7 +97,7 @@ run_backlog() {
   backlog "$BACKLOG"
   local t0
   t0=$(now)
-  if [ "$1" = baseline ]; then
+  if [ "${1:-}" = baseline ]; then
     node bench/baseline_operator.js "$ETH_RPC_URL" "$COORD" "$OP_KEY" "$BACKLOG" >"$WORK/baseline.out" 2>&1 &
     BASE_PID=$!
   else
@@ -119,7 +119,7 @@ run_backlog() {
 run_steady() {
   local name=$1; shift
   fresh "$name"
-  if [ "$1" = baseline ]; then
+  if [ "${1:-}" = baseline ]; then
     node bench/baseline_operator.js "$ETH_RPC_URL" "$COORD" "$OP_KEY" "$((RATE * SECS))" >"$WORK/baseline.out" 2>&1 &
     BASE_PID=$!
   else
