@@ -83,6 +83,16 @@ M2C_WUR m2c_status m2c_nodestore_open(m2c_nodestore **out, const char *path, m2c
 /* Closes; NULL accepted. */
 void m2c_nodestore_close(m2c_nodestore *s);
 
+/* Groups the changes that follow, up to the matching commit, into one SQL transaction: one
+ * durable write (one fsync) instead of one per change, and all-or-nothing on a crash. Groups
+ * nest (inner levels are savepoints; the functions below that are atomic on their own stay
+ * so inside a group). On an error inside a group the caller calls m2c_nodestore_rollback,
+ * which undoes the whole group (or, nested, the innermost level). Do not hold a group across
+ * slow work: other handles on the same file wait for it. */
+M2C_WUR m2c_status m2c_nodestore_begin(m2c_nodestore *s, m2c_err *err);
+M2C_WUR m2c_status m2c_nodestore_commit(m2c_nodestore *s, m2c_err *err);
+void m2c_nodestore_rollback(m2c_nodestore *s);
+
 /* ---- cursor and block hashes ---- */
 
 /* The last fully processed block and its hash; M2C_ERR_NOTFOUND when the chain has none. */

@@ -11,6 +11,7 @@
 
 struct m2c_nodestore {
     sqlite3 *db;
+    unsigned depth; /* open transaction levels: 0 none, 1 BEGIN, more: savepoints */
 };
 
 static const char *const state_names[M2C_REQ_STATES] = {"seen",      "computed", "submitted",
@@ -117,6 +118,44 @@ static m2c_status exec(m2c_nodestore *s, const char *sql, m2c_err *err) {
     return M2C_OK;
 }
 
+/* Nestable transactions: the outermost level is BEGIN IMMEDIATE (the write lock is taken up
+ * front, so a second connection waits in busy_timeout instead of failing an upgrade), inner
+ * levels are savepoints, so a function that is atomic on its own (submit, record_range)
+ * stays atomic inside a caller's group and a failure inside it undoes only its part. */
+static m2c_status tx_begin(m2c_nodestore *s, m2c_err *err) {
+    m2c_status st = exec(s, s->depth ? "SAVEPOINT m2c_inner" : "BEGIN IMMEDIATE", err);
+    if (!st) s->depth++;
+    return st;
+}
+
+static m2c_status tx_commit(m2c_nodestore *s, m2c_err *err) {
+    m2c_status st = exec(s, s->depth > 1 ? "RELEASE m2c_inner" : "COMMIT", err);
+    if (!st) s->depth--;
+    return st;
+}
+
+static void tx_rollback(m2c_nodestore *s) {
+    if (!s->depth) return;
+    m2c_status ignored;
+    if (s->depth > 1) {
+        ignored = exec(s, "ROLLBACK TO m2c_inner", NULL);
+        ignored = exec(s, "RELEASE m2c_inner", NULL);
+    } else {
+        ignored = exec(s, "ROLLBACK", NULL);
+    }
+    (void)ignored;
+    s->depth--;
+}
+
+m2c_status m2c_nodestore_begin(m2c_nodestore *s, m2c_err *err) { return tx_begin(s, err); }
+
+m2c_status m2c_nodestore_commit(m2c_nodestore *s, m2c_err *err) {
+    if (!s->depth) return m2c_err_set(err, M2C_ERR_STATE, "state store: commit without begin");
+    return tx_commit(s, err);
+}
+
+void m2c_nodestore_rollback(m2c_nodestore *s) { tx_rollback(s); }
+
 static m2c_status step_done(m2c_nodestore *s, sqlite3_stmt *st, m2c_err *err) {
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return dberr(s, err, "write");
@@ -203,7 +242,7 @@ m2c_status m2c_nodestore_record_range(m2c_nodestore *s, const char *chain,
     size_t count = 0;
     if (added) *added = 0;
     sqlite3_stmt *ins = NULL, *blk = NULL;
-    m2c_status st = exec(s, "BEGIN IMMEDIATE", err);
+    m2c_status st = tx_begin(s, err);
     if (st) return st;
     /* A known request keeps its state; an orphaned one that shows up again (re-included by
      * the reorg) becomes seen with its new block. */
@@ -256,13 +295,12 @@ m2c_status m2c_nodestore_record_range(m2c_nodestore *s, const char *chain,
     }
     st = set_cursor(s, chain, to_block, to_hash, err);
     if (st) goto out;
-    st = exec(s, "COMMIT", err);
+    st = tx_commit(s, err);
 out:
     sqlite3_finalize(ins);
     sqlite3_finalize(blk);
     if (st) {
-        m2c_status ignored = exec(s, "ROLLBACK", NULL);
-        (void)ignored;
+        tx_rollback(s);
         return st;
     }
     if (added) *added = count;
@@ -296,7 +334,7 @@ m2c_status m2c_nodestore_rewind(m2c_nodestore *s, const char *chain, uint64_t to
     if (orphaned) *orphaned = 0;
     size_t count = 0;
     sqlite3_stmt *q = NULL;
-    m2c_status st = exec(s, "BEGIN IMMEDIATE", err);
+    m2c_status st = tx_begin(s, err);
     if (st) return st;
     st = prep(s, &q, "DELETE FROM blocks WHERE chain = ? AND number > ?", err);
     if (st) goto out;
@@ -320,12 +358,11 @@ m2c_status m2c_nodestore_rewind(m2c_nodestore *s, const char *chain, uint64_t to
     if (st) goto out;
     st = set_cursor(s, chain, to_block, to_hash, err);
     if (st) goto out;
-    st = exec(s, "COMMIT", err);
+    st = tx_commit(s, err);
 out:
     sqlite3_finalize(q);
     if (st) {
-        m2c_status ignored = exec(s, "ROLLBACK", NULL);
-        (void)ignored;
+        tx_rollback(s);
         return st;
     }
     if (orphaned) *orphaned = count;
@@ -533,7 +570,7 @@ static m2c_status insert_tx(m2c_nodestore *s, const char *chain, const m2c_nodet
 m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_nodetx *tx,
                                 const m2c_hash32 *ids, size_t n, m2c_err *err) {
     sqlite3_stmt *q = NULL;
-    m2c_status st = exec(s, "BEGIN IMMEDIATE", err);
+    m2c_status st = tx_begin(s, err);
     if (st) return st;
     st = insert_tx(s, chain, tx, err);
     if (st) goto out;
@@ -550,12 +587,11 @@ m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_n
         st = update_one(s, q, "submit", err);
         if (st) goto out;
     }
-    st = exec(s, "COMMIT", err);
+    st = tx_commit(s, err);
 out:
     sqlite3_finalize(q);
     if (st) {
-        m2c_status ignored = exec(s, "ROLLBACK", NULL);
-        (void)ignored;
+        tx_rollback(s);
     }
     return st;
 }
@@ -776,7 +812,7 @@ m2c_status m2c_nodestore_submit_delivery(m2c_nodestore *s, const char *chain,
                                          const m2c_nodetx *tx, const m2c_hash32 *id,
                                          m2c_err *err) {
     sqlite3_stmt *q = NULL;
-    m2c_status st = exec(s, "BEGIN IMMEDIATE", err);
+    m2c_status st = tx_begin(s, err);
     if (st) return st;
     st = insert_tx(s, chain, tx, err);
     if (st) goto out;
@@ -790,13 +826,10 @@ m2c_status m2c_nodestore_submit_delivery(m2c_nodestore *s, const char *chain,
     sqlite3_bind_blob(q, 4, id->b, 32, SQLITE_TRANSIENT);
     st = update_one(s, q, "submit delivery", err);
     if (st) goto out;
-    st = exec(s, "COMMIT", err);
+    st = tx_commit(s, err);
 out:
     sqlite3_finalize(q);
-    if (st) {
-        m2c_status ignored = exec(s, "ROLLBACK", NULL);
-        (void)ignored;
-    }
+    if (st) tx_rollback(s);
     return st;
 }
 

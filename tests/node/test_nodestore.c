@@ -393,7 +393,62 @@ TEST(test_nodestore__open_reports_a_bad_path) {
     CHECK(strstr(e.msg, "/nonexistent-dir/x/y.db") != NULL);
 }
 
+/* Groups: many changes in one SQL transaction; a rollback undoes all of them, a commit makes
+ * them visible to another handle; a failing submit inside a group undoes only its own part. */
+TEST(test_nodestore__groups_commit_roll_back_and_nest) {
+    m2c_nodestore *s = fresh();
+    REQUIRE(s);
+    m2c_err e;
+    m2c_noderec rs[4] = {rec(1, 10, 0), rec(2, 10, 1), rec(3, 10, 2), rec(4, 10, 3)};
+    uint64_t bn[1] = {10};
+    m2c_hash32 bh[1] = {H(10)};
+    m2c_hash32 top = H(11);
+    REQUIRE(m2c_nodestore_record_range(s, "1", rs, 4, bn, bh, 1, 11, &top, NULL, &e) == M2C_OK);
+    CHECK(m2c_nodestore_commit(s, &e) == M2C_ERR_STATE); /* nothing open */
+
+    REQUIRE(m2c_nodestore_begin(s, &e) == M2C_OK);
+    for (int i = 0; i < 4; i++)
+        REQUIRE(m2c_nodestore_set_computed(s, "1", &rs[i].id, (const uint8_t *)"o", 1, 0, &e) == M2C_OK);
+    m2c_nodestore_rollback(s);
+    uint64_t c[M2C_REQ_STATES];
+    REQUIRE(m2c_nodestore_counts(s, "1", c, &e) == M2C_OK);
+    CHECK(c[M2C_REQ_SEEN] == 4 && c[M2C_REQ_COMPUTED] == 0);
+
+    REQUIRE(m2c_nodestore_begin(s, &e) == M2C_OK);
+    for (int i = 0; i < 3; i++)
+        REQUIRE(m2c_nodestore_set_computed(s, "1", &rs[i].id, (const uint8_t *)"o", 1, 0, &e) == M2C_OK);
+    m2c_nodetx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.nonce = 3;
+    tx.hash = H(0x33);
+    tx.raw = (uint8_t *)"\x02";
+    tx.raw_len = 1;
+    tx.gas = 21000;
+    m2c_hash32 ok[2] = {rs[0].id, rs[1].id};
+    REQUIRE(m2c_nodestore_submit(s, "1", &tx, ok, 2, &e) == M2C_OK);
+    /* rs[3] is still seen: this submit fails and leaves no tx and no nonce 4 behind. */
+    tx.nonce = 4;
+    tx.hash = H(0x34);
+    m2c_hash32 bad[2] = {rs[2].id, rs[3].id};
+    CHECK(m2c_nodestore_submit(s, "1", &tx, bad, 2, &e) == M2C_ERR_STATE);
+    /* Not visible to another handle before the commit. */
+    m2c_nodestore *o = NULL;
+    REQUIRE(m2c_nodestore_open(&o, g_path, &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_counts(o, "1", c, &e) == M2C_OK);
+    CHECK(c[M2C_REQ_SEEN] == 4);
+    REQUIRE(m2c_nodestore_commit(s, &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_counts(o, "1", c, &e) == M2C_OK);
+    CHECK(c[M2C_REQ_SUBMITTED] == 2 && c[M2C_REQ_COMPUTED] == 1 && c[M2C_REQ_SEEN] == 1);
+    uint64_t nonces[8];
+    size_t n;
+    REQUIRE(m2c_nodestore_open_nonces(o, "1", nonces, 8, &n, &e) == M2C_OK);
+    CHECK(n == 1 && nonces[0] == 3);
+    m2c_nodestore_close(o);
+    cleanup(s);
+}
+
 TEST_MAIN(T(test_nodestore__walks_the_state_machine),
+          T(test_nodestore__groups_commit_roll_back_and_nest),
           T(test_nodestore__rewind_orphans_unfinished_requests_and_revives_reincluded),
           T(test_nodestore__survives_sigkill_mid_write),
           T(test_nodestore_deliveries__created_when_a_final_only_request_is_confirmed),
