@@ -5,9 +5,11 @@
 #  (a) steady load: NODE_BENCH_RATE requests per second for NODE_BENCH_SECONDS; p50/p95
 #      blocks from the request's block to its fulfilment's block.
 #  (b) backlog: NODE_BENCH_BACKLOG requests (default 2000) on chain before the operator
-#      starts: seconds to drain, fulfilments/s, gas per fulfilled request (node batched,
-#      node unbatched, baseline), and the block-gas-limit bound for that gas.
-# Prints figures and ratios; asserts nothing.
+#      starts: seconds from the operator's start until the block holding the last
+#      fulfilment is seen (head polled every 50 ms), fulfilments/s, gas per fulfilled request
+#      (node batched with its defaults or NODE_BENCH_BATCH, node unbatched, baseline), the
+#      block-gas-limit bound for that gas (30M / gas per request per 1 s block), and blocks.
+# NODE_BENCH_ONLY=steady|backlog runs one part. Prints figures and ratios; asserts nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/anvil.sh
@@ -16,7 +18,7 @@ source tests/lib/node.sh
 BACKLOG=${NODE_BENCH_BACKLOG:-2000}
 RATE=${NODE_BENCH_RATE:-5}
 SECS=${NODE_BENCH_SECONDS:-30}
-BATCH=${NODE_BENCH_BATCH:-50}
+BATCH=${NODE_BENCH_BATCH:-}       # empty: the node's default --batch-size
 ROOT_WORK=$(mktemp -d -t m2c-node-bench.XXXXXX)
 BASE_PID=
 cleanup() { node_kill9; [ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null; anvil_stop; rm -rf "$ROOT_WORK"; }
@@ -62,27 +64,54 @@ PY
 now() { date +%s.%N; }
 block() { "$CAST" block-number --rpc-url "$ETH_RPC_URL"; }
 
-# run_backlog NAME OPERATOR...: prints "secs rate gas_per_req"
+# drain_wait N T0 TIMEOUT: polls the head every 50 ms, counting Fulfilled logs block by block,
+# until N are on chain. Prints "secs b0 b_last n": secs from T0 (the operator's start) to
+# when the block holding the N-th fulfilment was first seen, b0 the head at the first poll.
+drain_wait() {
+  python3 - "$ETH_RPC_URL" "$COORD" "$T_FULFILLED" "$1" "$2" "$3" <<'PY'
+import json, sys, time, urllib.request
+url, coord, topic, want, t0, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+def rpc(m, p):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": m, "params": p}).encode()
+    return json.load(urllib.request.urlopen(urllib.request.Request(url, body, {"content-type": "application/json"})))["result"]
+b0 = last = int(rpc("eth_blockNumber", []), 16)
+have = len(rpc("eth_getLogs", [{"address": coord, "fromBlock": "0x0", "toBlock": hex(last), "topics": [topic]}]))
+seen = time.time()
+while have < want and time.time() - t0 < limit:
+    time.sleep(0.05)
+    head = int(rpc("eth_blockNumber", []), 16)
+    if head <= last:
+        continue
+    seen = time.time()
+    logs = rpc("eth_getLogs", [{"address": coord, "fromBlock": hex(last + 1), "toBlock": hex(head), "topics": [topic]}])
+    have += len(logs)
+    last = head
+print("%.2f %d %d %d" % ((seen if have >= want else time.time()) - t0, b0, last, have))
+PY
+}
+
+# run_backlog NAME OPERATOR...: prints "secs rate gas_per_req blocks"
 run_backlog() {
   local name=$1; shift
   fresh "$name"
   backlog "$BACKLOG"
-  local b0 t0 t1 b1
-  b0=$(block); t0=$(now)
-  if [ "$1" = baseline ]; then
+  local t0
+  t0=$(now)
+  if [ "${1:-}" = baseline ]; then
     node bench/baseline_operator.js "$ETH_RPC_URL" "$COORD" "$OP_KEY" "$BACKLOG" >"$WORK/baseline.out" 2>&1 &
     BASE_PID=$!
   else
-    node_start --confirmations 0 --poll-ms 100 --max-inflight 64 "$@"
+    node_start --confirmations 0 --poll-ms 100 "$@"
   fi
-  wait_for "${NODE_BENCH_TIMEOUT:-240}" all_fulfilled || echo "  $name: not drained in ${NODE_BENCH_TIMEOUT:-240} s ($(fulfilled_count)/$BACKLOG)" >&2
-  t1=$(now); b1=$(block)
+  local secs b0 b1 have
+  read -r secs b0 b1 have < <(drain_wait "$BACKLOG" "$t0" "${NODE_BENCH_TIMEOUT:-240}")
+  [ "$have" -ge "$BACKLOG" ] || echo "  $name: not drained in ${NODE_BENCH_TIMEOUT:-240} s ($have/$BACKLOG)" >&2
   node_stop
   [ -n "$BASE_PID" ] && { kill "$BASE_PID" 2>/dev/null; wait "$BASE_PID" 2>/dev/null; BASE_PID=; }
-  local gas secs
+  [ -s "$WORK/baseline.out" ] && sed 's/^/  baseline: /' "$WORK/baseline.out" >&2
+  local gas
   gas=$(op_gas "$b0" "$b1")
-  secs=$(echo "$t1 - $t0" | bc -l)
-  printf '%.1f %.1f %d\n' "$secs" "$(echo "$BACKLOG / $secs" | bc -l)" "$((gas / BACKLOG))"
+  printf '%.2f %.1f %d %d\n' "$secs" "$(echo "$have / $secs" | bc -l)" "$((gas / BACKLOG))" "$((b1 - b0))"
   anvil_stop # this runs in a subshell: the parent's trap does not know this anvil
 }
 
@@ -90,7 +119,7 @@ run_backlog() {
 run_steady() {
   local name=$1; shift
   fresh "$name"
-  if [ "$1" = baseline ]; then
+  if [ "${1:-}" = baseline ]; then
     node bench/baseline_operator.js "$ETH_RPC_URL" "$COORD" "$OP_KEY" "$((RATE * SECS))" >"$WORK/baseline.out" 2>&1 &
     BASE_PID=$!
   else
@@ -123,6 +152,8 @@ PY
 }
 
 echo "== node benchmark: anvil 1 s blocks, 30M gas; backlog $BACKLOG, steady $RATE req/s for $SECS s"
+ONLY=${NODE_BENCH_ONLY:-} # "steady" or "backlog": run one part only
+if [ "$ONLY" != backlog ]; then
 read -r sn50 sn95 snn < <(run_steady steady-node --confirmations 0)
 read -r sn150 sn195 sn1n < <(run_steady steady-node-c1 --confirmations 1)
 read -r sb50 sb95 sbn < <(run_steady steady-base baseline)
@@ -130,14 +161,21 @@ echo "steady load, blocks from request to fulfilment (p50 / p95, requests):"
 echo "  node (confirmations 0):  $sn50 / $sn95  ($snn)"
 echo "  node (confirmations 1):  $sn150 / $sn195  ($sn1n)"
 echo "  baseline:                $sb50 / $sb95  ($sbn)"
+fi
+[ "$ONLY" = steady ] && exit 0
 
-read -r nb_s nb_r nb_g < <(run_backlog backlog-batched --batch-size "$BATCH")
-read -r nu_s nu_r nu_g < <(run_backlog backlog-unbatched --batch-size 1)
-read -r bl_s bl_r bl_g < <(run_backlog backlog-baseline baseline)
+read -r nb_s nb_r nb_g nb_b < <(run_backlog backlog-batched ${BATCH:+--batch-size "$BATCH"})
+read -r nu_s nu_r nu_g nu_b < <(run_backlog backlog-unbatched --batch-size 1 --max-inflight 64)
+read -r bl_s bl_r bl_g bl_b < <(run_backlog backlog-baseline baseline)
 bound() { echo "30000000 / $1" | bc -l; } # fulfilments per second at 1 s blocks
-echo "backlog of $BACKLOG requests: seconds, fulfilments/s, gas per request, block-gas bound (req/s), share of bound:"
-printf '  node batched (%s):  %6.1f s %7.1f/s %7d gas  bound %6.1f/s  %3.0f%%\n' "$BATCH" "$nb_s" "$nb_r" "$nb_g" "$(bound "$nb_g")" "$(echo "100 * $nb_r / $(bound "$nb_g")" | bc -l)"
-printf '  node unbatched:     %6.1f s %7.1f/s %7d gas  bound %6.1f/s  %3.0f%%\n' "$nu_s" "$nu_r" "$nu_g" "$(bound "$nu_g")" "$(echo "100 * $nu_r / $(bound "$nu_g")" | bc -l)"
-printf '  baseline:           %6.1f s %7.1f/s %7d gas  bound %6.1f/s  %3.0f%%\n' "$bl_s" "$bl_r" "$bl_g" "$(bound "$bl_g")" "$(echo "100 * $bl_r / $(bound "$bl_g")" | bc -l)"
+echo "backlog of $BACKLOG requests: seconds from the operator's start to the block with the last"
+echo "fulfilment, fulfilments/s, gas per request, block-gas bound (req/s), share of bound, blocks used:"
+row() { # LABEL SECS RATE GAS BLOCKS
+  printf '  %-22s %6.2f s %7.1f/s %7d gas  bound %6.1f/s  %3.0f%%  %d blocks\n' "$1" "$2" "$3" "$4" \
+    "$(bound "$4")" "$(echo "100 * $3 / $(bound "$4")" | bc -l)" "$5"
+}
+row "node batched (${BATCH:-default}):" "$nb_s" "$nb_r" "$nb_g" "$nb_b"
+row "node unbatched:" "$nu_s" "$nu_r" "$nu_g" "$nu_b"
+row "baseline:" "$bl_s" "$bl_r" "$bl_g" "$bl_b"
 printf 'ratios: node batched vs baseline throughput %.1fx; gas per request batched/unbatched %.2f\n' \
   "$(echo "$nb_r / $bl_r" | bc -l)" "$(echo "$nb_g / $nu_g" | bc -l)"

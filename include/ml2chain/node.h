@@ -39,8 +39,8 @@ typedef struct {
     int iface;                /* m2c_node_iface */
     unsigned confirmations;   /* blocks behind head a log must be (default 1) */
     unsigned poll_ms;         /* pause between steps (default 1000) */
-    unsigned batch_size;      /* requests per fulfilment transaction (default 20) */
-    unsigned max_inflight;    /* unmined transactions at once (default 8) */
+    unsigned batch_size;      /* requests per fulfilment transaction (default 50) */
+    unsigned max_inflight;    /* unmined transactions at once (default 32) */
     unsigned replace_blocks;  /* blocks before an unmined tx is replaced (default 3) */
     uint64_t max_range;       /* blocks per eth_getLogs (default 2000) */
     m2c_u256 fee_cap;         /* max fee per gas (wei); zero: no cap */

@@ -14,8 +14,8 @@ void m2c_node_chain_default(m2c_node_chain_cfg *c) {
     c->iface = M2C_IFACE_COORDINATOR;
     c->confirmations = 1;
     c->poll_ms = 1000;
-    c->batch_size = 20;
-    c->max_inflight = 8;
+    c->batch_size = 50;
+    c->max_inflight = 32;
     c->replace_blocks = 3;
     c->max_range = 2000;
     c->min_prio = m2c_u256_from_u64(1000000000ull);

@@ -75,7 +75,11 @@ typedef struct chain {
     bcast bc[256];
     size_t n_bc;
     int first_pass;
+    uint64_t mined_nonce;      /* the account's nonce at `latest` when last looked at */
+    uint64_t mined_nonce_head; /* head when it last moved (or was first seen) */
+    int have_mined_nonce;
     int idle;             /* last step found nothing to do */
+    size_t due_final;     /* final-only deliveries found final but not yet sent (last step) */
     m2c_status fatal;
     m2c_err fatal_err;
     double last_ok;
@@ -278,8 +282,55 @@ static m2c_status call_view(chain *c, uint8_t **out, size_t *out_len, const uint
     return m2c_rpc_eth_call(c->rpc, out, out_len, &msg, &latest, err);
 }
 
+/* Requests among recs[0..n) whose state reads None (states[i] == 0) but for which the
+ * Coordinator logged Fulfilled get state 2: a fulfilment of a model without a challenge
+ * window clears the request's slot, which then reads None like a request that was never
+ * made (docs/coordinator.md, "Cleared slots"). One eth_getLogs for all of them (request ids
+ * as an OR-list of topic 1, from the oldest one's block). */
+static m2c_status settle_cleared(chain *c, const m2c_noderec *recs, size_t n, int *states,
+                                 m2c_err *err) {
+    size_t k = 0;
+    uint64_t from = UINT64_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (states[i] == 0) {
+            k++;
+            if (recs[i].block < from) from = recs[i].block;
+        }
+    if (k == 0) return M2C_OK;
+    m2c_hash32 *ids = calloc(k, sizeof *ids);
+    if (!ids) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (states[i] == 0) ids[k++] = recs[i].id;
+    m2c_hash32 t0 = m2c_event_topic(M2C_SIG_FULFILLED);
+    m2c_rpc_filter f;
+    memset(&f, 0, sizeof f);
+    f.addresses = &c->cfg->coordinator;
+    f.n_addresses = 1;
+    f.topics[0] = &t0;
+    f.n_topic_or[0] = 1;
+    f.topics[1] = ids;
+    f.n_topic_or[1] = k;
+    f.n_topics = 2;
+    f.from = m2c_blockref_num(from);
+    f.to = m2c_blockref_latest();
+    m2c_rpc_logs logs;
+    memset(&logs, 0, sizeof logs);
+    m2c_status st = m2c_rpc_get_logs(c->rpc, &logs, &f, err);
+    for (size_t j = 0; !st && j < logs.n; j++) {
+        const m2c_rpc_log *l = &logs.v[j];
+        if (l->removed || l->n_topics < 2) continue;
+        for (size_t i = 0; i < n; i++)
+            if (states[i] == 0 && !memcmp(recs[i].id.b, l->topics[1].b, 32)) states[i] = 2;
+    }
+    m2c_rpc_logs_free(&logs);
+    free(ids);
+    return st;
+}
+
 /* On-chain state of each request (Coordinator: 0 none, 1 pending, 2 fulfilled, 3 cancelled;
- * template: 1 open, 2 fulfilled, 0 unknown). Batched. */
+ * template: 1 open, 2 fulfilled, 0 unknown). Batched. A Coordinator slot reading None is
+ * reported fulfilled when a Fulfilled log for the request exists (a cleared slot). */
 static m2c_status chain_states(chain *c, const m2c_noderec *recs, size_t n, int *states,
                                m2c_err *err) {
     m2c_status st = M2C_OK;
@@ -341,6 +392,13 @@ static m2c_status chain_states(chain *c, const m2c_noderec *recs, size_t n, int 
         free(d);
         if (states[i] < 0 || states[i] > 3) {
             st = m2c_err_set(err, M2C_ERR_PROTOCOL, "request state: unexpected answer");
+            goto out;
+        }
+    }
+    if (c->cfg->iface != M2C_IFACE_TEMPLATE) {
+        st = settle_cleared(c, recs, n, states, err);
+        if (st) {
+            st = m2c_err_prefix(err, "request state: Fulfilled logs");
             goto out;
         }
     }
@@ -703,7 +761,10 @@ static m2c_status compute(chain *c, int *did, m2c_err *err) {
     node *n = c->n;
     m2c_noderec *recs = NULL;
     size_t nr = 0;
-    m2c_status st = m2c_nodestore_list(c->st, c->key, M2C_REQ_SEEN, 512, &recs, &nr, err);
+    /* Enough for every transaction that may be in flight, within bounds. */
+    size_t cap = (size_t)c->cfg->batch_size * c->cfg->max_inflight;
+    cap = cap < 512 ? 512 : cap > 4096 ? 4096 : cap;
+    m2c_status st = m2c_nodestore_list(c->st, c->key, M2C_REQ_SEEN, cap, &recs, &nr, err);
     if (st || nr == 0) return st;
     *did = 1;
     exec_job j;
@@ -727,13 +788,20 @@ static m2c_status compute(chain *c, int *did, m2c_err *err) {
         if (pthread_create(&th[started], NULL, exec_worker, &j) == 0) started++;
     exec_worker(&j);
     for (unsigned i = 0; i < started; i++) pthread_join(th[i], NULL);
-    for (size_t i = 0; i < nr && !st; i++) {
+    /* All outputs in one store transaction (one fsync). */
+    st = m2c_nodestore_begin(c->st, err);
+    for (size_t i = 0; i < nr && !st; i++)
         st = m2c_nodestore_set_computed(c->st, c->key, &recs[i].id, j.outs[i].p, j.outs[i].len,
                                         j.codes[i], err);
-        if (!st && j.codes[i])
+    if (!st) st = m2c_nodestore_commit(c->st, err);
+    if (st) {
+        m2c_nodestore_rollback(c->st);
+        goto out;
+    }
+    for (size_t i = 0; i < nr; i++)
+        if (j.codes[i])
             logf_(n, M2C_LOG_INFO, c, &recs[i].id, "answering with error %u (%s)", j.codes[i],
                   m2c_enc_code_str(j.codes[i]));
-    }
 out:
     if (j.outs)
         for (size_t i = 0; i < nr; i++) m2c_buf_free(&j.outs[i]);
@@ -853,14 +921,13 @@ static m2c_status build_calldata(chain *c, m2c_buf *out, const m2c_noderec *recs
         items[i].output = recs[i].output;
         items[i].output_len = recs[i].output_len;
         items[i].error_code = recs[i].error_code;
-        cb_gas[i] = m2c_node_req_has_callback(recs[i].req) ? m2c_node_req_callback_gas(recs[i].req) : 0;
+        cb_gas[i] = m2c_node_req_fulfil_callback_gas(recs[i].req);
     }
     return m2c_node_fulfil_calldata(out, items, n, c->cfg->batch_size > 1, err);
 }
 
-/* Estimates gas for calldata and turns it into a safe limit (0 when the batch must split). */
-static uint64_t gas_for(chain *c, const m2c_buf *data, const uint32_t *cb_gas, size_t n,
-                        m2c_err *est_err) {
+/* eth_estimateGas for calldata to the coordinator; 0 when it fails (est_err says why). */
+static uint64_t estimate(chain *c, const m2c_buf *data, m2c_err *est_err) {
     m2c_rpc_callmsg msg = {0};
     msg.from = &c->n->key->addr;
     msg.to = &c->cfg->coordinator;
@@ -868,8 +935,24 @@ static uint64_t gas_for(chain *c, const m2c_buf *data, const uint32_t *cb_gas, s
     msg.data_len = data->len;
     uint64_t est = 0;
     if (m2c_rpc_estimate_gas(c->rpc, &est, &msg, est_err) != M2C_OK) est = 0;
-    uint64_t cap = c->block_gas_limit ? c->block_gas_limit * 9 / 10 : 0;
+    return est;
+}
+
+/* Largest gas limit of one transaction: EIP-7825 (Osaka) caps it at 2^24 on chains that
+ * enforce it; a limit under the cap is valid everywhere. */
+#define TX_GAS_CAP ((uint64_t)16777216)
+
+/* A safe limit for an estimate (0: none) and the batch's callbacks, under 90% of the block
+ * gas limit and the per-transaction cap; 0 when the batch must split. */
+static uint64_t gas_limit(chain *c, uint64_t est, const uint32_t *cb_gas, size_t n) {
+    uint64_t cap = c->block_gas_limit ? c->block_gas_limit * 9 / 10 : TX_GAS_CAP;
+    if (cap > TX_GAS_CAP) cap = TX_GAS_CAP;
     return m2c_node_gas_limit(est, cb_gas, n, cap);
+}
+
+static uint64_t gas_for(chain *c, const m2c_buf *data, const uint32_t *cb_gas, size_t n,
+                        m2c_err *est_err) {
+    return gas_limit(c, estimate(c, data, est_err), cb_gas, n);
 }
 
 /* The receipt of the mined transaction among txs[0..n), if any (M2C_ERR_NOTFOUND if none). */
@@ -897,6 +980,238 @@ static int receipt_has(const m2c_rpc_receipt *rc, const m2c_hash32 *topic0, cons
             return 1;
     }
     return 0;
+}
+
+/* ---- final-only deliveries (docs/verification.md) ---- */
+
+/* On-chain view of a final-only request we saw fulfilled: *done = 1 when its slot says
+ * delivered (by anyone, or corrected by a challenge, which delivers, or cleared at a
+ * fulfilment without a window, which delivered), -1 when it is pending or cancelled again (a
+ * reorg), else 0; *is_final from isFinal(id, modelId). */
+static m2c_status delivery_onchain(chain *c, const m2c_noderec *r, int *done, int *is_final,
+                                   m2c_err *err) {
+    *done = 0;
+    *is_final = 0;
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    uint8_t *out = NULL;
+    size_t ol = 0;
+    m2c_status st = m2c_node_id_calldata(&b, "commitmentOf(uint256)", &r->id);
+    if (st) {
+        m2c_buf_free(&b);
+        return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+    }
+    st = call_view(c, &out, &ol, b.p, b.len, err);
+    m2c_buf_free(&b);
+    if (st) return m2c_err_prefix(err, "commitmentOf");
+    if (ol != 32) {
+        free(out);
+        return m2c_err_set(err, M2C_ERR_PROTOCOL, "commitmentOf: expected 32 bytes, got %zu", ol);
+    }
+    /* Fulfilled slot: state byte 2; bit 241 corrected, bit 242 delivered (byte 1). A model
+     * without a challenge window clears the slot at fulfilment (None), and its final-only
+     * requests are called back then: delivered. */
+    int state = out[0], flags = out[1];
+    free(out);
+    if (state == 0) {
+        *done = 1;
+        return M2C_OK;
+    }
+    if (state != 2) {
+        *done = -1;
+        return M2C_OK;
+    }
+    if (flags & 0x06) {
+        *done = 1;
+        return M2C_OK;
+    }
+    uint8_t cd[4 + 64];
+    uint32_t sel = m2c_selector("isFinal(uint256,uint256)");
+    cd[0] = (uint8_t)(sel >> 24), cd[1] = (uint8_t)(sel >> 16), cd[2] = (uint8_t)(sel >> 8), cd[3] = (uint8_t)sel;
+    memcpy(cd + 4, r->id.b, 32);
+    memcpy(cd + 36, r->req + 32, 32); /* modelId */
+    out = NULL;
+    st = call_view(c, &out, &ol, cd, sizeof cd, err);
+    if (st) return m2c_err_prefix(err, "isFinal");
+    if (ol == 32) *is_final = out[31] == 1;
+    free(out);
+    return M2C_OK;
+}
+
+/* A delivery our transaction carried did not happen in it: delivered elsewhere, or due again. */
+static m2c_status recheck_delivery(chain *c, const m2c_noderec *r, m2c_err *err) {
+    int done, fin;
+    m2c_status st = delivery_onchain(c, r, &done, &fin, err);
+    if (st) return st;
+    if (done == 1) {
+        logf_(c->n, M2C_LOG_INFO, c, &r->id, "delivered on chain (by another transaction or a challenge)");
+        return m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_DONE, NULL, 0, NULL, err);
+    }
+    return m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_DUE, NULL, 0, NULL, err);
+}
+
+/* Settles the deliveries carried by `nonce` (rc: its mined receipt, or NULL when the nonce
+ * was consumed without one). */
+static m2c_status settle_deliveries(chain *c, uint64_t nonce, const m2c_rpc_receipt *rc, m2c_err *err) {
+    m2c_noderec *recs = NULL;
+    size_t nr = 0;
+    m2c_status st = m2c_nodestore_deliveries_nonce(c->st, c->key, nonce, &recs, &nr, err);
+    if (st) return st;
+    m2c_hash32 tdel = m2c_event_topic(M2C_SIG_DELIVERED);
+    char lbl[64];
+    snprintf(lbl, sizeof lbl, "chain=\"%s\"", c->key);
+    for (size_t i = 0; i < nr && !st; i++) {
+        if (rc && rc->status == 1 && receipt_has(rc, &tdel, &recs[i].id, &c->cfg->coordinator)) {
+            st = m2c_nodestore_set_delivery(c->st, c->key, &recs[i].id, M2C_DELIVERY_DONE,
+                                            &rc->transaction_hash, rc->block_number, NULL, err);
+            if (!st) {
+                logf_(c->n, M2C_LOG_INFO, c, &recs[i].id, "delivered in block %llu",
+                      (unsigned long long)rc->block_number);
+                m2c_metrics_inc(c->n->metrics, "ml2chain_deliveries_total",
+                                "final-only requests delivered by our transactions", lbl, 1);
+            }
+        } else {
+            st = recheck_delivery(c, &recs[i], err);
+        }
+    }
+    m2c_nodestore_recs_free(recs, nr);
+    return st;
+}
+
+/* Sends deliver(...) for due final-only requests whose window has passed, while fewer than
+ * max_inflight transactions are open. */
+static m2c_status deliver_due(chain *c, size_t open, int *did, m2c_err *err) {
+    node *n = c->n;
+    c->due_final = 0;
+    if (c->cfg->iface != M2C_IFACE_COORDINATOR) return M2C_OK;
+    {
+        /* submit() may have opened nonces since `open` was counted */
+        uint64_t nonces[256];
+        size_t nn = 0;
+        m2c_status os = m2c_nodestore_open_nonces(c->st, c->key, nonces, 256, &nn, err);
+        if (os) return os;
+        if (nn > open) open = nn;
+    }
+    if (open >= c->cfg->max_inflight) return M2C_OK;
+    m2c_noderec *recs = NULL;
+    size_t nr = 0;
+    m2c_status st = m2c_nodestore_deliveries(c->st, c->key, M2C_DELIVERY_DUE, 32, &recs, &nr, err);
+    if (st || nr == 0) return st;
+    m2c_node_fees fees;
+    int have_fees = 0;
+    for (size_t i = 0; i < nr && !st && !*n->stop && open < c->cfg->max_inflight; i++) {
+        const m2c_noderec *r = &recs[i];
+        int done, fin;
+        st = delivery_onchain(c, r, &done, &fin, err);
+        if (st) break;
+        if (done == 1) {
+            logf_(n, M2C_LOG_INFO, c, &r->id, "already delivered on chain");
+            st = m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_DONE, NULL, 0, NULL, err);
+            continue;
+        }
+        if (done < 0 || !fin) continue; /* not final yet (or not fulfilled on this chain) */
+        c->due_final++;
+        *did = 1;
+        if (!have_fees) {
+            st = current_fees(c, &fees, err);
+            if (st) break;
+            have_fees = 1;
+        }
+        m2c_buf data;
+        m2c_buf_init(&data, 0);
+        m2c_nodetx tx;
+        memset(&tx, 0, sizeof tx);
+        st = m2c_node_deliver_calldata(&data, r->req, r->output, r->output_len, r->error_code, err);
+        if (!st) {
+            uint32_t cb = m2c_node_req_callback_gas(r->req);
+            m2c_err ee;
+            m2c_err_clear(&ee);
+            uint64_t gas = gas_for(c, &data, &cb, 1, &ee);
+            if (ee.code == M2C_ERR_RPC) {
+                /* final and not delivered, yet deliver reverts: our record is not what was
+                 * fulfilled; nothing we can send will pass */
+                char why[160];
+                snprintf(why, sizeof why, "deliver refused: %.120s", ee.msg);
+                logf_(n, M2C_LOG_WARN, c, &r->id, "%s", why);
+                st = m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_FAILED, NULL, 0, why, err);
+            } else if (gas == 0) {
+                st = m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_FAILED, NULL, 0,
+                                                "callback gas limit does not fit in a block", err);
+            } else {
+                uint64_t nonce = m2c_nonce_take(&c->nonce);
+                st = sign_tx(c, &tx, nonce, &fees, gas, data.p, data.len, err);
+                if (!st) st = m2c_nodestore_submit_delivery(c->st, c->key, &tx, &r->id, err);
+                if (!st) {
+                    char hh[67];
+                    hex32(hh, &tx.hash);
+                    logf_(n, M2C_LOG_INFO, c, &r->id, "deliver sent %s (nonce %llu, gas %llu)", hh,
+                          (unsigned long long)tx.nonce, (unsigned long long)tx.gas);
+                    broadcast(c, &tx);
+                    open++;
+                    c->due_final--;
+                }
+            }
+        }
+        free(tx.raw);
+        m2c_buf_free(&data);
+    }
+    m2c_nodestore_recs_free(recs, nr);
+    return st;
+}
+
+/* Replaces an unmined delivery at `nonce` with bumped fees (a 0-value self-transfer when it
+ * was delivered meanwhile). */
+static m2c_status replace_delivery(chain *c, uint64_t nonce, const m2c_nodetx *last,
+                                   const m2c_noderec *r, m2c_err *err) {
+    node *n = c->n;
+    int done, fin;
+    m2c_status st = delivery_onchain(c, r, &done, &fin, err);
+    if (st) return st;
+    m2c_node_fees fresh, old, bumped;
+    st = current_fees(c, &fresh, err);
+    if (st) return st;
+    old.max_fee = last->max_fee;
+    old.prio_fee = last->prio_fee;
+    old.legacy = fresh.legacy;
+    if (m2c_node_fees_bump(&bumped, &old, &fresh, &c->cfg->fee_cap) != M2C_OK) {
+        logf_(n, M2C_LOG_WARN, c, NULL, "nonce %llu: not mined and fees at the cap; re-sending as is",
+              (unsigned long long)nonce);
+        broadcast(c, last);
+        return M2C_OK;
+    }
+    m2c_buf data;
+    m2c_buf_init(&data, 0);
+    m2c_nodetx tx;
+    memset(&tx, 0, sizeof tx);
+    int still = done == 0;
+    uint64_t gas = 21000;
+    if (still) {
+        st = m2c_node_deliver_calldata(&data, r->req, r->output, r->output_len, r->error_code, err);
+        if (st) goto out;
+        uint32_t cb = m2c_node_req_callback_gas(r->req);
+        m2c_err ee;
+        gas = gas_for(c, &data, &cb, 1, &ee);
+        if (gas == 0) gas = last->gas;
+    }
+    st = sign_tx(c, &tx, nonce, &bumped, gas, still ? data.p : NULL, data.len, err);
+    if (st) goto out;
+    if (still) {
+        st = m2c_nodestore_submit_delivery(c->st, c->key, &tx, &r->id, err);
+    } else {
+        st = m2c_nodestore_set_delivery(c->st, c->key, &r->id,
+                                        done == 1 ? M2C_DELIVERY_DONE : M2C_DELIVERY_DUE, NULL, 0, NULL, err);
+        if (!st) st = m2c_nodestore_submit(c->st, c->key, &tx, NULL, 0, err);
+    }
+    if (st) goto out;
+    char hh[67];
+    hex32(hh, &tx.hash);
+    logf_(n, M2C_LOG_INFO, c, NULL, "nonce %llu: replaced with %s (%s, fees bumped)", (unsigned long long)nonce,
+          hh, still ? "delivery" : "cancel");
+    broadcast(c, &tx);
+out:
+    free(tx.raw);
+    m2c_buf_free(&data);
+    return st;
 }
 
 /* Our transaction for `nonce` was mined: settle each request it carried. */
@@ -957,6 +1272,9 @@ static m2c_status handle_mined(chain *c, uint64_t nonce, const m2c_rpc_receipt *
               (unsigned long long)nonce, nr);
         m2c_metrics_inc(n->metrics, "ml2chain_tx_reverted_total", "fulfilment transactions that reverted", lbl, 1);
     }
+    /* Every request of the nonce and the nonce itself settle in one store transaction. */
+    st = m2c_nodestore_begin(c->st, err);
+    if (st) goto out;
     for (size_t i = 0; i < nr && !st; i++) {
         if (states[i] == -2) {
             st = m2c_nodestore_set_confirmed(c->st, c->key, &recs[i].id, &rc->transaction_hash,
@@ -970,7 +1288,10 @@ static m2c_status handle_mined(chain *c, uint64_t nonce, const m2c_rpc_receipt *
             st = apply_state(c, &recs[i], states[i], err);
         }
     }
+    if (!st) st = settle_deliveries(c, nonce, rc, err);
     if (!st) st = m2c_nodestore_settle_nonce(c->st, c->key, nonce, err);
+    if (!st) st = m2c_nodestore_commit(c->st, err);
+    if (st) m2c_nodestore_rollback(c->st);
     if (!st) {
         m2c_metrics_inc(n->metrics, "ml2chain_gas_used_total", "gas used by mined fulfilment transactions", lbl,
                         (double)rc->gas_used);
@@ -992,8 +1313,14 @@ static m2c_status handle_consumed(chain *c, uint64_t nonce, m2c_err *err) {
     int *states = calloc(nr ? nr : 1, sizeof *states);
     if (!states) st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
     if (!st) st = chain_states(c, recs, nr, states, err);
-    for (size_t i = 0; i < nr && !st; i++) st = apply_state(c, &recs[i], states[i], err);
-    if (!st) st = m2c_nodestore_settle_nonce(c->st, c->key, nonce, err);
+    if (!st) {
+        st = m2c_nodestore_begin(c->st, err);
+        for (size_t i = 0; i < nr && !st; i++) st = apply_state(c, &recs[i], states[i], err);
+        if (!st) st = settle_deliveries(c, nonce, NULL, err);
+        if (!st) st = m2c_nodestore_settle_nonce(c->st, c->key, nonce, err);
+        if (!st) st = m2c_nodestore_commit(c->st, err);
+        if (st) m2c_nodestore_rollback(c->st);
+    }
     if (!st)
         logf_(c->n, M2C_LOG_WARN, c, NULL, "nonce %llu used without a receipt for our txs; %zu request(s) re-queued",
               (unsigned long long)nonce, nr);
@@ -1015,6 +1342,15 @@ static m2c_status replace(chain *c, uint64_t nonce, const m2c_nodetx *last, m2c_
     memset(&tx, 0, sizeof tx);
     m2c_hash32 *ids = NULL;
     uint32_t *cb = NULL;
+    {
+        /* a nonce carries either fulfilments or one delivery */
+        m2c_noderec *dl = NULL;
+        size_t nd = 0;
+        m2c_status ds = m2c_nodestore_deliveries_nonce(c->st, c->key, nonce, &dl, &nd, err);
+        if (!ds && nd) ds = replace_delivery(c, nonce, last, &dl[0], err);
+        m2c_nodestore_recs_free(dl, nd);
+        if (ds || nd) return ds;
+    }
     m2c_status st = m2c_nodestore_list_nonce(c->st, c->key, nonce, &recs, &nr, err);
     if (st) return st;
     states = calloc(nr ? nr : 1, sizeof *states);
@@ -1055,12 +1391,18 @@ static m2c_status replace(chain *c, uint64_t nonce, const m2c_nodetx *last, m2c_
     }
     st = sign_tx(c, &tx, nonce, &bumped, gas, no ? data.p : NULL, data.len, err);
     if (st) goto out;
-    /* Requests found closed leave the nonce before the replacement is recorded. */
+    /* Requests found closed leave the nonce as the replacement is recorded (one store
+     * transaction). */
+    st = m2c_nodestore_begin(c->st, err);
+    if (st) goto out;
     for (size_t i = 0; i < nr && !st; i++)
         if (states[i] != 1) st = apply_state(c, &recs[i], states[i], err);
-    if (st) goto out;
-    st = m2c_nodestore_submit(c->st, c->key, &tx, ids, no, err);
-    if (st) goto out;
+    if (!st) st = m2c_nodestore_submit(c->st, c->key, &tx, ids, no, err);
+    if (!st) st = m2c_nodestore_commit(c->st, err);
+    if (st) {
+        m2c_nodestore_rollback(c->st);
+        goto out;
+    }
     char hh[67];
     hex32(hh, &tx.hash);
     logf_(n, M2C_LOG_INFO, c, NULL, "nonce %llu: replaced with %s (%zu request(s)%s, fees bumped)",
@@ -1088,11 +1430,19 @@ static m2c_status track(chain *c, size_t *open_out, int *did, m2c_err *err) {
     *open_out = 0;
     m2c_status st = m2c_nodestore_open_nonces(c->st, c->key, nonces, 256, &nn, err);
     if (st || nn == 0) return st;
-    *did = 1;
     uint64_t latest_nonce;
     m2c_blockref latest = m2c_blockref_latest();
     st = m2c_rpc_get_transaction_count(c->rpc, &latest_nonce, &c->n->key->addr, &latest, err);
     if (st) return st;
+    if (!c->have_mined_nonce || latest_nonce != c->mined_nonce) {
+        c->have_mined_nonce = 1;
+        c->mined_nonce = latest_nonce;
+        c->mined_nonce_head = c->head;
+    }
+    /* Our queue is stuck when none of our transactions was mined for replace_blocks blocks.
+     * While it moves, a transaction that waited long is only waiting for its turn behind
+     * lower nonces (a deep pipeline), and replacing it would only churn. */
+    int stalled = c->head >= c->mined_nonce_head + c->cfg->replace_blocks;
     size_t open = 0;
     for (size_t i = 0; i < nn && !st && !*c->n->stop; i++) {
         m2c_nodetx *txs = NULL;
@@ -1105,17 +1455,22 @@ static m2c_status track(chain *c, size_t *open_out, int *did, m2c_err *err) {
         }
         m2c_rpc_receipt rc;
         size_t which = 0;
-        m2c_status rs = find_receipt(c, txs, nt, &rc, &which, err);
+        /* A nonce at or above the account's latest nonce has nothing mined (yet): no
+         * receipt lookups for the pipeline's waiting transactions. */
+        m2c_status rs = nonces[i] < latest_nonce ? find_receipt(c, txs, nt, &rc, &which, err)
+                                                 : M2C_ERR_NOTFOUND;
         if (rs == M2C_OK) {
             st = handle_mined(c, nonces[i], &rc, err);
             m2c_rpc_receipt_free(&rc);
+            *did = 1;
         } else if (rs != M2C_ERR_NOTFOUND) {
             st = rs;
         } else if (nonces[i] < latest_nonce) {
             /* Receipts can trail the nonce by a moment: decide on the next pass. */
-            if (now_s() - txs[nt - 1].sent_time > 2.0 && !c->first_pass)
+            if (now_s() - txs[nt - 1].sent_time > 2.0 && !c->first_pass) {
                 st = handle_consumed(c, nonces[i], err);
-            else
+                *did = 1;
+            } else
                 open++;
         } else {
             open++;
@@ -1126,16 +1481,23 @@ static m2c_status track(chain *c, size_t *open_out, int *did, m2c_err *err) {
             size_t ncar = 0;
             st = m2c_nodestore_list_nonce(c->st, c->key, nonces[i], &carried, &ncar, err);
             m2c_nodestore_recs_free(carried, ncar);
+            if (!st && ncar == 0) {
+                carried = NULL;
+                st = m2c_nodestore_deliveries_nonce(c->st, c->key, nonces[i], &carried, &ncar, err);
+                m2c_nodestore_recs_free(carried, ncar);
+            }
             if (st) {
                 m2c_nodestore_txs_free(txs, nt);
                 break;
             }
-            if (ncar == 0 && !last->is_cancel)
+            if (ncar == 0 && !last->is_cancel) {
                 st = replace(c, nonces[i], last, err);
-            else if (c->head >= last->sent_block + c->cfg->replace_blocks &&
-                now_s() - last_bcast(c, nonces[i]) > 1.0)
+                *did = 1;
+            } else if (stalled && c->head >= last->sent_block + c->cfg->replace_blocks &&
+                       now_s() - last_bcast(c, nonces[i]) > 1.0) {
                 st = replace(c, nonces[i], last, err);
-            else if (c->first_pass || now_s() - last_bcast(c, nonces[i]) > 5.0)
+                *did = 1;
+            } else if (c->first_pass || now_s() - last_bcast(c, nonces[i]) > 5.0)
                 broadcast(c, last);
         }
         m2c_nodestore_txs_free(txs, nt);
@@ -1144,17 +1506,114 @@ static m2c_status track(chain *c, size_t *open_out, int *did, m2c_err *err) {
     return st;
 }
 
-/* Puts computed requests into new transactions while fewer than max_inflight are open. */
-static m2c_status submit(chain *c, size_t open, int *did, m2c_err *err) {
+/* A batch shape: what decides a fulfilment's gas apart from the request ids. Batches of the
+ * same shape (same item count and, per item, the same callback, selector, callback gas
+ * limit, output length and error/no-error) run the same code on the same kind of storage,
+ * so one eth_estimateGas per shape and step serves them all; the limit adds room for the
+ * largest callback to burn its whole limit and at least 10% (m2c_node_gas_limit). */
+static m2c_hash32 batch_shape(const m2c_noderec *recs, size_t n) {
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    uint8_t w[8 + 20 + 4 + 4 + 8 + 1];
+    for (int k = 0; k < 8; k++) w[k] = (uint8_t)((uint64_t)n >> (8 * k));
+    m2c_status ignored = m2c_buf_append(&b, w, 8);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *rq = recs[i].req;
+        memcpy(w, rq + 3 * 32 + 12, 20);  /* callback */
+        memcpy(w + 20, rq + 4 * 32, 4);   /* selector */
+        memcpy(w + 24, rq + 5 * 32 + 28, 4); /* callbackGasLimit */
+        uint64_t ol = recs[i].output_len;
+        for (int k = 0; k < 8; k++) w[28 + k] = (uint8_t)(ol >> (8 * k));
+        w[36] = recs[i].error_code != 0;
+        ignored = m2c_buf_append(&b, w, 37);
+    }
+    (void)ignored;
+    m2c_hash32 h = m2c_keccak256(b.p, b.len);
+    m2c_buf_free(&b);
+    return h;
+}
+
+typedef struct {
+    m2c_hash32 shape;
+    uint64_t estimate; /* 0: the estimate failed */
+    m2c_err err;
+} gas_memo;
+
+/* Sends signed transactions in one JSON-RPC batch. Answers are handled as broadcast() does;
+ * a nonce refusal re-syncs the sequence. */
+static void broadcast_many(chain *c, const m2c_nodetx *txs, size_t n) {
+    node *nd = c->n;
+    m2c_rpc_req *reqs = calloc(n, sizeof *reqs);
+    json_t **params = calloc(n, sizeof *params);
+    m2c_err e;
+    m2c_err_clear(&e);
+    int ok = reqs && params;
+    for (size_t i = 0; ok && i < n; i++) {
+        char *hex = m2c_hex_encode_alloc(txs[i].raw, txs[i].raw_len, 1);
+        params[i] = hex ? json_pack("[s]", hex) : NULL;
+        free(hex);
+        if (!params[i]) ok = 0;
+        reqs[i].method = "eth_sendRawTransaction";
+        reqs[i].params = params[i];
+        note_bcast(c, txs[i].nonce);
+    }
+    if (!ok || m2c_rpc_batch(c->rpc, reqs, n, &e) != M2C_OK) {
+        /* The batch as a whole failed: one by one (tracking re-sends what still fails). */
+        if (ok) rpc_error(c, "send batch", &e);
+        for (size_t i = 0; i < n; i++) broadcast(c, &txs[i]);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i].status == M2C_OK) continue;
+        const m2c_err *se = &reqs[i].err;
+        if (msg_has(se, "nonce too low") || msg_has(se, "nonce too high")) {
+            uint64_t pending;
+            m2c_blockref pref = {M2C_BLOCK_PENDING, 0};
+            m2c_err pe;
+            if (m2c_rpc_get_transaction_count(c->rpc, &pending, &nd->key->addr, &pref, &pe) == M2C_OK) {
+                uint64_t store_next = 0;
+                if (m2c_nodestore_next_nonce(c->st, c->key, &store_next, &pe) != M2C_OK) store_next = 0;
+                m2c_nonce_sync(&c->nonce, pending, store_next);
+            }
+            logf_(nd, M2C_LOG_WARN, c, NULL, "nonce %llu refused (%s); next nonce %llu",
+                  (unsigned long long)txs[i].nonce, se->msg, (unsigned long long)c->nonce.next);
+        } else if (!msg_has(se, "already known") && !msg_has(se, "already imported")) {
+            logf_(nd, M2C_LOG_WARN, c, NULL, "send nonce %llu: %s; will retry",
+                  (unsigned long long)txs[i].nonce, se->msg);
+            rpc_error(c, "send", se);
+        }
+    }
+out:
+    if (reqs) m2c_rpc_reqs_release(reqs, n);
+    if (params)
+        for (size_t i = 0; i < n; i++) json_decref(params[i]);
+    free(reqs);
+    free(params);
+}
+
+/* Transactions built per round of submit(): enough for a block's worth of batches while
+ * the first ones are already on their way. */
+#define SUBMIT_ROUND_TXS 8
+
+/* Puts computed requests into new transactions while fewer than max_inflight are open. Per
+ * round (up to SUBMIT_ROUND_TXS transactions): the on-chain state of every candidate in one
+ * JSON-RPC batch, fees once per step, one gas estimate per batch shape, every transaction
+ * signed and recorded in one store transaction (one fsync) *before* any is sent, then all
+ * sent in one JSON-RPC batch. */
+static m2c_status submit(chain *c, size_t open, int *did, double *prof, m2c_err *err) {
     node *n = c->n;
     m2c_status st = M2C_OK;
     size_t per_tx = c->cfg->iface == M2C_IFACE_TEMPLATE ? 1 : c->cfg->batch_size;
     m2c_node_fees fees;
     int have_fees = 0;
+    gas_memo memo[16];
+    size_t n_memo = 0;
     while (open < c->cfg->max_inflight && !*n->stop && !st) {
+        size_t want_txs = c->cfg->max_inflight - open;
+        if (want_txs > SUBMIT_ROUND_TXS) want_txs = SUBMIT_ROUND_TXS;
         m2c_noderec *recs = NULL;
         size_t nr = 0;
-        st = m2c_nodestore_list(c->st, c->key, M2C_REQ_COMPUTED, per_tx, &recs, &nr, err);
+        st = m2c_nodestore_list(c->st, c->key, M2C_REQ_COMPUTED, want_txs * per_tx, &recs, &nr, err);
         if (st || nr == 0) {
             m2c_nodestore_recs_free(recs, nr);
             break;
@@ -1164,17 +1623,23 @@ static m2c_status submit(chain *c, size_t open, int *did, m2c_err *err) {
         m2c_noderec *keep = calloc(nr, sizeof *keep);
         m2c_hash32 *ids = calloc(nr, sizeof *ids);
         uint32_t *cb = calloc(nr, sizeof *cb);
+        m2c_nodetx txs[SUBMIT_ROUND_TXS];
+        size_t tx_first[SUBMIT_ROUND_TXS], tx_n[SUBMIT_ROUND_TXS];
+        size_t ntx = 0, nk = 0, round_done = 0;
+        uint64_t first_nonce = c->nonce.next;
         m2c_buf data;
         m2c_buf_init(&data, 0);
-        m2c_nodetx tx;
-        memset(&tx, 0, sizeof tx);
-        size_t nk = 0;
+        memset(txs, 0, sizeof txs);
         if (!states || !keep || !ids || !cb) {
             st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
             goto next;
         }
         /* Never send a fulfilment for a request that is no longer open. */
+        double t = now_s();
         st = chain_states(c, recs, nr, states, err);
+        prof[0] += now_s() - t;
+        if (st) goto next;
+        st = m2c_nodestore_begin(c->st, err);
         if (st) goto next;
         for (size_t i = 0; i < nr && !st; i++) {
             if (states[i] == 1) {
@@ -1184,74 +1649,108 @@ static m2c_status submit(chain *c, size_t open, int *did, m2c_err *err) {
                 st = apply_state(c, &recs[i], states[i], err);
             }
         }
-        if (st || nk == 0) goto next;
+        if (!st) st = m2c_nodestore_commit(c->st, err);
+        if (st) {
+            m2c_nodestore_rollback(c->st);
+            goto next;
+        }
+        if (nk == 0) goto next;
         if (!have_fees) {
+            t = now_s();
             st = current_fees(c, &fees, err);
+            prof[1] += now_s() - t;
             if (st) goto next;
             have_fees = 1;
         }
-        for (;;) {
-            m2c_buf_reset(&data);
-            st = build_calldata(c, &data, keep, nk, cb, err);
-            if (st) goto next;
+        /* Batches of per_tx from keep[0..nk): a batch whose callbacks do not fit in a block
+         * is halved; what is left waits for the next round. */
+        size_t at = 0;
+        while (at < nk && ntx < SUBMIT_ROUND_TXS) {
+            size_t b = nk - at < per_tx ? nk - at : per_tx;
+            uint64_t gas = 0;
             m2c_err ee;
             m2c_err_clear(&ee);
-            uint64_t gas = gas_for(c, &data, cb, nk, &ee);
-            if (gas == 0 && nk > 1) {
-                nk /= 2; /* the callbacks do not fit in one block: smaller batch */
-                continue;
+            for (;;) {
+                m2c_buf_reset(&data);
+                st = build_calldata(c, &data, keep + at, b, cb, err);
+                if (st) goto next;
+                t = now_s();
+                if (c->cfg->iface == M2C_IFACE_TEMPLATE) {
+                    gas = gas_for(c, &data, cb, b, &ee);
+                } else {
+                    m2c_hash32 shape = batch_shape(keep + at, b);
+                    size_t m = 0;
+                    while (m < n_memo && memcmp(memo[m].shape.b, shape.b, 32)) m++;
+                    if (m == n_memo) {
+                        if (n_memo < sizeof memo / sizeof memo[0]) n_memo++;
+                        else m = 0; /* full: the oldest slot goes */
+                        memo[m].shape = shape;
+                        m2c_err_clear(&memo[m].err);
+                        memo[m].estimate = estimate(c, &data, &memo[m].err);
+                    }
+                    gas = gas_limit(c, memo[m].estimate, cb, b);
+                    ee = memo[m].err;
+                }
+                prof[2] += now_s() - t;
+                if (gas == 0 && b > 1) {
+                    b /= 2; /* the callbacks do not fit in one block: smaller batch */
+                    continue;
+                }
+                break;
             }
             if (gas == 0) {
-                st = m2c_nodestore_set_failed(c->st, c->key, &keep[0].id,
+                st = m2c_nodestore_set_failed(c->st, c->key, &keep[at].id,
                                               "callback gas limit does not fit in a block", err);
-                goto next;
+                if (st) goto next;
+                at++;
+                continue;
             }
-            if (ee.code == M2C_ERR_RPC && nk == 1 && c->cfg->iface == M2C_IFACE_TEMPLATE) {
+            if (ee.code == M2C_ERR_RPC && b == 1 && c->cfg->iface == M2C_IFACE_TEMPLATE) {
                 /* A single fulfilment the chain refuses (e.g. not an operator): say why. */
                 char why[160];
                 snprintf(why, sizeof why, "refused by the contract: %.120s", ee.msg);
-                logf_(n, M2C_LOG_WARN, c, &keep[0].id, "%s", why);
-                st = m2c_nodestore_set_failed(c->st, c->key, &keep[0].id, why, err);
-                if (!st) note_done(c, &keep[0], 0, "refused", 0);
-                goto next;
+                logf_(n, M2C_LOG_WARN, c, &keep[at].id, "%s", why);
+                st = m2c_nodestore_set_failed(c->st, c->key, &keep[at].id, why, err);
+                if (st) goto next;
+                note_done(c, &keep[at], 0, "refused", 0);
+                at++;
+                continue;
             }
-            uint64_t nonce = m2c_nonce_take(&c->nonce);
-            st = sign_tx(c, &tx, nonce, &fees, gas, data.p, data.len, err);
+            st = sign_tx(c, &txs[ntx], m2c_nonce_take(&c->nonce), &fees, gas, data.p, data.len, err);
             if (st) goto next;
-            break;
+            tx_first[ntx] = at;
+            tx_n[ntx++] = b;
+            at += b;
         }
-        st = m2c_nodestore_submit(c->st, c->key, &tx, ids, nk, err);
-        if (st) goto next;
-        {
+        if (ntx == 0) goto next;
+        /* Recorded before sent: a crash after this point rebroadcasts them at restart. */
+        t = now_s();
+        st = m2c_nodestore_begin(c->st, err);
+        for (size_t i = 0; i < ntx && !st; i++)
+            st = m2c_nodestore_submit(c->st, c->key, &txs[i], ids + tx_first[i], tx_n[i], err);
+        if (!st) st = m2c_nodestore_commit(c->st, err);
+        prof[3] += now_s() - t;
+        if (st) {
+            m2c_nodestore_rollback(c->st);
+            goto next;
+        }
+        round_done = 1;
+        for (size_t i = 0; i < ntx; i++) {
             char hh[67];
-            hex32(hh, &tx.hash);
+            hex32(hh, &txs[i].hash);
             logf_(n, M2C_LOG_INFO, c, NULL, "sent %s (nonce %llu, %zu request(s), gas %llu)", hh,
-                  (unsigned long long)tx.nonce, nk, (unsigned long long)tx.gas);
-            for (size_t i = 0; i < nk; i++) logf_(n, M2C_LOG_DEBUG, c, &ids[i], "submitted in %s", hh);
+                  (unsigned long long)txs[i].nonce, tx_n[i], (unsigned long long)txs[i].gas);
+            for (size_t k = 0; k < tx_n[i]; k++)
+                logf_(n, M2C_LOG_DEBUG, c, &ids[tx_first[i] + k], "submitted in %s", hh);
         }
-        {
-            m2c_hash32 h;
-            m2c_err se;
-            m2c_err_clear(&se);
-            note_bcast(c, tx.nonce);
-            if (m2c_rpc_send_raw_transaction(c->rpc, &h, tx.raw, tx.raw_len, &se) != M2C_OK) {
-                if (msg_has(&se, "nonce too low") || msg_has(&se, "nonce too high")) {
-                    uint64_t pending;
-                    m2c_blockref pref = {M2C_BLOCK_PENDING, 0};
-                    if (m2c_rpc_get_transaction_count(c->rpc, &pending, &n->key->addr, &pref, &se) == M2C_OK)
-                        m2c_nonce_sync(&c->nonce, pending, 0);
-                    logf_(n, M2C_LOG_WARN, c, NULL, "nonce %llu refused; re-synced to %llu",
-                          (unsigned long long)tx.nonce, (unsigned long long)c->nonce.next);
-                } else if (!msg_has(&se, "already known")) {
-                    logf_(n, M2C_LOG_WARN, c, NULL, "send nonce %llu: %s; will retry",
-                          (unsigned long long)tx.nonce, se.msg);
-                    rpc_error(c, "send", &se);
-                }
-            }
-        }
-        open++;
+        t = now_s();
+        broadcast_many(c, txs, ntx);
+        prof[4] += now_s() - t;
+        open += ntx;
     next:
-        free(tx.raw);
+        /* Nonces taken for transactions that were not recorded go back to the sequence. */
+        if (!round_done) c->nonce.next = first_nonce;
+        for (size_t i = 0; i < SUBMIT_ROUND_TXS; i++) free(txs[i].raw);
         m2c_buf_free(&data);
         free(states);
         free(keep);
@@ -1395,6 +1894,27 @@ static void update_gauges(chain *c) {
             m2c_metrics_set(n->metrics, "ml2chain_requests", "requests in the state store by state", l2,
                             (double)counts[s]);
         }
+    uint64_t dc[M2C_DELIVERY_STATES];
+    if (m2c_nodestore_delivery_counts(c->st, c->key, dc, &e) == M2C_OK)
+        for (int s = 0; s < M2C_DELIVERY_STATES; s++) {
+            char l2[96];
+            snprintf(l2, sizeof l2, "chain=\"%s\",state=\"%s\"", c->key, m2c_delivery_state_str(s));
+            m2c_metrics_set(n->metrics, "ml2chain_deliveries", "final-only deliveries in the state store by state",
+                            l2, (double)dc[s]);
+        }
+}
+
+/* Waits up to `ms` for the head to move (our transactions can only be mined in a new
+ * block), looking every ms/4 (50..250 ms). */
+static void wait_head(chain *c, unsigned ms) {
+    unsigned every = ms / 4 < 50 ? 50 : ms / 4 > 250 ? 250 : ms / 4;
+    double end = now_s() + ms / 1000.0;
+    uint64_t h0 = c->head, h;
+    while (!*c->n->stop && now_s() < end) {
+        sleep_ms(c->n, every);
+        m2c_err e;
+        if (m2c_rpc_block_number(c->rpc, &h, &e) == M2C_OK && h != h0) return;
+    }
 }
 
 static void *chain_main(void *arg) {
@@ -1408,11 +1928,27 @@ static void *chain_main(void *arg) {
         m2c_err_clear(&e);
         int did = 0;
         size_t open = 0;
+        /* Time per phase, for the debug log (docs/node.md "Throughput"): watch, compute,
+         * track, submit; within submit: states, fees, estimates, store, send. */
+        double t[5], sub[5] = {0, 0, 0, 0, 0};
+        t[0] = now_s();
         m2c_status st = m2c_rpc_block_number(c->rpc, &c->head, &e);
         if (!st) st = watch(c, &did, &e);
+        t[1] = now_s();
         if (!st) st = compute(c, &did, &e);
+        t[2] = now_s();
         if (!st) st = track(c, &open, &did, &e);
-        if (!st) st = submit(c, open, &did, &e);
+        t[3] = now_s();
+        if (!st) st = submit(c, open, &did, sub, &e);
+        if (!st) st = deliver_due(c, open, &did, &e);
+        t[4] = now_s();
+        if (!st && did && t[4] - t[0] > 0.001)
+            logf_(n, M2C_LOG_DEBUG, c, NULL,
+                  "step at head %llu: watch %.0f ms, compute %.0f ms, track %.0f ms, submit %.0f ms"
+                  " (states %.0f, fees %.0f, gas %.0f, store %.0f, send %.0f)",
+                  (unsigned long long)c->head, 1e3 * (t[1] - t[0]), 1e3 * (t[2] - t[1]),
+                  1e3 * (t[3] - t[2]), 1e3 * (t[4] - t[3]), 1e3 * sub[0], 1e3 * sub[1],
+                  1e3 * sub[2], 1e3 * sub[3], 1e3 * sub[4]);
         if (st) {
             if (st == M2C_ERR_INTERRUPTED || *n->stop) break;
             if (st == M2C_ERR_DB || st == M2C_ERR_NOMEM) {
@@ -1429,17 +1965,22 @@ static void *chain_main(void *arg) {
         c->last_ok = now_s();
         update_gauges(c);
         if (n->cfg->once && !did) {
-            uint64_t counts[M2C_REQ_STATES], cursor;
+            uint64_t counts[M2C_REQ_STATES], dcounts[M2C_DELIVERY_STATES], cursor;
             m2c_hash32 h;
             if (m2c_nodestore_counts(c->st, c->key, counts, &e) == M2C_OK &&
                 m2c_nodestore_cursor(c->st, c->key, &cursor, &h, &e) == M2C_OK &&
-                counts[0] + counts[1] + counts[2] == 0 &&
+                counts[0] + counts[1] + counts[2] == 0 && c->due_final == 0 &&
+                m2c_nodestore_delivery_counts(c->st, c->key, dcounts, &e) == M2C_OK &&
+                dcounts[M2C_DELIVERY_SUBMITTED] == 0 &&
                 cursor + c->cfg->confirmations >= c->head) {
                 c->idle = 1;
                 break;
             }
         }
-        if (!did || open >= c->cfg->max_inflight) sleep_ms(n, c->cfg->poll_ms);
+        if (!did || open >= c->cfg->max_inflight) {
+            if (open) wait_head(c, c->cfg->poll_ms); /* what frees a slot is a new block */
+            else sleep_ms(n, c->cfg->poll_ms);
+        }
     }
     return NULL;
 }

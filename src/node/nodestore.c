@@ -11,6 +11,7 @@
 
 struct m2c_nodestore {
     sqlite3 *db;
+    unsigned depth; /* open transaction levels: 0 none, 1 BEGIN, more: savepoints */
 };
 
 static const char *const state_names[M2C_REQ_STATES] = {"seen",      "computed", "submitted",
@@ -50,7 +51,21 @@ static const char schema[] =
     " is_cancel INTEGER NOT NULL, PRIMARY KEY(chain, hash));"
     "CREATE INDEX IF NOT EXISTS txs_nonce ON txs(chain, nonce);"
     "CREATE TABLE IF NOT EXISTS nonces(chain TEXT NOT NULL, nonce INTEGER NOT NULL,"
-    " settled INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(chain, nonce));";
+    " settled INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(chain, nonce));"
+    /* Final-only requests (FINAL_ONLY, bit 31 of callbackGasLimit: byte 188 of the Request
+     * words, i.e. substr position 189) with a callback (address: bytes 108..127) get a
+     * delivery row in the same SQL transaction that confirms them, whichever code path
+     * confirms them. */
+    "CREATE TABLE IF NOT EXISTS deliveries(chain TEXT NOT NULL, id BLOB NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0, nonce INTEGER NOT NULL DEFAULT -1, tx_hash BLOB,"
+    " done_block INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT NOT NULL DEFAULT '', PRIMARY KEY(chain, id));"
+    "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(chain, state);"
+    "CREATE INDEX IF NOT EXISTS deliveries_nonce ON deliveries(chain, nonce);"
+    "CREATE TRIGGER IF NOT EXISTS requests_final_only AFTER UPDATE OF state ON requests"
+    " WHEN NEW.state = 3 AND OLD.state <> 3 AND NEW.req IS NOT NULL AND length(NEW.req) = 288"
+    " AND substr(NEW.req, 189, 1) >= x'80' AND substr(NEW.req, 109, 20) <> zeroblob(20)"
+    " BEGIN INSERT OR IGNORE INTO deliveries(chain, id) VALUES(NEW.chain, NEW.id); END;";
 
 m2c_status m2c_nodestore_open(m2c_nodestore **out, const char *path, m2c_err *err) {
     *out = NULL;
@@ -102,6 +117,44 @@ static m2c_status exec(m2c_nodestore *s, const char *sql, m2c_err *err) {
     }
     return M2C_OK;
 }
+
+/* Nestable transactions: the outermost level is BEGIN IMMEDIATE (the write lock is taken up
+ * front, so a second connection waits in busy_timeout instead of failing an upgrade), inner
+ * levels are savepoints, so a function that is atomic on its own (submit, record_range)
+ * stays atomic inside a caller's group and a failure inside it undoes only its part. */
+static m2c_status tx_begin(m2c_nodestore *s, m2c_err *err) {
+    m2c_status st = exec(s, s->depth ? "SAVEPOINT m2c_inner" : "BEGIN IMMEDIATE", err);
+    if (!st) s->depth++;
+    return st;
+}
+
+static m2c_status tx_commit(m2c_nodestore *s, m2c_err *err) {
+    m2c_status st = exec(s, s->depth > 1 ? "RELEASE m2c_inner" : "COMMIT", err);
+    if (!st) s->depth--;
+    return st;
+}
+
+static void tx_rollback(m2c_nodestore *s) {
+    if (!s->depth) return;
+    m2c_status ignored;
+    if (s->depth > 1) {
+        ignored = exec(s, "ROLLBACK TO m2c_inner", NULL);
+        ignored = exec(s, "RELEASE m2c_inner", NULL);
+    } else {
+        ignored = exec(s, "ROLLBACK", NULL);
+    }
+    (void)ignored;
+    s->depth--;
+}
+
+m2c_status m2c_nodestore_begin(m2c_nodestore *s, m2c_err *err) { return tx_begin(s, err); }
+
+m2c_status m2c_nodestore_commit(m2c_nodestore *s, m2c_err *err) {
+    if (!s->depth) return m2c_err_set(err, M2C_ERR_STATE, "state store: commit without begin");
+    return tx_commit(s, err);
+}
+
+void m2c_nodestore_rollback(m2c_nodestore *s) { tx_rollback(s); }
 
 static m2c_status step_done(m2c_nodestore *s, sqlite3_stmt *st, m2c_err *err) {
     int rc = sqlite3_step(st);
@@ -189,7 +242,7 @@ m2c_status m2c_nodestore_record_range(m2c_nodestore *s, const char *chain,
     size_t count = 0;
     if (added) *added = 0;
     sqlite3_stmt *ins = NULL, *blk = NULL;
-    m2c_status st = exec(s, "BEGIN IMMEDIATE", err);
+    m2c_status st = tx_begin(s, err);
     if (st) return st;
     /* A known request keeps its state; an orphaned one that shows up again (re-included by
      * the reorg) becomes seen with its new block. */
@@ -242,13 +295,12 @@ m2c_status m2c_nodestore_record_range(m2c_nodestore *s, const char *chain,
     }
     st = set_cursor(s, chain, to_block, to_hash, err);
     if (st) goto out;
-    st = exec(s, "COMMIT", err);
+    st = tx_commit(s, err);
 out:
     sqlite3_finalize(ins);
     sqlite3_finalize(blk);
     if (st) {
-        m2c_status ignored = exec(s, "ROLLBACK", NULL);
-        (void)ignored;
+        tx_rollback(s);
         return st;
     }
     if (added) *added = count;
@@ -282,7 +334,7 @@ m2c_status m2c_nodestore_rewind(m2c_nodestore *s, const char *chain, uint64_t to
     if (orphaned) *orphaned = 0;
     size_t count = 0;
     sqlite3_stmt *q = NULL;
-    m2c_status st = exec(s, "BEGIN IMMEDIATE", err);
+    m2c_status st = tx_begin(s, err);
     if (st) return st;
     st = prep(s, &q, "DELETE FROM blocks WHERE chain = ? AND number > ?", err);
     if (st) goto out;
@@ -306,12 +358,11 @@ m2c_status m2c_nodestore_rewind(m2c_nodestore *s, const char *chain, uint64_t to
     if (st) goto out;
     st = set_cursor(s, chain, to_block, to_hash, err);
     if (st) goto out;
-    st = exec(s, "COMMIT", err);
+    st = tx_commit(s, err);
 out:
     sqlite3_finalize(q);
     if (st) {
-        m2c_status ignored = exec(s, "ROLLBACK", NULL);
-        (void)ignored;
+        tx_rollback(s);
         return st;
     }
     if (orphaned) *orphaned = count;
@@ -482,15 +533,15 @@ m2c_status m2c_nodestore_set_computed(m2c_nodestore *s, const char *chain, const
     return st;
 }
 
-m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_nodetx *tx,
-                                const m2c_hash32 *ids, size_t n, m2c_err *err) {
+/* Inserts the transaction and its nonce (inside the caller's SQL transaction). */
+static m2c_status insert_tx(m2c_nodestore *s, const char *chain, const m2c_nodetx *tx,
+                            m2c_err *err) {
     sqlite3_stmt *q = NULL;
     uint8_t fee[32];
-    m2c_status st = exec(s, "BEGIN IMMEDIATE", err);
+    m2c_status st = prep(s, &q, "INSERT INTO txs(chain, nonce, hash, raw, max_fee, prio_fee, gas,"
+                                " sent_block, sent_time, is_cancel) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                         err);
     if (st) return st;
-    st = prep(s, &q, "INSERT INTO txs(chain, nonce, hash, raw, max_fee, prio_fee, gas,"
-                     " sent_block, sent_time, is_cancel) VALUES(?,?,?,?,?,?,?,?,?,?)", err);
-    if (st) goto out;
     sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)tx->nonce);
     sqlite3_bind_blob(q, 3, tx->hash.b, 32, SQLITE_TRANSIENT);
@@ -506,14 +557,22 @@ m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_n
     st = step_done(s, q, err);
     sqlite3_finalize(q);
     q = NULL;
-    if (st) goto out;
+    if (st) return st;
     st = prep(s, &q, "INSERT OR IGNORE INTO nonces(chain, nonce) VALUES(?,?)", err);
-    if (st) goto out;
+    if (st) return st;
     sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)tx->nonce);
     st = step_done(s, q, err);
     sqlite3_finalize(q);
-    q = NULL;
+    return st;
+}
+
+m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_nodetx *tx,
+                                const m2c_hash32 *ids, size_t n, m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = tx_begin(s, err);
+    if (st) return st;
+    st = insert_tx(s, chain, tx, err);
     if (st) goto out;
     st = prep(s, &q, "UPDATE requests SET state = 2, nonce = ?1, tx_hash = ?2,"
                      " attempts = attempts + 1 WHERE chain = ?3 AND id = ?4"
@@ -528,12 +587,11 @@ m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_n
         st = update_one(s, q, "submit", err);
         if (st) goto out;
     }
-    st = exec(s, "COMMIT", err);
+    st = tx_commit(s, err);
 out:
     sqlite3_finalize(q);
     if (st) {
-        m2c_status ignored = exec(s, "ROLLBACK", NULL);
-        (void)ignored;
+        tx_rollback(s);
     }
     return st;
 }
@@ -708,6 +766,110 @@ m2c_status m2c_nodestore_next_nonce(m2c_nodestore *s, const char *chain, uint64_
     } else {
         st = dberr(s, err, "read nonces");
     }
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* ---- final-only deliveries ---- */
+
+static const char *const delivery_names[M2C_DELIVERY_STATES] = {"due", "submitted", "delivered",
+                                                                "failed"};
+
+const char *m2c_delivery_state_str(int s) {
+    return s >= 0 && s < M2C_DELIVERY_STATES ? delivery_names[s] : "?";
+}
+
+m2c_status m2c_nodestore_deliveries(m2c_nodestore *s, const char *chain, int state, size_t cap,
+                                    m2c_noderec **recs, size_t *n, m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "SELECT " REC_COLS " FROM requests WHERE chain = ?1 AND id IN"
+                                " (SELECT id FROM deliveries WHERE chain = ?1 AND state = ?2)"
+                                " ORDER BY block, log_index LIMIT ?3", err);
+    if (st) return st;
+    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, 2, state);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)(cap > INT64_MAX ? INT64_MAX : cap));
+    st = list_query(s, q, cap, recs, n, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+m2c_status m2c_nodestore_deliveries_nonce(m2c_nodestore *s, const char *chain, uint64_t nonce,
+                                          m2c_noderec **recs, size_t *n, m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "SELECT " REC_COLS " FROM requests WHERE chain = ?1 AND id IN"
+                                " (SELECT id FROM deliveries WHERE chain = ?1 AND state = 1"
+                                " AND nonce = ?2) ORDER BY block, log_index", err);
+    if (st) return st;
+    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)nonce);
+    st = list_query(s, q, SIZE_MAX, recs, n, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+m2c_status m2c_nodestore_submit_delivery(m2c_nodestore *s, const char *chain,
+                                         const m2c_nodetx *tx, const m2c_hash32 *id,
+                                         m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = tx_begin(s, err);
+    if (st) return st;
+    st = insert_tx(s, chain, tx, err);
+    if (st) goto out;
+    st = prep(s, &q, "UPDATE deliveries SET state = 1, nonce = ?1, tx_hash = ?2,"
+                     " attempts = attempts + 1 WHERE chain = ?3 AND id = ?4"
+                     " AND (state = 0 OR (state = 1 AND nonce = ?1))", err);
+    if (st) goto out;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)tx->nonce);
+    sqlite3_bind_blob(q, 2, tx->hash.b, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 3, chain, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 4, id->b, 32, SQLITE_TRANSIENT);
+    st = update_one(s, q, "submit delivery", err);
+    if (st) goto out;
+    st = tx_commit(s, err);
+out:
+    sqlite3_finalize(q);
+    if (st) tx_rollback(s);
+    return st;
+}
+
+m2c_status m2c_nodestore_set_delivery(m2c_nodestore *s, const char *chain, const m2c_hash32 *id,
+                                      int state, const m2c_hash32 *tx_hash, uint64_t done_block,
+                                      const char *reason, m2c_err *err) {
+    if (state != M2C_DELIVERY_DUE && state != M2C_DELIVERY_DONE && state != M2C_DELIVERY_FAILED)
+        return m2c_err_set(err, M2C_ERR_INVALID, "state store: set delivery: bad state %d", state);
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "UPDATE deliveries SET state = ?1,"
+                                " nonce = CASE WHEN ?1 = 0 THEN -1 ELSE nonce END,"
+                                " tx_hash = coalesce(?2, tx_hash), done_block = ?3, reason = ?4"
+                                " WHERE chain = ?5 AND id = ?6 AND state IN (0, 1)", err);
+    if (st) return st;
+    sqlite3_bind_int(q, 1, state);
+    if (tx_hash) sqlite3_bind_blob(q, 2, tx_hash->b, 32, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(q, 2);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)done_block);
+    sqlite3_bind_text(q, 4, reason ? reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 5, chain, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 6, id->b, 32, SQLITE_TRANSIENT);
+    st = update_one(s, q, "set delivery", err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+m2c_status m2c_nodestore_delivery_counts(m2c_nodestore *s, const char *chain,
+                                         uint64_t counts[M2C_DELIVERY_STATES], m2c_err *err) {
+    memset(counts, 0, sizeof(uint64_t) * M2C_DELIVERY_STATES);
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "SELECT state, count(*) FROM deliveries WHERE chain = ?"
+                                " GROUP BY state", err);
+    if (st) return st;
+    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int k = sqlite3_column_int(q, 0);
+        if (k >= 0 && k < M2C_DELIVERY_STATES) counts[k] = (uint64_t)sqlite3_column_int64(q, 1);
+    }
+    if (rc != SQLITE_DONE) st = dberr(s, err, "count deliveries");
     sqlite3_finalize(q);
     return st;
 }
