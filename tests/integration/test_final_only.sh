@@ -57,7 +57,8 @@ recorded() { [ "$(sqlite3 "$WORK/node.db" 'SELECT count(*) FROM deliveries' 2>/d
 check_ok "node recorded the delivery due" wait_for 20 recorded
 node_kill9
 FUL=$(logs_json "$T_FULFILLED" | jq -c --arg id "$RID_HEX" '.[] | select(.topics[1] == $id)')
-check_eq "final-only fulfilment ran no callback" 0 "$((16#$(jq -r '.data[66:130]' <<<"$FUL")))"
+# Fulfilled data: outcome (errorCode << 8 | callbackSuccess), outputHash
+check_eq "final-only fulfilment ran no callback" 0 "$((16#$(jq -r '.data[64:66]' <<<"$FUL") & 1))"
 check_eq "collector not set before the window" false \
   "$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'isSet(uint256)(bool)' "$RID")"
 check_eq "not final inside the window" false \
