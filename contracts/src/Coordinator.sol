@@ -294,6 +294,7 @@ contract Coordinator is ICoordinator {
         uint256 slot = _slots[req.requestId];
         uint256 pending = _pendingSlot(_requestHashCd(req));
         uint256 gate = _gate(req.modelId);
+        // forge-lint: disable-next-line(unsafe-typecast) -- the operator is the low 160 bits of the gate word
         if (slot != pending || address(uint160(gate)) != msg.sender) _revertMismatch(req, slot, gate);
         if (gate & BLOCKED_BIT != 0) revert OperatorBlocked(req.modelId);
         _earn(req.modelId, gate, req.payment);
@@ -320,6 +321,7 @@ contract Coordinator is ICoordinator {
             uint256 slot = _slots[req.requestId];
             uint256 pending = _pendingSlot(_requestHashCd(req));
             uint256 gate = _gate(req.modelId);
+            // forge-lint: disable-next-line(unsafe-typecast) -- the operator is the low 160 bits of the gate word
             bool match_ = slot == pending && address(uint160(gate)) == msg.sender;
             if (match_ && gate & BLOCKED_BIT != 0) {
                 emit FulfilmentSkipped(req.requestId, SkipReason.OperatorBlocked);
@@ -794,6 +796,7 @@ contract Coordinator is ICoordinator {
 
     function _revertMismatch(Request calldata req, uint256 slot, uint256 gate) private view {
         if (slot >> STATE_SHIFT != STATE_PENDING) _revertNotPending(req.requestId, slot);
+        // forge-lint: disable-next-line(unsafe-typecast) -- the operator is the low 160 bits of the gate word
         if (address(uint160(gate)) != msg.sender) revert NotModelOperator(req.modelId, msg.sender);
         revert RequestMismatch(req.requestId);
     }

@@ -353,7 +353,7 @@ static int scan(watcher *w, uint64_t from, uint64_t to) {
                 models[nm++].block = lg->block_number;
             }
         } else if (lg->n_topics >= 2 && lg->data_len >= 64) {
-            /* data: outcome = errorCode << 8 | callbackSuccess, outputHash */
+            /* Fulfilled data: outcome = errorCode << 8 | callbackSuccess, outputHash */
             int small = 1;
             for (int k = 0; k < 27; k++) small &= lg->data[k] == 0;
             if (!small) continue;
