@@ -9,7 +9,7 @@
 const { ethers } = require("ethers");
 
 const ABI = [
-  "event Requested(uint256 indexed requestId, uint256 indexed modelId, address indexed requester, address callback, bytes4 selector, uint32 callbackGasLimit, uint64 deadline, uint256 payment, bytes input)",
+  "event Requested(uint256 indexed requestId, uint256 indexed modelId, address indexed requester, bytes32 callbackWord, uint256 terms, bytes input)",
   "function fulfill((uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32) req, bytes output, uint32 errorCode) returns (bool)",
 ];
 
@@ -38,8 +38,12 @@ async function main() {
     for (const log of queue) {
       const ev = iface.parseLog(log);
       const a = ev.args;
-      const req = [a.requestId, a.modelId, a.requester, a.callback, a.selector, a.callbackGasLimit,
-                   a.deadline, a.payment, ethers.keccak256(a.input)];
+      // callbackWord = callback << 96 | selector << 64 | gasLimit << 32; terms = deadline << 192 | payment
+      const cbw = BigInt(a.callbackWord), terms = a.terms;
+      const callback = ethers.getAddress(ethers.toBeHex(cbw >> 96n, 20));
+      const selector = ethers.toBeHex((cbw >> 64n) & 0xffffffffn, 4);
+      const req = [a.requestId, a.modelId, a.requester, callback, selector, (cbw >> 32n) & 0xffffffffn,
+                   terms >> 192n, terms & ((1n << 192n) - 1n), ethers.keccak256(a.input)];
       // One retry loop per request, as a notebook cell would be re-run: after a failed send
       // the nonce is re-read (see above).
       for (let attempt = 1; ; attempt++) {

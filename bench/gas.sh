@@ -42,7 +42,7 @@ COORD=$(deploy Coordinator Coordinator "constructor(uint64)" 3600)
 COLL=$(deploy OutputCollector OutputCollector "constructor(address)" "$COORD")
 send "$OP_KEY" "$COORD" "registerModel(bytes32,string,uint256,uint32,uint32)" \
   "$("$CAST" keccak "bench model")" "ipfs://bench" 1000000000000000 4 1
-send "$OP_KEY" "$COORD" "setCallbackGasPrice(uint256)" 1000000000
+send "$OP_KEY" "$COORD" "setCallbackGasPrice(uint256,uint256)" 1 1000000000
 CB_GAS=60000
 SEL=$("$CAST" sig "rawFulfillInference(uint256,bytes,uint32)")
 PRICE=$("$CAST" call "$COORD" "quote(uint256,uint32)(uint256)" 1 $CB_GAS | awk '{print $1}')
@@ -57,25 +57,35 @@ request() {
     --value "$PRICE"
   log=$(jq -c "[.logs[] | select((.address|ascii_downcase) == (\"$COORD\"|ascii_downcase))][0]" <<<"$LAST")
   data=$(jq -r .data <<<"$log")
-  mapfile -t dec < <("$CAST" abi-decode --input "f(address,bytes4,uint32,uint64,uint256,bytes)" "$data")
-  local id model requester
+  # data = (bytes32 callbackWord, uint256 terms, bytes input); callbackWord = callback(20 bytes)
+  # selector(4) gasLimit(4) 0(4), terms = deadline(8) payment(24) (docs/coordinator.md)
+  mapfile -t dec < <("$CAST" abi-decode --input "f(bytes32,uint256,bytes)" "$data")
+  local id model requester d=${data#0x}
   id=$(jq -r '.topics[1]' <<<"$log")
   model=$(printf '%d' "$(jq -r '.topics[2]' <<<"$log")")
   requester=0x$(jq -r '.topics[3]' <<<"$log" | cut -c27-)
-  REQ="($id,$model,$requester,${dec[0]},${dec[1]},${dec[2]% *},${dec[3]% *},${dec[4]% *},$("$CAST" keccak "${dec[5]}"))"
+  REQ="($id,$model,$requester,0x${d:0:40},0x${d:40:8},$((16#${d:48:8})),$((16#${d:64:16})),$("$CAST" to-dec "0x${d:80:48}"),$("$CAST" keccak "${dec[2]}"))"
   REQ_ID=$id
 }
 
-# Warm-up: the first fulfilment also pays for the first write of the operator's balance;
-# every later one (measured below) does not. (Other features: a request with the same fields
-# in the same second would get a re-hashed id, docs/coordinator.md.)
+# On a chain a node fulfils in a later block, so a later second (12 s on mainnet); anvil's
+# automine may give consecutive blocks the same timestamp, so the clock is moved on before
+# each fulfilment (a fulfilment in its request's second keeps the slot, docs/coordinator.md).
+later() { "$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_increaseTime 12 >/dev/null; }
+
+# Warm-up: one request and fulfilment first, so that the measured ones are not the model's
+# first (the model's earnings are then non-zero, as in steady operation). (A request with the
+# same fields in the same second would get a re-hashed id, docs/coordinator.md.)
 request "$("$CAST" abi-encode "f(int256[])" "[1,2,3,4]")"
+later
 send "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$REQ" "$OUTPUT" 0
 
 request; g_req=$G
+later
 send "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$REQ" "$OUTPUT" 0; g_ful=$G
-ok=$("$CAST" call "$COORD" "callbackSucceeded(uint256)(bool)" "$REQ_ID")
-[ "$ok" = true ] || { echo "gas.sh: callback did not succeed" >&2; exit 1; }
+ok=$(jq -r '[.logs[] | select(.topics[0] == "'"$("$CAST" sig-event "Fulfilled(uint256,address,uint32,bool,bytes32)")"'")][0].data' <<<"$LAST" | cut -c 67-130)
+[ "$((16#$ok))" = 1 ] || { echo "gas.sh: callback did not succeed" >&2; exit 1; }
+echo "gas.sh: request slot after the fulfilment: $("$CAST" call "$COORD" "commitmentOf(uint256)(bytes32)" "$REQ_ID")" >&2
 stored=$("$CAST" call "$COLL" "getOutput(uint256)(int256[],uint32)" "$REQ_ID" | head -1)
 [ "$stored" = "[873100000000000000 [8.731e17]]" ] || { echo "gas.sh: collector holds '$stored'" >&2; exit 1; }
 
@@ -86,6 +96,7 @@ for i in $(seq "$BATCH"); do
   items+=("($REQ,$OUTPUT,0)")
 done
 list=$(IFS=,; echo "[${items[*]}]")
+later
 send "$OP_KEY" "$COORD" "fulfillBatch(($REQ_T,bytes,uint32)[])" "$list"; g_batch=$G
 served=$(jq '[.logs[] | select(.topics[0] == "'"$("$CAST" sig-event "Fulfilled(uint256,address,uint32,bool,bytes32)")"'")] | length' <<<"$LAST")
 [ "$served" = "$BATCH" ] || { echo "gas.sh: batch served $served of $BATCH" >&2; exit 1; }

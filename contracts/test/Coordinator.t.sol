@@ -76,16 +76,24 @@ contract CoordinatorRegistryTest is Fixture {
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "served");
     }
 
-    function test_setCallbackGasPrice__per_operator_and_capped() public {
-        vm.expectEmit(true, true, true, true, address(coord));
-        emit ICoordinator.CallbackGasPriceChanged(stranger, 7);
+    function test_setCallbackGasPrice__per_model_only_operator_and_capped() public {
         vm.prank(stranger);
-        coord.setCallbackGasPrice(7);
-        assertEq(coord.callbackGasPrice(stranger), 7, "stranger's price");
-        assertEq(coord.callbackGasPrice(operator), GAS_PRICE, "operator's price unchanged");
+        uint256 other = coord.registerModel(bytes32(uint256(7)), "https://m", 5, 16, 3);
+        assertEq(coord.callbackGasPrice(other), 0, "a new model's price is 0");
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.CallbackGasPriceChanged(other, 7);
+        vm.prank(stranger);
+        coord.setCallbackGasPrice(other, 7);
+        assertEq(coord.callbackGasPrice(other), 7, "stranger's model");
+        assertEq(coord.callbackGasPrice(modelId), GAS_PRICE, "operator's model unchanged");
+        assertEq(coord.quote(other, 10), 5 + 70, "quote uses the model's price");
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotModelOperator.selector, modelId, stranger));
+        vm.prank(stranger);
+        coord.setCallbackGasPrice(modelId, 1);
         uint256 big = uint256(type(uint128).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.GasPriceTooHigh.selector, big));
-        coord.setCallbackGasPrice(big);
+        vm.prank(stranger);
+        coord.setCallbackGasPrice(other, big);
     }
 }
 
@@ -105,13 +113,18 @@ contract CoordinatorRequestTest is Fixture {
             payment: price,
             inputHash: keccak256(features4())
         });
-        uint256 id = uint256(keccak256(abi.encode(want, operator))); // with requestId 0
+        uint256 id = uint256(keccak256(abi.encode(want))); // with requestId 0
         vm.expectEmit(true, true, true, true, address(coord));
         emit ICoordinator.Requested(
-            id, modelId, user, address(rec), Recorder.onResult.selector, 123_456, want.deadline, price, features4()
+            id,
+            modelId,
+            user,
+            callbackWord(address(rec), Recorder.onResult.selector, 123_456),
+            termsWord(want.deadline, price),
+            features4()
         );
         ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 123_456);
-        assertEq(r.requestId, id, "id = keccak of the other fields and the operator");
+        assertEq(r.requestId, id, "id = keccak of the other fields");
         assertEq(r.inputHash, keccak256(features4()), "inputHash");
         assertEq(uint256(coord.requestState(id)), uint256(ICoordinator.RequestState.Pending), "pending");
         bytes32 h = keccak256(
@@ -124,13 +137,12 @@ contract CoordinatorRequestTest is Fixture {
                 r.callbackGasLimit,
                 r.deadline,
                 r.payment,
-                r.inputHash,
-                operator
+                r.inputHash
             )
         );
         bytes32 expected = bytes32((uint256(1) << 248) | (uint256(h) & ((uint256(1) << 248) - 1)));
         assertEq(coord.commitmentOf(id), expected, "slot layout per docs/coordinator.md");
-        assertEq(coord.requestCommitment(r, operator), expected, "requestCommitment view");
+        assertEq(coord.requestCommitment(r), expected, "requestCommitment view");
         assertEq(address(coord).balance, price, "escrowed");
     }
 
@@ -175,7 +187,7 @@ contract CoordinatorRequestTest is Fixture {
         coord.fulfill(a, output1(1), 0);
         coord.fulfill(c, output1(3), 0);
         vm.stopPrank();
-        assertEq(coord.balanceOf(operator), 3 * a.payment, "all three served");
+        assertEq(coord.earnings(modelId), 3 * a.payment, "all three served");
         assertEq(uint256(coord.requestState(a.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "a");
     }
 
@@ -190,18 +202,43 @@ contract CoordinatorRequestTest is Fixture {
         ICoordinator.Request memory r = doRequest(user, features4(), address(0), bytes4(0), 10_000);
         vm.startPrank(operator);
         coord.setModelFee(modelId, 5 ether);
-        coord.setCallbackGasPrice(1 ether);
+        coord.setCallbackGasPrice(modelId, 1 ether);
         coord.fulfill(r, output1(1), 0);
         vm.stopPrank();
-        assertEq(coord.balanceOf(operator), FEE + 10_000 * GAS_PRICE, "paid what the requester paid");
+        assertEq(coord.earnings(modelId), FEE + 10_000 * GAS_PRICE, "paid what the requester paid");
+    }
+
+    function test_request__largest_payment_and_fields_round_trip_through_the_packed_event() public {
+        Recorder rec = new Recorder();
+        vm.startPrank(operator);
+        coord.setModelFee(modelId, coord.MAX_FEE());
+        coord.setCallbackGasPrice(modelId, coord.MAX_CALLBACK_GAS_PRICE());
+        vm.stopPrank();
+        uint32 gasLimit = coord.MAX_CALLBACK_GAS_LIMIT();
+        uint256 price = coord.quote(modelId, gasLimit);
+        assertEq(price, coord.MAX_FEE() + uint256(gasLimit) * coord.MAX_CALLBACK_GAS_PRICE(), "largest price");
+        assertLe(price, (uint256(1) << 192) - 1, "fits the terms word");
+        vm.deal(user, price);
+        ICoordinator.Request memory r = doRequest(user, features4(), address(rec), bytes4(0xffffffff), gasLimit);
+        assertEq(r.payment, price, "payment");
+        assertEq(r.callback, address(rec), "callback");
+        assertEq(r.selector, bytes4(0xffffffff), "selector");
+        assertEq(uint256(r.callbackGasLimit), gasLimit, "gas limit");
+        assertEq(uint256(r.deadline), block.timestamp + TIMEOUT, "deadline");
+        vm.warp(block.timestamp + 1);
+        vm.prank(operator);
+        coord.fulfill(r, output1(1), 0); // the rebuilt fields match the commitment
+        assertEq(coord.earnings(modelId) + coord.balanceOf(operator), price, "paid in full");
     }
 
     function testFuzz_quote__is_fee_plus_gas_times_price(uint88 fee, uint128 price, uint32 gasLimit) public {
         vm.startPrank(operator);
         coord.setModelFee(modelId, fee);
-        coord.setCallbackGasPrice(price);
+        coord.setCallbackGasPrice(modelId, price);
         vm.stopPrank();
-        assertEq(coord.quote(modelId, gasLimit), uint256(fee) + uint256(gasLimit) * price, "quote");
+        // the FINAL_ONLY flag (bit 31) is not gas: the price is for the limit without it
+        uint256 gas = gasLimit & ~coord.FINAL_ONLY();
+        assertEq(coord.quote(modelId, gasLimit), uint256(fee) + gas * price, "quote");
     }
 }
 
@@ -225,7 +262,7 @@ contract CoordinatorFulfilTest is Fixture {
         assertEq(rec.lastOutput(), out, "output passed");
         assertEq(uint256(rec.lastErrorCode()), 0, "errorCode passed");
         assertEq(rec.lastCaller(), address(coord), "caller is coordinator");
-        assertEq(coord.balanceOf(operator), r.payment, "operator credited");
+        assertEq(coord.earnings(modelId), r.payment, "operator credited");
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "state");
         assertTrue(coord.callbackSucceeded(r.requestId), "callback success recorded");
         assertEq(uint256(coord.fulfilledAt(r.requestId)), block.timestamp, "fulfilledAt");
@@ -244,7 +281,7 @@ contract CoordinatorFulfilTest is Fixture {
         coord.fulfill(r, output1(2), 0);
         vm.stopPrank();
         assertEq(rec.calls(), 1, "one callback");
-        assertEq(coord.balanceOf(operator), r.payment, "paid once");
+        assertEq(coord.earnings(modelId), r.payment, "paid once");
     }
 
     function test_fulfill__only_the_models_operator() public {
@@ -287,7 +324,7 @@ contract CoordinatorFulfilTest is Fixture {
         vm.expectRevert();
         coord.fulfill(r, output1(1), 0);
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Pending), "still pending");
-        assertEq(coord.balanceOf(operator), 0, "unpaid");
+        assertEq(coord.earnings(modelId), 0, "unpaid");
     }
 
     function test_fulfill__error_code_reaches_the_consumer() public {
@@ -296,7 +333,7 @@ contract CoordinatorFulfilTest is Fixture {
         coord.fulfill(r, "", 3);
         assertEq(uint256(rec.lastErrorCode()), 3, "errorCode");
         assertEq(rec.lastOutput(), "", "empty output");
-        assertEq(coord.balanceOf(operator), r.payment, "operator paid for an error answer");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid for an error answer");
     }
 
     function test_fulfill__output_too_large_reverts() public {
@@ -327,7 +364,7 @@ contract CoordinatorFulfilTest is Fixture {
         vm.prank(operator);
         ok = coord.fulfill(r, output1(1), 0);
         assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "fulfilled");
-        assertEq(coord.balanceOf(operator), r.payment, "operator paid");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid");
     }
 
     function test_fulfill__reverting_callback_cannot_block() public {
@@ -376,7 +413,7 @@ contract CoordinatorFulfilTest is Fixture {
         assertFalse(evil.reentryWithdrew(), "nothing to withdraw");
         assertFalse(evil.reentryBatchServed(), "batch served nothing");
         assertEq(address(coord).balance, held, "no ETH left the coordinator");
-        assertEq(coord.balanceOf(operator), r.payment, "operator paid once");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid once");
     }
 
     function test_fulfill__callback_receives_exactly_its_gas_limit() public {
@@ -448,7 +485,7 @@ contract CoordinatorBatchTest is Fixture {
         assertEq(
             uint256(coord.requestState(items[3].req.requestId)), uint256(ICoordinator.RequestState.Pending), "tampered"
         );
-        assertEq(coord.balanceOf(operator), 4 * items[0].req.payment, "paid for 4 fulfilments in all");
+        assertEq(coord.earnings(modelId), 4 * items[0].req.payment, "paid for 4 fulfilments in all");
     }
 
     function test_fulfillBatch__skip_reasons() public {
@@ -484,7 +521,7 @@ contract CoordinatorBatchTest is Fixture {
         vm.prank(operator);
         assertEq(coord.fulfillBatch(items), 1, "once");
         assertEq(rec.calls(), 1, "one callback");
-        assertEq(coord.balanceOf(operator), items[0].req.payment, "paid once");
+        assertEq(coord.earnings(modelId), items[0].req.payment, "paid once");
     }
 
     function test_fulfillBatch__each_callback_receives_exactly_its_gas_limit() public {
@@ -524,10 +561,11 @@ contract CoordinatorBatchTest is Fixture {
         assertEq(so.callbacks(), 2, "both callbacks ran");
         assertEq(so.nestedServed(), 1, "nested batch skipped the outer request, served the next");
         assertFalse(so.nestedRefulfilOfOuterSucceeded(), "operator cannot re-fulfil from its callback");
-        // the nested batch credited request 1 before the withdrawal; request 0's credit
+        // the nested batch credited request 1 before the collection; request 0's credit
         // followed the outer loop
         assertEq(so.withdrawnDuringCallback(), price, "withdrew the nested batch's earnings");
-        assertEq(coord.balanceOf(address(so)), price, "outer batch's earnings credited after");
+        assertEq(coord.earnings(mid), price, "outer batch's earnings credited after");
+        assertEq(coord.balanceOf(address(so)), 0, "nothing left to withdraw");
         assertEq(address(coord).balance, price, "ETH conserved");
         assertEq(uint256(coord.requestState(rs[1].requestId)), uint256(ICoordinator.RequestState.Fulfilled), "1");
     }
@@ -590,7 +628,7 @@ contract CoordinatorCancelTest is Fixture {
         vm.prank(operator);
         coord.fulfill(a, output1(1), 0);
         assertEq(coord.balanceOf(user), a.payment, "one refund");
-        assertEq(coord.balanceOf(operator), b.payment, "one payment");
+        assertEq(coord.earnings(modelId), b.payment, "one payment");
     }
 
     function test_cancel__tampered_payment_is_rejected() public {
@@ -621,9 +659,12 @@ contract CoordinatorCancelTest is Fixture {
         vm.warp(r.deadline + 100);
         vm.prank(operator);
         coord.fulfill(r, output1(1), 0);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.AlreadyFulfilled.selector, r.requestId));
+        // the fulfilment cleared the slot (no challenge window): the request is gone
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, r.requestId));
         vm.prank(user);
         coord.cancel(r);
+        assertEq(coord.balanceOf(user), 0, "no refund");
+        assertEq(coord.earnings(modelId), r.payment, "operator paid");
     }
 
     function test_withdraw__pays_balance_once_and_rejects_empty() public {
@@ -631,6 +672,18 @@ contract CoordinatorCancelTest is Fixture {
         vm.prank(operator);
         coord.fulfill(r, output1(1), 0);
         address payable to = payable(address(0xBEEF));
+        vm.expectRevert(ICoordinator.NothingToWithdraw.selector);
+        vm.prank(operator);
+        coord.withdraw(to); // earnings are not in the balance until collected
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.EarningsCollected(modelId, operator, r.payment);
+        vm.prank(stranger); // anyone may collect: it only moves them to the operator's balance
+        assertEq(coord.collect(modelId), r.payment, "collected");
+        assertEq(coord.earnings(modelId), 0, "earnings moved");
+        assertEq(coord.balanceOf(operator), r.payment, "to the operator's balance");
+        assertEq(coord.balanceOf(stranger), 0, "not the caller's");
+        vm.expectRevert(ICoordinator.NothingToWithdraw.selector);
+        coord.collect(modelId);
         vm.expectEmit(true, true, true, true, address(coord));
         emit ICoordinator.Withdrawn(operator, to, r.payment);
         vm.prank(operator);
@@ -646,10 +699,203 @@ contract CoordinatorCancelTest is Fixture {
         ICoordinator.Request memory r = doRequest(user, features4(), address(0), bytes4(0), 0);
         vm.prank(operator);
         coord.fulfill(r, output1(1), 0);
+        coord.collect(modelId);
         address rejecter = address(new Reverter());
         vm.expectRevert(abi.encodeWithSelector(ICoordinator.TransferFailed.selector, rejecter, r.payment));
         vm.prank(operator);
         coord.withdraw(payable(rejecter));
         assertEq(coord.balanceOf(operator), r.payment, "balance kept");
+    }
+}
+
+/// @notice A model without a challenge window keeps no result: a fulfilment in a later second
+/// than its request clears the request's slot (docs/coordinator.md, "Commitment layout").
+contract CoordinatorClearedSlotTest is Fixture {
+    Recorder internal rec;
+
+    function setUp() public override {
+        super.setUp();
+        rec = new Recorder();
+    }
+
+    function test_fulfill__later_second_clears_slot_pays_and_calls_back() public {
+        ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 300_000);
+        vm.warp(block.timestamp + 12);
+        bytes memory out = output1(0.8731e18);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.Fulfilled(r.requestId, operator, 0, true, keccak256(out));
+        vm.prank(operator);
+        assertTrue(coord.fulfill(r, out, 0), "callback success returned");
+        assertEq(rec.calls(), 1, "called back once");
+        assertEq(rec.lastOutput(), out, "output passed");
+        assertEq(coord.earnings(modelId), r.payment, "operator credited");
+        assertEq(coord.commitmentOf(r.requestId), bytes32(0), "slot cleared");
+        assertEq(uint256(coord.requestState(r.requestId)), uint256(ICoordinator.RequestState.None), "reads None");
+        assertEq(address(coord).balance, r.payment, "the payment stays as the operator's balance");
+    }
+
+    function test_fulfill__failed_callback_is_recorded_in_the_event() public {
+        Reverter bad = new Reverter();
+        ICoordinator.Request memory r = doRequest(user, features4(), address(bad), Reverter.onResult.selector, 100_000);
+        vm.warp(block.timestamp + 1);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.Fulfilled(r.requestId, operator, 0, false, keccak256(output1(1)));
+        vm.prank(operator);
+        assertFalse(coord.fulfill(r, output1(1), 0), "failure returned");
+        assertEq(coord.commitmentOf(r.requestId), bytes32(0), "slot cleared");
+    }
+
+    function test_fulfill__cleared_request_cannot_be_served_again_or_cancelled() public {
+        ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 300_000);
+        vm.warp(block.timestamp + 1);
+        vm.startPrank(operator);
+        coord.fulfill(r, output1(1), 0);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, r.requestId));
+        coord.fulfill(r, output1(2), 0);
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](1);
+        items[0] = ICoordinator.Fulfilment(r, output1(3), 0);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.FulfilmentSkipped(r.requestId, ICoordinator.SkipReason.Unknown);
+        assertEq(coord.fulfillBatch(items), 0, "batch serves nothing");
+        vm.stopPrank();
+        vm.warp(r.deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.UnknownRequest.selector, r.requestId));
+        vm.prank(user);
+        coord.cancel(r);
+        assertEq(rec.calls(), 1, "one callback");
+        assertEq(coord.earnings(modelId), r.payment, "paid once");
+        assertEq(coord.balanceOf(user), 0, "no refund");
+    }
+
+    function test_fulfill__same_second_as_request_keeps_the_result_commitment() public {
+        // An identical request could still follow in this second and would hash to the same
+        // id; keeping the slot non-zero makes it re-hash instead.
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        vm.prank(operator);
+        coord.fulfill(a, output1(1), 0);
+        assertEq(uint256(coord.requestState(a.requestId)), uint256(ICoordinator.RequestState.Fulfilled), "kept");
+        ICoordinator.Request memory b = doRequest(user, features4(), address(0), bytes4(0), 0);
+        assertEq(b.requestId, uint256(keccak256(abi.encode(a.requestId))), "re-hashed, not reused");
+    }
+
+    function test_request__identical_request_after_a_cleared_one_gets_a_fresh_id() public {
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        ICoordinator.Request memory b = doRequest(user, features4(), address(0), bytes4(0), 0);
+        vm.warp(block.timestamp + 1);
+        vm.startPrank(operator);
+        coord.fulfill(a, output1(1), 0);
+        coord.fulfill(b, output1(1), 0);
+        vm.stopPrank();
+        ICoordinator.Request memory c = doRequest(user, features4(), address(0), bytes4(0), 0);
+        assertTrue(c.requestId != a.requestId && c.requestId != b.requestId, "fresh id");
+        assertTrue(c.requestId != uint256(keccak256(abi.encode(b.requestId))), "not on the old chain");
+        assertEq(uint256(coord.requestState(c.requestId)), uint256(ICoordinator.RequestState.Pending), "pending");
+    }
+
+    function test_fulfill__model_with_a_window_keeps_the_result_commitment() public {
+        vm.prank(operator);
+        coord.setVerification(modelId, 1 hours, 0);
+        ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 300_000);
+        vm.warp(block.timestamp + 12);
+        bytes memory out = output1(5);
+        vm.prank(operator);
+        coord.fulfill(r, out, 0);
+        uint256 slot = uint256(coord.commitmentOf(r.requestId));
+        assertEq(slot >> 248, 2, "Fulfilled");
+        assertEq((slot >> 240) & 0xff, 1, "callback byte");
+        assertEq(
+            slot & ((uint256(1) << 200) - 1),
+            uint256(coord.resultHash(r, operator, out, 0)) & ((uint256(1) << 200) - 1),
+            "result hash"
+        );
+        assertFalse(coord.isFinal(r.requestId, modelId), "not final inside the window");
+        vm.warp(block.timestamp + 1 hours + 1);
+        assertTrue(coord.isFinal(r.requestId, modelId), "final after it");
+    }
+
+    function test_fulfillBatch__clears_each_served_slot_once() public {
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](3);
+        for (uint256 i; i < 3; ++i) {
+            items[i].req = doRequest(user, abi.encode(i), address(rec), Recorder.onResult.selector, 300_000);
+            items[i].output = output1(int256(i));
+        }
+        items[2] = items[0]; // duplicate: served once
+        vm.warp(block.timestamp + 1);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.FulfilmentSkipped(items[0].req.requestId, ICoordinator.SkipReason.Unknown);
+        vm.prank(operator);
+        assertEq(coord.fulfillBatch(items), 2, "two served");
+        assertEq(rec.calls(), 2, "two callbacks");
+        assertEq(coord.commitmentOf(items[0].req.requestId), bytes32(0), "cleared 0");
+        assertEq(coord.commitmentOf(items[1].req.requestId), bytes32(0), "cleared 1");
+        assertEq(coord.earnings(modelId), 2 * items[0].req.payment, "paid twice");
+    }
+}
+
+contract CoordinatorEarningsTest is Fixture {
+    function test_earnings__accrue_per_model_exactly_and_collect_once() public {
+        vm.prank(operator);
+        uint256 other = coord.registerModel(bytes32(uint256(8)), "", 7, 1, 1);
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        ICoordinator.Request memory b = doRequest(user, abi.encode(2), address(0), bytes4(0), 50_000);
+        uint256 price = coord.quote(other, 0);
+        vm.recordLogs();
+        vm.prank(user);
+        coord.request{value: price}(other, hex"01", address(0), bytes4(0), 0);
+        ICoordinator.Request memory c = requestFromLogs(vm.getRecordedLogs());
+        vm.warp(block.timestamp + 1);
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](2);
+        items[0] = ICoordinator.Fulfilment(b, output1(2), 0);
+        items[1] = ICoordinator.Fulfilment(c, output1(3), 0);
+        vm.startPrank(operator);
+        coord.fulfill(a, output1(1), 0);
+        coord.fulfillBatch(items);
+        vm.stopPrank();
+        assertEq(coord.earnings(modelId), a.payment + b.payment, "model 1: two payments");
+        assertEq(coord.earnings(other), c.payment, "model 2: one payment");
+        assertEq(coord.getModel(modelId).operator, operator, "operator field intact");
+        assertEq(coord.balanceOf(operator), 0, "nothing in the balance yet");
+        coord.collect(modelId);
+        coord.collect(other);
+        assertEq(coord.balanceOf(operator), a.payment + b.payment + c.payment, "all collected");
+        assertEq(address(coord).balance, a.payment + b.payment + c.payment, "held until withdrawn");
+    }
+
+    function test_earnings__flags_written_later_keep_them() public {
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        vm.prank(operator);
+        coord.fulfill(a, output1(1), 0);
+        vm.startPrank(operator);
+        coord.setVerification(modelId, 1 hours, 1 ether); // writes windowed and blocked
+        vm.stopPrank();
+        assertEq(coord.earnings(modelId), a.payment, "kept");
+        ICoordinator.Request memory b = doRequest(user, abi.encode(1), address(0), bytes4(0), 0);
+        vm.expectRevert(abi.encodeWithSelector(ICoordinator.OperatorBlocked.selector, modelId));
+        vm.prank(operator);
+        coord.fulfill(b, output1(1), 0);
+        vm.deal(operator, 1 ether);
+        vm.prank(operator);
+        coord.postBond{value: 1 ether}(modelId);
+        vm.prank(operator);
+        coord.fulfill(b, output1(1), 0);
+        assertEq(coord.earnings(modelId), a.payment + b.payment, "accrued on top");
+        (uint256 bond,,) = coord.bondOf(modelId);
+        assertEq(bond, 1 ether, "bond separate");
+    }
+
+    function test_earnings__payment_beyond_uint80_goes_to_the_balance() public {
+        uint256 fee = uint256(type(uint80).max); // fits MAX_FEE (uint88)
+        vm.prank(operator);
+        coord.setModelFee(modelId, fee);
+        vm.deal(user, 3 * fee);
+        ICoordinator.Request memory a = doRequest(user, features4(), address(0), bytes4(0), 0);
+        ICoordinator.Request memory b = doRequest(user, abi.encode(1), address(0), bytes4(0), 0);
+        vm.startPrank(operator);
+        coord.fulfill(a, output1(1), 0);
+        coord.fulfill(b, output1(1), 0);
+        vm.stopPrank();
+        assertEq(coord.earnings(modelId), fee, "first payment accrued (exactly the uint80 max)");
+        assertEq(coord.balanceOf(operator), fee, "second went straight to the balance");
+        assertEq(address(coord).balance, 2 * fee, "conserved");
     }
 }

@@ -53,6 +53,8 @@ contract Handler is Test {
 
     ICoordinator.Request[] internal _reqs;
     St[] public status;
+    /// whether a fulfilment must have cleared the slot (no window, later second than the request)
+    bool[] public cleared;
     mapping(uint256 => uint256) public opIndexOf; // requestId -> index into ops
 
     uint256 public ghostEscrow;
@@ -80,7 +82,7 @@ contract Handler is Test {
         for (uint256 i; i < 2; ++i) {
             vm.startPrank(ops[i]);
             models[i] = c.registerModel(bytes32(i + 1), "m", 1e15 * (i + 1), 4, 1);
-            c.setCallbackGasPrice(1 gwei * (i + 1));
+            c.setCallbackGasPrice(models[i], 1 gwei * (i + 1));
             vm.stopPrank();
         }
     }
@@ -111,13 +113,17 @@ contract Handler is Test {
             r.requestId = uint256(logs[i].topics[1]);
             r.modelId = uint256(logs[i].topics[2]);
             r.requester = address(uint160(uint256(logs[i].topics[3])));
-            bytes memory inp;
-            (r.callback, r.selector, r.callbackGasLimit, r.deadline, r.payment, inp) =
-                abi.decode(logs[i].data, (address, bytes4, uint32, uint64, uint256, bytes));
+            (bytes32 cbw, uint256 terms, bytes memory inp) = abi.decode(logs[i].data, (bytes32, uint256, bytes));
+            r.callback = address(uint160(uint256(cbw) >> 96));
+            r.selector = bytes4(uint32(uint256(cbw) >> 64));
+            r.callbackGasLimit = uint32(uint256(cbw) >> 32);
+            r.deadline = uint64(terms >> 192);
+            r.payment = terms & ((uint256(1) << 192) - 1);
             r.inputHash = keccak256(inp);
         }
         _reqs.push(r);
         status.push(St.Pending);
+        cleared.push(false);
         opIndexOf[r.requestId] = mi;
         ghostEscrow += price;
         if (cbSeed % 7 == 0) counter.arm(r); // sometimes re-enter with this request
@@ -163,22 +169,26 @@ contract Handler is Test {
         uint256 oi = opSeed % 2;
         ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](count);
         uint256[] memory idx = new uint256[](count);
-        bool[] memory wasPending = new bool[](count);
         for (uint256 k; k < count; ++k) {
             idx[k] = (startSeed + k * 7) % _reqs.length;
             items[k] = ICoordinator.Fulfilment(_reqs[idx[k]], abi.encode(int256(k)), 0);
-            wasPending[k] = status[idx[k]] == St.Pending;
         }
+        vm.recordLogs();
         vm.prank(ops[oi]);
         try coord.fulfillBatch(items) {
-            for (uint256 k; k < count; ++k) {
-                uint256 i = idx[k];
-                bool nowFulfilled = coord.requestState(_reqs[i].requestId) == ICoordinator.RequestState.Fulfilled;
-                if (nowFulfilled && status[i] == St.Pending) {
-                    if (oi != opIndexOf[_reqs[i].requestId]) wrongOperatorServed = true;
+            // Served items are those with a Fulfilled event (a cleared slot reads None).
+            Vm.Log[] memory logs = vm.getRecordedLogs();
+            for (uint256 e; e < logs.length; ++e) {
+                if (logs[e].emitter != address(coord) || logs[e].topics[0] != ICoordinator.Fulfilled.selector) continue;
+                uint256 id = uint256(logs[e].topics[1]);
+                for (uint256 k; k < count; ++k) {
+                    uint256 i = idx[k];
+                    if (_reqs[i].requestId != id) continue;
+                    if (status[i] != St.Pending) servedTwice = true;
+                    if (oi != opIndexOf[id]) wrongOperatorServed = true;
                     _served(i, _reqs[i]);
+                    break;
                 }
-                wasPending[k] = false;
             }
         } catch {}
         _syncReentrantCancels();
@@ -243,6 +253,17 @@ contract Handler is Test {
         }
     }
 
+    /// uncollected operator earnings of both models
+    function earnings() external view returns (uint256 total) {
+        for (uint256 i; i < 2; ++i) {
+            total += coord.earnings(models[i]);
+        }
+    }
+
+    function collect(uint256 modelSeed) external {
+        try coord.collect(models[modelSeed % 2]) {} catch {}
+    }
+
     function warp(uint256 secs) external {
         vm.warp(block.timestamp + bound(secs, 1, 2 hours));
     }
@@ -258,6 +279,7 @@ contract Handler is Test {
 
     function _served(uint256 i, ICoordinator.Request memory r) internal {
         status[i] = St.Fulfilled;
+        cleared[i] = coord.getModel(r.modelId).challengeWindow == 0 && block.timestamp + 1 hours > r.deadline;
         ghostEscrow -= r.payment;
         ++fulfilments;
     }
@@ -275,10 +297,11 @@ contract CoordinatorInvariantTest is Test {
     }
 
     /// ETH is conserved: the coordinator holds exactly the escrow of pending requests plus
-    /// every account's withdrawable balance plus the operators' bonds.
+    /// every account's withdrawable balance plus the operators' bonds plus the models'
+    /// uncollected earnings.
     function invariant_eth_is_conserved() public view {
         address[] memory all = handler.allAccounts();
-        uint256 sum = handler.ghostEscrow() + handler.bonds();
+        uint256 sum = handler.ghostEscrow() + handler.bonds() + handler.earnings();
         for (uint256 i; i < all.length; ++i) {
             sum += coord.balanceOf(all[i]);
         }
@@ -303,7 +326,11 @@ contract CoordinatorInvariantTest is Test {
             ICoordinator.RequestState s = coord.requestState(r.requestId);
             Handler.St g = handler.status(i);
             if (g == Handler.St.Pending) assertTrue(s == ICoordinator.RequestState.Pending, "pending");
-            if (g == Handler.St.Fulfilled) assertTrue(s == ICoordinator.RequestState.Fulfilled, "fulfilled");
+            if (g == Handler.St.Fulfilled) {
+                ICoordinator.RequestState want =
+                    handler.cleared(i) ? ICoordinator.RequestState.None : ICoordinator.RequestState.Fulfilled;
+                assertTrue(s == want, "fulfilled (cleared without a window after the request's second)");
+            }
             if (g == Handler.St.Cancelled) assertTrue(s == ICoordinator.RequestState.Cancelled, "cancelled");
             assertLe(counter.calls(r.requestId), 1, "callback at most once");
             if (g != Handler.St.Fulfilled) assertEq(counter.calls(r.requestId), 0, "no callback unless fulfilled");

@@ -175,4 +175,50 @@ M2C_WUR m2c_status m2c_nodestore_settle_nonce(m2c_nodestore *s, const char *chai
 M2C_WUR m2c_status m2c_nodestore_next_nonce(m2c_nodestore *s, const char *chain, uint64_t *out,
                                             m2c_err *err);
 
+/* ---- final-only deliveries (docs/verification.md) ----
+ *
+ * A request whose callbackGasLimit has FINAL_ONLY (bit 31) and a callback is called back
+ * by `deliver(...)` once its challenge window has passed. When such a request becomes
+ * confirmed, a delivery row is created in the same SQL transaction (a trigger on the
+ * requests table), so a stop between fulfilment and delivery never loses it:
+ *
+ *   due -> submitted (nonce, tx hash) -> delivered
+ *            \-> due (tx dropped / reverted and not delivered on chain)     any -> failed
+ *
+ * A delivery transaction is recorded (txs, nonces) with the move to submitted, in one SQL
+ * transaction, before it is sent. The lists return the request records (output, Request
+ * words) of the deliveries. */
+typedef enum {
+    M2C_DELIVERY_DUE = 0,       /* to deliver once final */
+    M2C_DELIVERY_SUBMITTED = 1, /* in a signed transaction not yet settled */
+    M2C_DELIVERY_DONE = 2,      /* delivered on chain (by us, anyone, or a challenge) */
+    M2C_DELIVERY_FAILED = 3,    /* given up, with a reason */
+} m2c_delivery_state;
+
+#define M2C_DELIVERY_STATES 4
+const char *m2c_delivery_state_str(int s);
+
+/* Requests whose delivery is in `state`, oldest first, at most cap. */
+M2C_WUR m2c_status m2c_nodestore_deliveries(m2c_nodestore *s, const char *chain, int state,
+                                            size_t cap, m2c_noderec **recs, size_t *n,
+                                            m2c_err *err);
+/* Requests whose delivery is submitted under `nonce`. */
+M2C_WUR m2c_status m2c_nodestore_deliveries_nonce(m2c_nodestore *s, const char *chain,
+                                                  uint64_t nonce, m2c_noderec **recs, size_t *n,
+                                                  m2c_err *err);
+/* Records `tx` and moves the delivery of `id` (due, or submitted under the same nonce for a
+ * replacement) to submitted under tx->nonce, one SQL transaction. */
+M2C_WUR m2c_status m2c_nodestore_submit_delivery(m2c_nodestore *s, const char *chain,
+                                                 const m2c_nodetx *tx, const m2c_hash32 *id,
+                                                 m2c_err *err);
+/* Moves a due or submitted delivery to `state` (due: its nonce is cleared; delivered, with
+ * tx_hash (may be NULL) and done_block; failed, with reason). */
+M2C_WUR m2c_status m2c_nodestore_set_delivery(m2c_nodestore *s, const char *chain,
+                                              const m2c_hash32 *id, int state,
+                                              const m2c_hash32 *tx_hash, uint64_t done_block,
+                                              const char *reason, m2c_err *err);
+M2C_WUR m2c_status m2c_nodestore_delivery_counts(m2c_nodestore *s, const char *chain,
+                                                 uint64_t counts[M2C_DELIVERY_STATES],
+                                                 m2c_err *err);
+
 #endif

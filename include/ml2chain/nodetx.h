@@ -17,11 +17,18 @@
 #include "ml2chain/types.h"
 
 /* Event signatures and topic0 values. */
-#define M2C_SIG_REQUESTED "Requested(uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes)"
+#define M2C_SIG_REQUESTED "Requested(uint256,uint256,address,bytes32,uint256,bytes)"
 #define M2C_SIG_MODEL_REGISTERED "ModelRegistered(uint256,address,bytes32,string,uint256,uint32,uint32)"
 #define M2C_SIG_TEMPLATE_REQUEST "RequestEvent(uint256,address,string,string,address,string)"
 #define M2C_SIG_FULFILLED "Fulfilled(uint256,address,uint32,bool,bytes32)"
 #define M2C_SIG_SKIPPED "FulfilmentSkipped(uint256,uint8)"
+#define M2C_SIG_DELIVERED "Delivered(uint256,address,uint32,bool,bytes)"
+#define M2C_SIG_DELIVER                                                                            \
+    "deliver((uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32),bytes,uint32)"
+
+/* Bit 31 of a request's callbackGasLimit: call back only once the result is final
+ * (docs/verification.md): fulfilment records the result, `deliver` calls back later. */
+#define M2C_NODE_FINAL_ONLY 0x80000000u
 
 /* Largest input the node accepts from a log (the Coordinator caps inputs at 16384 bytes;
  * anything larger is answered with M2C_ENC_TOO_LARGE without being stored). */
@@ -32,8 +39,10 @@ uint32_t m2c_selector(const char *sig);
 /* The topic of an event signature. */
 m2c_hash32 m2c_event_topic(const char *sig);
 
-/* Decodes a Coordinator `Requested` log (topics[0..n_topics), data) into r: id, model
- * (decimal), the nine Request words (inputHash = keccak(input)), input (malloc'd, owned by
+/* Decodes a Coordinator `Requested` log (topics[0..n_topics), data = abi.encode(bytes32
+ * callbackWord, uint256 terms, bytes input), docs/coordinator.md) into r: id, model
+ * (decimal), the nine Request words unpacked from the topics and the two packed words
+ * (inputHash = keccak(input)), input (malloc'd, owned by
  * r; free with m2c_noderec_free). Block fields are left zero. M2C_ERR_INVALID / TRUNCATED /
  * RANGE with the offset on malformed data. */
 M2C_WUR m2c_status m2c_node_decode_requested(m2c_noderec *r, const m2c_hash32 *topics,
@@ -77,8 +86,19 @@ M2C_WUR m2c_status m2c_node_template_calldata(m2c_buf *out, const m2c_hash32 *id
 /* Appends `f(uint256 id)` calldata for a one-argument view (requestState, requestStatus). */
 M2C_WUR m2c_status m2c_node_id_calldata(m2c_buf *out, const char *sig, const m2c_hash32 *id);
 
-/* The callbackGasLimit in the Request words. */
+/* The callbackGasLimit in the Request words, without the FINAL_ONLY flag: the gas the
+ * callback receives. */
 uint32_t m2c_node_req_callback_gas(const uint8_t *req);
+/* Whether the request asked for a final-only callback (FINAL_ONLY set). */
+int m2c_node_req_final_only(const uint8_t *req);
+/* The callback gas a fulfilment of the request may spend: 0 without a callback, else the
+ * limit without the flag (a final-only request is called back at fulfilment when its model
+ * has no challenge window; otherwise by `deliver`, and the bound is merely generous). */
+uint32_t m2c_node_req_fulfil_callback_gas(const uint8_t *req);
+/* Appends `deliver(Request,bytes,uint32)` calldata (the fulfilled output and error code). */
+M2C_WUR m2c_status m2c_node_deliver_calldata(m2c_buf *out, const uint8_t *req,
+                                             const uint8_t *output, size_t output_len,
+                                             uint32_t error_code, m2c_err *err);
 /* Whether the Request has a callback (callback address non-zero). */
 int m2c_node_req_has_callback(const uint8_t *req);
 

@@ -64,30 +64,28 @@ static void revert_reason(m2c_rpc *c, char *why, size_t cap, const m2c_rpc_callm
     free(out);
 }
 
-int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
-                       const uint8_t *data, size_t len, const m2c_u256 *value,
-                       m2c_rpc_receipt *rcpt) {
+/* Builds and signs the transaction (nonce ch->nonce) into raw/hash; fills *msg for a
+ * revert replay. */
+static int sign_tx(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to, const uint8_t *data,
+                   size_t len, const m2c_u256 *value, m2c_tx *tx, m2c_rpc_callmsg *msg,
+                   m2c_buf *raw, m2c_hash32 *hash) {
     const char *cmd = ch->cmd;
     int ok = 0;
     m2c_err err;
     m2c_err_clear(&err);
-    m2c_tx tx;
-    memset(&tx, 0, sizeof tx);
-    m2c_buf raw;
-    m2c_buf_init(&raw, 0);
     m2c_rpc_fee_history fh;
     memset(&fh, 0, sizeof fh);
-    memset(rcpt, 0, sizeof *rcpt);
-    tx.type = M2C_TX_EIP1559;
-    tx.chain_id = ch->chain_id;
-    tx.nonce = ch->nonce;
+    memset(tx, 0, sizeof *tx);
+    tx->type = M2C_TX_EIP1559;
+    tx->chain_id = ch->chain_id;
+    tx->nonce = ch->nonce;
     if (to) {
-        tx.to = *to;
-        tx.has_to = 1;
+        tx->to = *to;
+        tx->has_to = 1;
     }
-    if (value) tx.value = *value;
-    tx.data = data;
-    tx.data_len = len;
+    if (value) tx->value = *value;
+    tx->data = data;
+    tx->data_len = len;
 
     m2c_u256 prio;
     if (m2c_rpc_max_priority_fee(ch->rpc, &prio, &err) != M2C_OK)
@@ -98,55 +96,90 @@ int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
         goto out;
     }
     m2c_u256 base = fh.base_fee_per_gas[fh.n_blocks], two = m2c_u256_from_u64(2);
-    if (m2c_u256_mul(&base, &base, &two) || m2c_u256_add(&tx.max_fee_per_gas, &base, &prio)) {
+    if (m2c_u256_mul(&base, &base, &two) || m2c_u256_add(&tx->max_fee_per_gas, &base, &prio)) {
         m2c_cli_fail(cmd, "%s: the node's base fee is out of range", what);
         goto out;
     }
-    tx.max_priority_fee_per_gas = prio;
+    tx->max_priority_fee_per_gas = prio;
 
-    m2c_rpc_callmsg msg = {.from = &ch->key.addr,
-                           .to = to,
-                           .data = data,
-                           .data_len = len,
-                           .value = &tx.value};
-    if (m2c_rpc_estimate_gas(ch->rpc, &tx.gas_limit, &msg, &err) != M2C_OK) {
+    *msg = (m2c_rpc_callmsg){.from = &ch->key.addr,
+                             .to = to,
+                             .data = data,
+                             .data_len = len,
+                             .value = &tx->value};
+    if (m2c_rpc_estimate_gas(ch->rpc, &tx->gas_limit, msg, &err) != M2C_OK) {
         if (err.code == M2C_ERR_RPC) {
             char why[300];
-            revert_reason(ch->rpc, why, sizeof why, &msg, NULL);
+            revert_reason(ch->rpc, why, sizeof why, msg, NULL);
             m2c_cli_fail(cmd, "%s: execution reverted: %s", what, why);
         } else {
             m2c_cli_fail_err(cmd, &err, "%s: cannot estimate gas", what);
         }
         goto out;
     }
-    tx.gas_limit += tx.gas_limit / 5;
+    tx->gas_limit += tx->gas_limit / 5;
 
-    m2c_hash32 local, hash;
-    if (m2c_tx_sign(&tx, &ch->key, &err) != M2C_OK ||
-        m2c_tx_encode_signed(&raw, &tx, &err) != M2C_OK ||
-        m2c_tx_hash(&local, &tx, &err) != M2C_OK) {
+    if (m2c_tx_sign(tx, &ch->key, &err) != M2C_OK ||
+        m2c_tx_encode_signed(raw, tx, &err) != M2C_OK ||
+        m2c_tx_hash(hash, tx, &err) != M2C_OK) {
         m2c_cli_fail_err(cmd, &err, "%s: cannot sign the transaction", what);
         goto out;
     }
-    if (m2c_rpc_send_raw_transaction(ch->rpc, &hash, raw.p, raw.len, &err) != M2C_OK) {
-        /* A retried send whose first attempt went through is refused although it is in. */
-        m2c_err keep = err;
-        json_t *params = NULL, *res = NULL;
-        char lh[67];
-        m2c_hex_encode(lh, local.b, 32, 1);
-        params = json_pack("[s]", lh);
-        int known = params &&
-                    m2c_rpc_call(ch->rpc, &res, "eth_getTransactionByHash", params, &err) ==
-                        M2C_OK &&
-                    json_is_object(res);
-        json_decref(res);
-        json_decref(params);
-        if (!known) {
-            m2c_cli_fail(cmd, "%s: %s", what, keep.msg);
-            goto out;
-        }
+    ok = 1;
+out:
+    m2c_rpc_fee_history_free(&fh);
+    return ok;
+}
+
+int m2c_cli_chain_sign(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
+                       const uint8_t *data, size_t len, const m2c_u256 *value, m2c_buf *raw,
+                       m2c_hash32 *hash) {
+    m2c_tx tx;
+    m2c_rpc_callmsg msg;
+    if (!sign_tx(ch, what, to, data, len, value, &tx, &msg, raw, hash)) return 0;
+    ch->nonce++;
+    return 1;
+}
+
+int m2c_cli_chain_broadcast(m2c_cli_chain *ch, const char *what, const uint8_t *raw,
+                            size_t raw_len, const m2c_hash32 *local) {
+    m2c_err err;
+    m2c_err_clear(&err);
+    m2c_hash32 hash;
+    if (m2c_rpc_send_raw_transaction(ch->rpc, &hash, raw, raw_len, &err) == M2C_OK) return 1;
+    /* A retried send whose first attempt went through is refused although it is in. */
+    m2c_err keep = err;
+    json_t *params = NULL, *res = NULL;
+    char lh[67];
+    m2c_hex_encode(lh, local->b, 32, 1);
+    params = json_pack("[s]", lh);
+    int known = params &&
+                m2c_rpc_call(ch->rpc, &res, "eth_getTransactionByHash", params, &err) == M2C_OK &&
+                json_is_object(res);
+    json_decref(res);
+    json_decref(params);
+    if (!known) {
+        m2c_cli_fail(ch->cmd, "%s: %s", what, keep.msg);
+        return 0;
     }
-    hash = local;
+    return 1;
+}
+
+int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
+                       const uint8_t *data, size_t len, const m2c_u256 *value,
+                       m2c_rpc_receipt *rcpt) {
+    const char *cmd = ch->cmd;
+    int ok = 0;
+    m2c_err err;
+    m2c_err_clear(&err);
+    m2c_tx tx;
+    m2c_rpc_callmsg msg;
+    m2c_buf raw;
+    m2c_buf_init(&raw, 0);
+    memset(rcpt, 0, sizeof *rcpt);
+    m2c_hash32 hash;
+    if (!sign_tx(ch, what, to, data, len, value, &tx, &msg, &raw, &hash)) goto out;
+    if (!m2c_cli_chain_broadcast(ch, what, raw.p, raw.len, &hash)) goto out;
     ch->nonce++;
     char hex[67];
     m2c_hex_encode(hex, hash.b, 32, 1);
@@ -176,7 +209,6 @@ int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
     }
     ok = 1;
 out:
-    m2c_rpc_fee_history_free(&fh);
     m2c_buf_free(&raw);
     return ok;
 }

@@ -33,6 +33,16 @@ int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
                        const uint8_t *data, size_t len, const m2c_u256 *value,
                        m2c_rpc_receipt *rcpt);
 
+/* Signs a transaction as m2c_cli_chain_send would (nonce ch->nonce, then ch->nonce++) into
+ * raw (appended) and *hash without sending it: a caller that must send it exactly once
+ * records the bytes first (the watcher). */
+int m2c_cli_chain_sign(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
+                       const uint8_t *data, size_t len, const m2c_u256 *value, m2c_buf *raw,
+                       m2c_hash32 *hash);
+/* Sends signed bytes; a refusal of bytes the node already has is success. */
+int m2c_cli_chain_broadcast(m2c_cli_chain *ch, const char *what, const uint8_t *raw,
+                            size_t raw_len, const m2c_hash32 *hash);
+
 /* eth_call of data on `to` at latest; *out is malloc'd. */
 int m2c_cli_chain_call(m2c_rpc *c, const char *cmd, const char *what, const m2c_addr20 *to,
                        const uint8_t *data, size_t len, uint8_t **out, size_t *out_len);

@@ -13,13 +13,17 @@
 #include "ml2chain/encoding.h"
 #include "ml2chain/hex.h"
 #include "ml2chain/keccak.h"
+#include "ml2chain/nodetx.h"
 #include "ml2chain/u256.h"
 
 #define CMD "request"
 #define MAX_VALUES 4096
 
 enum { OPT_MODEL = 0x3200, OPT_INPUT, OPT_INPUT_ABI, OPT_CALLBACK, OPT_SELECTOR, OPT_GAS_LIMIT,
-       OPT_WAIT, OPT_TIMEOUT, OPT_DEPLOYMENT, OPT_COORDINATOR, OPT_VALUE };
+       OPT_WAIT, OPT_TIMEOUT, OPT_DEPLOYMENT, OPT_COORDINATOR, OPT_VALUE, OPT_FINAL_ONLY };
+
+/* The Coordinator's FINAL_ONLY flag: bit 31 of callbackGasLimit (docs/verification.md). */
+#define FINAL_ONLY 0x80000000ul
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -35,8 +39,11 @@ static void usage(FILE *f) {
             "                         rawFulfillInference(uint256,bytes,uint32))\n"
             "  --gas-limit N          callback gas (default 200000)\n"
             "  --value WEI            pay this instead of the quote\n"
+            "  --final-only           call back only once the result is final (after the\n"
+            "                         model's challenge window, via deliver)\n"
             "  --wait                 wait for Fulfilled and print the output (read back from\n"
-            "                         the OutputCollector when it is the callback)\n"
+            "                         the OutputCollector when it is the callback); with\n"
+            "                         --final-only, wait for Delivered and print its output\n"
             "  --timeout S            how long --wait waits (default 120)\n"
             "  --deployment FILE      deployment file written by `ml2chain deploy`\n"
             "  --coordinator ADDR     the Coordinator, instead of --deployment\n" M2C_CLI_RPC_HELP
@@ -50,6 +57,66 @@ static void sleep_ms(long ms) {
 }
 
 static m2c_hash32 topic_of(const char *sig) { return m2c_keccak256(sig, strlen(sig)); }
+
+/* Polls for the first log of `topic0` with topic1 = id from `from` on; 0 on timeout or
+ * error (printed), with *waited (ms) counting across calls. */
+static int wait_log(m2c_rpc *rpc, const m2c_addr20 *coord, const m2c_hash32 *topic0,
+                    const m2c_hash32 *id, uint64_t from, long timeout_s, long *waited,
+                    const char *what, const char *model_s, m2c_rpc_logs *logs) {
+    m2c_rpc_filter flt;
+    memset(&flt, 0, sizeof flt);
+    flt.addresses = coord;
+    flt.n_addresses = 1;
+    flt.topics[0] = topic0;
+    flt.n_topic_or[0] = 1;
+    flt.topics[1] = id;
+    flt.n_topic_or[1] = 1;
+    flt.n_topics = 2;
+    flt.from = m2c_blockref_num(from);
+    flt.to = m2c_blockref_latest();
+    long step = 100;
+    m2c_err err;
+    for (;;) {
+        m2c_err_clear(&err);
+        if (m2c_rpc_get_logs(rpc, logs, &flt, &err) != M2C_OK) {
+            m2c_cli_fail_err(CMD, &err, "waiting for %s", what);
+            return 0;
+        }
+        if (logs->n > 0) return 1;
+        m2c_rpc_logs_free(logs);
+        memset(logs, 0, sizeof *logs);
+        if (*waited >= timeout_s * 1000) {
+            m2c_cli_fail(CMD, "no %s event for the request within %ld s (is a node serving model %s?)",
+                         what, timeout_s, model_s);
+            return 0;
+        }
+        sleep_ms(step);
+        *waited += step;
+        if (step < 500) step *= 2;
+    }
+}
+
+/* Prints output bytes as values when they are strictly abi.encode(int256[]), else as hex. */
+static void print_output_bytes(const uint8_t *p, size_t n) {
+    m2c_u256 off = n >= 64 ? m2c_u256_from_be32(p) : m2c_u256_from_u64(0);
+    m2c_u256 lw = n >= 64 ? m2c_u256_from_be32(p + 32) : m2c_u256_from_u64(0);
+    uint64_t o = 0, len = 0;
+    if (n >= 64 && m2c_u256_to_u64(&o, &off) && o == 32 && m2c_u256_to_u64(&len, &lw) &&
+        len <= MAX_VALUES && n == 64 + 32 * len) {
+        printf("output     ");
+        for (uint64_t i = 0; i < len; i++) {
+            m2c_u256 v = m2c_u256_from_be32(p + 64 + 32 * i);
+            char d[96];
+            m2c_enc_format_decimal(d, sizeof d, &v, 18, M2C_ENC_TEXT_DIGITS);
+            printf("%s%s", i ? "," : "", d);
+        }
+        printf("\n");
+        return;
+    }
+    char *hex = m2c_hex_encode_alloc(p, n, 1);
+    printf("output     %s\n", hex ? hex : "?");
+    free(hex);
+}
 
 static int encode_call1(m2c_buf *b, const char *sig, const m2c_u256 *arg) {
     m2c_hash32 h = topic_of(sig);
@@ -92,6 +159,7 @@ int m2c_cmd_request(int argc, char **argv) {
         {"gas-limit", required_argument, NULL, OPT_GAS_LIMIT},
         {"value", required_argument, NULL, OPT_VALUE},
         {"wait", no_argument, NULL, OPT_WAIT},
+        {"final-only", no_argument, NULL, OPT_FINAL_ONLY},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"deployment", required_argument, NULL, OPT_DEPLOYMENT},
         {"coordinator", required_argument, NULL, OPT_COORDINATOR},
@@ -103,7 +171,7 @@ int m2c_cmd_request(int argc, char **argv) {
     const char *model_s = NULL, *input = NULL, *input_abi = NULL, *callback_s = NULL,
                *selector_s = "rawFulfillInference(uint256,bytes,uint32)", *gas_s = "200000",
                *dep = NULL, *coord_s = NULL, *value_s = NULL;
-    int wait = 0, opt;
+    int wait = 0, final_only = 0, opt;
     long timeout_s = 120;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
@@ -119,6 +187,7 @@ int m2c_cmd_request(int argc, char **argv) {
         case OPT_GAS_LIMIT: gas_s = optarg; break;
         case OPT_VALUE: value_s = optarg; break;
         case OPT_WAIT: wait = 1; break;
+        case OPT_FINAL_ONLY: final_only = 1; break;
         case OPT_DEPLOYMENT: dep = optarg; break;
         case OPT_COORDINATOR: coord_s = optarg; break;
         case OPT_TIMEOUT:
@@ -140,8 +209,9 @@ int m2c_cmd_request(int argc, char **argv) {
     if (!input == !input_abi) return m2c_cli_fail(CMD, "give one of --input and --input-abi");
     char *gend = NULL;
     unsigned long gas = strtoul(gas_s, &gend, 10);
-    if (!*gas_s || *gend || gas == 0 || gas > UINT32_MAX)
+    if (!*gas_s || *gend || gas == 0 || gas >= FINAL_ONLY)
         return m2c_cli_fail(CMD, "bad --gas-limit \"%.80s\"", gas_s);
+    unsigned long gas_field = final_only ? gas | FINAL_ONLY : gas;
 
     m2c_addr20 coord, callback, collector;
     int have_collector = 0;
@@ -281,7 +351,7 @@ int m2c_cmd_request(int argc, char **argv) {
         memset(w, 0, 32);
         memcpy(w, selector, 4);
         if (m2c_buf_append(&data, w, 32) != M2C_OK) goto oom;
-        m2c_u256 g = m2c_u256_from_u64(gas), l = m2c_u256_from_u64(in.len);
+        m2c_u256 g = m2c_u256_from_u64(gas_field), l = m2c_u256_from_u64(in.len);
         m2c_u256_to_be32(w, &g);
         if (m2c_buf_append(&data, w, 32) != M2C_OK) goto oom;
         m2c_u256_to_be32(w, &l);
@@ -292,8 +362,7 @@ int m2c_cmd_request(int argc, char **argv) {
     }
     if (!m2c_cli_chain_send(&ch, "request", &coord, data.p, data.len, &pay, &r)) goto out;
 
-    m2c_hash32 t_req = topic_of(
-        "Requested(uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes)");
+    m2c_hash32 t_req = topic_of(M2C_SIG_REQUESTED);
     m2c_hash32 req_id;
     int found = 0;
     for (size_t i = 0; i < r.n_logs && !found; i++) {
@@ -324,36 +393,10 @@ int m2c_cmd_request(int argc, char **argv) {
 
     /* Wait for Fulfilled(requestId) from the coordinator. */
     m2c_hash32 t_ful = topic_of("Fulfilled(uint256,address,uint32,bool,bytes32)");
-    m2c_rpc_filter flt;
-    memset(&flt, 0, sizeof flt);
-    flt.addresses = &coord;
-    flt.n_addresses = 1;
-    flt.topics[0] = &t_ful;
-    flt.n_topic_or[0] = 1;
-    flt.topics[1] = &req_id;
-    flt.n_topic_or[1] = 1;
-    flt.n_topics = 2;
-    flt.from = m2c_blockref_num(r.block_number);
-    flt.to = m2c_blockref_latest();
-    long waited = 0, step = 100;
-    for (;;) {
-        if (m2c_rpc_get_logs(ch.rpc, &logs, &flt, &err) != M2C_OK) {
-            m2c_cli_fail_err(CMD, &err, "waiting for the answer");
-            goto out;
-        }
-        if (logs.n > 0) break;
-        m2c_rpc_logs_free(&logs);
-        memset(&logs, 0, sizeof logs);
-        if (waited >= timeout_s * 1000) {
-            m2c_cli_fail(CMD, "no Fulfilled event for the request within %ld s (is a node "
-                              "serving model %s?)",
-                         timeout_s, model_s);
-            goto out;
-        }
-        sleep_ms(step);
-        waited += step;
-        if (step < 500) step *= 2;
-    }
+    long waited = 0;
+    if (!wait_log(ch.rpc, &coord, &t_ful, &req_id, r.block_number, timeout_s, &waited,
+                  "Fulfilled", model_s, &logs))
+        goto out;
     const m2c_rpc_log *fl = &logs.v[0];
     if (fl->data_len != 96) {
         m2c_cli_fail(CMD, "Fulfilled event data is %zu bytes, expected 96", fl->data_len);
@@ -369,10 +412,54 @@ int m2c_cmd_request(int argc, char **argv) {
     m2c_addr_checksum(opbuf, &op);
     m2c_hex_encode(oh, fl->data + 64, 32, 1);
     printf("fulfilled  block %llu by %s\ncallback   %s\noutputHash %s\n",
-           (unsigned long long)fl->block_number, opbuf, cbok ? "ok" : "reverted", oh);
+           (unsigned long long)fl->block_number, opbuf,
+           final_only ? "when final (deliver)" : cbok ? "ok" : "reverted", oh);
     if (ec)
         printf("errorCode  %llu %s\n", (unsigned long long)ec,
                m2c_enc_code_str((m2c_enc_code)ec));
+    if (final_only) {
+        /* Delivered(requestId, caller, errorCode, callbackSuccess, output): after the window
+         * by deliver, or at once with the corrected output by a challenge */
+        fflush(stdout);
+        uint64_t from = fl->block_number;
+        uint8_t fulfilled_hash[32];
+        memcpy(fulfilled_hash, fl->data + 64, 32);
+        m2c_rpc_logs_free(&logs);
+        memset(&logs, 0, sizeof logs);
+        m2c_hash32 t_del = topic_of("Delivered(uint256,address,uint32,bool,bytes)");
+        if (!wait_log(ch.rpc, &coord, &t_del, &req_id, from, timeout_s, &waited, "Delivered",
+                      model_s, &logs))
+            goto out;
+        const m2c_rpc_log *dl = &logs.v[0];
+        m2c_u256 w0, w1, w2, w3;
+        uint64_t dcode = 0, dok = 0, doff = 0, dlen = 0;
+        if (dl->n_topics < 3 || dl->data_len < 128) {
+            m2c_cli_fail(CMD, "Delivered event data is %zu bytes, expected at least 128",
+                         dl->data_len);
+            goto out;
+        }
+        w0 = m2c_u256_from_be32(dl->data), w1 = m2c_u256_from_be32(dl->data + 32);
+        w2 = m2c_u256_from_be32(dl->data + 64), w3 = m2c_u256_from_be32(dl->data + 96);
+        if (!m2c_u256_to_u64(&dcode, &w0) || dcode > UINT32_MAX || !m2c_u256_to_u64(&dok, &w1) ||
+            dok > 1 || !m2c_u256_to_u64(&doff, &w2) || doff != 96 ||
+            !m2c_u256_to_u64(&dlen, &w3) || dlen > dl->data_len - 128) {
+            m2c_cli_fail(CMD, "Delivered event data is malformed");
+            goto out;
+        }
+        m2c_addr20 by;
+        memcpy(by.b, dl->topics[2].b + 12, 20);
+        m2c_addr_checksum(opbuf, &by);
+        printf("delivered  block %llu by %s\ncallback   %s\n", (unsigned long long)dl->block_number,
+               opbuf, dok ? "ok" : "reverted");
+        m2c_hash32 dh = m2c_keccak256(dl->data + 128, (size_t)dlen);
+        if (memcmp(dh.b, fulfilled_hash, 32) || dcode != ec)
+            printf("corrected  by a challenge (the fulfilled result was wrong)\n");
+        print_output_bytes(dl->data + 128, (size_t)dlen);
+        printf("error      %llu%s%s\n", (unsigned long long)dcode, dcode ? " " : "",
+               dcode ? m2c_enc_code_str((m2c_enc_code)dcode) : "");
+        rc = 0;
+        goto out;
+    }
     if (have_collector && cbok) {
         data.len = 0;
         if (!encode_call1(&data, "getOutput(uint256)", &rid)) goto oom;

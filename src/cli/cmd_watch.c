@@ -1,12 +1,13 @@
 /* cmd_watch.c: `ml2chain watch`: follows a Coordinator's Requested and Fulfilled events for
  * the models whose files it holds, re-executes each fulfilled request, and challenges a
- * result that differs from its own (docs/verification.md, "Watcher"). State (last block,
- * one verdict per request) is kept in SQLite so a restart neither re-challenges nor misses. */
+ * result that differs from its own (docs/verification.md, "Watcher"). Its state
+ * (watchstore.h: cursor with block hashes, requests, fulfilments and verdicts, challenge
+ * transactions) is in SQLite: a restart resumes from the cursor, and a challenge is
+ * recorded before it is sent, so a wrong result is challenged exactly once. */
 #include <dirent.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "ml2chain/nodetx.h"
 #include "ml2chain/qmodel.h"
 #include "ml2chain/u256.h"
+#include "ml2chain/watchstore.h"
 #include "ml2chain/watchtx.h"
 /* The node's metrics registry and /metrics endpoint (src/node, not yet a public header). */
 #include "../node/metrics.h"
@@ -43,19 +45,17 @@ typedef struct {
 } model_file;
 
 typedef struct {
-    m2c_hash32 id;
-    m2c_hash32 hash;
-} chain_model;
-
-typedef struct {
     model_file files[MAX_MODELS];
     size_t n_files;
-    chain_model *models;
-    size_t n_models, cap_models;
-    m2c_noderec *reqs;
-    size_t n_reqs, cap_reqs;
-    sqlite3 *db;
+    m2c_watch_model *models; /* registrations, from the store */
+    size_t n_models;
+    m2c_watchstore *st;
     m2c_metrics *metrics; /* NULL without --metrics */
+    m2c_cli_chain ch;
+    m2c_addr20 coord;
+    uint64_t start_block;
+    uint64_t conf;
+    int first_pass;
 } watcher;
 
 static void logf_(const char *fmt, ...) M2C_PRINTF(1, 2);
@@ -72,6 +72,12 @@ static void logf_(const char *fmt, ...) {
     va_end(ap);
     fputc('\n', stderr);
     fflush(stderr);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void hexs(char *out, const uint8_t *p, size_t n) {
@@ -146,86 +152,10 @@ static int load_models(watcher *w, const char *dir) {
 
 static const model_file *file_of_model(const watcher *w, const m2c_hash32 *model_id) {
     for (size_t i = 0; i < w->n_models; i++)
-        if (!memcmp(w->models[i].id.b, model_id->b, 32))
+        if (!memcmp(w->models[i].model_id.b, model_id->b, 32))
             for (size_t j = 0; j < w->n_files; j++)
-                if (!memcmp(w->files[j].hash.b, w->models[i].hash.b, 32)) return &w->files[j];
+                if (!memcmp(w->files[j].hash.b, w->models[i].model_hash.b, 32)) return &w->files[j];
     return NULL;
-}
-
-static int db_open(watcher *w, const char *path) {
-    if (sqlite3_open(path, &w->db) != SQLITE_OK)
-        return m2c_cli_fail(CMD, "cannot open state %s: %s", path, sqlite3_errmsg(w->db)), 0;
-    char *msg = NULL;
-    if (sqlite3_exec(
-            w->db,
-            "PRAGMA journal_mode=WAL;"
-            "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS verdicts(id BLOB PRIMARY KEY, verdict TEXT NOT NULL,"
-            " tx BLOB, at REAL NOT NULL);",
-            NULL, NULL, &msg) != SQLITE_OK) {
-        m2c_cli_fail(CMD, "state %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        return 0;
-    }
-    return 1;
-}
-
-static int64_t db_last_block(watcher *w) {
-    sqlite3_stmt *st;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(w->db, "SELECT v FROM meta WHERE k='last_block'", -1, &st, NULL) !=
-        SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static int db_set_last_block(watcher *w, uint64_t b) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO meta(k,v) VALUES('last_block',?)", -1,
-                           &st, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)b);
-    int ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
-    return ok;
-}
-
-/* 1 if a verdict is recorded for id. */
-static int db_has_verdict(watcher *w, const m2c_hash32 *id) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(w->db, "SELECT 1 FROM verdicts WHERE id=?", -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_blob(st, 1, id->b, 32, SQLITE_STATIC);
-    int r = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return r;
-}
-
-static int db_put_verdict(watcher *w, const m2c_hash32 *id, const char *verdict,
-                          const m2c_hash32 *tx) {
-    sqlite3_stmt *st;
-    if (w->metrics) {
-        char lab[64];
-        snprintf(lab, sizeof lab, "verdict=\"%s\"", verdict);
-        m2c_metrics_inc(w->metrics, "ml2chain_watch_verdicts_total",
-                        "Fulfilled requests judged, by verdict", lab, 1);
-    }
-    if (sqlite3_prepare_v2(w->db,
-                           "INSERT OR REPLACE INTO verdicts(id,verdict,tx,at) VALUES(?,?,?,?)", -1,
-                           &st, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_blob(st, 1, id->b, 32, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, verdict, -1, SQLITE_STATIC);
-    if (tx)
-        sqlite3_bind_blob(st, 3, tx->b, 32, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 3);
-    sqlite3_bind_double(st, 4, (double)time(NULL));
-    int ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
-    return ok;
 }
 
 /* Our own answer, as the node computes it (docs/encoding.md). */
@@ -263,57 +193,313 @@ static int fetch_tx_input(m2c_rpc *rpc, const m2c_hash32 *h, uint8_t **cd, size_
     return ok;
 }
 
-static m2c_noderec *find_req(watcher *w, const m2c_hash32 *id) {
-    for (size_t i = 0; i < w->n_reqs; i++)
-        if (!memcmp(w->reqs[i].id.b, id->b, 32)) return &w->reqs[i];
-    return NULL;
+
+static void count_verdict(watcher *w, const char *verdict, double n) {
+    if (!w->metrics || !n) return;
+    char lab[64];
+    snprintf(lab, sizeof lab, "verdict=\"%s\"", verdict);
+    m2c_metrics_inc(w->metrics, "ml2chain_watch_verdicts_total", "Fulfilled requests judged, by verdict",
+                    lab, n);
 }
 
-/* Acts on one Fulfilled log. Returns 0 on a transport failure (retry later). */
-static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord,
-                        const m2c_rpc_log *lg) {
-    if (lg->n_topics < 3 || lg->data_len < 96) return 1;
-    const m2c_hash32 *id = &lg->topics[1];
+static void count_cb(void *ctx, const char *verdict, uint64_t n) {
+    watcher *w = ctx;
+    if (strcmp(verdict, "pending") && strcmp(verdict, "challenging") && strcmp(verdict, "not-watched"))
+        count_verdict(w, verdict, (double)n);
+}
+
+/* Records a verdict (and counts it); 0 on a store failure (printed). */
+static int put_verdict(watcher *w, const m2c_hash32 *id, const char *verdict) {
+    m2c_err e;
+    m2c_err_clear(&e);
+    if (m2c_watchstore_set_verdict(w->st, id, verdict, &e) != M2C_OK) {
+        logf_("cannot record verdict: %s", e.msg);
+        return 0;
+    }
+    if (strcmp(verdict, "not-watched")) count_verdict(w, verdict, 1);
+    return 1;
+}
+
+static int reload_models(watcher *w) {
+    m2c_err e;
+    m2c_err_clear(&e);
+    free(w->models);
+    w->models = NULL;
+    w->n_models = 0;
+    if (m2c_watchstore_models(w->st, &w->models, &w->n_models, &e) != M2C_OK) {
+        logf_("%s", e.msg);
+        return 0;
+    }
+    return 1;
+}
+
+static int block_hash_at(watcher *w, uint64_t num, m2c_hash32 *h, m2c_err *e) {
+    m2c_rpc_block b;
+    memset(&b, 0, sizeof b);
+    m2c_blockref ref = m2c_blockref_num(num);
+    int ok = m2c_rpc_get_block(w->ch.rpc, &b, &ref, 0, e) == M2C_OK;
+    if (ok) *h = b.hash;
+    m2c_rpc_block_free(&b);
+    return ok;
+}
+
+/* The next block to scan, after checking the cursor's block is still on the chain (else
+ * rewinding to the newest stored block that is). 0 on an RPC or store failure (logged). */
+static int next_from(watcher *w, uint64_t head, uint64_t *from) {
+    m2c_err e;
+    m2c_err_clear(&e);
+    uint64_t blk;
+    m2c_hash32 stored, live;
+    m2c_status st = m2c_watchstore_cursor(w->st, &blk, &stored, &e);
+    if (st == M2C_ERR_NOTFOUND) {
+        *from = w->start_block;
+        return 1;
+    }
+    if (st) return logf_("%s", e.msg), 0;
+    if (blk <= head) {
+        if (!block_hash_at(w, blk, &live, &e)) return logf_("block %llu: %s", (unsigned long long)blk, e.msg), 0;
+        if (!memcmp(live.b, stored.b, 32)) {
+            *from = blk + 1;
+            return 1;
+        }
+    }
+    uint64_t nums[64];
+    m2c_hash32 hashes[64];
+    size_t nb = 0;
+    uint64_t below = blk;
+    for (;;) {
+        if (m2c_watchstore_blocks(w->st, below, nums, hashes, 64, &nb, &e) != M2C_OK) return logf_("%s", e.msg), 0;
+        for (size_t i = 0; i < nb; i++) {
+            if (nums[i] > head) continue;
+            if (!block_hash_at(w, nums[i], &live, &e)) return logf_("%s", e.msg), 0;
+            if (memcmp(live.b, hashes[i].b, 32)) continue;
+            size_t dropped = 0;
+            if (m2c_watchstore_rewind(w->st, nums[i], &hashes[i], &dropped, &e) != M2C_OK)
+                return logf_("%s", e.msg), 0;
+            logf_("reorg: block %llu changed; rewound to %llu (%zu unjudged fulfilment(s) to be read again)",
+                  (unsigned long long)blk, (unsigned long long)nums[i], dropped);
+            *from = nums[i] + 1;
+            return reload_models(w);
+        }
+        if (nb < 64 || nums[nb - 1] == 0) break;
+        below = nums[nb - 1] - 1;
+    }
+    uint64_t to = w->start_block ? w->start_block - 1 : 0;
+    m2c_hash32 th;
+    size_t dropped = 0;
+    if (!block_hash_at(w, to, &th, &e) || m2c_watchstore_rewind(w->st, to, &th, &dropped, &e) != M2C_OK)
+        return logf_("%s", e.msg), 0;
+    logf_("reorg deeper than the stored blocks: reading again from block %llu", (unsigned long long)to + 1);
+    *from = to + 1;
+    return reload_models(w);
+}
+
+/* Reads the Coordinator's logs in [from, to] and records them with the cursor. */
+static int scan(watcher *w, uint64_t from, uint64_t to) {
+    m2c_err err;
+    m2c_err_clear(&err);
+    m2c_hash32 t0[3] = {m2c_event_topic(M2C_SIG_REQUESTED), m2c_event_topic(M2C_SIG_FULFILLED),
+                        m2c_event_topic(M2C_SIG_MODEL_REGISTERED)};
+    m2c_rpc_filter f;
+    memset(&f, 0, sizeof f);
+    f.addresses = &w->coord;
+    f.n_addresses = 1;
+    f.topics[0] = t0;
+    f.n_topic_or[0] = 3;
+    f.n_topics = 1;
+    f.from = m2c_blockref_num(from);
+    f.to = m2c_blockref_num(to);
+    m2c_rpc_logs logs;
+    memset(&logs, 0, sizeof logs);
+    m2c_hash32 to_hash;
+    if (!block_hash_at(w, to, &to_hash, &err)) return logf_("block %llu: %s", (unsigned long long)to, err.msg), 0;
+    if (m2c_rpc_get_logs(w->ch.rpc, &logs, &f, &err) != M2C_OK) return logf_("eth_getLogs: %s", err.msg), 0;
+    size_t cap = logs.n ? logs.n : 1, nr = 0, nm = 0, nf = 0, nb = 0;
+    m2c_noderec *reqs = calloc(cap, sizeof *reqs);
+    m2c_watch_model *models = calloc(cap, sizeof *models);
+    m2c_watch_fulfilment *fuls = calloc(cap, sizeof *fuls);
+    uint64_t *bnums = calloc(cap, sizeof *bnums);
+    m2c_hash32 *bhashes = calloc(cap, sizeof *bhashes);
+    int ok = reqs && models && fuls && bnums && bhashes;
+    if (!ok) logf_("out of memory");
+    for (size_t i = 0; ok && i < logs.n; i++) {
+        const m2c_rpc_log *lg = &logs.v[i];
+        if (lg->removed || lg->n_topics == 0) continue;
+        if (lg->block_number == to && memcmp(lg->block_hash.b, to_hash.b, 32)) {
+            logf_("block %llu changed during the scan; again", (unsigned long long)to);
+            ok = 0;
+            break;
+        }
+        if (nb == 0 || bnums[nb - 1] != lg->block_number) {
+            bnums[nb] = lg->block_number;
+            bhashes[nb++] = lg->block_hash;
+        }
+        m2c_err_clear(&err);
+        if (!memcmp(lg->topics[0].b, t0[0].b, 32)) {
+            m2c_noderec *r = &reqs[nr];
+            if (m2c_node_decode_requested(r, lg->topics, lg->n_topics, lg->data, lg->data_len, &err) == M2C_OK) {
+                r->block = lg->block_number;
+                nr++;
+            } else {
+                m2c_noderec_free(r);
+            }
+        } else if (!memcmp(lg->topics[0].b, t0[2].b, 32)) {
+            m2c_node_model_reg m;
+            if (m2c_node_decode_model_registered(&m, lg->topics, lg->n_topics, lg->data, lg->data_len,
+                                                 &err) == M2C_OK) {
+                models[nm].model_id = m.model_id;
+                models[nm].model_hash = m.model_hash;
+                models[nm++].block = lg->block_number;
+            }
+        } else if (lg->n_topics >= 3 && lg->data_len >= 96) {
+            int small = 1;
+            for (int k = 0; k < 28; k++) small &= lg->data[k] == 0;
+            if (!small) continue;
+            m2c_watch_fulfilment *fu = &fuls[nf++];
+            fu->id = lg->topics[1];
+            fu->tx = lg->transaction_hash;
+            fu->code = (uint32_t)lg->data[28] << 24 | (uint32_t)lg->data[29] << 16 |
+                       (uint32_t)lg->data[30] << 8 | lg->data[31];
+            memcpy(fu->output_hash.b, lg->data + 64, 32);
+            fu->block = lg->block_number;
+            fu->log_index = lg->log_index;
+        }
+    }
+    if (ok && m2c_watchstore_record_range(w->st, reqs, nr, models, nm, fuls, nf, bnums, bhashes, nb, to,
+                                          &to_hash, &err) != M2C_OK) {
+        logf_("%s", err.msg);
+        ok = 0;
+    }
+    if (ok && nm) ok = reload_models(w);
+    for (size_t i = 0; reqs && i < nr; i++) m2c_noderec_free(&reqs[i]);
+    free(reqs);
+    free(models);
+    free(fuls);
+    free(bnums);
+    free(bhashes);
+    m2c_rpc_logs_free(&logs);
+    return ok;
+}
+
+/* Follows open challenges: settles mined ones, re-sends unmined ones (same bytes, same
+ * nonce), and returns dropped ones to judgement. 0 on a transport failure. */
+static int follow_challenges(watcher *w) {
+    m2c_err e;
+    m2c_err_clear(&e);
+    m2c_watch_challenge *cs = NULL;
+    size_t n = 0;
+    if (m2c_watchstore_open_challenges(w->st, &cs, &n, &e) != M2C_OK) return logf_("%s", e.msg), 0;
+    if (w->metrics)
+        m2c_metrics_set(w->metrics, "ml2chain_watch_challenges_open", "Challenges sent and not yet settled", "",
+                        (double)n);
+    int ok = 1;
+    uint64_t latest_nonce = 0;
+    if (n) {
+        m2c_blockref latest = m2c_blockref_latest();
+        if (m2c_rpc_get_transaction_count(w->ch.rpc, &latest_nonce, &w->ch.key.addr, &latest, &e) != M2C_OK) {
+            logf_("nonce: %s", e.msg);
+            ok = 0;
+        }
+    }
+    m2c_hash32 t_ch = m2c_event_topic(M2C_SIG_CHALLENGED);
+    for (size_t i = 0; ok && i < n && !g_stop; i++) {
+        m2c_watch_challenge *c = &cs[i];
+        char ids[67], th[67];
+        hexs(ids, c->id.b, 32);
+        hexs(th, c->tx_hash.b, 32);
+        m2c_rpc_receipt rc;
+        memset(&rc, 0, sizeof rc);
+        m2c_err_clear(&e);
+        m2c_status rs = m2c_rpc_get_receipt(w->ch.rpc, &rc, &c->tx_hash, &e);
+        if (rs == M2C_OK) {
+            int slashed_seen = 0;
+            for (size_t k = 0; k < rc.n_logs; k++) {
+                const m2c_rpc_log *x = &rc.logs[k];
+                if (x->n_topics >= 2 && !memcmp(x->topics[0].b, t_ch.b, 32) &&
+                    !memcmp(x->topics[1].b, c->id.b, 32) && x->data_len >= 64) {
+                    m2c_u256 slashed = m2c_u256_from_be32(x->data);
+                    char dec[80];
+                    m2c_cli_dec(dec, &slashed);
+                    logf_("request %s: challenge confirmed, operator slashed %s wei", ids, dec);
+                    slashed_seen = 1;
+                }
+            }
+            int state = rc.status == 1 && slashed_seen ? M2C_CHALLENGE_MINED : M2C_CHALLENGE_REVERTED;
+            if (state == M2C_CHALLENGE_REVERTED)
+                logf_("request %s: challenge %s mined but %s", ids, th,
+                      rc.status == 1 ? "without a Challenged event" : "reverted");
+            if (m2c_watchstore_settle_challenge(w->st, &c->id, state, rc.block_number, &e) != M2C_OK) {
+                logf_("%s", e.msg);
+                ok = 0;
+            } else {
+                count_verdict(w, state == M2C_CHALLENGE_MINED ? "challenged" : "challenge-failed", 1);
+            }
+            m2c_rpc_receipt_free(&rc);
+        } else if (rs != M2C_ERR_NOTFOUND) {
+            logf_("receipt of %s: %s", th, e.msg);
+            ok = 0;
+        } else if (c->nonce < latest_nonce && now_s() - c->sent_time > 2.0 && !w->first_pass) {
+            /* another transaction used the nonce: judge the fulfilment again */
+            logf_("request %s: challenge %s was dropped (nonce %llu used); judging again", ids, th,
+                  (unsigned long long)c->nonce);
+            if (m2c_watchstore_settle_challenge(w->st, &c->id, M2C_CHALLENGE_DROPPED, 0, &e) != M2C_OK) {
+                logf_("%s", e.msg);
+                ok = 0;
+            }
+        } else if (c->nonce >= latest_nonce) {
+            /* not mined: send the same bytes again (a restart, or a node that lost it) */
+            m2c_hash32 h;
+            m2c_err_clear(&e);
+            if (m2c_rpc_send_raw_transaction(w->ch.rpc, &h, c->raw, c->raw_len, &e) == M2C_OK && w->first_pass)
+                logf_("request %s: challenge %s (nonce %llu) sent again", ids, th, (unsigned long long)c->nonce);
+        }
+    }
+    m2c_watchstore_challenges_free(cs, n);
+    return ok;
+}
+
+/* Judges one pending fulfilment. Returns 0 on a transient failure (retry later). */
+static int judge(watcher *w, const m2c_watch_fulfilment *fu) {
+    const m2c_hash32 *id = &fu->id;
     char ids[67];
     hexs(ids, id->b, 32);
-    if (db_has_verdict(w, id)) return 1;
-    m2c_noderec *r = find_req(w, id);
-    if (!r) return 1;
+    m2c_err e;
+    m2c_err_clear(&e);
+    m2c_noderec r;
+    m2c_status rs = m2c_watchstore_request(w->st, id, &r, &e);
+    if (rs == M2C_ERR_NOTFOUND) return put_verdict(w, id, "not-watched");
+    if (rs) return logf_("%s", e.msg), 0;
     m2c_hash32 mid;
-    memcpy(mid.b, r->req + 32, 32);
+    memcpy(mid.b, r.req + 32, 32);
     const model_file *f = file_of_model(w, &mid);
-    if (!f) return 1; /* not a model we hold */
-    int small = 1;
-    for (int i = 0; i < 28; i++)
-        small &= lg->data[i] == 0;
-    if (!small) return 1;
-    uint32_t posted_code = (uint32_t)lg->data[28] << 24 | (uint32_t)lg->data[29] << 16 |
-                           (uint32_t)lg->data[30] << 8 | lg->data[31];
-    const uint8_t *posted_hash = lg->data + 64;
+    if (!f) {
+        m2c_noderec_free(&r);
+        return put_verdict(w, id, "not-watched");
+    }
     m2c_buf mine;
     m2c_buf_init(&mine, (size_t)1 << 20);
-    uint32_t code = compute(f, r, &mine);
-    m2c_hash32 mh = m2c_keccak256(mine.p, mine.len);
-    int same = code == posted_code && !memcmp(mh.b, posted_hash, 32);
-    int rc = 1;
-    uint8_t *cd = NULL;
-    size_t cd_len = 0;
     m2c_buf call;
     m2c_buf_init(&call, (size_t)1 << 26);
-    if (same) {
+    m2c_buf raw;
+    m2c_buf_init(&raw, 0);
+    uint8_t *cd = NULL;
+    size_t cd_len = 0;
+    int rc = 1;
+    uint32_t code = compute(f, &r, &mine);
+    m2c_hash32 mh = m2c_keccak256(mine.p, mine.len);
+    if (code == fu->code && !memcmp(mh.b, fu->output_hash.b, 32)) {
         logf_("request %s: ok (code %u)", ids, code);
-        if (!db_put_verdict(w, id, "ok", NULL))
-            logf_("cannot record verdict: %s", sqlite3_errmsg(w->db));
+        rc = put_verdict(w, id, "ok");
         goto out;
     }
-    if (code != M2C_ENC_OK || r->input_len == 0 || r->input[0] != 0) {
+    if (code != M2C_ENC_OK || r.input_len == 0 || r.input[0] != 0) {
         logf_("request %s: posted result differs (posted code %u, ours %u) but the input is not "
               "decidable on chain: not challenged",
-              ids, posted_code, code);
-        if (!db_put_verdict(w, id, "wrong-undecidable", NULL)) logf_("cannot record verdict");
+              ids, fu->code, code);
+        rc = put_verdict(w, id, "wrong-undecidable");
         goto out;
     }
-    if (!fetch_tx_input(ch->rpc, &lg->transaction_hash, &cd, &cd_len)) {
+    if (!fetch_tx_input(w->ch.rpc, &fu->tx, &cd, &cd_len)) {
         logf_("request %s: cannot fetch the fulfilling transaction; will retry", ids);
         rc = 0;
         goto out;
@@ -321,98 +507,67 @@ static int on_fulfilled(watcher *w, m2c_cli_chain *ch, const m2c_addr20 *coord,
     const uint8_t *preq, *pout;
     size_t pout_len;
     uint32_t pcode;
-    m2c_err e;
-    m2c_err_clear(&e);
     if (m2c_watch_find_fulfilment(cd, cd_len, id, &preq, &pout, &pout_len, &pcode, &e) != M2C_OK ||
-        pcode != posted_code || memcmp(m2c_keccak256(pout, pout_len).b, posted_hash, 32)) {
-        logf_("request %s: posted output not found in the fulfilling transaction's calldata%s%s",
-              ids, e.msg[0] ? ": " : "", e.msg);
-        if (!db_put_verdict(w, id, "wrong-no-calldata", NULL)) logf_("cannot record verdict");
+        pcode != fu->code || memcmp(m2c_keccak256(pout, pout_len).b, fu->output_hash.b, 32)) {
+        logf_("request %s: posted output not found in the fulfilling transaction's calldata%s%s", ids,
+              e.msg[0] ? ": " : "", e.msg);
+        rc = put_verdict(w, id, "wrong-no-calldata");
         goto out;
     }
-    if (m2c_watch_challenge_calldata(&call, r->req, pout, pout_len, pcode, f->bytes, f->len,
-                                     r->input, r->input_len, &e) != M2C_OK) {
+    if (m2c_watch_challenge_calldata(&call, r.req, pout, pout_len, pcode, f->bytes, f->len, r.input,
+                                     r.input_len, &e) != M2C_OK) {
         logf_("request %s: %s", ids, e.msg);
+        rc = 0;
         goto out;
     }
     logf_("request %s: wrong result (posted code %u, ours %u): challenging", ids, pcode, code);
-    m2c_rpc_receipt rcpt;
-    memset(&rcpt, 0, sizeof rcpt);
-    if (!m2c_cli_chain_send(ch, "challenge", coord, call.p, call.len, NULL, &rcpt)) {
+    m2c_watch_challenge c;
+    memset(&c, 0, sizeof c);
+    c.id = *id;
+    c.nonce = w->ch.nonce;
+    if (!m2c_cli_chain_sign(&w->ch, "challenge", &w->coord, call.p, call.len, NULL, &raw, &c.tx_hash)) {
         /* The error line is printed. When the challenge would still succeed (eth_call
          * passes) or the node is unreachable, the failure was transient: retry next poll.
          * Otherwise it reverts (window closed, already corrected): record it. */
         uint8_t *ret = NULL;
         size_t ret_len = 0;
         uint64_t head;
-        int would_pass = m2c_cli_chain_call(ch->rpc, CMD, "challenge (check)", coord, call.p,
-                                            call.len, &ret, &ret_len);
+        int would_pass = m2c_cli_chain_call(w->ch.rpc, CMD, "challenge (check)", &w->coord, call.p, call.len,
+                                            &ret, &ret_len);
         free(ret);
         m2c_err_clear(&e);
-        if (would_pass || m2c_rpc_block_number(ch->rpc, &head, &e) != M2C_OK) {
+        if (would_pass || m2c_rpc_block_number(w->ch.rpc, &head, &e) != M2C_OK) {
             logf_("request %s: challenge not sent; will retry", ids);
             rc = 0;
             goto out;
         }
         logf_("request %s: challenge not sent: it reverts", ids);
-        if (!db_put_verdict(w, id, "challenge-failed", NULL)) logf_("cannot record verdict");
+        rc = put_verdict(w, id, "challenge-failed");
         goto out;
     }
-    m2c_hash32 t_ch = m2c_event_topic(M2C_SIG_CHALLENGED);
-    int slashed_seen = 0;
-    for (size_t i = 0; i < rcpt.n_logs; i++) {
-        const m2c_rpc_log *x = &rcpt.logs[i];
-        if (x->n_topics >= 2 && !memcmp(x->topics[0].b, t_ch.b, 32) &&
-            !memcmp(x->topics[1].b, id->b, 32) && x->data_len >= 64) {
-            m2c_u256 slashed = m2c_u256_from_be32(x->data);
-            char dec[80];
-            m2c_cli_dec(dec, &slashed);
-            logf_("request %s: challenge confirmed, operator slashed %s wei", ids, dec);
-            slashed_seen = 1;
-        }
+    c.raw = raw.p;
+    c.raw_len = raw.len;
+    c.sent_time = now_s();
+    /* recorded before it is sent: after a crash the same bytes are sent again */
+    if (m2c_watchstore_record_challenge(w->st, &c, &e) != M2C_OK) {
+        logf_("request %s: cannot record the challenge: %s", ids, e.msg);
+        w->ch.nonce--; /* never sent */
+        rc = 0;
+        goto out;
     }
-    if (!slashed_seen) logf_("request %s: challenge mined without a Challenged event", ids);
-    if (!db_put_verdict(w, id, slashed_seen ? "challenged" : "challenge-no-event",
-                        &rcpt.transaction_hash))
-        logf_("cannot record verdict");
-    m2c_rpc_receipt_free(&rcpt);
+    char th[67];
+    hexs(th, c.tx_hash.b, 32);
+    if (!m2c_cli_chain_broadcast(&w->ch, "challenge", raw.p, raw.len, &c.tx_hash))
+        logf_("request %s: challenge %s recorded; sending again later", ids, th);
+    else
+        logf_("request %s: challenge %s sent (nonce %llu)", ids, th, (unsigned long long)c.nonce);
 out:
     free(cd);
+    m2c_noderec_free(&r);
     m2c_buf_free(&mine);
     m2c_buf_free(&call);
+    m2c_buf_free(&raw);
     return rc;
-}
-
-static int add_req(watcher *w, m2c_noderec *r) {
-    if (find_req(w, &r->id)) {
-        m2c_noderec_free(r);
-        return 1;
-    }
-    if (w->n_reqs == w->cap_reqs) {
-        size_t nc = w->cap_reqs ? 2 * w->cap_reqs : 64;
-        m2c_noderec *nr = realloc(w->reqs, nc * sizeof *nr);
-        if (!nr) return 0;
-        w->reqs = nr;
-        w->cap_reqs = nc;
-    }
-    w->reqs[w->n_reqs++] = *r;
-    return 1;
-}
-
-static int add_model(watcher *w, const m2c_node_model_reg *m) {
-    for (size_t i = 0; i < w->n_models; i++)
-        if (!memcmp(w->models[i].id.b, m->model_id.b, 32)) return 1;
-    if (w->n_models == w->cap_models) {
-        size_t nc = w->cap_models ? 2 * w->cap_models : 16;
-        chain_model *nm = realloc(w->models, nc * sizeof *nm);
-        if (!nm) return 0;
-        w->models = nm;
-        w->cap_models = nc;
-    }
-    w->models[w->n_models].id = m->model_id;
-    w->models[w->n_models].hash = m->model_hash;
-    w->n_models++;
-    return 1;
 }
 
 int m2c_cmd_watch(int argc, char **argv) {
@@ -467,27 +622,29 @@ int m2c_cmd_watch(int argc, char **argv) {
     }
     if (!deployment) return m2c_cli_fail(CMD, "--deployment is required");
     if (!models) return m2c_cli_fail(CMD, "--models is required");
-    m2c_addr20 coord;
-    if (!m2c_cli_deployment_addr(CMD, deployment, "Coordinator", &coord)) return 1;
-    uint64_t deploy_block = 0;
+    watcher w;
+    memset(&w, 0, sizeof w);
+    if (!m2c_cli_deployment_addr(CMD, deployment, "Coordinator", &w.coord)) return 1;
     {
         json_error_t je;
         json_t *j = json_load_file(deployment, 0, &je);
         json_t *b = j ? json_object_get(j, "deployBlock") : NULL;
         if (json_is_integer(b) && json_integer_value(b) >= 0)
-            deploy_block = (uint64_t)json_integer_value(b);
+            w.start_block = (uint64_t)json_integer_value(b);
         json_decref(j);
     }
-    watcher w;
-    memset(&w, 0, sizeof w);
-    m2c_cli_chain ch;
-    memset(&ch, 0, sizeof ch);
+    w.conf = (uint64_t)conf;
+    w.first_pass = 1;
     int rc = 1, chain_open = 0;
+    m2c_err me;
+    m2c_err_clear(&me);
     if (!load_models(&w, models)) goto out;
-    if (!db_open(&w, state)) goto out;
+    if (m2c_watchstore_open(&w.st, state, &me) != M2C_OK) {
+        m2c_cli_fail_err(CMD, &me, "state %s", state);
+        goto out;
+    }
+    if (!reload_models(&w)) goto out;
     if (metrics) {
-        m2c_err me;
-        m2c_err_clear(&me);
         if (m2c_metrics_create(&w.metrics, &me) != M2C_OK) {
             m2c_cli_fail_err(CMD, &me, "metrics");
             goto out;
@@ -497,87 +654,77 @@ int m2c_cmd_watch(int argc, char **argv) {
             goto out;
         }
         m2c_metrics_set_health(w.metrics, 0, "starting");
+        /* totals over the state, so a restart keeps them */
+        if (m2c_watchstore_verdict_counts(w.st, count_cb, &w, &me) != M2C_OK) {
+            m2c_cli_fail_err(CMD, &me, "state %s", state);
+            goto out;
+        }
     }
-    if (!m2c_cli_chain_open(&ch, CMD, &rf, &ka)) goto out;
+    if (!m2c_cli_chain_open(&w.ch, CMD, &rf, &ka)) goto out;
     chain_open = 1;
-    ch.timeout_s = 60;
+    w.ch.timeout_s = 60;
+    {
+        /* challenges recorded but never sent hold their nonces */
+        uint64_t store_next = 0;
+        if (m2c_watchstore_next_nonce(w.st, &store_next, &me) != M2C_OK) {
+            m2c_cli_fail_err(CMD, &me, "state %s", state);
+            goto out;
+        }
+        if (store_next > w.ch.nonce) w.ch.nonce = store_next;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-
-    int64_t last = db_last_block(&w);
-    /* Requests and registrations are re-read from the deployment block on every start (they
-     * are needed for fulfilments still to come); verdicts keep a restart from acting twice. */
-    uint64_t from = deploy_block;
-    logf_("started: %zu model file(s), state %s, last block %lld", w.n_files, state,
-          (long long)last);
-    m2c_hash32 t0[3] = {m2c_event_topic(M2C_SIG_REQUESTED), m2c_event_topic(M2C_SIG_FULFILLED),
-                        m2c_event_topic(M2C_SIG_MODEL_REGISTERED)};
+    {
+        uint64_t cb = 0;
+        m2c_hash32 ch;
+        int has = m2c_watchstore_cursor(w.st, &cb, &ch, &me) == M2C_OK;
+        logf_("started: %zu model file(s), state %s, %s %llu", w.n_files, state,
+              has ? "resuming after block" : "reading from block",
+              (unsigned long long)(has ? cb : w.start_block));
+    }
     while (!g_stop) {
         m2c_err err;
         m2c_err_clear(&err);
-        uint64_t head;
-        if (m2c_rpc_block_number(ch.rpc, &head, &err) != M2C_OK) {
+        uint64_t head, from;
+        int more = 0, all_ok = 1;
+        if (m2c_rpc_block_number(w.ch.rpc, &head, &err) != M2C_OK) {
             logf_("block number: %s", err.msg);
             goto sleep;
         }
-        if (head < (uint64_t)conf || head - (uint64_t)conf < from) goto sleep;
-        uint64_t to = head - (uint64_t)conf;
-        if (to - from > 2000) to = from + 2000;
-        m2c_rpc_filter f;
-        memset(&f, 0, sizeof f);
-        f.addresses = &coord;
-        f.n_addresses = 1;
-        f.topics[0] = t0;
-        f.n_topic_or[0] = 3;
-        f.n_topics = 1;
-        f.from = m2c_blockref_num(from);
-        f.to = m2c_blockref_num(to);
-        m2c_rpc_logs logs;
-        memset(&logs, 0, sizeof logs);
-        if (m2c_rpc_get_logs(ch.rpc, &logs, &f, &err) != M2C_OK) {
-            logf_("eth_getLogs: %s", err.msg);
-            goto sleep;
+        all_ok &= follow_challenges(&w);
+        if (!g_stop && head >= w.conf && next_from(&w, head, &from) && from <= head - w.conf) {
+            uint64_t to = head - w.conf;
+            if (to - from >= 2000) {
+                to = from + 1999;
+                more = 1;
+            }
+            all_ok &= scan(&w, from, to);
         }
-        int all_ok = 1;
-        for (size_t i = 0; i < logs.n && !g_stop; i++) {
-            const m2c_rpc_log *lg = &logs.v[i];
-            if (lg->removed || lg->n_topics == 0) continue;
-            if (!memcmp(lg->topics[0].b, t0[0].b, 32)) {
-                m2c_noderec r;
-                memset(&r, 0, sizeof r);
-                if (m2c_node_decode_requested(&r, lg->topics, lg->n_topics, lg->data, lg->data_len,
-                                              &err) == M2C_OK) {
-                    if (!add_req(&w, &r)) {
-                        m2c_noderec_free(&r);
-                        logf_("out of memory");
-                    }
-                }
-            } else if (!memcmp(lg->topics[0].b, t0[2].b, 32)) {
-                m2c_node_model_reg m;
-                if (m2c_node_decode_model_registered(&m, lg->topics, lg->n_topics, lg->data,
-                                                     lg->data_len, &err) == M2C_OK &&
-                    !add_model(&w, &m))
-                    logf_("out of memory");
-            } else if (!on_fulfilled(&w, &ch, &coord, lg)) {
+        for (int round = 0; all_ok && !g_stop && round < 16; round++) {
+            m2c_watch_fulfilment *fs = NULL;
+            size_t nf = 0;
+            if (m2c_watchstore_pending(w.st, 64, &fs, &nf, &err) != M2C_OK) {
+                logf_("%s", err.msg);
                 all_ok = 0;
                 break;
             }
+            for (size_t i = 0; i < nf && all_ok && !g_stop; i++) all_ok &= judge(&w, &fs[i]);
+            free(fs);
+            if (nf < 64) break;
         }
-        m2c_rpc_logs_free(&logs);
-        if (all_ok && !g_stop) {
-            if (!db_set_last_block(&w, to))
-                logf_("cannot record last block: %s", sqlite3_errmsg(w.db));
-            if (w.metrics) {
-                m2c_metrics_set(w.metrics, "ml2chain_watch_last_block", "Last block fully judged",
-                                "", (double)to);
-                m2c_metrics_set_health(w.metrics, 1, "ok");
-            }
-            from = to + 1;
+        if (w.metrics) {
+            uint64_t cb = 0;
+            m2c_hash32 ch;
+            if (m2c_watchstore_cursor(w.st, &cb, &ch, &err) == M2C_OK)
+                m2c_metrics_set(w.metrics, "ml2chain_watch_last_block", "Last block fully recorded", "",
+                                (double)cb);
+            m2c_metrics_set_health(w.metrics, all_ok, all_ok ? "ok" : "last poll failed");
         }
-        if (to < head - (uint64_t)conf) continue;
+        if (all_ok) w.first_pass = 0;
+        if (more && all_ok) continue;
     sleep:;
         struct timespec ts = {poll_ms / 1000, (poll_ms % 1000) * 1000000L};
         if (!g_stop) nanosleep(&ts, NULL);
@@ -589,15 +736,12 @@ out:
         m2c_metrics_stop(w.metrics);
         m2c_metrics_destroy(w.metrics);
     }
-    if (chain_open) m2c_cli_chain_close(&ch);
-    if (w.db) sqlite3_close(w.db);
+    if (chain_open) m2c_cli_chain_close(&w.ch);
+    m2c_watchstore_close(w.st);
     for (size_t i = 0; i < w.n_files; i++) {
         free(w.files[i].bytes);
         m2c_qmodel_free(w.files[i].q);
     }
-    for (size_t i = 0; i < w.n_reqs; i++)
-        m2c_noderec_free(&w.reqs[i]);
-    free(w.reqs);
     free(w.models);
     return rc;
 }

@@ -79,6 +79,7 @@ typedef struct chain {
     uint64_t mined_nonce_head; /* head when it last moved (or was first seen) */
     int have_mined_nonce;
     int idle;             /* last step found nothing to do */
+    size_t due_final;     /* final-only deliveries found final but not yet sent (last step) */
     m2c_status fatal;
     m2c_err fatal_err;
     double last_ok;
@@ -281,8 +282,35 @@ static m2c_status call_view(chain *c, uint8_t **out, size_t *out_len, const uint
     return m2c_rpc_eth_call(c->rpc, out, out_len, &msg, &latest, err);
 }
 
+/* Whether the Coordinator logged Fulfilled for r since r's block: a fulfilment of a model
+ * without a challenge window clears the request's slot, which then reads None like a request
+ * that was never made (docs/coordinator.md, "Cleared slots"). */
+static m2c_status fulfilled_logged(chain *c, const m2c_noderec *r, int *found, m2c_err *err) {
+    m2c_hash32 t0 = m2c_event_topic(M2C_SIG_FULFILLED);
+    m2c_rpc_filter f;
+    memset(&f, 0, sizeof f);
+    f.addresses = &c->cfg->coordinator;
+    f.n_addresses = 1;
+    f.topics[0] = &t0;
+    f.n_topic_or[0] = 1;
+    f.topics[1] = &r->id;
+    f.n_topic_or[1] = 1;
+    f.n_topics = 2;
+    f.from = m2c_blockref_num(r->block);
+    f.to = m2c_blockref_latest();
+    m2c_rpc_logs logs;
+    memset(&logs, 0, sizeof logs);
+    m2c_status st = m2c_rpc_get_logs(c->rpc, &logs, &f, err);
+    *found = 0;
+    for (size_t i = 0; !st && i < logs.n; i++)
+        if (!logs.v[i].removed) *found = 1;
+    m2c_rpc_logs_free(&logs);
+    return st;
+}
+
 /* On-chain state of each request (Coordinator: 0 none, 1 pending, 2 fulfilled, 3 cancelled;
- * template: 1 open, 2 fulfilled, 0 unknown). Batched. */
+ * template: 1 open, 2 fulfilled, 0 unknown). Batched. A Coordinator slot reading None is
+ * reported fulfilled when a Fulfilled log for the request exists (a cleared slot). */
 static m2c_status chain_states(chain *c, const m2c_noderec *recs, size_t n, int *states,
                                m2c_err *err) {
     m2c_status st = M2C_OK;
@@ -346,6 +374,16 @@ static m2c_status chain_states(chain *c, const m2c_noderec *recs, size_t n, int 
             st = m2c_err_set(err, M2C_ERR_PROTOCOL, "request state: unexpected answer");
             goto out;
         }
+    }
+    for (size_t i = 0; i < n && c->cfg->iface != M2C_IFACE_TEMPLATE; i++) {
+        if (states[i] != 0) continue;
+        int found;
+        st = fulfilled_logged(c, &recs[i], &found, err);
+        if (st) {
+            st = m2c_err_prefix(err, "request state: Fulfilled logs");
+            goto out;
+        }
+        if (found) states[i] = 2;
     }
 out:
     if (reqs) m2c_rpc_reqs_release(reqs, n);
@@ -866,7 +904,7 @@ static m2c_status build_calldata(chain *c, m2c_buf *out, const m2c_noderec *recs
         items[i].output = recs[i].output;
         items[i].output_len = recs[i].output_len;
         items[i].error_code = recs[i].error_code;
-        cb_gas[i] = m2c_node_req_has_callback(recs[i].req) ? m2c_node_req_callback_gas(recs[i].req) : 0;
+        cb_gas[i] = m2c_node_req_fulfil_callback_gas(recs[i].req);
     }
     return m2c_node_fulfil_calldata(out, items, n, c->cfg->batch_size > 1, err);
 }
@@ -925,6 +963,238 @@ static int receipt_has(const m2c_rpc_receipt *rc, const m2c_hash32 *topic0, cons
             return 1;
     }
     return 0;
+}
+
+/* ---- final-only deliveries (docs/verification.md) ---- */
+
+/* On-chain view of a final-only request we saw fulfilled: *done = 1 when its slot says
+ * delivered (by anyone, or corrected by a challenge, which delivers, or cleared at a
+ * fulfilment without a window, which delivered), -1 when it is pending or cancelled again (a
+ * reorg), else 0; *is_final from isFinal(id, modelId). */
+static m2c_status delivery_onchain(chain *c, const m2c_noderec *r, int *done, int *is_final,
+                                   m2c_err *err) {
+    *done = 0;
+    *is_final = 0;
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    uint8_t *out = NULL;
+    size_t ol = 0;
+    m2c_status st = m2c_node_id_calldata(&b, "commitmentOf(uint256)", &r->id);
+    if (st) {
+        m2c_buf_free(&b);
+        return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+    }
+    st = call_view(c, &out, &ol, b.p, b.len, err);
+    m2c_buf_free(&b);
+    if (st) return m2c_err_prefix(err, "commitmentOf");
+    if (ol != 32) {
+        free(out);
+        return m2c_err_set(err, M2C_ERR_PROTOCOL, "commitmentOf: expected 32 bytes, got %zu", ol);
+    }
+    /* Fulfilled slot: state byte 2; bit 241 corrected, bit 242 delivered (byte 1). A model
+     * without a challenge window clears the slot at fulfilment (None), and its final-only
+     * requests are called back then: delivered. */
+    int state = out[0], flags = out[1];
+    free(out);
+    if (state == 0) {
+        *done = 1;
+        return M2C_OK;
+    }
+    if (state != 2) {
+        *done = -1;
+        return M2C_OK;
+    }
+    if (flags & 0x06) {
+        *done = 1;
+        return M2C_OK;
+    }
+    uint8_t cd[4 + 64];
+    uint32_t sel = m2c_selector("isFinal(uint256,uint256)");
+    cd[0] = (uint8_t)(sel >> 24), cd[1] = (uint8_t)(sel >> 16), cd[2] = (uint8_t)(sel >> 8), cd[3] = (uint8_t)sel;
+    memcpy(cd + 4, r->id.b, 32);
+    memcpy(cd + 36, r->req + 32, 32); /* modelId */
+    out = NULL;
+    st = call_view(c, &out, &ol, cd, sizeof cd, err);
+    if (st) return m2c_err_prefix(err, "isFinal");
+    if (ol == 32) *is_final = out[31] == 1;
+    free(out);
+    return M2C_OK;
+}
+
+/* A delivery our transaction carried did not happen in it: delivered elsewhere, or due again. */
+static m2c_status recheck_delivery(chain *c, const m2c_noderec *r, m2c_err *err) {
+    int done, fin;
+    m2c_status st = delivery_onchain(c, r, &done, &fin, err);
+    if (st) return st;
+    if (done == 1) {
+        logf_(c->n, M2C_LOG_INFO, c, &r->id, "delivered on chain (by another transaction or a challenge)");
+        return m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_DONE, NULL, 0, NULL, err);
+    }
+    return m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_DUE, NULL, 0, NULL, err);
+}
+
+/* Settles the deliveries carried by `nonce` (rc: its mined receipt, or NULL when the nonce
+ * was consumed without one). */
+static m2c_status settle_deliveries(chain *c, uint64_t nonce, const m2c_rpc_receipt *rc, m2c_err *err) {
+    m2c_noderec *recs = NULL;
+    size_t nr = 0;
+    m2c_status st = m2c_nodestore_deliveries_nonce(c->st, c->key, nonce, &recs, &nr, err);
+    if (st) return st;
+    m2c_hash32 tdel = m2c_event_topic(M2C_SIG_DELIVERED);
+    char lbl[64];
+    snprintf(lbl, sizeof lbl, "chain=\"%s\"", c->key);
+    for (size_t i = 0; i < nr && !st; i++) {
+        if (rc && rc->status == 1 && receipt_has(rc, &tdel, &recs[i].id, &c->cfg->coordinator)) {
+            st = m2c_nodestore_set_delivery(c->st, c->key, &recs[i].id, M2C_DELIVERY_DONE,
+                                            &rc->transaction_hash, rc->block_number, NULL, err);
+            if (!st) {
+                logf_(c->n, M2C_LOG_INFO, c, &recs[i].id, "delivered in block %llu",
+                      (unsigned long long)rc->block_number);
+                m2c_metrics_inc(c->n->metrics, "ml2chain_deliveries_total",
+                                "final-only requests delivered by our transactions", lbl, 1);
+            }
+        } else {
+            st = recheck_delivery(c, &recs[i], err);
+        }
+    }
+    m2c_nodestore_recs_free(recs, nr);
+    return st;
+}
+
+/* Sends deliver(...) for due final-only requests whose window has passed, while fewer than
+ * max_inflight transactions are open. */
+static m2c_status deliver_due(chain *c, size_t open, int *did, m2c_err *err) {
+    node *n = c->n;
+    c->due_final = 0;
+    if (c->cfg->iface != M2C_IFACE_COORDINATOR) return M2C_OK;
+    {
+        /* submit() may have opened nonces since `open` was counted */
+        uint64_t nonces[256];
+        size_t nn = 0;
+        m2c_status os = m2c_nodestore_open_nonces(c->st, c->key, nonces, 256, &nn, err);
+        if (os) return os;
+        if (nn > open) open = nn;
+    }
+    if (open >= c->cfg->max_inflight) return M2C_OK;
+    m2c_noderec *recs = NULL;
+    size_t nr = 0;
+    m2c_status st = m2c_nodestore_deliveries(c->st, c->key, M2C_DELIVERY_DUE, 32, &recs, &nr, err);
+    if (st || nr == 0) return st;
+    m2c_node_fees fees;
+    int have_fees = 0;
+    for (size_t i = 0; i < nr && !st && !*n->stop && open < c->cfg->max_inflight; i++) {
+        const m2c_noderec *r = &recs[i];
+        int done, fin;
+        st = delivery_onchain(c, r, &done, &fin, err);
+        if (st) break;
+        if (done == 1) {
+            logf_(n, M2C_LOG_INFO, c, &r->id, "already delivered on chain");
+            st = m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_DONE, NULL, 0, NULL, err);
+            continue;
+        }
+        if (done < 0 || !fin) continue; /* not final yet (or not fulfilled on this chain) */
+        c->due_final++;
+        *did = 1;
+        if (!have_fees) {
+            st = current_fees(c, &fees, err);
+            if (st) break;
+            have_fees = 1;
+        }
+        m2c_buf data;
+        m2c_buf_init(&data, 0);
+        m2c_nodetx tx;
+        memset(&tx, 0, sizeof tx);
+        st = m2c_node_deliver_calldata(&data, r->req, r->output, r->output_len, r->error_code, err);
+        if (!st) {
+            uint32_t cb = m2c_node_req_callback_gas(r->req);
+            m2c_err ee;
+            m2c_err_clear(&ee);
+            uint64_t gas = gas_for(c, &data, &cb, 1, &ee);
+            if (ee.code == M2C_ERR_RPC) {
+                /* final and not delivered, yet deliver reverts: our record is not what was
+                 * fulfilled; nothing we can send will pass */
+                char why[160];
+                snprintf(why, sizeof why, "deliver refused: %.120s", ee.msg);
+                logf_(n, M2C_LOG_WARN, c, &r->id, "%s", why);
+                st = m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_FAILED, NULL, 0, why, err);
+            } else if (gas == 0) {
+                st = m2c_nodestore_set_delivery(c->st, c->key, &r->id, M2C_DELIVERY_FAILED, NULL, 0,
+                                                "callback gas limit does not fit in a block", err);
+            } else {
+                uint64_t nonce = m2c_nonce_take(&c->nonce);
+                st = sign_tx(c, &tx, nonce, &fees, gas, data.p, data.len, err);
+                if (!st) st = m2c_nodestore_submit_delivery(c->st, c->key, &tx, &r->id, err);
+                if (!st) {
+                    char hh[67];
+                    hex32(hh, &tx.hash);
+                    logf_(n, M2C_LOG_INFO, c, &r->id, "deliver sent %s (nonce %llu, gas %llu)", hh,
+                          (unsigned long long)tx.nonce, (unsigned long long)tx.gas);
+                    broadcast(c, &tx);
+                    open++;
+                    c->due_final--;
+                }
+            }
+        }
+        free(tx.raw);
+        m2c_buf_free(&data);
+    }
+    m2c_nodestore_recs_free(recs, nr);
+    return st;
+}
+
+/* Replaces an unmined delivery at `nonce` with bumped fees (a 0-value self-transfer when it
+ * was delivered meanwhile). */
+static m2c_status replace_delivery(chain *c, uint64_t nonce, const m2c_nodetx *last,
+                                   const m2c_noderec *r, m2c_err *err) {
+    node *n = c->n;
+    int done, fin;
+    m2c_status st = delivery_onchain(c, r, &done, &fin, err);
+    if (st) return st;
+    m2c_node_fees fresh, old, bumped;
+    st = current_fees(c, &fresh, err);
+    if (st) return st;
+    old.max_fee = last->max_fee;
+    old.prio_fee = last->prio_fee;
+    old.legacy = fresh.legacy;
+    if (m2c_node_fees_bump(&bumped, &old, &fresh, &c->cfg->fee_cap) != M2C_OK) {
+        logf_(n, M2C_LOG_WARN, c, NULL, "nonce %llu: not mined and fees at the cap; re-sending as is",
+              (unsigned long long)nonce);
+        broadcast(c, last);
+        return M2C_OK;
+    }
+    m2c_buf data;
+    m2c_buf_init(&data, 0);
+    m2c_nodetx tx;
+    memset(&tx, 0, sizeof tx);
+    int still = done == 0;
+    uint64_t gas = 21000;
+    if (still) {
+        st = m2c_node_deliver_calldata(&data, r->req, r->output, r->output_len, r->error_code, err);
+        if (st) goto out;
+        uint32_t cb = m2c_node_req_callback_gas(r->req);
+        m2c_err ee;
+        gas = gas_for(c, &data, &cb, 1, &ee);
+        if (gas == 0) gas = last->gas;
+    }
+    st = sign_tx(c, &tx, nonce, &bumped, gas, still ? data.p : NULL, data.len, err);
+    if (st) goto out;
+    if (still) {
+        st = m2c_nodestore_submit_delivery(c->st, c->key, &tx, &r->id, err);
+    } else {
+        st = m2c_nodestore_set_delivery(c->st, c->key, &r->id,
+                                        done == 1 ? M2C_DELIVERY_DONE : M2C_DELIVERY_DUE, NULL, 0, NULL, err);
+        if (!st) st = m2c_nodestore_submit(c->st, c->key, &tx, NULL, 0, err);
+    }
+    if (st) goto out;
+    char hh[67];
+    hex32(hh, &tx.hash);
+    logf_(n, M2C_LOG_INFO, c, NULL, "nonce %llu: replaced with %s (%s, fees bumped)", (unsigned long long)nonce,
+          hh, still ? "delivery" : "cancel");
+    broadcast(c, &tx);
+out:
+    free(tx.raw);
+    m2c_buf_free(&data);
+    return st;
 }
 
 /* Our transaction for `nonce` was mined: settle each request it carried. */
@@ -1001,6 +1271,7 @@ static m2c_status handle_mined(chain *c, uint64_t nonce, const m2c_rpc_receipt *
             st = apply_state(c, &recs[i], states[i], err);
         }
     }
+    if (!st) st = settle_deliveries(c, nonce, rc, err);
     if (!st) st = m2c_nodestore_settle_nonce(c->st, c->key, nonce, err);
     if (!st) st = m2c_nodestore_commit(c->st, err);
     if (st) m2c_nodestore_rollback(c->st);
@@ -1028,6 +1299,7 @@ static m2c_status handle_consumed(chain *c, uint64_t nonce, m2c_err *err) {
     if (!st) {
         st = m2c_nodestore_begin(c->st, err);
         for (size_t i = 0; i < nr && !st; i++) st = apply_state(c, &recs[i], states[i], err);
+        if (!st) st = settle_deliveries(c, nonce, NULL, err);
         if (!st) st = m2c_nodestore_settle_nonce(c->st, c->key, nonce, err);
         if (!st) st = m2c_nodestore_commit(c->st, err);
         if (st) m2c_nodestore_rollback(c->st);
@@ -1053,6 +1325,15 @@ static m2c_status replace(chain *c, uint64_t nonce, const m2c_nodetx *last, m2c_
     memset(&tx, 0, sizeof tx);
     m2c_hash32 *ids = NULL;
     uint32_t *cb = NULL;
+    {
+        /* a nonce carries either fulfilments or one delivery */
+        m2c_noderec *dl = NULL;
+        size_t nd = 0;
+        m2c_status ds = m2c_nodestore_deliveries_nonce(c->st, c->key, nonce, &dl, &nd, err);
+        if (!ds && nd) ds = replace_delivery(c, nonce, last, &dl[0], err);
+        m2c_nodestore_recs_free(dl, nd);
+        if (ds || nd) return ds;
+    }
     m2c_status st = m2c_nodestore_list_nonce(c->st, c->key, nonce, &recs, &nr, err);
     if (st) return st;
     states = calloc(nr ? nr : 1, sizeof *states);
@@ -1183,6 +1464,11 @@ static m2c_status track(chain *c, size_t *open_out, int *did, m2c_err *err) {
             size_t ncar = 0;
             st = m2c_nodestore_list_nonce(c->st, c->key, nonces[i], &carried, &ncar, err);
             m2c_nodestore_recs_free(carried, ncar);
+            if (!st && ncar == 0) {
+                carried = NULL;
+                st = m2c_nodestore_deliveries_nonce(c->st, c->key, nonces[i], &carried, &ncar, err);
+                m2c_nodestore_recs_free(carried, ncar);
+            }
             if (st) {
                 m2c_nodestore_txs_free(txs, nt);
                 break;
@@ -1591,6 +1877,14 @@ static void update_gauges(chain *c) {
             m2c_metrics_set(n->metrics, "ml2chain_requests", "requests in the state store by state", l2,
                             (double)counts[s]);
         }
+    uint64_t dc[M2C_DELIVERY_STATES];
+    if (m2c_nodestore_delivery_counts(c->st, c->key, dc, &e) == M2C_OK)
+        for (int s = 0; s < M2C_DELIVERY_STATES; s++) {
+            char l2[96];
+            snprintf(l2, sizeof l2, "chain=\"%s\",state=\"%s\"", c->key, m2c_delivery_state_str(s));
+            m2c_metrics_set(n->metrics, "ml2chain_deliveries", "final-only deliveries in the state store by state",
+                            l2, (double)dc[s]);
+        }
 }
 
 /* Waits up to `ms` for the head to move (our transactions can only be mined in a new
@@ -1629,6 +1923,7 @@ static void *chain_main(void *arg) {
         if (!st) st = track(c, &open, &did, &e);
         t[3] = now_s();
         if (!st) st = submit(c, open, &did, sub, &e);
+        if (!st) st = deliver_due(c, open, &did, &e);
         t[4] = now_s();
         if (!st && did && t[4] - t[0] > 0.001)
             logf_(n, M2C_LOG_DEBUG, c, NULL,
@@ -1653,11 +1948,13 @@ static void *chain_main(void *arg) {
         c->last_ok = now_s();
         update_gauges(c);
         if (n->cfg->once && !did) {
-            uint64_t counts[M2C_REQ_STATES], cursor;
+            uint64_t counts[M2C_REQ_STATES], dcounts[M2C_DELIVERY_STATES], cursor;
             m2c_hash32 h;
             if (m2c_nodestore_counts(c->st, c->key, counts, &e) == M2C_OK &&
                 m2c_nodestore_cursor(c->st, c->key, &cursor, &h, &e) == M2C_OK &&
-                counts[0] + counts[1] + counts[2] == 0 &&
+                counts[0] + counts[1] + counts[2] == 0 && c->due_final == 0 &&
+                m2c_nodestore_delivery_counts(c->st, c->key, dcounts, &e) == M2C_OK &&
+                dcounts[M2C_DELIVERY_SUBMITTED] == 0 &&
                 cursor + c->cfg->confirmations >= c->head) {
                 c->idle = 1;
                 break;

@@ -51,7 +51,21 @@ static const char schema[] =
     " is_cancel INTEGER NOT NULL, PRIMARY KEY(chain, hash));"
     "CREATE INDEX IF NOT EXISTS txs_nonce ON txs(chain, nonce);"
     "CREATE TABLE IF NOT EXISTS nonces(chain TEXT NOT NULL, nonce INTEGER NOT NULL,"
-    " settled INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(chain, nonce));";
+    " settled INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(chain, nonce));"
+    /* Final-only requests (FINAL_ONLY, bit 31 of callbackGasLimit: byte 188 of the Request
+     * words, i.e. substr position 189) with a callback (address: bytes 108..127) get a
+     * delivery row in the same SQL transaction that confirms them, whichever code path
+     * confirms them. */
+    "CREATE TABLE IF NOT EXISTS deliveries(chain TEXT NOT NULL, id BLOB NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0, nonce INTEGER NOT NULL DEFAULT -1, tx_hash BLOB,"
+    " done_block INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT NOT NULL DEFAULT '', PRIMARY KEY(chain, id));"
+    "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(chain, state);"
+    "CREATE INDEX IF NOT EXISTS deliveries_nonce ON deliveries(chain, nonce);"
+    "CREATE TRIGGER IF NOT EXISTS requests_final_only AFTER UPDATE OF state ON requests"
+    " WHEN NEW.state = 3 AND OLD.state <> 3 AND NEW.req IS NOT NULL AND length(NEW.req) = 288"
+    " AND substr(NEW.req, 189, 1) >= x'80' AND substr(NEW.req, 109, 20) <> zeroblob(20)"
+    " BEGIN INSERT OR IGNORE INTO deliveries(chain, id) VALUES(NEW.chain, NEW.id); END;";
 
 m2c_status m2c_nodestore_open(m2c_nodestore **out, const char *path, m2c_err *err) {
     *out = NULL;
@@ -519,15 +533,15 @@ m2c_status m2c_nodestore_set_computed(m2c_nodestore *s, const char *chain, const
     return st;
 }
 
-m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_nodetx *tx,
-                                const m2c_hash32 *ids, size_t n, m2c_err *err) {
+/* Inserts the transaction and its nonce (inside the caller's SQL transaction). */
+static m2c_status insert_tx(m2c_nodestore *s, const char *chain, const m2c_nodetx *tx,
+                            m2c_err *err) {
     sqlite3_stmt *q = NULL;
     uint8_t fee[32];
-    m2c_status st = tx_begin(s, err);
+    m2c_status st = prep(s, &q, "INSERT INTO txs(chain, nonce, hash, raw, max_fee, prio_fee, gas,"
+                                " sent_block, sent_time, is_cancel) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                         err);
     if (st) return st;
-    st = prep(s, &q, "INSERT INTO txs(chain, nonce, hash, raw, max_fee, prio_fee, gas,"
-                     " sent_block, sent_time, is_cancel) VALUES(?,?,?,?,?,?,?,?,?,?)", err);
-    if (st) goto out;
     sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)tx->nonce);
     sqlite3_bind_blob(q, 3, tx->hash.b, 32, SQLITE_TRANSIENT);
@@ -543,14 +557,22 @@ m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_n
     st = step_done(s, q, err);
     sqlite3_finalize(q);
     q = NULL;
-    if (st) goto out;
+    if (st) return st;
     st = prep(s, &q, "INSERT OR IGNORE INTO nonces(chain, nonce) VALUES(?,?)", err);
-    if (st) goto out;
+    if (st) return st;
     sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)tx->nonce);
     st = step_done(s, q, err);
     sqlite3_finalize(q);
-    q = NULL;
+    return st;
+}
+
+m2c_status m2c_nodestore_submit(m2c_nodestore *s, const char *chain, const m2c_nodetx *tx,
+                                const m2c_hash32 *ids, size_t n, m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = tx_begin(s, err);
+    if (st) return st;
+    st = insert_tx(s, chain, tx, err);
     if (st) goto out;
     st = prep(s, &q, "UPDATE requests SET state = 2, nonce = ?1, tx_hash = ?2,"
                      " attempts = attempts + 1 WHERE chain = ?3 AND id = ?4"
@@ -744,6 +766,112 @@ m2c_status m2c_nodestore_next_nonce(m2c_nodestore *s, const char *chain, uint64_
     } else {
         st = dberr(s, err, "read nonces");
     }
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* ---- final-only deliveries ---- */
+
+static const char *const delivery_names[M2C_DELIVERY_STATES] = {"due", "submitted", "delivered",
+                                                                "failed"};
+
+const char *m2c_delivery_state_str(int s) {
+    return s >= 0 && s < M2C_DELIVERY_STATES ? delivery_names[s] : "?";
+}
+
+m2c_status m2c_nodestore_deliveries(m2c_nodestore *s, const char *chain, int state, size_t cap,
+                                    m2c_noderec **recs, size_t *n, m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "SELECT " REC_COLS " FROM requests WHERE chain = ?1 AND id IN"
+                                " (SELECT id FROM deliveries WHERE chain = ?1 AND state = ?2)"
+                                " ORDER BY block, log_index LIMIT ?3", err);
+    if (st) return st;
+    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, 2, state);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)(cap > INT64_MAX ? INT64_MAX : cap));
+    st = list_query(s, q, cap, recs, n, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+m2c_status m2c_nodestore_deliveries_nonce(m2c_nodestore *s, const char *chain, uint64_t nonce,
+                                          m2c_noderec **recs, size_t *n, m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "SELECT " REC_COLS " FROM requests WHERE chain = ?1 AND id IN"
+                                " (SELECT id FROM deliveries WHERE chain = ?1 AND state = 1"
+                                " AND nonce = ?2) ORDER BY block, log_index", err);
+    if (st) return st;
+    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)nonce);
+    st = list_query(s, q, SIZE_MAX, recs, n, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+m2c_status m2c_nodestore_submit_delivery(m2c_nodestore *s, const char *chain,
+                                         const m2c_nodetx *tx, const m2c_hash32 *id,
+                                         m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = tx_begin(s, err);
+    if (st) return st;
+    st = insert_tx(s, chain, tx, err);
+    if (st) goto out;
+    st = prep(s, &q, "UPDATE deliveries SET state = 1, nonce = ?1, tx_hash = ?2,"
+                     " attempts = attempts + 1 WHERE chain = ?3 AND id = ?4"
+                     " AND (state = 0 OR (state = 1 AND nonce = ?1))", err);
+    if (st) goto out;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)tx->nonce);
+    sqlite3_bind_blob(q, 2, tx->hash.b, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 3, chain, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 4, id->b, 32, SQLITE_TRANSIENT);
+    st = update_one(s, q, "submit delivery", err);
+    if (st) goto out;
+    st = tx_commit(s, err);
+out:
+    sqlite3_finalize(q);
+    if (st) {
+        tx_rollback(s);
+    }
+    return st;
+}
+
+m2c_status m2c_nodestore_set_delivery(m2c_nodestore *s, const char *chain, const m2c_hash32 *id,
+                                      int state, const m2c_hash32 *tx_hash, uint64_t done_block,
+                                      const char *reason, m2c_err *err) {
+    if (state != M2C_DELIVERY_DUE && state != M2C_DELIVERY_DONE && state != M2C_DELIVERY_FAILED)
+        return m2c_err_set(err, M2C_ERR_INVALID, "state store: set delivery: bad state %d", state);
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "UPDATE deliveries SET state = ?1,"
+                                " nonce = CASE WHEN ?1 = 0 THEN -1 ELSE nonce END,"
+                                " tx_hash = coalesce(?2, tx_hash), done_block = ?3, reason = ?4"
+                                " WHERE chain = ?5 AND id = ?6 AND state IN (0, 1)", err);
+    if (st) return st;
+    sqlite3_bind_int(q, 1, state);
+    if (tx_hash) sqlite3_bind_blob(q, 2, tx_hash->b, 32, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(q, 2);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)done_block);
+    sqlite3_bind_text(q, 4, reason ? reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 5, chain, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 6, id->b, 32, SQLITE_TRANSIENT);
+    st = update_one(s, q, "set delivery", err);
+    sqlite3_finalize(q);
+    return st;
+}
+
+m2c_status m2c_nodestore_delivery_counts(m2c_nodestore *s, const char *chain,
+                                         uint64_t counts[M2C_DELIVERY_STATES], m2c_err *err) {
+    memset(counts, 0, sizeof(uint64_t) * M2C_DELIVERY_STATES);
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "SELECT state, count(*) FROM deliveries WHERE chain = ?"
+                                " GROUP BY state", err);
+    if (st) return st;
+    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int k = sqlite3_column_int(q, 0);
+        if (k >= 0 && k < M2C_DELIVERY_STATES) counts[k] = (uint64_t)sqlite3_column_int64(q, 1);
+    }
+    if (rc != SQLITE_DONE) st = dberr(s, err, "count deliveries");
     sqlite3_finalize(q);
     return st;
 }

@@ -74,34 +74,30 @@ m2c_status m2c_node_decode_requested(m2c_noderec *r, const m2c_hash32 *topics, s
     m2c_hash32 t0 = m2c_event_topic(M2C_SIG_REQUESTED);
     if (memcmp(topics[0].b, t0.b, 32))
         return m2c_err_set(err, M2C_ERR_INVALID, "log is not a Requested event");
-    if (len < 7 * 32)
-        return m2c_err_at(err, M2C_ERR_TRUNCATED, len, "Requested data is %zu bytes (< 224)", len);
+    if (len < 4 * 32)
+        return m2c_err_at(err, M2C_ERR_TRUNCATED, len, "Requested data is %zu bytes (< 128)", len);
     if (!zeros(topics[3].b, 12))
         return m2c_err_set(err, M2C_ERR_INVALID, "Requested requester topic is not an address");
-    if (!zeros(data, 12)) return m2c_err_at(err, M2C_ERR_INVALID, 0, "callback is not an address");
-    if (!zeros(data + 32 + 4, 28))
-        return m2c_err_at(err, M2C_ERR_INVALID, 32, "selector is not a bytes4");
-    uint64_t gas, deadline;
-    m2c_status st = word_u64(&gas, data, len, 64, "callbackGasLimit", err);
-    if (st) return st;
-    if (gas > UINT32_MAX) return m2c_err_at(err, M2C_ERR_RANGE, 64, "callbackGasLimit exceeds uint32");
-    st = word_u64(&deadline, data, len, 96, "deadline", err);
-    if (st) return st;
+    /* callbackWord = callback(20) | selector(4) | callbackGasLimit(4) | 0(4);
+     * terms = deadline(8) | payment(24) (docs/coordinator.md). */
+    if (!zeros(data + 28, 4))
+        return m2c_err_at(err, M2C_ERR_INVALID, 28, "callbackWord low 4 bytes are not zero");
     const uint8_t *in;
     size_t in_len;
-    st = dyn_bytes(&in, &in_len, data, len, 160, M2C_NODE_MAX_INPUT, "input", err);
+    m2c_status st = dyn_bytes(&in, &in_len, data, len, 64, M2C_NODE_MAX_INPUT, "input", err);
     if (st) return st;
     /* Request words: requestId, modelId, requester, callback, selector, callbackGasLimit,
      * deadline, payment, inputHash. */
     uint8_t *w = r->req;
+    memset(w, 0, 32 * M2C_NODE_REQ_WORDS);
     memcpy(w + 0, topics[1].b, 32);
     memcpy(w + 32, topics[2].b, 32);
     memcpy(w + 64, topics[3].b, 32);
-    memcpy(w + 96, data, 32);
-    memcpy(w + 128, data + 32, 32);
-    memcpy(w + 160, data + 64, 32);
-    memcpy(w + 192, data + 96, 32);
-    memcpy(w + 224, data + 128, 32);
+    memcpy(w + 96 + 12, data, 20);
+    memcpy(w + 128, data + 20, 4);
+    memcpy(w + 160 + 28, data + 24, 4);
+    memcpy(w + 192 + 24, data + 32, 8);
+    memcpy(w + 224 + 8, data + 40, 24);
     m2c_hash32 ih = m2c_keccak256(in, in_len);
     memcpy(w + 256, ih.b, 32);
     r->has_req = 1;
@@ -248,9 +244,32 @@ m2c_status m2c_node_id_calldata(m2c_buf *out, const char *sig, const m2c_hash32 
     return st;
 }
 
-uint32_t m2c_node_req_callback_gas(const uint8_t *req) {
+static uint32_t req_gas_field(const uint8_t *req) {
     const uint8_t *w = req + 5 * 32;
     return (uint32_t)w[28] << 24 | (uint32_t)w[29] << 16 | (uint32_t)w[30] << 8 | w[31];
+}
+
+uint32_t m2c_node_req_callback_gas(const uint8_t *req) {
+    return req_gas_field(req) & ~M2C_NODE_FINAL_ONLY;
+}
+
+int m2c_node_req_final_only(const uint8_t *req) {
+    return (req_gas_field(req) & M2C_NODE_FINAL_ONLY) != 0;
+}
+
+uint32_t m2c_node_req_fulfil_callback_gas(const uint8_t *req) {
+    /* final-only requests included: on a model without a challenge window the fulfilment
+     * is their delivery */
+    return m2c_node_req_has_callback(req) ? m2c_node_req_callback_gas(req) : 0;
+}
+
+m2c_status m2c_node_deliver_calldata(m2c_buf *out, const uint8_t *req, const uint8_t *output,
+                                     size_t output_len, uint32_t error_code, m2c_err *err) {
+    m2c_fulfil_item it = {req, output, output_len, error_code};
+    m2c_status st = put_sel(out, M2C_SIG_DELIVER);
+    if (!st) st = put_fulfilment(out, &it);
+    if (st) return m2c_err_set(err, st, "deliver: cannot build calldata (out of memory)");
+    return M2C_OK;
 }
 
 int m2c_node_req_has_callback(const uint8_t *req) { return !zeros(req + 3 * 32 + 12, 20); }

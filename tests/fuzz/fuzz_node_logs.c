@@ -26,6 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             m2c_hash32 h = m2c_keccak256(r.input, r.input_len);
             if (memcmp(h.b, r.req + 256, 32) || r.input_len > n) abort();
             if (memcmp(r.id.b, topics[1].b, 32)) abort();
+            /* the unpacked words are canonical ABI words: address, bytes4, uint32, uint64 */
+            static const uint8_t z[32];
+            if (memcmp(r.req + 96, z, 12) || memcmp(r.req + 128 + 4, z, 28) ||
+                memcmp(r.req + 160, z, 28) || memcmp(r.req + 192, z, 24) || memcmp(r.req + 224, z, 8))
+                abort();
+            if (memcmp(r.req + 96 + 12, d, 20) || memcmp(r.req + 232, d + 40, 24)) abort();
         }
         m2c_noderec_free(&r);
     } else if (which == 1) {

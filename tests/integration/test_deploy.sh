@@ -120,14 +120,19 @@ TX=$(awk '/^tx/{print $2}' <<<"$out")
 QUOTE=$("$CAST" call "$COORD" 'quote(uint256,uint32)(uint256)' 1 200000 | awk '{print $1}')
 check_eq "paid the quote" "$QUOTE" "$(awk '/^paid/{print $2}' <<<"$out")"
 check_eq "request is pending" "1" "$("$CAST" call "$COORD" 'requestState(uint256)(uint8)' "$RID")"
-topic0=$("$CAST" sig-event 'Requested(uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes)')
+topic0=$("$CAST" sig-event 'Requested(uint256,uint256,address,bytes32,uint256,bytes)')
 log=$("$CAST" receipt "$TX" --json | jq -c --arg t "$topic0" '.logs[] | select(.topics[0]==$t)')
 check_eq "Requested.requestId" "$RID" "$("$CAST" to-dec "$(jq -r '.topics[1]' <<<"$log")")"
 check_eq "Requested.modelId" "1" "$("$CAST" to-dec "$(jq -r '.topics[2]' <<<"$log")")"
 check_eq "Requested.requester" "$(lc "$ANVIL_ADDR0")" "$(lc "$("$CAST" parse-bytes32-address "$(jq -r '.topics[3]' <<<"$log")")")"
-mapfile -t fields < <("$CAST" abi-decode --input 'f(address,bytes4,uint32,uint64,uint256,bytes)' "$(jq -r .data <<<"$log")" | cut -d' ' -f1)
+# data = (bytes32 callbackWord, uint256 terms, bytes input): callbackWord = callback(20 bytes)
+# selector(4) gasLimit(4) 0(4), terms = deadline(8) payment(24) (docs/coordinator.md)
+mapfile -t fields < <("$CAST" abi-decode --input 'f(bytes32,uint256,bytes)' "$(jq -r .data <<<"$log")" | cut -d' ' -f1)
 want_in=$("$CAST" abi-encode 'f(int256[])' '[520000000000000000,-250000000000000000]')
-f_cb=${fields[0]} f_sel=${fields[1]} f_gas=${fields[2]} f_pay=${fields[4]} f_in=${fields[5]}
+cbw=${fields[0]#0x} terms=$("$CAST" to-hex "${fields[1]}" | sed 's/^0x//')
+terms=$(printf '%064s' "$terms" | tr ' ' 0)
+f_cb=0x${cbw:0:40} f_sel=0x${cbw:40:8} f_gas=$((16#${cbw:48:8})) f_pay=$("$CAST" to-dec "0x${terms:16:48}") f_in=${fields[2]}
+check_eq "Requested.callbackWord low bytes are zero" 00000000 "${cbw:56:8}"
 check_eq "Requested.callback is the collector" "$(lc "$COLL")" "$(lc "$f_cb")"
 check_eq "Requested.selector" "$("$CAST" sig 'rawFulfillInference(uint256,bytes,uint32)')" "$f_sel"
 check_eq "Requested.callbackGasLimit" "200000" "$f_gas"

@@ -87,8 +87,8 @@ check_eq "node txs mined = nonces used" "$("$CAST" nonce --rpc-url "$ETH_RPC_URL
 bad=0
 for id in $(jq -r '.[].topics[1]' <<<"$REQ" | shuf -n 15 --random-source=<(yes)); do
   d=$(jq -r --arg i "$id" '.[] | select(.topics[1] == $i) | .data' <<<"$REQ")
-  l=$((16#${d:$((2 + 6 * 64)):64}))
-  input="0x${d:$((2 + 7 * 64)):$((l * 2))}"
+  l=$((16#${d:$((2 + 3 * 64)):64})) # data: callbackWord, terms, offset, then input length and bytes
+  input="0x${d:$((2 + 4 * 64)):$((l * 2))}"
   exp=$("$M2C" predict --model "$MODELS/lin.qm" --input-abi "$input" --json | jq -r '.output[0]')
   got=$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'getOutput(uint256)(int256[],uint32)' "$id" | head -1 | tr -d '[]' | awk '{print $1}')
   [ "$exp" = "$got" ] || { bad=$((bad + 1)); echo "  $id: expected $exp got $got" >&2; }

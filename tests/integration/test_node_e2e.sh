@@ -93,9 +93,9 @@ while read -r id model input; do
   got=$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'getOutput(uint256)(int256[],uint32)' "$id" | head -1 | tr -d '[]' | awk '{print $1}')
   n=$((n + 1))
   [ "$exp" = "$got" ] || { bad=$((bad + 1)); echo "  request $id: expected $exp, got $got" >&2; }
-done < <(jq -r '.[] | "\(.topics[1]) \(.topics[2]) 0x\(.data[2:] | .[384:])"' <<<"$REQ" |
+done < <(jq -r '.[] | "\(.topics[1]) \(.topics[2]) 0x\(.data[2:] | .[192:])"' <<<"$REQ" |
   while read -r id model rest; do
-    # data after the 7 head words: length word then bytes
+    # data (callbackWord, terms, input) after the 3 head words: length word then bytes
     len=$((16#${rest:2:64})); echo "$id $model 0x${rest:66:$((len * 2))}"
   done)
 check_eq "collector outputs checked" "12" "$n"
@@ -107,7 +107,7 @@ code_of() { # INPUT_HEX MODEL -> error code stored for the request with that inp
   id=$(jq -r --arg m "$(printf '0x%064x' "$2")" --arg h "$("$CAST" keccak "$1")" \
     '.[] | select(.topics[2] == $m) | .topics[1]' <<<"$REQ" | while read -r i; do
       d=$(jq -r --arg i "$i" '.[] | select(.topics[1] == $i) | .data' <<<"$REQ")
-      l=$((16#${d:$((2 + 7 * 64 - 64)):64})); [ "$("$CAST" keccak "0x${d:$((2 + 7 * 64)):$((l * 2))}")" = "$("$CAST" keccak "$1")" ] && echo "$i"
+      l=$((16#${d:$((2 + 3 * 64)):64})); [ "$("$CAST" keccak "0x${d:$((2 + 4 * 64)):$((l * 2))}")" = "$("$CAST" keccak "$1")" ] && echo "$i"
     done | head -1)
   "$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'getOutput(uint256)(int256[],uint32)' "$id" | tail -1
 }

@@ -80,7 +80,7 @@ while read -r id input; do
   got=$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'getOutput(uint256)(int256[],uint32)' "$id" | head -1 | tr -d '[]' | awk '{print $1}')
   n=$((n + 1))
   [ "$exp" = "$got" ] || { bad=$((bad + 1)); echo "  request $id: expected $exp, got $got" >&2; }
-done < <(jq -r '.[] | "\(.topics[1]) 0x\(.data[2:] | .[384:])"' <<<"$REQ" |
+done < <(jq -r '.[] | "\(.topics[1]) 0x\(.data[2:] | .[192:])"' <<<"$REQ" |
   while read -r id rest; do len=$((16#${rest:2:64})); echo "$id 0x${rest:66:$((len * 2))}"; done)
 check_eq "consumer outputs checked" 3 "$n"
 check_eq "corrected outputs equal ml2chain predict" 0 "$bad"

@@ -229,6 +229,162 @@ TEST(test_nodestore__survives_sigkill_mid_write) {
     }
 }
 
+/* A request with a real Request word layout: callback (word 3) set when cb, FINAL_ONLY
+ * (bit 31 of word 5, callbackGasLimit) when fin. */
+static m2c_noderec req_rec(uint64_t id, uint64_t block, int fin, int cb) {
+    m2c_noderec r = rec(id, block, id);
+    memset(r.req, 0, sizeof r.req);
+    r.req[31] = (uint8_t)id;
+    if (cb) memset(r.req + 3 * 32 + 12, 0xcb, 20);
+    r.req[5 * 32 + 29] = 0x02; /* 131072 gas */
+    if (fin) r.req[5 * 32 + 28] = 0x80;
+    return r;
+}
+
+TEST(test_nodestore_deliveries__created_when_a_final_only_request_is_confirmed) {
+    m2c_nodestore *s = fresh();
+    REQUIRE(s);
+    m2c_err e;
+    /* 1: final-only with callback; 2: ordinary; 3: final-only without callback; 4: final-only
+     * that fails */
+    m2c_noderec rs[4] = {req_rec(1, 10, 1, 1), req_rec(2, 10, 0, 1), req_rec(3, 10, 1, 0),
+                         req_rec(4, 10, 1, 1)};
+    m2c_hash32 top = H(11);
+    REQUIRE(m2c_nodestore_record_range(s, "1", rs, 4, NULL, NULL, 0, 11, &top, NULL, &e) == M2C_OK);
+    uint64_t dc[M2C_DELIVERY_STATES];
+    for (uint64_t i = 0; i < 4; i++)
+        REQUIRE(m2c_nodestore_set_computed(s, "1", &rs[i].id, (const uint8_t *)"out", 3, 0, &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_delivery_counts(s, "1", dc, &e) == M2C_OK);
+    CHECK_EQ_INT(dc[M2C_DELIVERY_DUE], 0); /* nothing before fulfilment */
+    m2c_hash32 tx = H(0x77);
+    for (uint64_t i = 0; i < 3; i++)
+        REQUIRE(m2c_nodestore_set_confirmed(s, "1", &rs[i].id, &tx, 12, &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_set_failed(s, "1", &rs[3].id, "cancelled", &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_delivery_counts(s, "1", dc, &e) == M2C_OK);
+    CHECK_EQ_INT(dc[M2C_DELIVERY_DUE], 1);
+    m2c_noderec *l = NULL;
+    size_t n = 0;
+    REQUIRE(m2c_nodestore_deliveries(s, "1", M2C_DELIVERY_DUE, 10, &l, &n, &e) == M2C_OK);
+    REQUIRE(n == 1);
+    CHECK(memcmp(l[0].id.b, rs[0].id.b, 32) == 0);
+    CHECK(l[0].output_len == 3 && memcmp(l[0].output, "out", 3) == 0); /* what deliver sends */
+    CHECK(memcmp(l[0].req, rs[0].req, sizeof rs[0].req) == 0);
+    m2c_nodestore_recs_free(l, n);
+    /* Survives a reopen (a restart between fulfilment and delivery). */
+    m2c_nodestore_close(s);
+    s = NULL;
+    REQUIRE(m2c_nodestore_open(&s, g_path, &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_delivery_counts(s, "1", dc, &e) == M2C_OK);
+    CHECK_EQ_INT(dc[M2C_DELIVERY_DUE], 1);
+    cleanup(s);
+}
+
+TEST(test_nodestore_deliveries__submit_replace_requeue_and_finish) {
+    m2c_nodestore *s = fresh();
+    REQUIRE(s);
+    m2c_err e;
+    m2c_noderec r = req_rec(5, 10, 1, 1);
+    m2c_hash32 top = H(11), tx0 = H(0x70);
+    REQUIRE(m2c_nodestore_record_range(s, "1", &r, 1, NULL, NULL, 0, 11, &top, NULL, &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_set_computed(s, "1", &r.id, (const uint8_t *)"o", 1, 0, &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_set_confirmed(s, "1", &r.id, &tx0, 12, &e) == M2C_OK);
+    uint8_t raw[3] = {1, 2, 3};
+    m2c_nodetx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.nonce = 7;
+    tx.hash = H(0x71);
+    tx.raw = raw;
+    tx.raw_len = sizeof raw;
+    REQUIRE(m2c_nodestore_submit_delivery(s, "1", &tx, &r.id, &e) == M2C_OK);
+    uint64_t next = 0, nonces[4];
+    size_t nn = 0;
+    REQUIRE(m2c_nodestore_next_nonce(s, "1", &next, &e) == M2C_OK);
+    CHECK_EQ_INT(next, 8); /* the delivery's nonce is the node's */
+    REQUIRE(m2c_nodestore_open_nonces(s, "1", nonces, 4, &nn, &e) == M2C_OK);
+    CHECK(nn == 1 && nonces[0] == 7);
+    m2c_noderec *l = NULL;
+    size_t n = 0;
+    REQUIRE(m2c_nodestore_deliveries_nonce(s, "1", 7, &l, &n, &e) == M2C_OK);
+    CHECK_EQ_INT(n, 1);
+    m2c_nodestore_recs_free(l, n);
+    /* a replacement under the same nonce is fine; under another nonce it is refused */
+    tx.hash = H(0x72);
+    CHECK(m2c_nodestore_submit_delivery(s, "1", &tx, &r.id, &e) == M2C_OK);
+    tx.nonce = 9;
+    tx.hash = H(0x73);
+    CHECK(m2c_nodestore_submit_delivery(s, "1", &tx, &r.id, &e) == M2C_ERR_STATE);
+    m2c_nodetx *txs = NULL;
+    size_t nt = 0;
+    REQUIRE(m2c_nodestore_txs(s, "1", 9, &txs, &nt, &e) == M2C_OK);
+    CHECK_EQ_INT(nt, 0); /* rolled back with the refusal */
+    m2c_nodestore_txs_free(txs, nt);
+    /* dropped: due again, with no nonce */
+    REQUIRE(m2c_nodestore_set_delivery(s, "1", &r.id, M2C_DELIVERY_DUE, NULL, 0, NULL, &e) == M2C_OK);
+    REQUIRE(m2c_nodestore_deliveries_nonce(s, "1", 7, &l, &n, &e) == M2C_OK);
+    CHECK_EQ_INT(n, 0);
+    m2c_nodestore_recs_free(l, n);
+    REQUIRE(m2c_nodestore_submit_delivery(s, "1", &tx, &r.id, &e) == M2C_OK);
+    m2c_hash32 mined = H(0x73);
+    REQUIRE(m2c_nodestore_set_delivery(s, "1", &r.id, M2C_DELIVERY_DONE, &mined, 15, NULL, &e) == M2C_OK);
+    uint64_t dc[M2C_DELIVERY_STATES];
+    REQUIRE(m2c_nodestore_delivery_counts(s, "1", dc, &e) == M2C_OK);
+    CHECK_EQ_INT(dc[M2C_DELIVERY_DONE], 1);
+    CHECK_EQ_INT(dc[M2C_DELIVERY_DUE] + dc[M2C_DELIVERY_SUBMITTED], 0);
+    /* finished is final: no more moves, and a bad target state is refused */
+    CHECK(m2c_nodestore_set_delivery(s, "1", &r.id, M2C_DELIVERY_DUE, NULL, 0, NULL, &e) == M2C_ERR_STATE);
+    CHECK(m2c_nodestore_set_delivery(s, "1", &r.id, M2C_DELIVERY_SUBMITTED, NULL, 0, NULL, &e) ==
+          M2C_ERR_INVALID);
+    CHECK_EQ_STR(m2c_delivery_state_str(M2C_DELIVERY_DONE), "delivered");
+    cleanup(s);
+}
+
+/* SIGKILL while requests are confirmed: every confirmed final-only request has its delivery
+ * row, and no other request has one. */
+TEST(test_nodestore_deliveries__confirm_and_delivery_row_are_atomic_under_sigkill) {
+    for (int round = 0; round < m2c_test_iters(3); round++) {
+        m2c_nodestore *s = fresh();
+        REQUIRE(s);
+        enum { N = 3000 };
+        static m2c_noderec rs[N];
+        for (int i = 0; i < N; i++) rs[i] = req_rec((uint64_t)i, 10, i % 2, 1);
+        m2c_err e;
+        m2c_hash32 top = H(11);
+        REQUIRE(m2c_nodestore_record_range(s, "1", rs, N, NULL, NULL, 0, 11, &top, NULL, &e) == M2C_OK);
+        m2c_nodestore_close(s);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            m2c_nodestore *cs = NULL;
+            m2c_err ce;
+            if (m2c_nodestore_open(&cs, g_path, &ce) != M2C_OK) _exit(2);
+            m2c_hash32 t = H(0x99);
+            for (int i = 0; i < N; i++)
+                if (m2c_nodestore_set_confirmed(cs, "1", &rs[i].id, &t, 12, &ce)) _exit(3);
+            _exit(0);
+        }
+        usleep((useconds_t)(10000 + m2c_test_rand() % 100000));
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        s = NULL;
+        REQUIRE(m2c_nodestore_open(&s, g_path, &e) == M2C_OK);
+        uint64_t c[M2C_REQ_STATES], dc[M2C_DELIVERY_STATES];
+        REQUIRE(m2c_nodestore_counts(s, "1", c, &e) == M2C_OK);
+        REQUIRE(m2c_nodestore_delivery_counts(s, "1", dc, &e) == M2C_OK);
+        /* requests are confirmed in order, odd ones final-only */
+        uint64_t confirmed = c[M2C_REQ_CONFIRMED];
+        CHECK_EQ_INT(dc[M2C_DELIVERY_DUE], confirmed / 2);
+        m2c_noderec *l = NULL;
+        size_t n = 0;
+        REQUIRE(m2c_nodestore_deliveries(s, "1", M2C_DELIVERY_DUE, N, &l, &n, &e) == M2C_OK);
+        int bad = 0;
+        for (size_t i = 0; i < n; i++) bad += !(l[i].req[5 * 32 + 28] & 0x80);
+        CHECK_EQ_INT(bad, 0);
+        m2c_nodestore_recs_free(l, n);
+        cleanup(s);
+    }
+}
+
 TEST(test_nodestore__open_reports_a_bad_path) {
     m2c_nodestore *s = NULL;
     m2c_err e;
@@ -294,4 +450,8 @@ TEST(test_nodestore__groups_commit_roll_back_and_nest) {
 TEST_MAIN(T(test_nodestore__walks_the_state_machine),
           T(test_nodestore__groups_commit_roll_back_and_nest),
           T(test_nodestore__rewind_orphans_unfinished_requests_and_revives_reincluded),
-          T(test_nodestore__survives_sigkill_mid_write), T(test_nodestore__open_reports_a_bad_path))
+          T(test_nodestore__survives_sigkill_mid_write),
+          T(test_nodestore_deliveries__created_when_a_final_only_request_is_confirmed),
+          T(test_nodestore_deliveries__submit_replace_requeue_and_finish),
+          T(test_nodestore_deliveries__confirm_and_delivery_row_are_atomic_under_sigkill),
+          T(test_nodestore__open_reports_a_bad_path))

@@ -15,7 +15,10 @@ static void word_u64(uint8_t *w, uint64_t v) {
     for (int i = 0; i < 8; i++) w[31 - i] = (uint8_t)(v >> (8 * i));
 }
 
-/* A Requested log for id/model with `input`, as the Coordinator emits it. */
+/* A Requested log for id/model with `input`, as the Coordinator emits it: data =
+ * abi.encode(bytes32 callbackWord, uint256 terms, bytes input) with callbackWord = callback
+ * (20 bytes) | selector (4) | callbackGasLimit (4) | 0 (4) and terms = deadline (8) |
+ * payment (24). */
 static size_t make_requested(uint8_t *data, m2c_hash32 topics[4], uint64_t id, uint64_t model,
                              const uint8_t *input, size_t len) {
     topics[0] = m2c_event_topic(M2C_SIG_REQUESTED);
@@ -23,21 +26,23 @@ static size_t make_requested(uint8_t *data, m2c_hash32 topics[4], uint64_t id, u
     word_u64(topics[2].b, model);
     word_u64(topics[3].b, 0);
     memset(topics[3].b + 12, 0xaa, 20);
-    memset(data, 0, 7 * 32);
-    memset(data + 12, 0xbb, 20);        /* callback */
-    memcpy(data + 32, "\x12\x34\x56\x78", 4); /* selector */
-    word_u64(data + 64, 100000);        /* callbackGasLimit */
-    word_u64(data + 96, 1700000000);    /* deadline */
-    word_u64(data + 128, 5);            /* payment */
-    word_u64(data + 160, 192);          /* offset of input */
-    word_u64(data + 192, len);
-    memcpy(data + 224, input, len);
+    memset(data, 0, 4 * 32);
+    memset(data, 0xbb, 20);                       /* callback */
+    memcpy(data + 20, "\x12\x34\x56\x78", 4);     /* selector */
+    memcpy(data + 24, "\x00\x01\x86\xa0", 4);     /* callbackGasLimit 100000 */
+    memcpy(data + 32, "\x00\x00\x00\x00\x65\x53\xf1\x00", 8); /* deadline 1700000000 */
+    memset(data + 40, 0, 24);
+    data[40] = 0x01;                              /* payment: 2^184 + 5 */
+    data[63] = 5;
+    word_u64(data + 64, 96);                      /* offset of input */
+    word_u64(data + 96, len);
+    memcpy(data + 128, input, len);
     size_t padded = (len + 31) / 32 * 32;
-    memset(data + 224 + len, 0, padded - len);
-    return 224 + padded;
+    memset(data + 128 + len, 0, padded - len);
+    return 128 + padded;
 }
 
-TEST(test_nodetx_decode_requested__fills_request_words) {
+TEST(test_nodetx_decode_requested__unpacks_the_nine_request_words) {
     uint8_t data[512];
     m2c_hash32 t[4];
     const uint8_t in[] = "0.5,0.25";
@@ -51,9 +56,27 @@ TEST(test_nodetx_decode_requested__fills_request_words) {
     CHECK(r.id.b[31] == 77);
     CHECK_EQ_INT(m2c_node_req_callback_gas(r.req), 100000);
     CHECK(m2c_node_req_has_callback(r.req));
+    /* each word as abi.encode(Request) has it */
+    uint8_t want[32];
+    CHECK(memcmp(r.req + 0, t[1].b, 32) == 0);  /* requestId */
+    CHECK(memcmp(r.req + 32, t[2].b, 32) == 0); /* modelId */
+    CHECK(memcmp(r.req + 64, t[3].b, 32) == 0); /* requester */
+    memset(want, 0, 32);
+    memset(want + 12, 0xbb, 20);
+    CHECK(memcmp(r.req + 96, want, 32) == 0); /* callback */
+    memset(want, 0, 32);
+    memcpy(want, "\x12\x34\x56\x78", 4);
+    CHECK(memcmp(r.req + 128, want, 32) == 0); /* selector, left-aligned */
+    word_u64(want, 100000);
+    CHECK(memcmp(r.req + 160, want, 32) == 0); /* callbackGasLimit */
+    word_u64(want, 1700000000);
+    CHECK(memcmp(r.req + 192, want, 32) == 0); /* deadline */
+    memset(want, 0, 32);
+    want[8] = 0x01;
+    want[31] = 5;
+    CHECK(memcmp(r.req + 224, want, 32) == 0); /* payment */
     m2c_hash32 ih = m2c_keccak256(in, 8);
     CHECK(memcmp(r.req + 256, ih.b, 32) == 0); /* inputHash */
-    CHECK(memcmp(r.req + 224, data + 128, 32) == 0); /* payment */
     m2c_noderec_free(&r);
 }
 
@@ -68,15 +91,17 @@ TEST(test_nodetx_decode_requested__rejects_truncated_and_bad_offsets) {
         CHECK(st != M2C_OK);
         m2c_noderec_free(&r);
     }
-    word_u64(data + 160, 4096); /* offset past the end */
+    word_u64(data + 64, 4096); /* offset past the end */
     CHECK(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_ERR_INVALID);
-    word_u64(data + 160, 192);
-    word_u64(data + 192, 1000); /* length past the end */
+    word_u64(data + 64, 96);
+    word_u64(data + 96, 1000); /* length past the end */
     CHECK(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_ERR_TRUNCATED);
-    word_u64(data + 192, 3);
-    data[0] = 1; /* dirty address padding */
+    word_u64(data + 96, 3);
+    data[31] = 1; /* callbackWord's low bytes must be zero */
     CHECK(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_ERR_INVALID);
-    data[0] = 0;
+    data[31] = 0;
+    REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
+    m2c_noderec_free(&r);
     CHECK(m2c_node_decode_requested(&r, t, 3, data, n, &e) == M2C_ERR_INVALID);
     t[0].b[0] ^= 1;
     CHECK(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_ERR_INVALID);
@@ -191,6 +216,66 @@ TEST(test_nodetx_fulfil_calldata__single_uses_fulfill) {
     m2c_arena_free(&a);
 }
 
+/* The callbackGasLimit bytes (24..27) of a Requested log's callbackWord. */
+static void set_requested_gas(uint8_t *data, uint32_t v) {
+    for (int i = 0; i < 4; i++) data[24 + i] = (uint8_t)(v >> (8 * (3 - i)));
+}
+
+TEST(test_nodetx_final_only__flag_is_not_gas) {
+    uint8_t data[512];
+    m2c_hash32 t[4];
+    size_t n = make_requested(data, t, 9, 1, (const uint8_t *)"1", 1);
+    set_requested_gas(data, 150000 | M2C_NODE_FINAL_ONLY); /* callbackGasLimit with FINAL_ONLY */
+    m2c_noderec r;
+    m2c_err e;
+    REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
+    CHECK(m2c_node_req_final_only(r.req));
+    CHECK_EQ_INT(m2c_node_req_callback_gas(r.req), 150000);
+    /* bounded as if called back (a model without a window delivers at fulfilment) */
+    CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 150000);
+    /* the flag is part of the request words the commitment covers */
+    CHECK_EQ_INT(r.req[5 * 32 + 28], 0x80);
+    m2c_noderec_free(&r);
+    set_requested_gas(data, 150000);
+    REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
+    CHECK(!m2c_node_req_final_only(r.req));
+    CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 150000);
+    m2c_noderec_free(&r);
+    /* no callback: nothing to spend either way */
+    memset(data, 0, 20); /* callback address(0) */
+    set_requested_gas(data, 150000);
+    REQUIRE(m2c_node_decode_requested(&r, t, 4, data, n, &e) == M2C_OK);
+    CHECK_EQ_INT(m2c_node_req_fulfil_callback_gas(r.req), 0);
+    m2c_noderec_free(&r);
+}
+
+TEST(test_nodetx_deliver_calldata__decodes_with_the_abi_codec) {
+    m2c_arena a;
+    m2c_arena_init(&a, 1 << 20);
+    m2c_abi_sig sig;
+    m2c_err e;
+    REQUIRE(m2c_abi_sig_parse(&a, &sig, M2C_SIG_DELIVER, M2C_ABI_FUNCTION, &e) == M2C_OK);
+    /* cast sig 'deliver((uint256,uint256,address,address,bytes4,uint32,uint64,uint256,bytes32),bytes,uint32)' */
+    CHECK(memcmp(sig.selector, "\x19\x89\xf4\x03", 4) == 0);
+    uint8_t req[288];
+    memset(req, 0, sizeof req); /* clean words: word w ends in w + 1 (bytes4 leads with it) */
+    for (size_t w = 0; w < 9; w++) req[32 * w + (w == 4 ? 0 : 31)] = (uint8_t)(w + 1);
+    uint8_t out[70];
+    for (size_t i = 0; i < sizeof out; i++) out[i] = (uint8_t)(200 - i);
+    m2c_buf b;
+    m2c_buf_init(&b, 0);
+    REQUIRE(m2c_node_deliver_calldata(&b, req, out, sizeof out, 3, &e) == M2C_OK);
+    CHECK(memcmp(b.p, sig.selector, 4) == 0);
+    m2c_abi_value v;
+    REQUIRE(m2c_abi_decode(&a, &v, sig.inputs, b.p + 4, b.len - 4, 0, &e) == M2C_OK);
+    CHECK_EQ_INT(v.items[1].len, sizeof out);
+    CHECK(memcmp(v.items[1].bytes, out, sizeof out) == 0);
+    CHECK(memcmp(b.p + 4, req, sizeof req) == 0); /* the static tuple leads */
+    CHECK_EQ_INT(b.p[4 + 288 + 63], 3);           /* errorCode word */
+    m2c_buf_free(&b);
+    m2c_arena_free(&a);
+}
+
 /* The coordinator's check: g - 5000 - (g - 5000) / 64 > limit. */
 static int enough(uint64_t g, uint64_t limit) {
     if (g <= 5000) return 0;
@@ -286,11 +371,13 @@ TEST(test_nodetx_nonce__sync_takes_the_larger_and_counts_up) {
     CHECK_EQ_INT(m2c_nonce_take(&n), 12);
 }
 
-TEST_MAIN(T(test_nodetx_decode_requested__fills_request_words),
+TEST_MAIN(T(test_nodetx_decode_requested__unpacks_the_nine_request_words),
           T(test_nodetx_decode_requested__rejects_truncated_and_bad_offsets),
           T(test_nodetx_decode_template_request__reads_strings),
           T(test_nodetx_fulfil_calldata__batch_decodes_with_the_abi_codec),
           T(test_nodetx_fulfil_calldata__single_uses_fulfill),
+          T(test_nodetx_final_only__flag_is_not_gas),
+          T(test_nodetx_deliver_calldata__decodes_with_the_abi_codec),
           T(test_nodetx_gas_limit__covers_each_callback_under_the_63_64_rule),
           T(test_nodetx_fees__suggest_from_base_fee_and_legacy),
           T(test_nodetx_fees__bump_raises_both_at_least_ten_percent_up_to_the_cap),

@@ -12,6 +12,8 @@ abstract contract InferenceConsumer {
     /// @notice errorCode handed to {_onInferenceError} when the operator's output is not a
     /// well-formed abi.encode(int256[]); operators' own codes are below it.
     uint32 public constant ERROR_MALFORMED_OUTPUT = type(uint32).max;
+    /// @notice The Coordinator's flag bit in callbackGasLimit for final-only requests.
+    uint32 internal constant FINAL_ONLY = uint32(1) << 31;
 
     /// @notice The coordinator this consumer trusts.
     ICoordinator public immutable coordinator;
@@ -46,9 +48,21 @@ abstract contract InferenceConsumer {
         internal
         returns (uint256 requestId)
     {
+        return _requestInference(modelId, features, callbackGasLimit, false);
+    }
+
+    /// @notice As above; with `finalOnly` the callback comes only once the result is final
+    /// (after the model's challenge window, through the Coordinator's `deliver`, or at once
+    /// with the corrected output when a challenge succeeds): {_onInference} then never sees a
+    /// result that can still be challenged. docs/verification.md.
+    function _requestInference(uint256 modelId, int256[] memory features, uint32 callbackGasLimit, bool finalOnly)
+        internal
+        returns (uint256 requestId)
+    {
         uint256 price = coordinator.quote(modelId, callbackGasLimit);
+        uint32 gasField = finalOnly ? callbackGasLimit | FINAL_ONLY : callbackGasLimit;
         requestId = coordinator.request{value: price}(
-            modelId, abi.encode(features), address(this), this.rawFulfillInference.selector, callbackGasLimit
+            modelId, abi.encode(features), address(this), this.rawFulfillInference.selector, gasField
         );
     }
 

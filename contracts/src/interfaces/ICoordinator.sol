@@ -67,18 +67,19 @@ interface ICoordinator {
     );
     event ModelFeeChanged(uint256 indexed modelId, uint256 fee);
     event ModelRetired(uint256 indexed modelId);
-    event CallbackGasPriceChanged(address indexed operator, uint256 weiPerGas);
+    event CallbackGasPriceChanged(uint256 indexed modelId, uint256 weiPerGas);
 
     /// @notice Emitted once per request with every field a node needs to serve and fulfil it.
+    /// Five of the Request fields are packed into two words (docs/coordinator.md, "Events"):
+    /// @param callbackWord callback << 96 | selector << 64 | callbackGasLimit << 32 (the low
+    /// 32 bits are 0): the callback address, selector and gas limit in their ABI byte order
+    /// @param terms deadline << 192 | payment
     event Requested(
         uint256 indexed requestId,
         uint256 indexed modelId,
         address indexed requester,
-        address callback,
-        bytes4 selector,
-        uint32 callbackGasLimit,
-        uint64 deadline,
-        uint256 payment,
+        bytes32 callbackWord,
+        uint256 terms,
         bytes input
     );
 
@@ -95,6 +96,8 @@ interface ICoordinator {
 
     event Cancelled(uint256 indexed requestId, address indexed requester, uint256 refund);
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice A model's earnings were moved to its operator's balance ({collect}).
+    event EarningsCollected(uint256 indexed modelId, address indexed operator, uint256 amount);
 
     enum SkipReason {
         Unknown,
@@ -120,6 +123,13 @@ interface ICoordinator {
         uint256 toChallenger,
         bytes32 correctedOutputHash,
         bool callbackSuccess
+    );
+
+    /// @notice A final-only request (callbackGasLimit with FINAL_ONLY) was called back: by
+    /// {deliver} after its challenge window with the fulfilled result, or by a successful
+    /// challenge with the corrected one (docs/verification.md). Emitted at most once per request.
+    event Delivered(
+        uint256 indexed requestId, address indexed caller, uint32 errorCode, bool callbackSuccess, bytes output
     );
 
     error ModelNotActive(uint256 modelId);
@@ -153,13 +163,16 @@ interface ICoordinator {
     error InputBytesMismatch(bytes32 expected, bytes32 got);
     error InputNotDecidable(uint256 requestId);
     error ResultCorrect(uint256 requestId);
+    error NotFinalOnly(uint256 requestId);
+    error NotFinal(uint256 requestId, uint256 finalAfter);
+    error AlreadyDelivered(uint256 requestId);
 
     function registerModel(bytes32 modelHash, string calldata uri, uint256 fee, uint32 inputSize, uint32 outputSize)
         external
         returns (uint256 modelId);
     function setModelFee(uint256 modelId, uint256 fee) external;
     function retireModel(uint256 modelId) external;
-    function setCallbackGasPrice(uint256 weiPerGas) external;
+    function setCallbackGasPrice(uint256 modelId, uint256 weiPerGas) external;
 
     function quote(uint256 modelId, uint32 callbackGasLimit) external view returns (uint256);
     function request(uint256 modelId, bytes calldata input, address callback, bytes4 selector, uint32 callbackGasLimit)
@@ -171,11 +184,17 @@ interface ICoordinator {
         returns (bool callbackSuccess);
     function fulfillBatch(Fulfilment[] calldata items) external returns (uint256 served);
     function cancel(Request calldata req) external;
+    function deliver(Request calldata req, bytes calldata output, uint32 errorCode)
+        external
+        returns (bool callbackSuccess);
+    function isFinal(uint256 requestId, uint256 modelId) external view returns (bool);
     function withdraw(address payable to) external;
+    function collect(uint256 modelId) external returns (uint256 amount);
+    function earnings(uint256 modelId) external view returns (uint256);
 
     function getModel(uint256 modelId) external view returns (Model memory);
     function requestState(uint256 requestId) external view returns (RequestState);
     function commitmentOf(uint256 requestId) external view returns (bytes32);
     function balanceOf(address account) external view returns (uint256);
-    function callbackGasPrice(address operator) external view returns (uint256);
+    function callbackGasPrice(uint256 modelId) external view returns (uint256);
 }

@@ -155,6 +155,7 @@ contract SelfServingOperator {
                 nestedRefulfilOfOuterSucceeded = true;
             } catch {}
             uint256 before = address(this).balance;
+            coordinator.collect(modelId);
             coordinator.withdraw(payable(address(this)));
             withdrawnDuringCallback = address(this).balance - before;
         }

@@ -23,7 +23,7 @@ abstract contract Fixture is Test {
         coord = new Coordinator(TIMEOUT);
         vm.startPrank(operator);
         modelId = coord.registerModel(MODEL_HASH, "ipfs://model", FEE, 4, 1);
-        coord.setCallbackGasPrice(GAS_PRICE);
+        coord.setCallbackGasPrice(modelId, GAS_PRICE);
         vm.stopPrank();
         vm.deal(user, 100 ether);
         vm.deal(stranger, 100 ether);
@@ -65,13 +65,26 @@ abstract contract Fixture is Test {
             r.requestId = uint256(l.topics[1]);
             r.modelId = uint256(l.topics[2]);
             r.requester = address(uint160(uint256(l.topics[3])));
-            bytes memory input;
-            (r.callback, r.selector, r.callbackGasLimit, r.deadline, r.payment, input) =
-                abi.decode(l.data, (address, bytes4, uint32, uint64, uint256, bytes));
+            (bytes32 cbw, uint256 terms, bytes memory input) = abi.decode(l.data, (bytes32, uint256, bytes));
+            r.callback = address(uint160(uint256(cbw) >> 96));
+            r.selector = bytes4(uint32(uint256(cbw) >> 64));
+            r.callbackGasLimit = uint32(uint256(cbw) >> 32);
+            assertEq(uint32(uint256(cbw)), 0, "callbackWord low bits");
+            r.deadline = uint64(terms >> 192);
+            r.payment = terms & ((uint256(1) << 192) - 1);
             r.inputHash = keccak256(input);
             return r;
         }
         revert("no Requested event");
+    }
+
+    /// @dev The Requested event's packed words (docs/coordinator.md).
+    function callbackWord(address callback, bytes4 sel, uint32 gasLimit) internal pure returns (bytes32) {
+        return bytes32((uint256(uint160(callback)) << 96) | (uint256(uint32(sel)) << 64) | (uint256(gasLimit) << 32));
+    }
+
+    function termsWord(uint64 deadline, uint256 payment) internal pure returns (uint256) {
+        return (uint256(deadline) << 192) | payment;
     }
 
     function countLogs(Vm.Log[] memory logs, bytes32 topic0) internal pure returns (uint256 n) {

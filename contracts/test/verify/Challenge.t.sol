@@ -48,14 +48,15 @@ contract ChallengeTest is Fixture {
         coord.fulfill(r, output, 0);
     }
 
-    /// Sum of every balance the coordinator owes plus the bond: equals its ETH.
+    /// Sum of every balance the coordinator owes plus the bond and the model's uncollected
+    /// earnings: equals its ETH.
     function assertConserved(address[4] memory accounts) internal view {
-        uint256 owed;
+        uint256 owed = coord.earnings(modelId);
         for (uint256 i = 0; i < 4; i++) {
             owed += coord.balanceOf(accounts[i]);
         }
         (uint256 bond,,) = coord.bondOf(modelId);
-        assertEq(address(coord).balance, owed + bond, "coordinator ETH = balances + bond");
+        assertEq(address(coord).balance, owed + bond, "coordinator ETH = balances + earnings + bond");
     }
 
     function test_tiny_model__bytes_hash_as_in_the_spec() public view {
