@@ -83,7 +83,8 @@ send "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$REQ" "$OUTPUT" 0
 request; g_req=$G
 later
 send "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$REQ" "$OUTPUT" 0; g_ful=$G
-ok=$(jq -r '[.logs[] | select(.topics[0] == "'"$("$CAST" sig-event "Fulfilled(uint256,address,uint32,bool,bytes32)")"'")][0].data' <<<"$LAST" | cut -c 67-130)
+# Fulfilled data: outcome (errorCode << 8 | callbackSuccess), outputHash
+ok=$(jq -r '[.logs[] | select(.topics[0] == "'"$("$CAST" sig-event "Fulfilled(uint256,uint256,bytes32)")"'")][0].data' <<<"$LAST" | cut -c 65-66)
 [ "$((16#$ok))" = 1 ] || { echo "gas.sh: callback did not succeed" >&2; exit 1; }
 echo "gas.sh: request slot after the fulfilment: $("$CAST" call "$COORD" "commitmentOf(uint256)(bytes32)" "$REQ_ID")" >&2
 stored=$("$CAST" call "$COLL" "getOutput(uint256)(int256[],uint32)" "$REQ_ID" | head -1)
@@ -98,7 +99,7 @@ done
 list=$(IFS=,; echo "[${items[*]}]")
 later
 send "$OP_KEY" "$COORD" "fulfillBatch(($REQ_T,bytes,uint32)[])" "$list"; g_batch=$G
-served=$(jq '[.logs[] | select(.topics[0] == "'"$("$CAST" sig-event "Fulfilled(uint256,address,uint32,bool,bytes32)")"'")] | length' <<<"$LAST")
+served=$(jq '[.logs[] | select(.topics[0] == "'"$("$CAST" sig-event "Fulfilled(uint256,uint256,bytes32)")"'")] | length' <<<"$LAST")
 [ "$served" = "$BATCH" ] || { echo "gas.sh: batch served $served of $BATCH" >&2; exit 1; }
 
 # The naive template and the fixed template, same input/output as text; sets T_REQ, T_FUL

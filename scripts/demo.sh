@@ -184,7 +184,7 @@ for i in 2 3 4 5 6 7; do
   say "account $i presents ${WHO[$i]} (${KIND[$i]}): score $p -> $verdict"
 done
 say "RiskGate actions performed: $(bin/cast call "$GATE" 'actions()(uint256)'); decisions matching the ground truth: $correct/6"
-FULFILLED=$(bin/cast logs --from-block 0 --address "$COORD" "$(bin/cast sig-event 'Fulfilled(uint256,address,uint32,bool,bytes32)')" --json | jq length)
+FULFILLED=$(bin/cast logs --from-block 0 --address "$COORD" "$(bin/cast sig-event 'Fulfilled(uint256,uint256,bytes32)')" --json | jq length)
 say "the node fulfilled $FULFILLED requests"
 
 step "stop everything"

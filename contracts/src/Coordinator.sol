@@ -752,7 +752,7 @@ contract Coordinator is ICoordinator {
             if (!enough) revert InsufficientGasForCallback(requestId);
             if (ok && done != 0) _slots[requestId] = done | CALLBACK_OK_BIT;
         }
-        emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
+        emit Fulfilled(requestId, _outcome(errorCode, ok), outputHash);
     }
 
     /// @dev The rest of {_fulfil} for a final-only request with a callback, its slot written:
@@ -773,7 +773,13 @@ contract Coordinator is ICoordinator {
             if (ok && done != 0) _slots[requestId] = done | CALLBACK_OK_BIT;
             emit Delivered(requestId, msg.sender, errorCode, ok, output);
         }
-        emit Fulfilled(requestId, msg.sender, errorCode, ok, outputHash);
+        emit Fulfilled(requestId, _outcome(errorCode, ok), outputHash);
+    }
+
+    /// @dev The Fulfilled event's outcome word: errorCode << 8 | callbackSuccess.
+    function _outcome(uint32 errorCode, bool ok) private pure returns (uint256 w) {
+        w = uint256(errorCode) << 8;
+        if (ok) w |= 1;
     }
 
     function _operatorModel(uint256 modelId) private view returns (ModelData storage m) {

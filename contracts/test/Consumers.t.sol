@@ -292,3 +292,65 @@ contract RiskGateTest is Fixture {
         assertEq(gate.actions(), 0, "no action");
     }
 }
+
+/// @notice OutputCollector's one-value fast path stores exactly what the strict decoder path
+/// stores, and leaves every other shape to the strict decoder.
+contract OutputCollectorFastPathTest is Fixture {
+    OutputCollector internal direct; // its coordinator is this test, so it can be called directly
+
+    function setUp() public override {
+        super.setUp();
+        direct = new OutputCollector(ICoordinator(address(this)));
+    }
+
+    function one(int256 x) internal pure returns (bytes memory) {
+        int256[] memory v = new int256[](1);
+        v[0] = x;
+        return abi.encode(v);
+    }
+
+    function testFuzz_collector__one_value_fast_path_matches_the_decoder(int184 x) public {
+        // fast path: abi.encode(int256[1])
+        direct.rawFulfillInference(1, one(x), 0);
+        // the decoder's path for the same value: a two-value output's first value is stored
+        // the same way (head word), so compare head words through getOutput
+        int256[] memory v = new int256[](2);
+        v[0] = x;
+        v[1] = 7;
+        direct.rawFulfillInference(2, abi.encode(v), 0);
+        (int256[] memory a, uint32 ea) = direct.getOutput(1);
+        (int256[] memory b, uint32 eb) = direct.getOutput(2);
+        assertEq(a.length, 1, "one value");
+        assertEq(a[0], int256(x), "value");
+        assertEq(a[0], b[0], "same head as the decoder's");
+        assertEq(uint256(ea), 0, "code a");
+        assertEq(uint256(eb), 0, "code b");
+    }
+
+    function test_collector__fast_path_keeps_the_range_check() public {
+        int256 big = int256(type(int184).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(OutputCollector.ValueOutOfRange.selector, 0));
+        direct.rawFulfillInference(3, one(big), 0);
+        assertFalse(direct.isSet(3), "nothing stored");
+    }
+
+    function test_collector__other_96_byte_shapes_go_to_the_strict_decoder() public {
+        // offset 64 (non-canonical) and length 1: the strict decoder rejects it as malformed
+        bytes memory odd = abi.encodePacked(uint256(64), uint256(1), int256(5));
+        direct.rawFulfillInference(4, odd, 0);
+        (int256[] memory v, uint32 code) = direct.getOutput(4);
+        assertEq(v.length, 0, "no values");
+        assertEq(uint256(code), uint256(direct.ERROR_MALFORMED_OUTPUT()), "malformed");
+        // an error answer with a 96-byte output is still an error
+        direct.rawFulfillInference(5, one(9), 6);
+        (v, code) = direct.getOutput(5);
+        assertEq(uint256(code), 6, "error code kept");
+        assertEq(v.length, 0, "no values");
+    }
+
+    function test_collector__fast_path_still_only_from_the_coordinator() public {
+        vm.expectRevert(abi.encodeWithSelector(InferenceConsumer.OnlyCoordinator.selector, stranger));
+        vm.prank(stranger);
+        direct.rawFulfillInference(6, one(1), 0);
+    }
+}

@@ -254,7 +254,7 @@ contract CoordinatorFulfilTest is Fixture {
         ICoordinator.Request memory r = doRequest(user, features4(), address(rec), Recorder.onResult.selector, 300_000);
         bytes memory out = output1(0.8731e18);
         vm.expectEmit(true, true, true, true, address(coord));
-        emit ICoordinator.Fulfilled(r.requestId, operator, 0, true, keccak256(out));
+        emit ICoordinator.Fulfilled(r.requestId, 1, keccak256(out)); // errorCode 0, callback ok
         vm.prank(operator);
         assertTrue(coord.fulfill(r, out, 0), "callback success returned");
         assertEq(rec.calls(), 1, "called back once");
@@ -329,9 +329,11 @@ contract CoordinatorFulfilTest is Fixture {
 
     function test_fulfill__error_code_reaches_the_consumer() public {
         ICoordinator.Request memory r = doRequest(user, hex"dead", address(rec), Recorder.onResult.selector, 300_000);
+        vm.expectEmit(true, true, true, true, address(coord));
+        emit ICoordinator.Fulfilled(r.requestId, (0xfffffffe << 8) | 1, keccak256("")); // outcome = code << 8 | ok
         vm.prank(operator);
-        coord.fulfill(r, "", 3);
-        assertEq(uint256(rec.lastErrorCode()), 3, "errorCode");
+        coord.fulfill(r, "", 0xfffffffe);
+        assertEq(uint256(rec.lastErrorCode()), 0xfffffffe, "errorCode");
         assertEq(rec.lastOutput(), "", "empty output");
         assertEq(coord.earnings(modelId), r.payment, "operator paid for an error answer");
     }
@@ -723,7 +725,7 @@ contract CoordinatorClearedSlotTest is Fixture {
         vm.warp(block.timestamp + 12);
         bytes memory out = output1(0.8731e18);
         vm.expectEmit(true, true, true, true, address(coord));
-        emit ICoordinator.Fulfilled(r.requestId, operator, 0, true, keccak256(out));
+        emit ICoordinator.Fulfilled(r.requestId, 1, keccak256(out)); // errorCode 0, callback ok
         vm.prank(operator);
         assertTrue(coord.fulfill(r, out, 0), "callback success returned");
         assertEq(rec.calls(), 1, "called back once");
@@ -739,7 +741,7 @@ contract CoordinatorClearedSlotTest is Fixture {
         ICoordinator.Request memory r = doRequest(user, features4(), address(bad), Reverter.onResult.selector, 100_000);
         vm.warp(block.timestamp + 1);
         vm.expectEmit(true, true, true, true, address(coord));
-        emit ICoordinator.Fulfilled(r.requestId, operator, 0, false, keccak256(output1(1)));
+        emit ICoordinator.Fulfilled(r.requestId, 0, keccak256(output1(1))); // errorCode 0, callback failed
         vm.prank(operator);
         assertFalse(coord.fulfill(r, output1(1), 0), "failure returned");
         assertEq(coord.commitmentOf(r.requestId), bytes32(0), "slot cleared");

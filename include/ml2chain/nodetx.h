@@ -20,7 +20,7 @@
 #define M2C_SIG_REQUESTED "Requested(uint256,uint256,address,bytes32,uint256,bytes)"
 #define M2C_SIG_MODEL_REGISTERED "ModelRegistered(uint256,address,bytes32,string,uint256,uint32,uint32)"
 #define M2C_SIG_TEMPLATE_REQUEST "RequestEvent(uint256,address,string,string,address,string)"
-#define M2C_SIG_FULFILLED "Fulfilled(uint256,address,uint32,bool,bytes32)"
+#define M2C_SIG_FULFILLED "Fulfilled(uint256,uint256,bytes32)"
 #define M2C_SIG_SKIPPED "FulfilmentSkipped(uint256,uint8)"
 #define M2C_SIG_DELIVERED "Delivered(uint256,address,uint32,bool,bytes)"
 #define M2C_SIG_DELIVER                                                                            \

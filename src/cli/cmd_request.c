@@ -392,25 +392,36 @@ int m2c_cmd_request(int argc, char **argv) {
     }
 
     /* Wait for Fulfilled(requestId) from the coordinator. */
-    m2c_hash32 t_ful = topic_of("Fulfilled(uint256,address,uint32,bool,bytes32)");
+    m2c_hash32 t_ful = topic_of(M2C_SIG_FULFILLED);
     long waited = 0;
     if (!wait_log(ch.rpc, &coord, &t_ful, &req_id, r.block_number, timeout_s, &waited,
                   "Fulfilled", model_s, &logs))
         goto out;
     const m2c_rpc_log *fl = &logs.v[0];
-    if (fl->data_len != 96) {
-        m2c_cli_fail(CMD, "Fulfilled event data is %zu bytes, expected 96", fl->data_len);
+    /* data: outcome = errorCode << 8 | callbackSuccess, outputHash */
+    if (fl->data_len != 64) {
+        m2c_cli_fail(CMD, "Fulfilled event data is %zu bytes, expected 64", fl->data_len);
         goto out;
     }
-    m2c_u256 ecw = m2c_u256_from_be32(fl->data), okw = m2c_u256_from_be32(fl->data + 32);
-    uint64_t ec = 0, cbok = 0;
-    (void)m2c_u256_to_u64(&ec, &ecw);
-    (void)m2c_u256_to_u64(&cbok, &okw);
+    m2c_u256 ow = m2c_u256_from_be32(fl->data);
+    uint64_t outcome = 0;
+    if (!m2c_u256_to_u64(&outcome, &ow) || outcome >> 40) {
+        m2c_cli_fail(CMD, "Fulfilled outcome word is out of range");
+        goto out;
+    }
+    uint64_t ec = outcome >> 8, cbok = outcome & 1;
+    /* the operator is the fulfilling transaction's sender (the event does not repeat it) */
+    m2c_rpc_receipt frc;
+    memset(&frc, 0, sizeof frc);
+    m2c_err ferr;
+    if (m2c_rpc_get_receipt(ch.rpc, &frc, &fl->transaction_hash, &ferr) != M2C_OK) {
+        m2c_cli_fail_err(CMD, &ferr, "fulfilment receipt");
+        goto out;
+    }
     char opbuf[48], oh[67];
-    m2c_addr20 op;
-    memcpy(op.b, fl->topics[2].b + 12, 20);
-    m2c_addr_checksum(opbuf, &op);
-    m2c_hex_encode(oh, fl->data + 64, 32, 1);
+    m2c_addr_checksum(opbuf, &frc.from);
+    m2c_rpc_receipt_free(&frc);
+    m2c_hex_encode(oh, fl->data + 32, 32, 1);
     printf("fulfilled  block %llu by %s\ncallback   %s\noutputHash %s\n",
            (unsigned long long)fl->block_number, opbuf,
            final_only ? "when final (deliver)" : cbok ? "ok" : "reverted", oh);
@@ -423,7 +434,7 @@ int m2c_cmd_request(int argc, char **argv) {
         fflush(stdout);
         uint64_t from = fl->block_number;
         uint8_t fulfilled_hash[32];
-        memcpy(fulfilled_hash, fl->data + 64, 32);
+        memcpy(fulfilled_hash, fl->data + 32, 32);
         m2c_rpc_logs_free(&logs);
         memset(&logs, 0, sizeof logs);
         m2c_hash32 t_del = topic_of("Delivered(uint256,address,uint32,bool,bytes)");

@@ -351,16 +351,17 @@ static int scan(watcher *w, uint64_t from, uint64_t to) {
                 models[nm].model_hash = m.model_hash;
                 models[nm++].block = lg->block_number;
             }
-        } else if (lg->n_topics >= 3 && lg->data_len >= 96) {
+        } else if (lg->n_topics >= 2 && lg->data_len >= 64) {
+            /* Fulfilled data: outcome = errorCode << 8 | callbackSuccess, outputHash */
             int small = 1;
-            for (int k = 0; k < 28; k++) small &= lg->data[k] == 0;
+            for (int k = 0; k < 27; k++) small &= lg->data[k] == 0;
             if (!small) continue;
             m2c_watch_fulfilment *fu = &fuls[nf++];
             fu->id = lg->topics[1];
             fu->tx = lg->transaction_hash;
-            fu->code = (uint32_t)lg->data[28] << 24 | (uint32_t)lg->data[29] << 16 |
-                       (uint32_t)lg->data[30] << 8 | lg->data[31];
-            memcpy(fu->output_hash.b, lg->data + 64, 32);
+            fu->code = (uint32_t)lg->data[27] << 24 | (uint32_t)lg->data[28] << 16 |
+                       (uint32_t)lg->data[29] << 8 | lg->data[30];
+            memcpy(fu->output_hash.b, lg->data + 32, 32);
             fu->block = lg->block_number;
             fu->log_index = lg->log_index;
         }

@@ -282,10 +282,26 @@ static m2c_status call_view(chain *c, uint8_t **out, size_t *out_len, const uint
     return m2c_rpc_eth_call(c->rpc, out, out_len, &msg, &latest, err);
 }
 
-/* Whether the Coordinator logged Fulfilled for r since r's block: a fulfilment of a model
- * without a challenge window clears the request's slot, which then reads None like a request
- * that was never made (docs/coordinator.md, "Cleared slots"). */
-static m2c_status fulfilled_logged(chain *c, const m2c_noderec *r, int *found, m2c_err *err) {
+/* Requests among recs[0..n) whose state reads None (states[i] == 0) but for which the
+ * Coordinator logged Fulfilled get state 2: a fulfilment of a model without a challenge
+ * window clears the request's slot, which then reads None like a request that was never
+ * made (docs/coordinator.md, "Cleared slots"). One eth_getLogs for all of them (request ids
+ * as an OR-list of topic 1, from the oldest one's block). */
+static m2c_status settle_cleared(chain *c, const m2c_noderec *recs, size_t n, int *states,
+                                 m2c_err *err) {
+    size_t k = 0;
+    uint64_t from = UINT64_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (states[i] == 0) {
+            k++;
+            if (recs[i].block < from) from = recs[i].block;
+        }
+    if (k == 0) return M2C_OK;
+    m2c_hash32 *ids = calloc(k, sizeof *ids);
+    if (!ids) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (states[i] == 0) ids[k++] = recs[i].id;
     m2c_hash32 t0 = m2c_event_topic(M2C_SIG_FULFILLED);
     m2c_rpc_filter f;
     memset(&f, 0, sizeof f);
@@ -293,18 +309,22 @@ static m2c_status fulfilled_logged(chain *c, const m2c_noderec *r, int *found, m
     f.n_addresses = 1;
     f.topics[0] = &t0;
     f.n_topic_or[0] = 1;
-    f.topics[1] = &r->id;
-    f.n_topic_or[1] = 1;
+    f.topics[1] = ids;
+    f.n_topic_or[1] = k;
     f.n_topics = 2;
-    f.from = m2c_blockref_num(r->block);
+    f.from = m2c_blockref_num(from);
     f.to = m2c_blockref_latest();
     m2c_rpc_logs logs;
     memset(&logs, 0, sizeof logs);
     m2c_status st = m2c_rpc_get_logs(c->rpc, &logs, &f, err);
-    *found = 0;
-    for (size_t i = 0; !st && i < logs.n; i++)
-        if (!logs.v[i].removed) *found = 1;
+    for (size_t j = 0; !st && j < logs.n; j++) {
+        const m2c_rpc_log *l = &logs.v[j];
+        if (l->removed || l->n_topics < 2) continue;
+        for (size_t i = 0; i < n; i++)
+            if (states[i] == 0 && !memcmp(recs[i].id.b, l->topics[1].b, 32)) states[i] = 2;
+    }
     m2c_rpc_logs_free(&logs);
+    free(ids);
     return st;
 }
 
@@ -375,15 +395,12 @@ static m2c_status chain_states(chain *c, const m2c_noderec *recs, size_t n, int 
             goto out;
         }
     }
-    for (size_t i = 0; i < n && c->cfg->iface != M2C_IFACE_TEMPLATE; i++) {
-        if (states[i] != 0) continue;
-        int found;
-        st = fulfilled_logged(c, &recs[i], &found, err);
+    if (c->cfg->iface != M2C_IFACE_TEMPLATE) {
+        st = settle_cleared(c, recs, n, states, err);
         if (st) {
             st = m2c_err_prefix(err, "request state: Fulfilled logs");
             goto out;
         }
-        if (found) states[i] = 2;
     }
 out:
     if (reqs) m2c_rpc_reqs_release(reqs, n);

@@ -829,9 +829,7 @@ m2c_status m2c_nodestore_submit_delivery(m2c_nodestore *s, const char *chain,
     st = tx_commit(s, err);
 out:
     sqlite3_finalize(q);
-    if (st) {
-        tx_rollback(s);
-    }
+    if (st) tx_rollback(s);
     return st;
 }
 

@@ -55,11 +55,12 @@ rebuild_request() {
   REQ="($REQ_ID,$(jq -r '.topics[2]' <<<"$log"),0x$(jq -r '.topics[3]' <<<"$log" | cut -c27-),0x${d:0:40},0x${d:40:8},$((16#${d:48:8})),$((16#${d:64:16})),$PAYMENT,$("$CAST" keccak "${dec[2]}"))"
 }
 call() { "$CAST" call "$@" | awk '{print $1}'; }
-# callback_ok: the callbackSuccess word (0 or 1) of the Fulfilled log in LAST
+# callback_ok: the callbackSuccess bit (0 or 1) of the Fulfilled log in LAST, whose data is
+# (outcome = errorCode << 8 | callbackSuccess, outputHash)
 callback_ok() {
   local t
-  t=$("$CAST" sig-event "Fulfilled(uint256,address,uint32,bool,bytes32)")
-  echo $((16#$(jq -r "[.logs[] | select(.topics[0] == \"$t\")][0].data" <<<"$LAST" | cut -c67-130)))
+  t=$("$CAST" sig-event "Fulfilled(uint256,uint256,bytes32)")
+  echo $((16#$(jq -r "[.logs[] | select(.topics[0] == \"$t\")][0].data" <<<"$LAST" | cut -c65-66) & 1))
 }
 # A node fulfils in a later block than the request, so a later second; anvil's automine may
 # reuse a timestamp, so the clock is moved on (a fulfilment in its request's second keeps the
@@ -95,9 +96,10 @@ BAD_REQ=$(sed -E "s/,$PAYMENT,/,$((PAYMENT + 1)),/" <<<"$REQ")
 fails_with "tampered payment" "RequestMismatch(uint256)" "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$BAD_REQ" "$OUTPUT" 0
 later
 check_ok "operator fulfils" send "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$REQ" "$OUTPUT" 0
-topic=$("$CAST" sig-event "Fulfilled(uint256,address,uint32,bool,bytes32)")
+topic=$("$CAST" sig-event "Fulfilled(uint256,uint256,bytes32)")
 check_eq "Fulfilled carries the output hash" "$("$CAST" keccak "$OUTPUT")" \
-  "0x$(jq -r "[.logs[] | select(.topics[0] == \"$topic\")][0].data" <<<"$LAST" | cut -c131-194)"
+  "0x$(jq -r "[.logs[] | select(.topics[0] == \"$topic\")][0].data" <<<"$LAST" | cut -c67-130)"
+check_eq "Fulfilled: request id topic only" 2 "$(jq "[.logs[] | select(.topics[0] == \"$topic\")][0].topics | length" <<<"$LAST")"
 check_eq "collector stored the value" "873100000000000000" "$("$CAST" call "$COLL" "getOutput(uint256)(int256[],uint32)" "$REQ_ID" | head -1 | tr -d '[' | awk '{print $1}')"
 check_eq "callback success in Fulfilled" 1 "$(callback_ok)"
 check_eq "slot cleared (no challenge window)" 0x0000000000000000000000000000000000000000000000000000000000000000 \
@@ -113,6 +115,8 @@ rebuild_request
 later
 check_ok "fulfilment succeeds anyway" send "$OP_KEY" "$COORD" "fulfill($REQ_T,bytes,uint32)" "$REQ" 0x 1
 check_eq "callback failure recorded in Fulfilled" 0 "$(callback_ok)"
+check_eq "error code in Fulfilled's outcome" 00000001 \
+  "$(jq -r "[.logs[] | select(.topics[0] == \"$topic\")][0].data" <<<"$LAST" | cut -c57-64)"
 
 # Too little gas for the callback: the transaction fails and the request stays pending.
 PRICE=$(call "$COORD" "quote(uint256,uint32)(uint256)" 1 1000000)

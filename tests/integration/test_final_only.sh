@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Final-only callbacks on anvil (1 s blocks): `ml2chain request --final-only --wait` on a model
 # with a 600 s challenge window; the node fulfils without a callback, is killed with -9 after
-# the fulfilment, the window is passed with evm_increaseTime + anvil_mine, and the restarted
-# node delivers exactly once; --wait prints the delivered output, which equals `ml2chain
-# predict`. A further restart sends nothing. An ordinary request beside it is called back at
-# fulfilment as before.
+# the fulfilment, sends nothing while the window is open, the window is passed with
+# evm_increaseTime + anvil_mine, the node signs its deliver with mining paused and is killed
+# with -9 before it is mined (the pool then dropped), and the restarted node delivers exactly
+# once; --wait prints the delivered output, which equals `ml2chain predict`. A further restart
+# sends nothing. An ordinary request beside it is called back at fulfilment as before.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/lib/check.sh
@@ -56,7 +57,8 @@ recorded() { [ "$(sqlite3 "$WORK/node.db" 'SELECT count(*) FROM deliveries' 2>/d
 check_ok "node recorded the delivery due" wait_for 20 recorded
 node_kill9
 FUL=$(logs_json "$T_FULFILLED" | jq -c --arg id "$RID_HEX" '.[] | select(.topics[1] == $id)')
-check_eq "final-only fulfilment ran no callback" 0 "$((16#$(jq -r '.data[66:130]' <<<"$FUL")))"
+# Fulfilled data: outcome (errorCode << 8 | callbackSuccess), outputHash
+check_eq "final-only fulfilment ran no callback" 0 "$((16#$(jq -r '.data[64:66]' <<<"$FUL") & 1))"
 check_eq "collector not set before the window" false \
   "$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'isSet(uint256)(bool)' "$RID")"
 check_eq "not final inside the window" false \
@@ -78,7 +80,18 @@ check_eq "no Delivered event yet" 0 "$(logs_json "$T_DELIVERED" | jq 'length')"
 "$CAST" rpc --rpc-url "$ETH_RPC_URL" anvil_mine 2 >/dev/null
 check_eq "final after the window" true \
   "$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COORD" 'isFinal(uint256,uint256)(bool)' "$RID" "$MODEL_ID")"
+# the node signs and records its deliver with mining paused, and is killed before it is mined;
+# the pool loses it; the restarted node sends the same recorded transaction
+"$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_setIntervalMining 0 >/dev/null
 node_start --confirmations 1
+submitted() { [ "$(sqlite3 "$WORK/node.db" 'SELECT state FROM deliveries' 2>/dev/null)" = 1 ]; }
+check_ok "node records its deliver transaction" wait_for 20 submitted
+sleep 0.5
+node_kill9
+"$CAST" rpc --rpc-url "$ETH_RPC_URL" anvil_dropAllTransactions >/dev/null
+node_start --confirmations 1
+sleep 1
+"$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_setIntervalMining 1 >/dev/null
 delivered() { [ "$(logs_json "$T_DELIVERED" | jq 'length')" -ge 1 ]; }
 check_ok "restarted node delivers" wait_for 30 delivered
 wait "$REQ_PID"

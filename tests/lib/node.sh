@@ -85,7 +85,7 @@ node_kill9() {
 
 # Topics of the coordinator's events.
 T_REQUESTED=$("$M2C" sig-event 'Requested(uint256,uint256,address,bytes32,uint256,bytes)' 2>/dev/null)
-T_FULFILLED=$("$M2C" sig-event 'Fulfilled(uint256,address,uint32,bool,bytes32)' 2>/dev/null)
+T_FULFILLED=$("$M2C" sig-event 'Fulfilled(uint256,uint256,bytes32)' 2>/dev/null)
 T_SKIPPED=$("$M2C" sig-event 'FulfilmentSkipped(uint256,uint8)' 2>/dev/null)
 
 # logs_json TOPIC0: every log of the coordinator with that topic, as JSON.

@@ -28,6 +28,13 @@ abstract contract InferenceConsumer {
     /// selector(uint256 requestId, bytes output, uint32 errorCode).
     function rawFulfillInference(uint256 requestId, bytes calldata output, uint32 errorCode) external {
         if (msg.sender != address(coordinator)) revert OnlyCoordinator(msg.sender);
+        _fulfillInference(requestId, output, errorCode);
+    }
+
+    /// @dev The callback after the caller check: dispatches to {_onInferenceError} or, with
+    /// the strictly decoded values, {_onInference}. A consumer may override it to serve a
+    /// common shape without decoding into memory, then defer to this for the rest.
+    function _fulfillInference(uint256 requestId, bytes calldata output, uint32 errorCode) internal virtual {
         if (errorCode != 0) {
             _onInferenceError(requestId, errorCode);
             return;

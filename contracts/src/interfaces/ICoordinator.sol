@@ -83,13 +83,12 @@ interface ICoordinator {
         bytes input
     );
 
-    /// @notice Emitted once per fulfilled request. The output itself is in the fulfilling
-    /// transaction's calldata (and with the consumer); the event carries its hash.
-    /// @param callbackSuccess true iff the callback ran and did not revert
+    /// @notice Emitted once per fulfilled request (by the model's operator). The output itself
+    /// is in the fulfilling transaction's calldata (and with the consumer); the event carries
+    /// its hash.
+    /// @param outcome errorCode << 8 | callbackSuccess (1 iff the callback ran and did not revert)
     /// @param outputHash keccak256 of the output bytes
-    event Fulfilled(
-        uint256 indexed requestId, address indexed operator, uint32 errorCode, bool callbackSuccess, bytes32 outputHash
-    );
+    event Fulfilled(uint256 indexed requestId, uint256 outcome, bytes32 outputHash);
 
     /// @notice Emitted by {fulfillBatch} for an item it did not serve.
     event FulfilmentSkipped(uint256 indexed requestId, SkipReason reason);

@@ -453,9 +453,13 @@ contract FinalOnlyHandler is Test {
             r.requestId = uint256(logs[i].topics[1]);
             r.modelId = uint256(logs[i].topics[2]);
             r.requester = address(uint160(uint256(logs[i].topics[3])));
-            bytes memory inp;
-            (r.callback, r.selector, r.callbackGasLimit, r.deadline, r.payment, inp) =
-                abi.decode(logs[i].data, (address, bytes4, uint32, uint64, uint256, bytes));
+            // data: callbackWord (callback, selector, gas limit), terms (deadline, payment), input
+            (bytes32 cbw, uint256 terms, bytes memory inp) = abi.decode(logs[i].data, (bytes32, uint256, bytes));
+            r.callback = address(uint160(uint256(cbw) >> 96));
+            r.selector = bytes4(uint32(uint256(cbw) >> 64));
+            r.callbackGasLimit = uint32(uint256(cbw) >> 32);
+            r.deadline = uint64(terms >> 192);
+            r.payment = terms & ((uint256(1) << 192) - 1);
             r.inputHash = keccak256(inp);
             it.req = r;
         }
@@ -543,5 +547,31 @@ contract FinalOnlyInvariantTest is Test {
             }
         }
         assertFalse(handler.deliveredInsideWindow(), "delivered inside the window");
+    }
+
+    /// The handler's paths do what the invariant counts on (a delivery, a correction).
+    function test_handler__delivers_and_corrects() public {
+        handler.request(2e9, 1e9, true); // final-only
+        handler.request(3e9, 1e9, true); // final-only, to be lied about
+        handler.request(1e9, 1e9, false); // ordinary, to be lied about
+        handler.fulfill(0, 0); // honest
+        handler.fulfill(1, 5);
+        handler.fulfill(2, 7);
+        handler.challenge(1);
+        handler.challenge(2);
+        assertEq(handler.corrections(), 2, "two lies corrected");
+        handler.deliver(0);
+        assertEq(handler.deliveries(), 0, "not inside the window");
+        handler.warp(90 minutes - 1); // bound(): 1 + 5399 % 5400 seconds
+        handler.deliver(0);
+        assertEq(handler.deliveries(), 1, "delivered after it");
+        FinalityRecorder rec = handler.rec();
+        (ICoordinator.Request memory r0,,,) = handler.itemAt(0);
+        (ICoordinator.Request memory r1,,,) = handler.itemAt(1);
+        (ICoordinator.Request memory r2,,,) = handler.itemAt(2);
+        assertEq(rec.calls(r0.requestId), 1, "final-only honest: once");
+        assertEq(rec.calls(r1.requestId), 1, "final-only lie: once, corrected");
+        assertEq(rec.calls(r2.requestId), 2, "ordinary lie: at fulfilment and corrected");
+        invariant_final_only__delivered_once_when_final_corrected_output_wins();
     }
 }
