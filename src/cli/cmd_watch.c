@@ -56,6 +56,7 @@ typedef struct {
     uint64_t start_block;
     uint64_t conf;
     int first_pass;
+    double last_resend; /* unmined challenges are sent again at most every 5 s */
 } watcher;
 
 static void logf_(const char *fmt, ...) M2C_PRINTF(1, 2);
@@ -403,6 +404,8 @@ static int follow_challenges(watcher *w) {
         }
     }
     m2c_hash32 t_ch = m2c_event_topic(M2C_SIG_CHALLENGED);
+    int resend = w->first_pass || now_s() - w->last_resend > 5.0;
+    if (resend) w->last_resend = now_s();
     for (size_t i = 0; ok && i < n && !g_stop; i++) {
         m2c_watch_challenge *c = &cs[i];
         char ids[67], th[67];
@@ -447,7 +450,7 @@ static int follow_challenges(watcher *w) {
                 logf_("%s", e.msg);
                 ok = 0;
             }
-        } else if (c->nonce >= latest_nonce) {
+        } else if (c->nonce >= latest_nonce && resend) {
             /* not mined: send the same bytes again (a restart, or a node that lost it) */
             m2c_hash32 h;
             m2c_err_clear(&e);

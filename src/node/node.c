@@ -80,6 +80,7 @@ typedef struct chain {
     int have_mined_nonce;
     int idle;             /* last step found nothing to do */
     size_t due_final;     /* final-only deliveries found final but not yet sent (last step) */
+    double next_deliver_check; /* due deliveries are looked at again from then on */
     m2c_status fatal;
     m2c_err fatal_err;
     double last_ok;
@@ -1082,8 +1083,11 @@ static m2c_status settle_deliveries(chain *c, uint64_t nonce, const m2c_rpc_rece
  * max_inflight transactions are open. */
 static m2c_status deliver_due(chain *c, size_t open, int *did, m2c_err *err) {
     node *n = c->n;
-    c->due_final = 0;
     if (c->cfg->iface != M2C_IFACE_COORDINATOR) return M2C_OK;
+    /* Each due delivery costs two eth_calls to look at; those waiting for a long window are
+     * looked at every 5 s rather than every step. */
+    if (now_s() < c->next_deliver_check) return M2C_OK;
+    c->due_final = 0;
     {
         /* submit() may have opened nonces since `open` was counted */
         uint64_t nonces[256];
@@ -1156,6 +1160,7 @@ static m2c_status deliver_due(chain *c, size_t open, int *did, m2c_err *err) {
         m2c_buf_free(&data);
     }
     m2c_nodestore_recs_free(recs, nr);
+    if (!st) c->next_deliver_check = now_s() + (c->due_final || nr == 32 ? 0 : 5.0);
     return st;
 }
 

@@ -101,6 +101,8 @@ cat "$WORK/req.err" >&2
 sleep 3
 node_stop
 check_eq "exactly one Delivered event" 1 "$(logs_json "$T_DELIVERED" | jq 'length')"
+DTX=$(logs_json "$T_DELIVERED" | jq -r '.[0].transactionHash')
+echo "  deliver transaction (one value to the OutputCollector): $("$CAST" receipt --rpc-url "$ETH_RPC_URL" "$DTX" gasUsed) gas" >&2
 check_eq "Delivered is for the request" "$RID_HEX" "$(logs_json "$T_DELIVERED" | jq -r '.[0].topics[1]')"
 check_ok "node log: delivered" grep -q "delivered in block" "$WORK/node.log"
 check_eq "one deliver transaction sent" 1 "$(grep -c 'deliver sent' "$WORK/node.log")"

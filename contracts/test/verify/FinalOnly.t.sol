@@ -167,6 +167,25 @@ contract FinalOnlyTest is TinyFixture {
         assertEq(countLogs(logs, ICoordinator.Delivered.selector), 0, "not delivered");
     }
 
+    function test_fulfillBatch__final_only_item_waits_ordinary_item_is_called_back() public {
+        ICoordinator.Request memory f = finalRequest(Tiny.input2(2e18, 1e18));
+        ICoordinator.Request memory o =
+            doRequest(user, Tiny.input2(1e18, 1e18), address(rec), Recorder.onResult.selector, 200_000);
+        ICoordinator.Fulfilment[] memory items = new ICoordinator.Fulfilment[](2);
+        items[0] = ICoordinator.Fulfilment(f, output1(1.75e18), 0);
+        items[1] = ICoordinator.Fulfilment(o, output1(0.75e18), 0);
+        vm.recordLogs();
+        vm.prank(operator);
+        assertEq(coord.fulfillBatch(items), 2, "both served");
+        assertEq(rec.calls(), 1, "only the ordinary item called back");
+        assertEq(rec.lastRequestId(), o.requestId, "the ordinary one");
+        assertEq(countLogs(vm.getRecordedLogs(), ICoordinator.Delivered.selector), 0, "nothing delivered");
+        vm.warp(block.timestamp + WINDOW + 1);
+        coord.deliver(f, output1(1.75e18), 0);
+        assertEq(rec.calls(), 2, "delivered after the window");
+        assertEq(rec.lastRequestId(), f.requestId, "the final-only one");
+    }
+
     function test_deliver__after_the_window_calls_back_once() public {
         ICoordinator.Request memory r = finalRequest(Tiny.input2(2e18, 1e18));
         vm.prank(operator);
