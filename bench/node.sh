@@ -9,7 +9,7 @@
 #      fulfilment is seen (head polled every 50 ms), fulfilments/s, gas per fulfilled request
 #      (node batched with its defaults or NODE_BENCH_BATCH, node unbatched, baseline), the
 #      block-gas-limit bound for that gas (30M / gas per request per 1 s block), and blocks.
-# NODE_BENCH_ONLY=steady|backlog runs one part. Prints figures and ratios; asserts nothing.
+# NODE_BENCH_ONLY=steady|backlog runs one part, =batched only the node's batched drain. Prints figures and ratios; asserts nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/anvil.sh
@@ -152,8 +152,8 @@ PY
 }
 
 echo "== node benchmark: anvil 1 s blocks, 30M gas; backlog $BACKLOG, steady $RATE req/s for $SECS s"
-ONLY=${NODE_BENCH_ONLY:-} # "steady" or "backlog": run one part only
-if [ "$ONLY" != backlog ]; then
+ONLY=${NODE_BENCH_ONLY:-} # "steady" or "backlog": one part only; "batched": the node's batched drain only
+if [ "$ONLY" != backlog ] && [ "$ONLY" != batched ]; then
 read -r sn50 sn95 snn < <(run_steady steady-node --confirmations 0)
 read -r sn150 sn195 sn1n < <(run_steady steady-node-c1 --confirmations 1)
 read -r sb50 sb95 sbn < <(run_steady steady-base baseline)
@@ -165,6 +165,11 @@ fi
 [ "$ONLY" = steady ] && exit 0
 
 read -r nb_s nb_r nb_g nb_b < <(run_backlog backlog-batched ${BATCH:+--batch-size "$BATCH"})
+if [ "$ONLY" = batched ]; then # the node's batched drain alone (e.g. a larger backlog)
+  printf '%s requests: %.2f s, %.1f/s, %d gas per request, bound %.1f/s, share %.0f%%, %d blocks\n' "$BACKLOG" \
+    "$nb_s" "$nb_r" "$nb_g" "$(echo "30000000 / $nb_g" | bc -l)" "$(echo "100 * $nb_r * $nb_g / 30000000" | bc -l)" "$nb_b"
+  exit 0
+fi
 read -r nu_s nu_r nu_g nu_b < <(run_backlog backlog-unbatched --batch-size 1 --max-inflight 64)
 read -r bl_s bl_r bl_g bl_b < <(run_backlog backlog-baseline baseline)
 bound() { echo "30000000 / $1" | bc -l; } # fulfilments per second at 1 s blocks
