@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "ml2chain/u256.h"
+
+#include "sqlstore.h"
+
+#define STORE "state store"
 
 struct m2c_nodestore {
     sqlite3 *db;
@@ -21,14 +24,10 @@ const char *m2c_req_state_str(int s) {
     return s >= 0 && s < M2C_REQ_STATES ? state_names[s] : "?";
 }
 
-static double now_s(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
+static double now_s(void) { return m2c_sqlstore_now(); }
 
 static m2c_status dberr(m2c_nodestore *s, m2c_err *err, const char *what) {
-    return m2c_err_set(err, M2C_ERR_DB, "state store: %s: %s", what, sqlite3_errmsg(s->db));
+    return m2c_sqlstore_err(s->db, STORE, what, err);
 }
 
 static const char schema[] =
@@ -71,23 +70,8 @@ m2c_status m2c_nodestore_open(m2c_nodestore **out, const char *path, m2c_err *er
     *out = NULL;
     m2c_nodestore *s = calloc(1, sizeof *s);
     if (!s) return m2c_err_set(err, M2C_ERR_NOMEM, "state store: out of memory");
-    m2c_status st = M2C_OK;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                          SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        st = m2c_err_set(err, M2C_ERR_DB, "state store: cannot open %s: %s", path,
-                         s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        goto out;
-    }
-    sqlite3_busy_timeout(s->db, 30000);
-    char *emsg = NULL;
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                     &emsg) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema, NULL, NULL, &emsg) != SQLITE_OK) {
-        st = m2c_err_set(err, M2C_ERR_DB, "state store: cannot initialise %s: %s", path,
-                         emsg ? emsg : "?");
-        sqlite3_free(emsg);
-        goto out;
-    }
+    m2c_status st = m2c_sqlstore_open(&s->db, STORE, path, schema, SQLITE_OPEN_NOMUTEX, err);
+    if (st) goto out;
     *out = s;
     s = NULL;
 out:
@@ -104,18 +88,11 @@ void m2c_nodestore_close(m2c_nodestore *s) {
 /* ---- small helpers ---- */
 
 static m2c_status prep(m2c_nodestore *s, sqlite3_stmt **st, const char *sql, m2c_err *err) {
-    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) return dberr(s, err, "prepare");
-    return M2C_OK;
+    return m2c_sqlstore_prep(s->db, STORE, st, sql, err);
 }
 
 static m2c_status exec(m2c_nodestore *s, const char *sql, m2c_err *err) {
-    char *emsg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &emsg) != SQLITE_OK) {
-        m2c_status st = m2c_err_set(err, M2C_ERR_DB, "state store: %s: %s", sql, emsg ? emsg : "?");
-        sqlite3_free(emsg);
-        return st;
-    }
-    return M2C_OK;
+    return m2c_sqlstore_exec(s->db, STORE, sql, err);
 }
 
 /* Nestable transactions: the outermost level is BEGIN IMMEDIATE (the write lock is taken up
@@ -157,9 +134,7 @@ m2c_status m2c_nodestore_commit(m2c_nodestore *s, m2c_err *err) {
 void m2c_nodestore_rollback(m2c_nodestore *s) { tx_rollback(s); }
 
 static m2c_status step_done(m2c_nodestore *s, sqlite3_stmt *st, m2c_err *err) {
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return dberr(s, err, "write");
-    return M2C_OK;
+    return m2c_sqlstore_step(s->db, STORE, st, err);
 }
 
 static void col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) {

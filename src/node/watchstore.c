@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+
+#include "sqlstore.h"
+
+#define STORE "watch state"
 
 struct m2c_watchstore {
     sqlite3 *db;
@@ -30,35 +33,22 @@ static const char schema[] =
     " sent_time REAL NOT NULL);"
     "CREATE INDEX IF NOT EXISTS wchallenges_id ON wchallenges(id, state);";
 
-static double now_s(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
+static double now_s(void) { return m2c_sqlstore_now(); }
 
 static m2c_status dberr(m2c_watchstore *s, m2c_err *err, const char *what) {
-    return m2c_err_set(err, M2C_ERR_DB, "watch state: %s: %s", what, sqlite3_errmsg(s->db));
+    return m2c_sqlstore_err(s->db, STORE, what, err);
 }
 
 static m2c_status prep(m2c_watchstore *s, sqlite3_stmt **st, const char *sql, m2c_err *err) {
-    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) return dberr(s, err, "prepare");
-    return M2C_OK;
+    return m2c_sqlstore_prep(s->db, STORE, st, sql, err);
 }
 
 static m2c_status exec(m2c_watchstore *s, const char *sql, m2c_err *err) {
-    char *emsg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &emsg) != SQLITE_OK) {
-        m2c_status st = m2c_err_set(err, M2C_ERR_DB, "watch state: %s: %s", sql, emsg ? emsg : "?");
-        sqlite3_free(emsg);
-        return st;
-    }
-    return M2C_OK;
+    return m2c_sqlstore_exec(s->db, STORE, sql, err);
 }
 
 static m2c_status step_done(m2c_watchstore *s, sqlite3_stmt *st, m2c_err *err) {
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return dberr(s, err, "write");
-    return M2C_OK;
+    return m2c_sqlstore_step(s->db, STORE, st, err);
 }
 
 static m2c_status finish(m2c_watchstore *s, m2c_status st, m2c_err *err) {
@@ -87,23 +77,8 @@ m2c_status m2c_watchstore_open(m2c_watchstore **out, const char *path, m2c_err *
     *out = NULL;
     m2c_watchstore *s = calloc(1, sizeof *s);
     if (!s) return m2c_err_set(err, M2C_ERR_NOMEM, "watch state: out of memory");
-    m2c_status st = M2C_OK;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        st = m2c_err_set(err, M2C_ERR_DB, "watch state: cannot open %s: %s", path,
-                         s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        goto out;
-    }
-    sqlite3_busy_timeout(s->db, 30000);
-    char *emsg = NULL;
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                     &emsg) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema, NULL, NULL, &emsg) != SQLITE_OK) {
-        st = m2c_err_set(err, M2C_ERR_DB, "watch state: cannot initialise %s: %s", path,
-                         emsg ? emsg : "?");
-        sqlite3_free(emsg);
-        goto out;
-    }
+    m2c_status st = m2c_sqlstore_open(&s->db, STORE, path, schema, 0, err);
+    if (st) goto out;
     *out = s;
     s = NULL;
 out:
