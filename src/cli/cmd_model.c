@@ -17,7 +17,7 @@ static void usage(FILE *f) {
         "hash)\n"
         "       ml2chain model import MODEL       ONNX MLP or XGBoost JSON into a qmodel (-h: "
         "options)\n"
-        "       ml2chain model register|set-fee|retire ...   on the Coordinator (--help each)\n");
+        "       ml2chain model register|set-fee|retire|withdraw ...   on the Coordinator (--help each)\n");
 }
 
 static int inspect(const char *path) {
@@ -86,7 +86,8 @@ int m2c_model_chain(int argc, char **argv); /* cmd_model_chain.c */
 int m2c_cmd_model(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "import")) return m2c_cmd_model_import(argc - 1, argv + 1);
     if (argc >= 2 &&
-        (!strcmp(argv[1], "register") || !strcmp(argv[1], "set-fee") || !strcmp(argv[1], "retire")))
+        (!strcmp(argv[1], "register") || !strcmp(argv[1], "set-fee") || !strcmp(argv[1], "retire") ||
+         !strcmp(argv[1], "withdraw")))
         return m2c_model_chain(argc, argv);
     if (argc < 2 || m2c_cli_wants_help(argc, argv)) {
         usage(argc < 2 ? stderr : stdout);
@@ -97,6 +98,6 @@ int m2c_cmd_model(int argc, char **argv) {
         return argv[1][0] == 'i' ? inspect(argv[2]) : hash(argv[2]);
     }
     return m2c_cli_fail(
-        "model", "unknown subcommand '%s' (inspect, hash, import, register, set-fee, retire)",
+        "model", "unknown subcommand '%s' (inspect, hash, import, register, set-fee, retire, withdraw)",
         argv[1]);
 }

@@ -158,6 +158,23 @@ check_eq "--wait: no error code" "0" "$(awk '/^error /{print $2}' <<<"$out")"
 check_eq "expected value 2a-b+0.5" "1.79" "$(printf '%.2f' "$got")"
 kill "$NODE_PID" 2>/dev/null; wait "$NODE_PID" 2>/dev/null; NODE_PID=
 
+# --- the operator takes its pay: the model's earnings collected, the balance withdrawn.
+C=$(jq -r .coordinator "$DEP")
+earned=$("$CAST" call "$C" 'earnings(uint256)(uint256)' 1 | awk '{print $1}')
+opbal=$("$CAST" call "$C" 'balanceOf(address)(uint256)' "$OP_ADDR" | awk '{print $1}')
+check_eq "model 1 earned from the served requests" "1" "$((earned > 0))"
+SINK=0x000000000000000000000000000000000000bEEF
+out=$("$M2C" model withdraw 1 --to "$SINK" --deployment "$DEP" --private-key "$OP_KEY")
+check_eq "withdraw exit" "0" "$?"
+check_eq "withdraw reports both transactions" "2" "$(grep -cE '^(collected|withdrew) +[0-9]+ wei: transaction 0x[0-9a-f]{64}' <<<"$out")"
+check_eq "the destination got earnings + balance" "$((earned + opbal))" "$("$CAST" balance "$SINK")"
+check_eq "earnings collected" "0" "$("$CAST" call "$C" 'earnings(uint256)(uint256)' 1)"
+check_eq "balance withdrawn" "0" "$("$CAST" call "$C" 'balanceOf(address)(uint256)' "$OP_ADDR")"
+check_fails "a second withdraw has nothing to take" "^ml2chain model: withdraw: nothing to withdraw" \
+  "$M2C" model withdraw 1 --deployment "$DEP" --private-key "$OP_KEY"
+check_fails "--to only with withdraw" "^ml2chain model: --to applies to withdraw only" \
+  "$M2C" model retire 1 --to "$SINK" --deployment "$DEP" --private-key "$OP_KEY"
+
 # --- devnet: starts, answers, stops on SIGTERM with exit 0 and takes anvil with it.
 "$M2C" devnet --port 0 >"$WORK/devnet.out" 2>&1 &
 DV=$!
