@@ -1164,6 +1164,27 @@ static m2c_status deliver_due(chain *c, size_t open, int *did, m2c_err *err) {
     return st;
 }
 
+/* The fees that replace `last`, unmined at `nonce`: *bumped, or, when the fees are already
+ * at the cap, *resent = 1 after sending `last` again as it is. */
+static m2c_status bump_or_resend(chain *c, uint64_t nonce, const m2c_nodetx *last,
+                                 m2c_node_fees *bumped, int *resent, m2c_err *err) {
+    m2c_node_fees fresh, old;
+    *resent = 0;
+    m2c_status st = current_fees(c, &fresh, err);
+    if (st) return st;
+    old.max_fee = last->max_fee;
+    old.prio_fee = last->prio_fee;
+    old.legacy = fresh.legacy;
+    if (m2c_node_fees_bump(bumped, &old, &fresh, &c->cfg->fee_cap) != M2C_OK) {
+        logf_(c->n, M2C_LOG_WARN, c, NULL,
+              "nonce %llu: not mined and fees at the cap; re-sending as is",
+              (unsigned long long)nonce);
+        broadcast(c, last);
+        *resent = 1;
+    }
+    return M2C_OK;
+}
+
 /* Replaces an unmined delivery at `nonce` with bumped fees (a 0-value self-transfer when it
  * was delivered meanwhile). */
 static m2c_status replace_delivery(chain *c, uint64_t nonce, const m2c_nodetx *last,
@@ -1172,18 +1193,10 @@ static m2c_status replace_delivery(chain *c, uint64_t nonce, const m2c_nodetx *l
     int done, fin;
     m2c_status st = delivery_onchain(c, r, &done, &fin, err);
     if (st) return st;
-    m2c_node_fees fresh, old, bumped;
-    st = current_fees(c, &fresh, err);
-    if (st) return st;
-    old.max_fee = last->max_fee;
-    old.prio_fee = last->prio_fee;
-    old.legacy = fresh.legacy;
-    if (m2c_node_fees_bump(&bumped, &old, &fresh, &c->cfg->fee_cap) != M2C_OK) {
-        logf_(n, M2C_LOG_WARN, c, NULL, "nonce %llu: not mined and fees at the cap; re-sending as is",
-              (unsigned long long)nonce);
-        broadcast(c, last);
-        return M2C_OK;
-    }
+    m2c_node_fees bumped;
+    int resent;
+    st = bump_or_resend(c, nonce, last, &bumped, &resent, err);
+    if (st || resent) return st;
     m2c_buf data;
     m2c_buf_init(&data, 0);
     m2c_nodetx tx;
@@ -1374,18 +1387,10 @@ static m2c_status replace(chain *c, uint64_t nonce, const m2c_nodetx *last, m2c_
             ids[no++] = recs[i].id;
         }
     }
-    m2c_node_fees fresh, old, bumped;
-    st = current_fees(c, &fresh, err);
-    if (st) goto out;
-    old.max_fee = last->max_fee;
-    old.prio_fee = last->prio_fee;
-    old.legacy = fresh.legacy;
-    if (m2c_node_fees_bump(&bumped, &old, &fresh, &c->cfg->fee_cap) != M2C_OK) {
-        logf_(n, M2C_LOG_WARN, c, NULL, "nonce %llu: not mined and fees at the cap; re-sending as is",
-              (unsigned long long)nonce);
-        broadcast(c, last);
-        goto out;
-    }
+    m2c_node_fees bumped;
+    int resent;
+    st = bump_or_resend(c, nonce, last, &bumped, &resent, err);
+    if (st || resent) goto out;
     uint64_t gas = 21000;
     if (no) {
         st = build_calldata(c, &data, open, no, cb, err);

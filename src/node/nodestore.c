@@ -618,22 +618,29 @@ m2c_status m2c_nodestore_unsubmit(m2c_nodestore *s, const char *chain, const m2c
     return st;
 }
 
-m2c_status m2c_nodestore_counts(m2c_nodestore *s, const char *chain,
-                                uint64_t counts[M2C_REQ_STATES], m2c_err *err) {
-    memset(counts, 0, sizeof(uint64_t) * M2C_REQ_STATES);
+/* counts[k] = rows of `chain` in state k (0 <= k < n) from a "SELECT state, count(*) ...
+ * WHERE chain = ? GROUP BY state" query. */
+static m2c_status state_counts(m2c_nodestore *s, const char *sql, const char *chain,
+                               uint64_t *counts, int n, const char *what, m2c_err *err) {
+    memset(counts, 0, sizeof(uint64_t) * (size_t)n);
     sqlite3_stmt *q = NULL;
-    m2c_status st = prep(s, &q, "SELECT state, count(*) FROM requests WHERE chain = ?"
-                                " GROUP BY state", err);
+    m2c_status st = prep(s, &q, sql, err);
     if (st) return st;
     sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int k = sqlite3_column_int(q, 0);
-        if (k >= 0 && k < M2C_REQ_STATES) counts[k] = (uint64_t)sqlite3_column_int64(q, 1);
+        if (k >= 0 && k < n) counts[k] = (uint64_t)sqlite3_column_int64(q, 1);
     }
-    if (rc != SQLITE_DONE) st = dberr(s, err, "count requests");
+    if (rc != SQLITE_DONE) st = dberr(s, err, what);
     sqlite3_finalize(q);
     return st;
+}
+
+m2c_status m2c_nodestore_counts(m2c_nodestore *s, const char *chain,
+                                uint64_t counts[M2C_REQ_STATES], m2c_err *err) {
+    return state_counts(s, "SELECT state, count(*) FROM requests WHERE chain = ? GROUP BY state",
+                        chain, counts, M2C_REQ_STATES, "count requests", err);
 }
 
 /* ---- transactions ---- */
@@ -833,18 +840,7 @@ m2c_status m2c_nodestore_set_delivery(m2c_nodestore *s, const char *chain, const
 
 m2c_status m2c_nodestore_delivery_counts(m2c_nodestore *s, const char *chain,
                                          uint64_t counts[M2C_DELIVERY_STATES], m2c_err *err) {
-    memset(counts, 0, sizeof(uint64_t) * M2C_DELIVERY_STATES);
-    sqlite3_stmt *q = NULL;
-    m2c_status st = prep(s, &q, "SELECT state, count(*) FROM deliveries WHERE chain = ?"
-                                " GROUP BY state", err);
-    if (st) return st;
-    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int k = sqlite3_column_int(q, 0);
-        if (k >= 0 && k < M2C_DELIVERY_STATES) counts[k] = (uint64_t)sqlite3_column_int64(q, 1);
-    }
-    if (rc != SQLITE_DONE) st = dberr(s, err, "count deliveries");
-    sqlite3_finalize(q);
-    return st;
+    return state_counts(s,
+                        "SELECT state, count(*) FROM deliveries WHERE chain = ? GROUP BY state",
+                        chain, counts, M2C_DELIVERY_STATES, "count deliveries", err);
 }
