@@ -137,11 +137,7 @@ static m2c_status step_done(m2c_nodestore *s, sqlite3_stmt *st, m2c_err *err) {
     return m2c_sqlstore_step(s->db, STORE, st, err);
 }
 
-static void col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) {
-    memset(h, 0, sizeof *h);
-    const void *p = sqlite3_column_blob(st, i);
-    if (p && sqlite3_column_bytes(st, i) == 32) memcpy(h->b, p, 32);
-}
+static void col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) { m2c_sqlstore_col_hash(h, st, i); }
 
 static void col_u256(m2c_u256 *v, sqlite3_stmt *st, int i) {
     m2c_hash32 h;

@@ -1,6 +1,7 @@
 /* sqlstore.c: shared SQLite plumbing of the node's stores (see sqlstore.h). */
 #include "sqlstore.h"
 
+#include <string.h>
 #include <sys/time.h>
 
 m2c_status m2c_sqlstore_err(sqlite3 *db, const char *store, const char *what, m2c_err *err) {
@@ -61,4 +62,10 @@ double m2c_sqlstore_now(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+void m2c_sqlstore_col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) {
+    memset(h, 0, sizeof *h);
+    const void *p = sqlite3_column_blob(st, i);
+    if (p && sqlite3_column_bytes(st, i) == 32) memcpy(h->b, p, 32);
 }

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "ml2chain/err.h"
+#include "ml2chain/types.h"
 
 /* Opens (creating) path in WAL mode with synchronous=FULL, a 30 s busy timeout, and runs
  * schema (idempotent DDL). `extra_flags` are added to sqlite3_open_v2's (e.g.
@@ -23,6 +24,8 @@ M2C_WUR m2c_status m2c_sqlstore_exec(sqlite3 *db, const char *store, const char 
 /* Steps a write (or a statement whose row is not read): DONE or ROW is success. */
 M2C_WUR m2c_status m2c_sqlstore_step(sqlite3 *db, const char *store, sqlite3_stmt *st,
                                      m2c_err *err);
+/* *h = column i when it is a 32-byte blob, else all zero. */
+void m2c_sqlstore_col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i);
 /* Wall-clock seconds, for the stores' timestamps. */
 double m2c_sqlstore_now(void);
 

@@ -58,11 +58,7 @@ static m2c_status finish(m2c_watchstore *s, m2c_status st, m2c_err *err) {
     return st;
 }
 
-static void col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) {
-    memset(h, 0, sizeof *h);
-    const void *p = sqlite3_column_blob(st, i);
-    if (p && sqlite3_column_bytes(st, i) == 32) memcpy(h->b, p, 32);
-}
+static void col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) { m2c_sqlstore_col_hash(h, st, i); }
 
 static uint8_t *col_dup(sqlite3_stmt *st, int i, size_t *len) {
     const void *p = sqlite3_column_blob(st, i);
