@@ -97,7 +97,8 @@ struct engine {
     const m2c_block_range *todo;
     size_t ntodo, itodo;
     uint64_t cursor; /* next block to hand out within todo[itodo] */
-    uint64_t span, max_span;
+    uint64_t span;     /* blocks in the next chunk */
+    uint64_t max_span; /* their ceiling: --chunk-size, lowered by every refusal */
     int stop;
     uint64_t splits, retries;
     worker workers[X_MAX_WORKERS];
@@ -160,10 +161,25 @@ static m2c_status fetch_logs(worker *w, xchunk *c, uint64_t a, uint64_t b, m2c_e
         if (st == M2C_ERR_INTERRUPTED) return st;
         m2c_extract_action act = m2c_extract_classify(st, err, b - a + 1);
         if (act == M2C_EXTRACT_SPLIT) {
-            count(e, &e->splits);
-            uint64_t mid = a + (b - a) / 2;
-            if ((st = fetch_logs(w, c, a, mid, err))) return st;
-            return fetch_logs(w, c, mid + 1, b, err);
+            /* The node refused b - a + 1 blocks: no later chunk asks for as many. The ceiling
+             * falls to half the refused span, so a fixed range limit is found in a few
+             * refusals and not met again, whichever worker meets it first; the pieces of this
+             * range are cut at the ceiling as it stands when each is requested. */
+            uint64_t refused = b - a + 1, ceil = 1;
+            pthread_mutex_lock(&e->mu);
+            e->splits++;
+            if (e->max_span > refused / 2) e->max_span = refused / 2 ? refused / 2 : 1;
+            if (e->span > e->max_span) e->span = e->max_span;
+            pthread_mutex_unlock(&e->mu);
+            for (uint64_t x = a; x <= b; x += ceil) {
+                pthread_mutex_lock(&e->mu);
+                ceil = e->max_span;
+                pthread_mutex_unlock(&e->mu);
+                uint64_t y = b - x >= ceil ? x + ceil - 1 : b;
+                if ((st = fetch_logs(w, c, x, y, err))) return st;
+                if (y == b) break;
+            }
+            return M2C_OK;
         }
         if (act == M2C_EXTRACT_FAIL || attempt + 1 >= X_MAX_ATTEMPTS) {
             m2c_err_prefix(err, "blocks %llu..%llu", (unsigned long long)a, (unsigned long long)b);

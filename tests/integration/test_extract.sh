@@ -240,6 +240,20 @@ while read -r h; do
 done < <(jq -r .hash "$T/txs.jsonl" | shuf -n 5 --random-source=<(yes))
 check_eq "receipt fields equal cast receipt" 0 "$bad"
 
+# a node with a range limit, over a sparse range: the span grows until the node refuses it,
+# then stays under the refused span (one refusal, not one per chunk)
+$CAST rpc anvil_mine 0x100 >/dev/null
+SHEAD=$($CAST block-number)
+coproc PROXY { exec node tests/tools/faultproxy.js "$ETH_RPC_URL" --rate 0 --max-range 8; }
+PROXY_PID=$PROXY_PID
+read -r _ pport <&"${PROXY[0]}"
+"$M2C" extract logs --address "$EMITTER" "${ABI[@]}" --from-block 0 --to-block "$SHEAD" --concurrency 1 \
+  --chunk-size 512 --rpc-url "http://127.0.0.1:$pport" --out "$T/sparse.sqlite" >"$T/sparse.log" 2>&1
+check_eq "range limit over a sparse range: exit 0" 0 "$?"
+kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
+check_eq "range limit: refused once, then never asked again" "1 splits" "$(grep -o '[0-9]* splits' "$T/sparse.log")"
+check_eq "range limit: output complete and exact" "$(md5sum <"$T/a.tsv")" "$(raw_union "$T/sparse.sqlite" | md5sum)"
+
 # ---- 6. follow mode across a reorg -------------------------------------------------------
 echo "  [${SECONDS}s] 6. follow mode across a reorg" | sed -E "s/ -+$//"
 snap=$($CAST rpc evm_snapshot | tr -d '"')
