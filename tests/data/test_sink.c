@@ -410,6 +410,121 @@ TEST(test_sink__done_ranges_merge_and_sort) {
     free(p);
 }
 
+/* Reads "block:tx," for every row of `table` as SQLite returns them without ORDER BY. */
+static void scan_order(const char *path, const char *table, char *out, size_t cap) {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    char sql[128];
+    out[0] = 0;
+    snprintf(sql, sizeof sql, "SELECT block_number, tx FROM \"%s\"", table);
+    if (sqlite3_open(path, &db) != SQLITE_OK) return;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK)
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            size_t n = strlen(out);
+            snprintf(out + n, cap - n, "%lld:%s,", (long long)sqlite3_column_int64(q, 0),
+                     (const char *)sqlite3_column_text(q, 1));
+        }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* A row of table 0 at block `block`, index `idx` in it. */
+static m2c_status put_row_at(m2c_sink *s, int64_t block, uint64_t idx, const char *tx) {
+    m2c_sink_val v[5] = {{0}};
+    v[0].i = block;
+    v[1].s = tx;
+    v[1].n = strlen(tx);
+    v[2].s = "1";
+    v[2].n = 1;
+    return m2c_sink_row_at(s, 0, m2c_sink_pos((uint64_t)block, idx), v, NULL);
+}
+
+TEST(test_sink_sqlite__chunks_committed_out_of_order_read_back_in_chain_order) {
+    char *p = tmp_path(".sqlite");
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open(&s, p, &schema, &e) == M2C_OK);
+    CHECK_EQ_INT(m2c_sink_any_order(s), 1);
+    /* blocks 20..29 first, then 0..9, then 10..19 */
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row_at(s, 25, 0, "e") == M2C_OK);
+    REQUIRE(put_row_at(s, 25, 7, "f") == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 20, 29, &e) == M2C_OK);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row_at(s, 3, 2, "a") == M2C_OK);
+    REQUIRE(put_row_at(s, 9, 0, "b") == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 0, 9, &e) == M2C_OK);
+    size_t n;
+    const m2c_block_range *d = m2c_sink_done(s, &n);
+    REQUIRE(n == 2); /* a hole until 10..19 commits */
+    CHECK(d[0].from == 0 && d[0].to == 9 && d[1].from == 20 && d[1].to == 29);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row_at(s, 10, 1, "c") == M2C_OK);
+    REQUIRE(put_row_at(s, 10, 300000, "d") == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 10, 19, &e) == M2C_OK);
+    d = m2c_sink_done(s, &n);
+    CHECK(n == 1 && d[0].from == 0 && d[0].to == 29);
+    /* the same place twice is refused, and the chunk leaves nothing */
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row_at(s, 30, 0, "x") == M2C_OK);
+    CHECK(put_row_at(s, 30, 0, "y") == M2C_ERR_DB);
+    m2c_sink_close(s);
+    char got[256];
+    scan_order(p, "Transfer", got, sizeof got);
+    CHECK_EQ_STR(got, "3:a,9:b,10:c,10:d,25:e,25:f,");
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE block_number = 30"), 0);
+    rm_outputs(p);
+    free(p);
+}
+
+TEST(test_sink__place_is_chain_order_and_zero_out_of_range) {
+    CHECK(m2c_sink_pos(0, 0) == 1);
+    CHECK(m2c_sink_pos(1, 0) > m2c_sink_pos(0, (1u << 24) - 1));
+    CHECK(m2c_sink_pos(7, 5) < m2c_sink_pos(7, 6));
+    CHECK(m2c_sink_pos((1ull << 38) - 1, (1u << 24) - 1) == (uint64_t)INT64_MAX / 2 + 1);
+    CHECK(m2c_sink_pos(1ull << 38, 0) == 0);
+    CHECK(m2c_sink_pos(5, 1u << 24) == 0);
+}
+
+TEST(test_sink__column_named_rowid_keeps_its_values_and_order_still_holds) {
+    static const m2c_sink_col rcols[] = {
+        {"block_number", M2C_COL_INT}, {"tx", M2C_COL_TEXT}, {"rowid", M2C_COL_NUMERIC}};
+    static const m2c_sink_table rt[] = {{"T", rcols, 3, 0}};
+    static const m2c_sink_schema rs = {"logs address=0x03", rt, 1};
+    char *p = tmp_path(".sqlite");
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open(&s, p, &rs, &e) == M2C_OK);
+    CHECK_EQ_INT(m2c_sink_any_order(s), 1);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row_at(s, 8, 0, "late") == M2C_OK); /* its rowid column: "1" */
+    REQUIRE(m2c_sink_commit(s, 5, 9, &e) == M2C_OK);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row_at(s, 2, 0, "early") == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 0, 4, &e) == M2C_OK);
+    m2c_sink_close(s);
+    char got[128];
+    scan_order(p, "T", got, sizeof got);
+    CHECK_EQ_STR(got, "2:early,8:late,");
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM T WHERE rowid = '1'"), 2);
+    rm_outputs(p);
+    free(p);
+}
+
+TEST(test_sink_files__need_block_order) {
+    const char *sfx[] = {".csv", ".jsonl"};
+    for (size_t i = 0; i < 2; i++) {
+        char *p = tmp_path(sfx[i]);
+        m2c_sink *s = NULL;
+        m2c_err e;
+        REQUIRE(m2c_sink_open(&s, p, &schema_one, &e) == M2C_OK);
+        CHECK_EQ_INT(m2c_sink_any_order(s), 0);
+        m2c_sink_close(s);
+        rm_outputs(p);
+        free(p);
+    }
+}
+
 TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
           T(test_sink_sqlite__uncommitted_chunk_leaves_no_trace),
           T(test_sink_sqlite__new_file_has_64k_pages_in_wal_and_old_page_size_is_kept),
@@ -420,4 +535,8 @@ TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
           T(test_sink_jsonl__writes_valid_json_with_exact_numbers),
           T(test_sink__several_tables_go_to_files_named_after_them),
           T(test_sink__rewind_removes_rows_at_and_above_the_block),
-          T(test_sink__done_ranges_merge_and_sort))
+          T(test_sink__done_ranges_merge_and_sort),
+          T(test_sink_sqlite__chunks_committed_out_of_order_read_back_in_chain_order),
+          T(test_sink__place_is_chain_order_and_zero_out_of_range),
+          T(test_sink__column_named_rowid_keeps_its_values_and_order_still_holds),
+          T(test_sink_files__need_block_order))
