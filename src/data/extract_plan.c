@@ -104,6 +104,23 @@ uint64_t m2c_extract_next_span(uint64_t span, uint64_t count, uint64_t target, u
 }
 
 double m2c_extract_scaled(const char *dec, size_t n, int decimals) {
+    /* Fast paths, exact by IEEE rounding: an integer below 10^19 converts from uint64_t with
+     * one rounding; below 2^53 it is exact, and so is 10^d for d <= 22, so the quotient is
+     * one correctly rounded division. Anything else goes through strtod. */
+    size_t i = n && dec[0] == '-';
+    if (n > i && n - i <= 19 && decimals >= 0 && decimals <= 22) {
+        uint64_t v = 0;
+        size_t k = i;
+        while (k < n && dec[k] >= '0' && dec[k] <= '9')
+            v = v * 10 + (uint64_t)(dec[k++] - '0');
+        if (k == n && (decimals == 0 || v < ((uint64_t)1 << 53))) {
+            static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                           1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                           1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+            double d = (double)v / p10[decimals];
+            return i ? -d : d;
+        }
+    }
     char buf[128];
     if (n > 90) n = 90;
     if (decimals <= 0)

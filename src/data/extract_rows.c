@@ -329,7 +329,10 @@ static m2c_status put_num(xrow *r, size_t c, long real_col, const m2c_u256 *v, i
     size_t n = sign ? m2c_i256_to_dec(dec, sizeof dec, v) : m2c_u256_to_dec(dec, sizeof dec, v);
     m2c_status st = put_text(r, c, dec, n);
     if (st) return st;
-    if (real_col >= 0) r->v[real_col].d = m2c_extract_scaled(dec, n, decimals);
+    if (real_col >= 0)
+        r->v[real_col].d = decimals > 0 ? m2c_extract_scaled(dec, n, decimals)
+                           : sign       ? m2c_i256_to_double(v) /* both round like strtod */
+                                        : m2c_u256_to_double(v);
     return M2C_OK;
 }
 

@@ -139,6 +139,20 @@ TEST(test_extract_scaled__is_correctly_rounded_from_the_decimal_text) {
     CHECK(m2c_extract_scaled("1", 1, 77) == 1e-77);
     /* 0.1 is not a double: scaling must round once from the decimal, as strtod("0.1") */
     CHECK(m2c_extract_scaled("1", 1, 1) == 0.1);
+    /* the fast paths (below 10^19; below 2^53 with a divisor) agree with strtod everywhere */
+    for (int it = 0; it < m2c_test_iters(200000); it++) {
+        uint64_t v = m2c_test_rand() >> (m2c_test_rand() % 64);
+        int d = (int)(m2c_test_rand() % 30), neg = (int)(m2c_test_rand() & 1);
+        char txt[40], ref[80];
+        int n = snprintf(txt, sizeof txt, "%s%llu", neg && v ? "-" : "", (unsigned long long)v);
+        snprintf(ref, sizeof ref, "%se-%d", txt, d);
+        double want = strtod(ref, NULL);
+        if (m2c_extract_scaled(txt, (size_t)n, d) != want) {
+            CHECK(m2c_extract_scaled(txt, (size_t)n, d) == want);
+            fprintf(stderr, "  %s scaled by 10^-%d\n", txt, d);
+            break;
+        }
+    }
 }
 
 TEST_MAIN(T(test_extract_missing__subtracts_done_ranges),
