@@ -146,15 +146,7 @@ static void col_u256(m2c_u256 *v, sqlite3_stmt *st, int i) {
 }
 
 static uint8_t *col_dup(sqlite3_stmt *st, int i, size_t *len) {
-    *len = 0;
-    if (sqlite3_column_type(st, i) == SQLITE_NULL) return NULL;
-    const void *p = sqlite3_column_blob(st, i); /* NULL for an empty blob */
-    size_t n = (size_t)sqlite3_column_bytes(st, i);
-    uint8_t *d = malloc(n ? n : 1);
-    if (!d) return NULL;
-    if (n) memcpy(d, p, n);
-    *len = n;
-    return d;
+    return m2c_sqlstore_col_dup(st, i, len);
 }
 
 /* ---- cursor and blocks ---- */

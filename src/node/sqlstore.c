@@ -1,6 +1,7 @@
 /* sqlstore.c: shared SQLite plumbing of the node's stores (see sqlstore.h). */
 #include "sqlstore.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -68,4 +69,16 @@ void m2c_sqlstore_col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) {
     memset(h, 0, sizeof *h);
     const void *p = sqlite3_column_blob(st, i);
     if (p && sqlite3_column_bytes(st, i) == 32) memcpy(h->b, p, 32);
+}
+
+uint8_t *m2c_sqlstore_col_dup(sqlite3_stmt *st, int i, size_t *len) {
+    *len = 0;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) return NULL;
+    const void *p = sqlite3_column_blob(st, i); /* NULL for an empty blob */
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    uint8_t *d = malloc(n ? n : 1);
+    if (!d) return NULL;
+    if (n) memcpy(d, p, n);
+    *len = n;
+    return d;
 }

@@ -26,6 +26,10 @@ M2C_WUR m2c_status m2c_sqlstore_step(sqlite3 *db, const char *store, sqlite3_stm
                                      m2c_err *err);
 /* *h = column i when it is a 32-byte blob, else all zero. */
 void m2c_sqlstore_col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i);
+/* A malloc'd copy of blob column i (*len its size; an empty blob is a 1-byte allocation with
+ * *len 0). NULL for an SQL NULL and when out of memory: for a NOT NULL column, NULL means out
+ * of memory. */
+uint8_t *m2c_sqlstore_col_dup(sqlite3_stmt *st, int i, size_t *len);
 /* Wall-clock seconds, for the stores' timestamps. */
 double m2c_sqlstore_now(void);
 

@@ -61,12 +61,7 @@ static m2c_status finish(m2c_watchstore *s, m2c_status st, m2c_err *err) {
 static void col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) { m2c_sqlstore_col_hash(h, st, i); }
 
 static uint8_t *col_dup(sqlite3_stmt *st, int i, size_t *len) {
-    const void *p = sqlite3_column_blob(st, i);
-    size_t n = (size_t)sqlite3_column_bytes(st, i);
-    uint8_t *d = malloc(n ? n : 1);
-    if (d && n) memcpy(d, p, n);
-    *len = d ? n : 0;
-    return d;
+    return m2c_sqlstore_col_dup(st, i, len);
 }
 
 m2c_status m2c_watchstore_open(m2c_watchstore **out, const char *path, m2c_err *err) {
