@@ -101,4 +101,10 @@ awk -v c="$t_cast" -v m="$t_m2c" -v r="$t_raw" -v r1="$t_raw1" 'BEGIN {
   best = r < r1 ? r : r1
   printf "  ml2chain vs cast logs: %.2fx; vs raw fetch: %.0f%% of the split fetch, %.0f%% of the one request, %.0f%% of the faster\n",
     c / m, 100 * r / m, 100 * r1 / m, 100 * best / m }'
+# what the cores allow: ml2chain and anvil share them, so the run cannot take less than their
+# CPU seconds over the cores (the raw fetch leaves anvil both cores: curl spends none)
+awk -v c="$t_cast" -v m="$t_m2c" -v cm="$cpu_m2c" -v am="$an_m2c" -v n="$(nproc)" 'BEGIN {
+  floor = (cm + am) / n
+  printf "  CPU bound: (client %.2fs + anvil %.2fs) / %d cores = %.2fs, %.0f%% of the measured wall; 3x cast logs needs %.2fs\n",
+    cm, am, n, floor, 100 * floor / m, c / 3 }'
 echo "  peak RSS: $((rss_half / 1024)) MiB for blocks 0..$dense ($half_rows logs), $((rss_full / 1024)) MiB for 0..$HEAD ($rows logs); densest block $dense: $dense_n logs"
