@@ -54,6 +54,8 @@ typedef enum {
     M2C_CHALLENGE_MINED = 1,    /* mined with a Challenged event: the operator was slashed */
     M2C_CHALLENGE_REVERTED = 2, /* mined and reverted (window closed, already corrected) */
     M2C_CHALLENGE_DROPPED = 3,  /* its nonce was used by another transaction */
+    M2C_CHALLENGE_REPLACED = 4, /* superseded by a re-signed copy with higher fees at the same
+                                 * nonce; if it is the one mined, its receipt still settles */
 } m2c_challenge_state;
 
 /* One challenge transaction. */
@@ -130,6 +132,17 @@ void m2c_watchstore_challenges_free(m2c_watch_challenge *c, size_t n);
  * ("challenge-failed") or dropped (fulfilment pending again), one SQL transaction. */
 M2C_WUR m2c_status m2c_watchstore_settle_challenge(m2c_watchstore *s, const m2c_hash32 *id,
                                                    int state, uint64_t block, m2c_err *err);
+/* Records a replacement of the open challenge for c->id: the same call re-signed at the same
+ * nonce (c->nonce) with higher fees (c->tx_hash, c->raw). The open one becomes replaced and c
+ * the open one, in one SQL transaction, before it is sent. M2C_ERR_STATE when no challenge
+ * for the request is open at that nonce. */
+M2C_WUR m2c_status m2c_watchstore_replace_challenge(m2c_watchstore *s,
+                                                    const m2c_watch_challenge *c, m2c_err *err);
+/* The hashes of every transaction recorded for the challenge of request id at nonce (the
+ * open one and those it replaced), newest first, at most cap: whichever is mined settles it. */
+M2C_WUR m2c_status m2c_watchstore_challenge_hashes(m2c_watchstore *s, const m2c_hash32 *id,
+                                                   uint64_t nonce, m2c_hash32 *out, size_t cap,
+                                                   size_t *n, m2c_err *err);
 /* Highest challenge nonce recorded plus one (0 if none). */
 M2C_WUR m2c_status m2c_watchstore_next_nonce(m2c_watchstore *s, uint64_t *out, m2c_err *err);
 

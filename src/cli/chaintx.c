@@ -189,6 +189,18 @@ int m2c_cli_chain_sign(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
     return 1;
 }
 
+int m2c_cli_chain_fees(m2c_cli_chain *ch, const char *what, int legacy, m2c_u256 *max_fee,
+                       m2c_u256 *prio) {
+    m2c_cli_txopts o = {.what = what, .legacy = legacy};
+    char prebuf[160];
+    m2c_tx tx;
+    memset(&tx, 0, sizeof tx);
+    if (!set_fees(ch, &o, &tx, named(prebuf, sizeof prebuf, what))) return 0;
+    *max_fee = legacy ? tx.gas_price : tx.max_fee_per_gas;
+    *prio = legacy ? tx.gas_price : tx.max_priority_fee_per_gas;
+    return 1;
+}
+
 int m2c_cli_chain_broadcast(m2c_cli_chain *ch, const char *what, const uint8_t *raw,
                             size_t raw_len, const m2c_hash32 *local) {
     char prebuf[160];

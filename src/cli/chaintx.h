@@ -62,6 +62,10 @@ int m2c_cli_chain_send(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to
 int m2c_cli_chain_sign(m2c_cli_chain *ch, const char *what, const m2c_addr20 *to,
                        const uint8_t *data, size_t len, const m2c_u256 *value, m2c_buf *raw,
                        m2c_hash32 *hash);
+/* The fees m2c_cli_chain_sign would pay now: EIP-1559 max fee and priority fee, or (legacy)
+ * the gas price in both. */
+int m2c_cli_chain_fees(m2c_cli_chain *ch, const char *what, int legacy, m2c_u256 *max_fee,
+                       m2c_u256 *prio);
 /* Sends signed bytes whose hash is *hash; a refusal of bytes the node already has is
  * success. */
 int m2c_cli_chain_broadcast(m2c_cli_chain *ch, const char *what, const uint8_t *raw,

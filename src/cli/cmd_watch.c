@@ -21,6 +21,7 @@
 #include "ml2chain/keccak.h"
 #include "ml2chain/nodetx.h"
 #include "ml2chain/qmodel.h"
+#include "ml2chain/tx.h"
 #include "ml2chain/u256.h"
 #include "ml2chain/watchstore.h"
 #include "ml2chain/watchtx.h"
@@ -29,6 +30,7 @@
 
 #define CMD        "watch"
 #define MAX_MODELS 256
+#define MAX_STALL  64 /* open challenges whose waiting is tracked for replacement */
 #define REQ_BYTES  (32 * M2C_NODE_REQ_WORDS)
 
 static volatile sig_atomic_t g_stop;
@@ -57,6 +59,14 @@ typedef struct {
     uint64_t conf;
     int first_pass;
     double last_resend; /* unmined challenges are sent again at most every 5 s */
+    unsigned replace_blocks; /* blocks an open challenge may wait before it is re-signed */
+    m2c_u256 fee_cap;        /* max fee per gas for replacements (zero: none) */
+    struct {
+        m2c_hash32 tx;   /* the open challenge transaction */
+        uint64_t since;  /* the head when it was first seen waiting */
+        int capped;      /* its fees are at the cap (logged once) */
+    } stall[MAX_STALL];
+    size_t n_stall;
 } watcher;
 
 static void logf_(const char *fmt, ...) M2C_PRINTF(1, 2);
@@ -105,6 +115,9 @@ static void usage(void) {
            "  --state FILE          SQLite state (default ml2chain-watch.db)\n"
            "  --confirmations N     blocks behind head before an event is acted on (default 1)\n"
            "  --poll-ms N           pause between polls in ms (default 1000)\n"
+           "  --replace-blocks N    blocks an unmined challenge waits before it is re-signed\n"
+           "                        at the same nonce with both fees raised >= 12.5%% (default 3)\n"
+           "  --fee-cap-gwei X      never pay more than X gwei per gas (default: no cap)\n"
            "  --metrics HOST:PORT   serve /metrics and /health\n" M2C_CLI_RPC_HELP "%s",
            m2c_cli_keyarg_help);
 }
@@ -383,9 +396,104 @@ static int scan(watcher *w, uint64_t from, uint64_t to) {
     return ok;
 }
 
-/* Follows open challenges: settles mined ones, re-sends unmined ones (same bytes, same
- * nonce), and returns dropped ones to judgement. 0 on a transport failure. */
-static int follow_challenges(watcher *w) {
+/* The stall entry of challenge transaction tx, added (waiting since `head`) if new; NULL
+ * when the table is full (that challenge is then only re-sent as it is). */
+static size_t stall_of(watcher *w, const m2c_hash32 *tx, uint64_t head) {
+    for (size_t i = 0; i < w->n_stall; i++)
+        if (!memcmp(w->stall[i].tx.b, tx->b, 32)) return i;
+    if (w->n_stall == MAX_STALL) return MAX_STALL;
+    w->stall[w->n_stall].tx = *tx;
+    w->stall[w->n_stall].since = head;
+    w->stall[w->n_stall].capped = 0;
+    return w->n_stall++;
+}
+
+/* Forgets stall entries of transactions no longer open. */
+static void stall_prune(watcher *w, const m2c_watch_challenge *cs, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < w->n_stall; i++) {
+        int open = 0;
+        for (size_t j = 0; j < n && !open; j++) open = !memcmp(cs[j].tx_hash.b, w->stall[i].tx.b, 32);
+        if (open) w->stall[k++] = w->stall[i];
+    }
+    w->n_stall = k;
+}
+
+/* Re-signs open challenge c (stalled for replace_blocks blocks) at its nonce with both fees
+ * raised by at least 12.5% and to at least what a new transaction would pay now, records the
+ * replacement, then sends it. At the fee cap it sends c as it is. 0 on a failure (retried at
+ * the next poll). */
+static int replace_challenge(watcher *w, const m2c_watch_challenge *c, size_t si, uint64_t head,
+                             const char *ids) {
+    m2c_err e;
+    m2c_err_clear(&e);
+    m2c_tx tx;
+    m2c_buf raw;
+    m2c_buf_init(&raw, 0);
+    int ok = 0;
+    if (m2c_tx_decode(&tx, c->raw, c->raw_len, &e) != M2C_OK) {
+        logf_("request %s: recorded challenge does not decode: %s", ids, e.msg);
+        return 0;
+    }
+    int legacy = tx.type != M2C_TX_EIP1559;
+    m2c_node_fees old = {.legacy = legacy}, fresh = {.legacy = legacy}, nw;
+    old.max_fee = legacy ? tx.gas_price : tx.max_fee_per_gas;
+    old.prio_fee = legacy ? tx.gas_price : tx.max_priority_fee_per_gas;
+    if (!m2c_cli_chain_fees(&w->ch, "challenge", legacy, &fresh.max_fee, &fresh.prio_fee)) goto out;
+    if (m2c_node_fees_bump(&nw, &old, &fresh, &w->fee_cap) != M2C_OK) {
+        if (!w->stall[si].capped)
+            logf_("request %s: challenge not mined and its fees are at the cap; re-sending as is", ids);
+        w->stall[si].capped = 1;
+        m2c_hash32 h;
+        m2c_err_clear(&e);
+        m2c_status ignored = m2c_rpc_send_raw_transaction(w->ch.rpc, &h, c->raw, c->raw_len, &e);
+        (void)ignored; /* a node that already has it refuses it; either way it waits */
+        ok = 1;
+        goto out;
+    }
+    if (legacy) {
+        tx.gas_price = nw.max_fee;
+    } else {
+        tx.max_fee_per_gas = nw.max_fee;
+        tx.max_priority_fee_per_gas = nw.prio_fee;
+    }
+    m2c_watch_challenge r = {.id = c->id, .nonce = c->nonce, .sent_time = now_s()};
+    if (m2c_tx_sign(&tx, &w->ch.key, &e) != M2C_OK || m2c_tx_encode_signed(&raw, &tx, &e) != M2C_OK ||
+        m2c_tx_hash(&r.tx_hash, &tx, &e) != M2C_OK) {
+        logf_("request %s: cannot re-sign the challenge: %s", ids, e.msg);
+        goto out;
+    }
+    r.raw = raw.p;
+    r.raw_len = raw.len;
+    /* recorded before it is sent, like the first: whichever of the two is mined settles it */
+    if (m2c_watchstore_replace_challenge(w->st, &r, &e) != M2C_OK) {
+        logf_("request %s: cannot record the replacement: %s", ids, e.msg);
+        goto out;
+    }
+    char th[67], mf[80], pf[80];
+    hexs(th, r.tx_hash.b, 32);
+    m2c_cli_dec(mf, &nw.max_fee);
+    m2c_cli_dec(pf, &nw.prio_fee);
+    logf_("request %s: challenge at nonce %llu not mined for %llu blocks; replaced with %s "
+          "(max fee %s wei, priority fee %s wei)",
+          ids, (unsigned long long)c->nonce, (unsigned long long)(head - w->stall[si].since), th, mf,
+          pf);
+    w->stall[si].tx = r.tx_hash;
+    w->stall[si].since = head;
+    if (!m2c_cli_chain_broadcast(&w->ch, "challenge", raw.p, raw.len, &r.tx_hash))
+        logf_("request %s: replacement %s recorded; sending again later", ids, th);
+    ok = 1;
+out:
+    m2c_tx_free(&tx);
+    m2c_buf_free(&raw);
+    return ok;
+}
+
+/* Follows open challenges: settles mined ones (whichever of a challenge's transactions was
+ * mined), replaces those not mined for --replace-blocks blocks with higher fees, re-sends the
+ * others (same bytes, same nonce), and returns dropped ones to judgement. 0 on a transport
+ * failure. */
+static int follow_challenges(watcher *w, uint64_t head) {
     m2c_err e;
     m2c_err_clear(&e);
     m2c_watch_challenge *cs = NULL;
@@ -406,15 +514,30 @@ static int follow_challenges(watcher *w) {
     m2c_hash32 t_ch = m2c_event_topic(M2C_SIG_CHALLENGED);
     int resend = w->first_pass || now_s() - w->last_resend > 5.0;
     if (resend) w->last_resend = now_s();
+    stall_prune(w, cs, n);
     for (size_t i = 0; ok && i < n && !g_stop; i++) {
         m2c_watch_challenge *c = &cs[i];
         char ids[67], th[67];
         hexs(ids, c->id.b, 32);
-        hexs(th, c->tx_hash.b, 32);
         m2c_rpc_receipt rc;
         memset(&rc, 0, sizeof rc);
+        /* the open transaction and any it replaced: the first with a receipt settles it */
+        m2c_hash32 hs[16];
+        size_t nh = 0;
         m2c_err_clear(&e);
-        m2c_status rs = m2c_rpc_get_receipt(w->ch.rpc, &rc, &c->tx_hash, &e);
+        if (m2c_watchstore_challenge_hashes(w->st, &c->id, c->nonce, hs, 16, &nh, &e) != M2C_OK) {
+            logf_("%s", e.msg);
+            ok = 0;
+            break;
+        }
+        if (!nh) hs[nh++] = c->tx_hash;
+        m2c_status rs = M2C_ERR_NOTFOUND;
+        for (size_t k = 0; k < nh && rs == M2C_ERR_NOTFOUND; k++) {
+            m2c_err_clear(&e);
+            hexs(th, hs[k].b, 32);
+            rs = m2c_rpc_get_receipt(w->ch.rpc, &rc, &hs[k], &e);
+        }
+        if (rs != M2C_OK) hexs(th, c->tx_hash.b, 32);
         if (rs == M2C_OK) {
             int slashed_seen = 0;
             for (size_t k = 0; k < rc.n_logs; k++) {
@@ -450,12 +573,21 @@ static int follow_challenges(watcher *w) {
                 logf_("%s", e.msg);
                 ok = 0;
             }
-        } else if (c->nonce >= latest_nonce && resend) {
-            /* not mined: send the same bytes again (a restart, or a node that lost it) */
-            m2c_hash32 h;
-            m2c_err_clear(&e);
-            if (m2c_rpc_send_raw_transaction(w->ch.rpc, &h, c->raw, c->raw_len, &e) == M2C_OK && w->first_pass)
-                logf_("request %s: challenge %s (nonce %llu) sent again", ids, th, (unsigned long long)c->nonce);
+        } else if (c->nonce >= latest_nonce) {
+            size_t si = stall_of(w, &c->tx_hash, head);
+            if (si < MAX_STALL && w->replace_blocks && head >= w->stall[si].since + w->replace_blocks) {
+                /* waiting too long (fees too low for the blocks being built): re-sign */
+                if (!replace_challenge(w, c, si, head, ids)) ok = 0;
+                w->stall[si].since = head;
+            } else if (resend) {
+                /* not mined: send the same bytes again (a restart, or a node that lost it) */
+                m2c_hash32 h;
+                m2c_err_clear(&e);
+                if (m2c_rpc_send_raw_transaction(w->ch.rpc, &h, c->raw, c->raw_len, &e) == M2C_OK &&
+                    w->first_pass)
+                    logf_("request %s: challenge %s (nonce %llu) sent again", ids, th,
+                          (unsigned long long)c->nonce);
+            }
         }
     }
     m2c_watchstore_challenges_free(cs, n);
@@ -582,13 +714,16 @@ int m2c_cmd_watch(int argc, char **argv) {
         {"confirmations", required_argument, NULL, 'c'},
         {"poll-ms", required_argument, NULL, 'p'},
         {"metrics", required_argument, NULL, 'M'},
+        {"replace-blocks", required_argument, NULL, 'R'},
+        {"fee-cap-gwei", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         M2C_CLI_KEY_OPTIONS,
         M2C_CLI_RPC_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const char *deployment = NULL, *models = NULL, *state = "ml2chain-watch.db", *metrics = NULL;
-    long conf = 1, poll_ms = 1000;
+    long conf = 1, poll_ms = 1000, replace_blocks = 3;
+    m2c_u256 fee_cap = m2c_u256_from_u64(0);
     m2c_cli_keyarg ka = {0};
     m2c_cli_rpc_flags rf;
     m2c_cli_rpc_flags_init(&rf);
@@ -616,6 +751,22 @@ int m2c_cmd_watch(int argc, char **argv) {
                 return m2c_cli_fail(CMD, "bad --poll-ms: %s", optarg);
             break;
         }
+        case 'R': {
+            char *e;
+            replace_blocks = strtol(optarg, &e, 10);
+            if (!*optarg || *e || replace_blocks < 1 || replace_blocks > 10000)
+                return m2c_cli_fail(CMD, "--replace-blocks: expected 1..10000, got \"%s\"", optarg);
+            break;
+        }
+        case 'F': {
+            char *e;
+            double g = strtod(optarg, &e);
+            if (!*optarg || *e || !(g > 0) || g > 1e12)
+                return m2c_cli_fail(CMD, "--fee-cap-gwei: expected gwei (a number > 0), got \"%s\"",
+                                    optarg);
+            fee_cap = m2c_u256_from_u64((uint64_t)(g * 1e9 + 0.5));
+            break;
+        }
         default:
             if (m2c_cli_keyarg_opt(&ka, o, optarg)) break;
             r = m2c_cli_rpc_flag(CMD, &rf, o, optarg);
@@ -639,6 +790,8 @@ int m2c_cmd_watch(int argc, char **argv) {
     }
     w.conf = (uint64_t)conf;
     w.first_pass = 1;
+    w.replace_blocks = (unsigned)replace_blocks;
+    w.fee_cap = fee_cap;
     int rc = 1, chain_open = 0;
     m2c_err me;
     m2c_err_clear(&me);
@@ -698,7 +851,7 @@ int m2c_cmd_watch(int argc, char **argv) {
             logf_("block number: %s", err.msg);
             goto sleep;
         }
-        all_ok &= follow_challenges(&w);
+        all_ok &= follow_challenges(&w, head);
         if (!g_stop && head >= w.conf && next_from(&w, head, &from) && from <= head - w.conf) {
             uint64_t to = head - w.conf;
             if (to - from >= 2000) {

@@ -502,6 +502,57 @@ m2c_status m2c_watchstore_settle_challenge(m2c_watchstore *s, const m2c_hash32 *
     return finish(s, st, err);
 }
 
+m2c_status m2c_watchstore_replace_challenge(m2c_watchstore *s, const m2c_watch_challenge *c,
+                                            m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = exec(s, "BEGIN IMMEDIATE", err);
+    if (st) return st;
+    st = prep(s, &q, "UPDATE wchallenges SET state = 4 WHERE id = ? AND nonce = ? AND state = 0",
+              err);
+    if (!st) {
+        sqlite3_bind_blob(q, 1, c->id.b, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)c->nonce);
+        st = step_done(s, q, err);
+        if (!st && sqlite3_changes(s->db) != 1)
+            st = m2c_err_set(err, M2C_ERR_STATE,
+                             "watch state: no open challenge for the request at nonce %llu",
+                             (unsigned long long)c->nonce);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (!st)
+        st = prep(s, &q, "INSERT INTO wchallenges(id, nonce, tx_hash, raw, state, sent_time)"
+                         " VALUES(?,?,?,?,0,?)", err);
+    if (!st) {
+        sqlite3_bind_blob(q, 1, c->id.b, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)c->nonce);
+        sqlite3_bind_blob(q, 3, c->tx_hash.b, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(q, 4, c->raw, (int)c->raw_len, SQLITE_TRANSIENT);
+        sqlite3_bind_double(q, 5, c->sent_time ? c->sent_time : now_s());
+        st = step_done(s, q, err);
+    }
+    sqlite3_finalize(q);
+    return finish(s, st, err);
+}
+
+m2c_status m2c_watchstore_challenge_hashes(m2c_watchstore *s, const m2c_hash32 *id,
+                                           uint64_t nonce, m2c_hash32 *out, size_t cap, size_t *n,
+                                           m2c_err *err) {
+    *n = 0;
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "SELECT tx_hash FROM wchallenges WHERE id = ? AND nonce = ?"
+                                " AND state IN (0, 4) ORDER BY rowid DESC", err);
+    if (st) return st;
+    sqlite3_bind_blob(q, 1, id->b, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)nonce);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < cap)
+        col_hash(&out[(*n)++], q, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) st = dberr(s, err, "read challenges");
+    sqlite3_finalize(q);
+    return st;
+}
+
 m2c_status m2c_watchstore_next_nonce(m2c_watchstore *s, uint64_t *out, m2c_err *err) {
     *out = 0;
     sqlite3_stmt *q = NULL;

@@ -238,6 +238,66 @@ TEST(test_watchstore__rewind_forgets_unjudged_above_and_keeps_the_rest) {
     cleanup(s);
 }
 
+TEST(test_watchstore__replacement_keeps_every_hash_of_the_nonce_until_settled) {
+    m2c_watchstore *s = fresh();
+    REQUIRE(s);
+    m2c_err e;
+    REQUIRE(record(s, 3, 20, &e) == M2C_OK);
+    uint8_t raw1[3] = {1, 1, 1}, raw2[4] = {2, 2, 2, 2}, raw3[2] = {3, 3};
+    m2c_watch_challenge c;
+    memset(&c, 0, sizeof c);
+    c.id = H(2);
+    c.nonce = 4;
+    c.tx_hash = H(0x41);
+    c.raw = raw1;
+    c.raw_len = sizeof raw1;
+    REQUIRE(m2c_watchstore_record_challenge(s, &c, &e) == M2C_OK);
+    /* two replacements at the same nonce: the newest is the open one, all three are known */
+    c.tx_hash = H(0x42);
+    c.raw = raw2;
+    c.raw_len = sizeof raw2;
+    REQUIRE(m2c_watchstore_replace_challenge(s, &c, &e) == M2C_OK);
+    c.tx_hash = H(0x43);
+    c.raw = raw3;
+    c.raw_len = sizeof raw3;
+    REQUIRE(m2c_watchstore_replace_challenge(s, &c, &e) == M2C_OK);
+    /* not at another nonce, nor for a request without an open challenge */
+    c.nonce = 5;
+    CHECK(m2c_watchstore_replace_challenge(s, &c, &e) == M2C_ERR_STATE);
+    c.nonce = 4;
+    c.id = H(3);
+    CHECK(m2c_watchstore_replace_challenge(s, &c, &e) == M2C_ERR_STATE);
+    /* a restart: one open challenge, the newest bytes; the hashes newest first */
+    m2c_watchstore_close(s);
+    s = NULL;
+    REQUIRE(m2c_watchstore_open(&s, g_path, &e) == M2C_OK);
+    m2c_watch_challenge *cs = NULL;
+    size_t n = 0;
+    REQUIRE(m2c_watchstore_open_challenges(s, &cs, &n, &e) == M2C_OK);
+    REQUIRE(n == 1);
+    CHECK(cs[0].nonce == 4 && cs[0].tx_hash.b[0] == 0x43 && cs[0].raw_len == 2 &&
+          memcmp(cs[0].raw, raw3, 2) == 0);
+    m2c_watchstore_challenges_free(cs, n);
+    m2c_hash32 id2 = H(2), hs[8];
+    REQUIRE(m2c_watchstore_challenge_hashes(s, &id2, 4, hs, 8, &n, &e) == M2C_OK);
+    REQUIRE(n == 3);
+    CHECK(hs[0].b[0] == 0x43 && hs[1].b[0] == 0x42 && hs[2].b[0] == 0x41);
+    REQUIRE(m2c_watchstore_challenge_hashes(s, &id2, 4, hs, 2, &n, &e) == M2C_OK);
+    CHECK_EQ_INT(n, 2);
+    /* the first one was mined after all: settling closes the challenge */
+    REQUIRE(m2c_watchstore_settle_challenge(s, &id2, M2C_CHALLENGE_MINED, 25, &e) == M2C_OK);
+    char v[24];
+    REQUIRE(m2c_watchstore_verdict(s, &id2, v, &e) == M2C_OK);
+    CHECK_EQ_STR(v, "challenged");
+    REQUIRE(m2c_watchstore_open_challenges(s, &cs, &n, &e) == M2C_OK);
+    CHECK_EQ_INT(n, 0);
+    m2c_watchstore_challenges_free(cs, n);
+    uint64_t next;
+    REQUIRE(m2c_watchstore_next_nonce(s, &next, &e) == M2C_OK);
+    CHECK_EQ_INT(next, 5);
+    cleanup(s);
+}
+
 TEST(test_watchstore__open_reports_a_bad_path) {
     m2c_watchstore *s = NULL;
     m2c_err e;
@@ -249,4 +309,5 @@ TEST(test_watchstore__open_reports_a_bad_path) {
 TEST_MAIN(T(test_watchstore__records_a_range_and_resumes_after_reopen),
           T(test_watchstore__challenge_recorded_once_and_settled),
           T(test_watchstore__rewind_forgets_unjudged_above_and_keeps_the_rest),
+          T(test_watchstore__replacement_keeps_every_hash_of_the_nonce_until_settled),
           T(test_watchstore__open_reports_a_bad_path))
