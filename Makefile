@@ -70,7 +70,7 @@ $(BUILD)/libml2chain.a: $(LIB_OBJ)
 $(BUILD)/ml2chain: $(CLI_OBJ) $(BUILD)/libml2chain.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libml2chain.a tests/test.h $(GEN_HDR)
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libml2chain.a tests/test.h tests/scratch.h $(GEN_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libml2chain.a $(LDLIBS)
 

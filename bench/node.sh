@@ -12,6 +12,7 @@
 # NODE_BENCH_ONLY=steady|backlog runs one part, =batched only the node's batched drain. Prints figures and ratios; asserts nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source tests/lib/check.sh
 source tests/lib/anvil.sh
 source tests/lib/solc_compile.sh
 source tests/lib/node.sh
@@ -45,7 +46,7 @@ backlog() {
   done
   local want=$1
   have_backlog() { [ "$(requested_count)" -ge "$want" ]; }
-  wait_for 300 have_backlog || { echo "backlog not mined" >&2; exit 1; }
+  wait_until 300 "the backlog mined" have_backlog || exit 1
 }
 
 # Gas used by OP_ADDR's transactions in blocks [from, to].
@@ -135,7 +136,7 @@ run_steady() {
     nonce=$((nonce + 1)); k=$((k + RATE))
     sleep 1
   done
-  wait_for 120 all_fulfilled
+  wait_until 120 "every request fulfilled" all_fulfilled
   node_stop
   [ -n "$BASE_PID" ] && { kill "$BASE_PID" 2>/dev/null; wait "$BASE_PID" 2>/dev/null; BASE_PID=; }
   logs_json "$T_REQUESTED" >"$WORK/req.json"

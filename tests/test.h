@@ -2,7 +2,8 @@
  * TEST(name), lists them in TEST_MAIN(...), and gets a main() that runs them, prints one
  * line per failure with file:line, and closes with "file: N passed, N failed".
  * Randomised tests use m2c_test_rand() seeded from M2C_TEST_SEED (printed on failure) and
- * scale their loops by m2c_test_iters(n) (M2C_TEST_ITERS multiplies n). */
+ * scale their loops by m2c_test_iters(n) (M2C_TEST_ITERS multiplies n). Scratch files:
+ * tests/scratch.h. */
 #ifndef ML2CHAIN_TEST_H
 #define ML2CHAIN_TEST_H
 

@@ -1,5 +1,6 @@
 /* test_keystore.c: Web3 Secret Storage v3 read/write (src/eth/keystore.c). */
 #include "test.h"
+#include "scratch.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -163,9 +164,8 @@ TEST(test_keystore_encrypt__rejects_params_outside_caps) {
 }
 
 TEST(test_keystore_write_file__mode_0600_and_never_overwrites) {
-    char dir[] = "/tmp/m2c-ks-XXXXXX", path[128];
-    REQUIRE(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/k.json", dir);
+    char path[4200];
+    m2c_test_tmp_path(path, sizeof path, "k.json");
     m2c_key k, back;
     m2c_keystore ks;
     m2c_err err;
@@ -181,15 +181,13 @@ TEST(test_keystore_write_file__mode_0600_and_never_overwrites) {
     CHECK_EQ_INT(m2c_keystore_load_file(&back, path, "x", 1, &err), M2C_OK);
     CHECK_EQ_MEM(back.secret, k.secret, 32);
     unlink(path);
-    rmdir(dir);
 }
 
 TEST(test_keystore_read_password__trims_trailing_whitespace_only) {
-    char dir[] = "/tmp/m2c-pw-XXXXXX", path[128], pw[64];
+    char path[4200], pw[64];
     size_t n;
     m2c_err err;
-    REQUIRE(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/pw", dir);
+    m2c_test_tmp_path(path, sizeof path, "pw-trim");
     FILE *f = fopen(path, "w");
     REQUIRE(f);
     fputs("  pass word \t\r\n\n", f);
@@ -201,15 +199,13 @@ TEST(test_keystore_read_password__trims_trailing_whitespace_only) {
     CHECK_EQ_INT(m2c_keystore_read_password(pw, 8, &n, path, &err), M2C_ERR_RANGE);
     unlink(path);
     CHECK_EQ_INT(m2c_keystore_read_password(pw, sizeof pw, &n, path, &err), M2C_ERR_IO);
-    rmdir(dir);
 }
 
 /* A password of cap-2, cap-1 and cap bytes in a buffer of cap: the last does not fit. */
 TEST(test_keystore_read_password__size_boundary_triplet) {
-    char dir[] = "/tmp/m2c-pw-XXXXXX", path[128], pw[64];
+    char path[4200], pw[64];
     size_t n;
-    REQUIRE(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/pw", dir);
+    m2c_test_tmp_path(path, sizeof path, "pw-triplet");
     for (size_t len = sizeof pw - 2; len <= sizeof pw; len++) {
         FILE *f = fopen(path, "w");
         REQUIRE(f);
@@ -226,7 +222,6 @@ TEST(test_keystore_read_password__size_boundary_triplet) {
         }
     }
     unlink(path);
-    rmdir(dir);
 }
 
 /* Each mutation of the cast keystore must fail to parse with the given status and a message

@@ -178,7 +178,7 @@ check_fails "--to only with withdraw" "^ml2chain model: --to applies to withdraw
 # --- devnet: starts, answers, stops on SIGTERM with exit 0 and takes anvil with it.
 "$M2C" devnet --port 0 >"$WORK/devnet.out" 2>&1 &
 DV=$!
-for _ in $(seq 1 100); do grep -q '^export ETH_RPC_URL' "$WORK/devnet.out" 2>/dev/null && break; sleep 0.1; done
+check_until 20 "devnet prints its RPC URL" grep -q '^export ETH_RPC_URL' "$WORK/devnet.out"
 DV_URL=$(sed -n 's/^export ETH_RPC_URL=//p' "$WORK/devnet.out")
 DV_ANVIL=$(sed -nE 's/.*\(anvil pid ([0-9]+)\).*/\1/p' "$WORK/devnet.out")
 check_eq "devnet chain id" "31337" "$("$CAST" chain-id --rpc-url "$DV_URL")"
@@ -195,10 +195,10 @@ check_fails "devnet bad block time" "^ml2chain devnet: bad --block-time" "$M2C" 
 # When devnet's parent dies, devnet and its anvil go too.
 bash -c "\"$M2C\" devnet --port 0 >\"$WORK/devnet2.out\" 2>&1 & wait" &
 SH=$!
-for _ in $(seq 1 100); do grep -q '^export ETH_RPC_URL' "$WORK/devnet2.out" 2>/dev/null && break; sleep 0.1; done
+check_until 20 "second devnet prints its RPC URL" grep -q '^export ETH_RPC_URL' "$WORK/devnet2.out"
 DV_ANVIL=$(sed -nE 's/.*\(anvil pid ([0-9]+)\).*/\1/p' "$WORK/devnet2.out")
 kill -KILL "$SH"; wait "$SH" 2>/dev/null
-for _ in $(seq 1 50); do kill -0 "$DV_ANVIL" 2>/dev/null || break; sleep 0.1; done
-check_eq "anvil gone after devnet's parent was killed" "gone" "$(kill -0 "$DV_ANVIL" 2>/dev/null && echo alive || echo gone)"
+gone() { [ -n "$1" ] && ! kill -0 "$1"; } # PID: the process has exited
+check_until 10 "anvil gone after devnet's parent was killed" gone "$DV_ANVIL"
 
 check_done

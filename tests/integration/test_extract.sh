@@ -165,11 +165,8 @@ for kind in sqlite csv jsonl; do
       cat "$T"/k.*."$kind" 2>/dev/null | wc -l
     fi
   }
-  for _ in $(seq 1 500); do
-    [ "$(count_rows)" -gt 0 ] 2>/dev/null && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.02
-  done
+  rows_or_exited() { [ "$(count_rows)" -gt 0 ] || ! kill -0 "$pid"; }
+  wait_until 20 "$kind: the first rows committed" rows_or_exited
   kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   if [ $kind = sqlite ]; then
     partial=$(dump_sqlite "$out" | wc -l)
@@ -267,23 +264,20 @@ FHEAD=$($CAST block-number)
 FOUT=$T/follow.sqlite
 "$M2C" extract logs --address "$EMITTER" "${ABI[@]}" --from-block 0 --follow --poll-interval 200 --out "$FOUT" -q >"$T/follow.log" 2>&1 &
 fpid=$!
-for i in $(seq 1 50); do
-  [ "$(Q "$FOUT" "SELECT max(to_block) FROM _m2c_checkpoints" 2>/dev/null)" = "$FHEAD" ] && break
-  sleep 0.1
-done
+followed_to() { [ "$(Q "$FOUT" "SELECT max(to_block) FROM _m2c_checkpoints")" = "$1" ]; } # BLOCK
+wait_until 20 "follow to reach block $FHEAD" followed_to "$FHEAD"
 check_eq "follow: new blocks extracted" 25 "$(Q "$FOUT" "SELECT count(*) FROM Transfer WHERE block_number > $HEAD")"
 $CAST rpc evm_revert "$snap" >/dev/null
 EMITTER_SEED=700000 emitter_emit 4 60   # a different, longer chain from the same parent
 NEWHEAD=$($CAST block-number)
-for i in $(seq 1 50); do
-  [ "$(Q "$FOUT" "SELECT max(to_block) FROM _m2c_checkpoints" 2>/dev/null)" = "$NEWHEAD" ] && break
-  sleep 0.1
-done
-sleep 0.3
-kill -INT "$fpid"; wait "$fpid" 2>/dev/null
 check_ok "follow: a clean extraction of the final chain" run_extract --out "$T/final.sqlite" --to-block "$NEWHEAD"
+FINAL_SUM=$(dump_sqlite "$T/final.sqlite" | md5sum)
+# follow has caught up across the reorg when its output equals the clean run
+caught_up() { followed_to "$NEWHEAD" && [ "$(dump_sqlite "$FOUT" | md5sum)" = "$FINAL_SUM" ]; }
+wait_until 20 "follow to reach block $NEWHEAD with the reorged rows replaced" caught_up
+kill -INT "$fpid"; wait "$fpid" 2>/dev/null
 check_eq "follow: reorged rows removed, new ones present (equals a clean run)" \
-  "$(dump_sqlite "$T/final.sqlite" | md5sum)" "$(dump_sqlite "$FOUT" | md5sum)"
+  "$FINAL_SUM" "$(dump_sqlite "$FOUT" | md5sum)"
 check_eq "follow: no rows of the orphaned events" 0 "$(Q "$FOUT" "SELECT count(*) FROM Transfer WHERE value = '900000000000000000000000'")"
 
 # ---- 7. bad input: one line, exit 1, nothing written ------------------------------------
@@ -318,7 +312,9 @@ echo "not a database" >"$T/foreign.sqlite"
 # two writers on one output: the second is refused while the first runs
 "$M2C" extract logs --address "$EMITTER" "${ABI[@]}" --from-block 0 --to-block "$HEAD" -q --out "$T/lock.sqlite" --chunk-size 1 --rps 10 >/dev/null 2>&1 &
 lpid=$!
-sleep 0.5
+# the first writer holds its lock on the output (an flock in /proc/locks, read without taking it)
+holds_lock() { grep -qE "FLOCK +ADVISORY +WRITE +$lpid " /proc/locks; }
+wait_until 20 "the first writer to lock its output" holds_lock
 one_line_fail "second writer on the same output" "being written by another ml2chain process" logs --address "$EMITTER" "${ABI[@]}" --from-block 0 --to-block "$HEAD" --out "$T/lock.sqlite"
 kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
 one_line_fail "foreign file as output" "not an SQLite database|not an ml2chain dataset" blocks --to-block "$HEAD" --out "$T/foreign.sqlite"

@@ -15,10 +15,8 @@ source tests/lib/node.sh
 WORK=$(mktemp -d -t m2c-final.XXXXXX)
 REQ_PID=
 cleanup() {
-  node_kill9
   [ -n "$REQ_PID" ] && kill -9 "$REQ_PID" 2>/dev/null && wait "$REQ_PID" 2>/dev/null
-  anvil_stop
-  if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+  node_cleanup
 }
 trap cleanup EXIT
 
@@ -38,7 +36,7 @@ check_fails "--gas-limit with bit 31 is refused" "bad --gas-limit" \
   --timeout 120 --private-key "$USER_KEY" --rpc-url "$ETH_RPC_URL" >"$WORK/req.out" 2>"$WORK/req.err" &
 REQ_PID=$!
 has_id() { grep -q '^request id' "$WORK/req.out"; }
-check_ok "request sent" wait_for 20 has_id
+check_until 20 "request sent" has_id
 RID=$(awk '/^request id/{print $3}' "$WORK/req.out")
 RID_HEX=$(printf '0x%064s' "$("$CAST" to-base "$RID" 16 | sed 's/^0x//')" | tr ' ' 0)
 REQ_LOG=$(logs_json "$T_REQUESTED" | jq -c --arg id "$RID_HEX" '.[] | select(.topics[1] == $id)')
@@ -51,10 +49,10 @@ check_ok "ordinary request" "$M2C" request --deployment "$DEP" --model "$MODEL_I
 
 node_start --confirmations 1
 two() { [ "$(fulfilled_count)" -ge 2 ]; }
-check_ok "both fulfilled" wait_for 30 two
+check_until 30 "both fulfilled" two
 # wait until the node has recorded its fulfilment of the final-only request, then kill -9
 recorded() { [ "$(sqlite3 "$WORK/node.db" 'SELECT count(*) FROM deliveries' 2>/dev/null)" = 1 ]; }
-check_ok "node recorded the delivery due" wait_for 20 recorded
+check_until 20 "node recorded the delivery due" recorded
 node_kill9
 FUL=$(logs_json "$T_FULFILLED" | jq -c --arg id "$RID_HEX" '.[] | select(.topics[1] == $id)')
 # Fulfilled data: outcome (errorCode << 8 | callbackSuccess), outputHash
@@ -67,12 +65,12 @@ ORD=$(logs_json "$T_REQUESTED" | jq -r --arg id "$RID_HEX" '[.[] | select(.topic
 check_eq "ordinary request called back at fulfilment" true \
   "$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'isSet(uint256)(bool)' "$ORD")"
 
-# inside the window a restarted node sends nothing
-N_OP=$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$OP_ADDR")
+# inside the window a restarted node sends nothing (while it scans 3 new blocks)
+N_OP=$(pending_nonce "$OP_ADDR")
 node_start --confirmations 1
-sleep 3
+node_check_scans 3 "restarted node scans 3 new blocks inside the window"
 node_stop
-check_eq "no delivery inside the window" "$N_OP" "$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$OP_ADDR")"
+check_eq "no delivery inside the window" "$N_OP" "$(pending_nonce "$OP_ADDR")"
 check_eq "no Delivered event yet" 0 "$(logs_json "$T_DELIVERED" | jq 'length')"
 
 # pass the window
@@ -85,20 +83,24 @@ check_eq "final after the window" true \
 "$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_setIntervalMining 0 >/dev/null
 node_start --confirmations 1
 submitted() { [ "$(sqlite3 "$WORK/node.db" 'SELECT state FROM deliveries' 2>/dev/null)" = 1 ]; }
-check_ok "node records its deliver transaction" wait_for 20 submitted
-sleep 0.5
+check_until 20 "node records its deliver transaction" submitted
+DELIVER_TX=0x$(sqlite3 "$WORK/node.db" 'SELECT lower(hex(tx_hash)) FROM deliveries')
+check_until 20 "the recorded deliver reaches anvil's pool" tx_known "$DELIVER_TX"
 node_kill9
 "$CAST" rpc --rpc-url "$ETH_RPC_URL" anvil_dropAllTransactions >/dev/null
+check_eq "the pool lost it" false "$(tx_known "$DELIVER_TX" && echo true || echo false)"
 node_start --confirmations 1
-sleep 1
+check_until 20 "restarted node sends the recorded deliver again" tx_known "$DELIVER_TX"
 "$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_setIntervalMining 1 >/dev/null
 delivered() { [ "$(logs_json "$T_DELIVERED" | jq 'length')" -ge 1 ]; }
-check_ok "restarted node delivers" wait_for 30 delivered
+check_until 30 "restarted node delivers" delivered
 wait "$REQ_PID"
 check_eq "request --wait exit status" 0 "$?"
 REQ_PID=
 cat "$WORK/req.err" >&2
-sleep 3
+store_delivered() { [ "$(sqlite3 "$WORK/node.db" 'SELECT state FROM deliveries' 2>/dev/null)" = 2 ]; }
+wait_until 20 "the store to record the delivery" store_delivered
+node_check_scans 3 "node scans 3 more blocks after delivering (nothing else may be sent)"
 node_stop
 check_eq "exactly one Delivered event" 1 "$(logs_json "$T_DELIVERED" | jq 'length')"
 DTX=$(logs_json "$T_DELIVERED" | jq -r '.[0].transactionHash')
@@ -114,10 +116,10 @@ check_ok "request --wait says delivered with callback ok" grep -q '^callback   o
 check_eq "collector holds the output" "$EXP" \
   "$("$CAST" call --rpc-url "$ETH_RPC_URL" "$COLL" 'getOutput(uint256)(int256[],uint32)' "$RID" | head -1 | tr -d "[]" | awk "{print \$1}")"
 
-# a further restart sends nothing
-N_OP=$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$OP_ADDR")
+# a further restart sends nothing (while it scans 3 new blocks)
+N_OP=$(pending_nonce "$OP_ADDR")
 node_start --confirmations 1
-sleep 3
+node_check_scans 3 "restarted node scans 3 new blocks"
 node_stop
-check_eq "restart after delivery sends nothing" "$N_OP" "$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$OP_ADDR")"
+check_eq "restart after delivery sends nothing" "$N_OP" "$(pending_nonce "$OP_ADDR")"
 check_done

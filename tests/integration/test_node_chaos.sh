@@ -14,14 +14,22 @@ TOTAL=${NODE_CHAOS_REQUESTS:-500}
 KILLS=${NODE_CHAOS_KILLS:-6}
 WORK=$(mktemp -d -t m2c-node-chaos.XXXXXX)
 PROXY_PID=
-proxy_start() { python3 tests/lib/tcp_proxy.py "$PPORT" 127.0.0.1 "${ETH_RPC_URL##*:}" & PROXY_PID=$!; sleep 0.3; }
+proxy_up() { # the proxy answers JSON-RPC for anvil
+  curl -s -X POST -H 'content-type: application/json' "$NODE_RPC_URL" \
+    --data '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' | jq -e .result
+}
+proxy_start() {
+  python3 tests/lib/tcp_proxy.py "$PPORT" 127.0.0.1 "${ETH_RPC_URL##*:}" &
+  PROXY_PID=$!
+  check_until 10 "the RPC proxy forwards to anvil" proxy_up
+}
 proxy_stop() { [ -n "$PROXY_PID" ] && { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=; }; return 0; }
-cleanup() { node_kill9; proxy_stop; anvil_stop; if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }
+cleanup() { proxy_stop; node_cleanup; }
 trap cleanup EXIT
 
 anvil_start --block-time 1 || exit 1
 node_setup "$WORK" || { echo "setup failed" >&2; exit 1; }
-PPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PPORT=$(free_port)
 export NODE_RPC_URL="http://127.0.0.1:$PPORT"
 proxy_start
 
@@ -41,6 +49,8 @@ RANDOM=${NODE_CHAOS_SEED:-42}
 per_kill=$(( (TOTAL / 3) / KILLS + 1 ))
 for i in $(seq 1 "$KILLS"); do
   node_start --confirmations 1 --batch-size 20
+  # A fixed wait on purpose: the kill lands at a random moment (1.0-3.9 s, seeded), whatever
+  # the node is doing then.
   sleep "$((1 + RANDOM % 3)).$((RANDOM % 10))"
   node_kill9
   send_chunk "$per_kill"
@@ -49,16 +59,16 @@ kill_count=$KILLS
 
 # RPC outage: the proxy goes away for 6 s while requests keep coming, then comes back.
 node_start --confirmations 1 --batch-size 20
-sleep 2
+node_check_scans 1 "node at work before the outage"
 proxy_stop
 send_chunk 100; send_chunk $((TOTAL - SENT))
-sleep 6
+sleep 6 # a fixed wait on purpose: the length of the outage
 check_ok "node survives the RPC outage" kill -0 "$NODE_PID"
 proxy_start
 check_eq "all requests sent" "$TOTAL" "$SENT"
 check_eq "Requested events" "$TOTAL" "$(requested_count)"
-check_ok "every request fulfilled after the chaos" wait_for 120 all_fulfilled
-sleep 3
+check_until 120 "every request fulfilled after the chaos" all_fulfilled
+node_check_scans 3 "node scans 3 more blocks (nothing else may be sent)"
 node_stop
 
 FUL=$(logs_json "$T_FULFILLED")

@@ -11,8 +11,7 @@ source tests/lib/anvil.sh
 source tests/lib/solc_compile.sh
 source tests/lib/node.sh
 WORK=$(mktemp -d -t m2c-node-e2e.XXXXXX)
-cleanup() { node_kill9; anvil_stop; if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }
-trap cleanup EXIT
+trap node_cleanup EXIT
 
 anvil_start --block-time 1 || exit 1
 node_setup "$WORK" || { echo "setup failed" >&2; exit 1; }
@@ -70,11 +69,11 @@ check_fails "wrong chain id refused" "chain id is 31337, the config says 5" "$M2
   --rpc-url "$ETH_RPC_URL" --models "$MODELS" --private-key "$OP_KEY" --state "$WORK/x.db"
 
 # --- run the node.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 node_start --confirmations 1 --batch-size 5 --metrics-addr "127.0.0.1:$PORT" --log-format json
 ours_done() { [ "$(fulfilled_count)" -ge "$OURS" ]; }
-check_ok "node fulfils all $OURS requests" wait_for 60 ours_done
-sleep 3 # a few more blocks: nothing else may be sent
+check_until 60 "node fulfils all $OURS requests" ours_done
+node_check_scans 3 "node scans 3 more blocks (nothing else may be sent)"
 
 # Exactly once: one Fulfilled per request id, no skipped items.
 FUL=$(logs_json "$T_FULFILLED")
@@ -151,11 +150,11 @@ NODE_PID=
 check_eq "SIGTERM exit status" 0 "$rc"
 check_ok "log: stopped cleanly" grep -q "stopped cleanly" "$WORK/node.log"
 
-# Restart on the same state: nothing is sent again.
-N0=$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$OP_ADDR")
+# Restart on the same state: nothing is sent again (while it scans 3 new blocks).
+N0=$(pending_nonce "$OP_ADDR")
 node_start --confirmations 1
-sleep 4
+node_check_scans 3 "restarted node scans 3 new blocks"
 node_stop
-check_eq "restart sends nothing" "$N0" "$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$OP_ADDR")"
+check_eq "restart sends nothing" "$N0" "$(pending_nonce "$OP_ADDR")"
 check_eq "still one Fulfilled per request" "$OURS" "$(fulfilled_count)"
 check_done

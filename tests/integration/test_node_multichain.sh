@@ -17,7 +17,7 @@ A_PID= B_PID=
 cleanup() {
   node_kill9
   for p in $A_PID $B_PID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  if [ -n "${KEEP:-}" ]; then echo "kept $ROOT" >&2; else rm -rf "$ROOT"; fi
+  work_remove "$ROOT"
 }
 trap cleanup EXIT
 
@@ -64,9 +64,21 @@ WORK=$ROOT
 ETH_PRIVATE_KEY=$OP_KEY "$M2C" node --config "$ROOT/node.json" >>"$ROOT/node.log" 2>&1 &
 NODE_PID=$!
 
-use_chain A; check_ok "chain 31337: every request fulfilled" wait_for 60 all_fulfilled
-use_chain B; check_ok "chain 31338: every request fulfilled" wait_for 60 all_fulfilled
-sleep 2
+use_chain A; check_until 60 "chain 31337: every request fulfilled" all_fulfilled
+use_chain B; check_until 60 "chain 31338: every request fulfilled" all_fulfilled
+# confirmed CHAIN_ID N: the store has N requests of that chain confirmed
+confirmed() { [ "$(sqlite3 "$ROOT/node.db" "SELECT count(*) FROM requests WHERE chain = '$1' AND state = 3" 2>/dev/null)" = "$2" ]; }
+# chain_scans CHAIN N: the node scans N blocks of that chain past its head now (nothing else
+# may be sent meanwhile)
+chain_scans() {
+  local id=31337; [ "$1" = B ] && id=31338
+  use_chain "$1"
+  check_scans "$2" "chain $id: node scans $2 more blocks" "$ROOT/node.db" "SELECT block FROM cursor WHERE chain = '$id'"
+}
+wait_until 20 "chain 31337: the store to confirm 30 requests" confirmed 31337 30
+wait_until 20 "chain 31338: the store to confirm 20 requests" confirmed 31338 20
+chain_scans A 2
+chain_scans B 2
 
 # exactly_once CHAIN N: N requests, N Fulfilled with the requested ids, no skips, and
 # sampled outputs equal to `ml2chain predict`.
@@ -117,10 +129,10 @@ check_eq "chain 31338 batches of at most 7" yes \
 # Kill chain B's anvil: chain A keeps being served.
 kill -9 "$B_PID"; wait "$B_PID" 2>/dev/null; B_PID=
 use_chain A; request_many 12 900
-check_ok "chain 31337 still served after chain 31338's anvil died" wait_for 30 all_fulfilled
+check_until 30 "chain 31337 still served after chain 31338's anvil died" all_fulfilled
 check_ok "node still running" kill -0 "$NODE_PID"
 check_ok "chain 31338's failures are logged" grep -q "chain=31338 step failed" "$ROOT/node.log"
-sleep 2
+chain_scans A 2
 exactly_once A 42
 node_stop
 check_ok "stopped cleanly with one chain down" grep -q "stopped cleanly" "$ROOT/node.log"

@@ -10,12 +10,7 @@ source tests/lib/anvil.sh
 source tests/lib/solc_compile.sh
 source tests/lib/node.sh
 WORK=$(mktemp -d -t m2c-node-reorg.XXXXXX)
-MINER=
-miner_stop() { [ -n "$MINER" ] && { kill "$MINER" 2>/dev/null; wait "$MINER" 2>/dev/null; MINER=; }; return 0; }
-cleanup() { miner_stop; node_kill9; anvil_stop; if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }
-trap cleanup EXIT
-rpc() { "$CAST" rpc --rpc-url "$ETH_RPC_URL" "$@" >/dev/null; }
-mine() { for _ in $(seq 1 "$1"); do rpc evm_mine; done; }
+trap node_cleanup EXIT
 db() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$WORK/node.db" "$1" 2>/dev/null; }
 
 anvil_start || exit 1
@@ -40,7 +35,7 @@ check_eq "two requests before the reorg" 2 "$(wc -l <<<"$OLD_IDS")"
 
 node_start --confirmations 2
 submitted() { [ "$(db 'SELECT count(*) FROM requests WHERE state = 2')" = 2 ]; }
-check_ok "node submitted both (pending, not mined)" wait_for 30 submitted
+check_until 30 "node submitted both (pending, not mined)" submitted
 
 # Reorg the last 3 blocks; the new block b holds a different request (nonce N0 again).
 req_call '[500000000000000000,0]'
@@ -50,14 +45,16 @@ rpc anvil_reorg 3 "[[\"$RAW\", 0]]"
 NEW_IDS=$(logs_json "$T_REQUESTED" | jq -r '.[].topics[1]')
 check_eq "one request after the reorg" 1 "$(wc -l <<<"$NEW_IDS")"
 orphaned() { [ "$(db 'SELECT count(*) FROM requests WHERE state = 5')" = 2 ]; }
-check_ok "node rewinds and orphans the two" wait_for 30 orphaned
-sleep 1.5 # the cancel replaces the pending fulfilment
+check_until 30 "node rewinds and orphans the two" orphaned
+# the cancel replaces the pending fulfilment: recorded, and in anvil's pool before any mining
+cancel_tx() { sqlite3 "$WORK/node.db" 'SELECT lower(hex(hash)) FROM txs WHERE is_cancel = 1' 2>/dev/null | head -1; }
+cancel_sent() { local h; h=$(cancel_tx); [ -n "$h" ] && tx_known "0x$h"; }
+check_until 30 "node sends a cancel for the pending fulfilment" cancel_sent
 
-( while :; do "$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_mine >/dev/null 2>&1; sleep 0.5; done ) &
-MINER=$!
+miner_start # a block every 0.5 s from here on
 one_fulfilled() { [ "$(fulfilled_count)" -ge 1 ]; }
-check_ok "re-included request fulfilled" wait_for 40 one_fulfilled
-sleep 3
+check_until 40 "re-included request fulfilled" one_fulfilled
+node_check_scans 4 "node scans 4 more blocks (nothing else may be sent)"
 miner_stop
 node_stop
 

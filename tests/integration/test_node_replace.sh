@@ -13,9 +13,7 @@ source tests/lib/anvil.sh
 source tests/lib/solc_compile.sh
 source tests/lib/node.sh
 WORK=$(mktemp -d -t m2c-node-replace.XXXXXX)
-cleanup() { node_kill9; anvil_stop; if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }
-trap cleanup EXIT
-rpc() { "$CAST" rpc --rpc-url "$ETH_RPC_URL" "$@" >/dev/null; }
+trap node_cleanup EXIT
 mine_at() { rpc anvil_setNextBlockBaseFeePerGas "$1" && rpc evm_mine; } # BASE_FEE_WEI
 db() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$WORK/node.db" "$1" 2>/dev/null; }
 GWEI=1000000000
@@ -32,17 +30,22 @@ check_eq "three requests on chain" 3 "$(requested_count)"
 
 node_start --confirmations 0 --replace-blocks 2 --fee-cap-gwei "$CAP_GWEI" --poll-ms 200
 has_tx() { [ "$(db "SELECT count(*) FROM txs WHERE nonce = 1")" = 1 ]; }
-check_ok "the node signs a fulfilment at nonce 1" wait_for 20 has_tx
+check_until 20 "the node signs a fulfilment at nonce 1" has_tx
 
 # Stall: every block's base fee is twice the last, starting above the first transaction's
 # max fee. A replacement priced from block k's fee history (about 1.75 x its base fee plus
 # the tip) is still below block k+1's base fee, so nothing the node signs can be mined.
 base=$((8 * GWEI))
 capped=
+sees() { [ "$(db "SELECT max(block) FROM cursor")" -ge "$1" ]; } # BLOCK: the node has scanned it
 for _ in $(seq 1 16); do
   mine_at "$base"
   base=$((base * 2))
-  sleep 1.3
+  b=$("$CAST" block-number --rpc-url "$ETH_RPC_URL")
+  wait_until 20 "the node to see block $b" sees "$b" || break
+  # A fixed wait on purpose: the node replaces a transaction no sooner than 1 s after it last
+  # broadcast it, so blocks that came faster would skip replacements.
+  sleep 1.2
   if grep -q "fees at the cap; re-sending as is" "$WORK/node.log"; then capped=1; break; fi
 done
 check_eq "the cap stops the bumping (logged)" 1 "$capped"
@@ -67,12 +70,14 @@ check_eq "an earlier replacement was below the cap (a plain bump)" yes \
 check_ok "replacements logged" grep -q "nonce 1: replaced with" "$WORK/node.log"
 
 # The base fee drops: the capped replacement is mined; every request fulfilled once.
+# anvil refused the capped replacement while the base fee was above its max fee; once the
+# base fee drops the node sends it again, and the next block takes it.
 mine_at "$GWEI"
-sleep 1
+check_until 20 "the node re-sends the capped replacement" tx_known "$(tail -1 "$WORK/txs" | awk '{print $3}')"
 mine_at "$GWEI"
-check_ok "every request fulfilled once the base fee drops" wait_for 20 all_fulfilled
+check_until 20 "every request fulfilled once the base fee drops" all_fulfilled
 confirmed() { [ "$(db "SELECT count(*) FROM requests WHERE state = 3")" = 3 ]; }
-check_ok "the store has the three confirmed" wait_for 10 confirmed
+check_until 10 "the store has the three confirmed" confirmed
 node_stop
 FUL=$(logs_json "$T_FULFILLED")
 check_eq "Fulfilled events (exactly once)" 3 "$(jq 'length' <<<"$FUL")"

@@ -10,8 +10,7 @@ source tests/lib/anvil.sh
 source tests/lib/solc_compile.sh
 source tests/lib/node.sh
 WORK=$(mktemp -d -t m2c-node-tmpl.XXXXXX)
-cleanup() { node_kill9; anvil_stop; if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }
-trap cleanup EXIT
+trap node_cleanup EXIT
 
 anvil_start --block-time 1 || exit 1
 node_setup "$WORK" || { echo "setup failed" >&2; exit 1; }
@@ -32,8 +31,8 @@ TOTAL=13
 
 node_start --interface template --confirmations 1
 done_all() { [ "$(logs_json "$T_RESP" | jq 'length')" -ge "$TOTAL" ]; }
-check_ok "all $TOTAL template requests answered" wait_for 60 done_all
-sleep 3
+check_until 60 "all $TOTAL template requests answered" done_all
+node_check_scans 3 "node scans 3 more blocks (nothing else may be sent)"
 node_stop
 
 RESP=$(logs_json "$T_RESP")

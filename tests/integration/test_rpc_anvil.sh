@@ -184,11 +184,8 @@ check_one_line_error "not an http url" "expected http:// or https://" $M chain-i
 webroot=$(mktemp -d)
 python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$webroot" >"$webroot.log" 2>&1 &
 HTML_PID=$!
-port=
-for _ in $(seq 1 100); do
-  port=$(sed -nE 's/.*port ([0-9]+).*/\1/p' "$webroot.log" | head -1)
-  [ -n "$port" ] && break; sleep 0.05
-done
+check_until 10 "the HTML server prints its port" grep -qE 'port [0-9]+' "$webroot.log"
+port=$(sed -nE 's/.*port ([0-9]+).*/\1/p' "$webroot.log" | head -1)
 check_one_line_error "html server" "http 501 \(text/html" $M chain-id --rpc-url "http://127.0.0.1:$port/"
 rm -rf "$webroot" "$webroot.log"
 

@@ -1,7 +1,8 @@
 # node.sh: sourced by the node's integration tests and benchmark. Sets up a Coordinator, an
 # OutputCollector and the NodeLoad helper on an anvil started by anvil_start, trains and
 # registers a small model, and starts/stops/kills `ml2chain node` in the background.
-# Needs tests/lib/anvil.sh and tests/lib/solc_compile.sh sourced first.
+# Needs tests/lib/anvil.sh, tests/lib/solc_compile.sh and tests/lib/check.sh (wait_until,
+# check_until) sourced first.
 M2C_ROOT=${M2C_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 M2C=${M2C:-$M2C_ROOT/build/ml2chain}
 CAST=${CAST:-$M2C_ROOT/bin/cast}
@@ -67,6 +68,40 @@ request_many() {
     "$1" "$2" 100000 --gas-limit 29000000
 }
 
+# rpc METHOD [PARAMS...]: one JSON-RPC call to anvil, output discarded; mine N: N blocks.
+rpc() { "$CAST" rpc --rpc-url "$ETH_RPC_URL" "$@" >/dev/null; }
+mine() { for _ in $(seq 1 "$1"); do rpc evm_mine; done; }
+# miner_start: a block every 0.5 s in the background until miner_stop, for tests that mine by
+# hand (automine off) and then need the chain to move like a live one. The pace is fixed on
+# purpose; tests wait on what the node does, not on the miner.
+MINER_PID=
+miner_start() {
+  ( while :; do "$CAST" rpc --rpc-url "$ETH_RPC_URL" evm_mine >/dev/null 2>&1; sleep 0.5; done ) &
+  MINER_PID=$!
+}
+miner_stop() {
+  if [ -n "$MINER_PID" ]; then kill "$MINER_PID" 2>/dev/null; wait "$MINER_PID" 2>/dev/null; MINER_PID=; fi
+  return 0
+}
+# free_port: a TCP port on 127.0.0.1 that is free now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# work_remove DIR: removes a test's work directory, or keeps it (and says where) when KEEP is
+# set, to look at the node's log and store after a failure.
+work_remove() {
+  if [ -n "${KEEP:-}" ]; then echo "kept $1" >&2; else rm -rf "$1"; fi
+}
+# node_cleanup: the node tests' EXIT trap: stops the miner, the node (kill -9) and the watcher
+# when tests/lib/watch.sh is sourced, then anvil, and removes $WORK.
+node_cleanup() {
+  miner_stop
+  node_kill9
+  if declare -F watch_kill9 >/dev/null; then watch_kill9; fi
+  anvil_stop
+  work_remove "$WORK"
+}
+
 NODE_PID=
 # node_start [EXTRA ARGS...]: starts the node in the background, log appended to $WORK/node.log.
 node_start() {
@@ -95,18 +130,34 @@ logs_json() {
     jq -c '.result'
 }
 
-# wait_for SECONDS CMD...: polls CMD every 0.5 s until it succeeds; fails after SECONDS.
-wait_for() {
-  local t=$1; shift
-  local end=$((SECONDS + t))
-  while [ $SECONDS -lt $end ]; do
-    "$@" && return 0
-    sleep 0.5
-  done
-  return 1
-}
-
 # fulfilled_count: number of Fulfilled events on the coordinator.
 fulfilled_count() { logs_json "$T_FULFILLED" | jq 'length'; }
 requested_count() { logs_json "$T_REQUESTED" | jq 'length'; }
 all_fulfilled() { [ "$(fulfilled_count)" -ge "$(requested_count)" ]; }
+
+# tx_known HASH: anvil knows the transaction (in its pool or mined).
+tx_known() {
+  [ "$("$CAST" rpc --rpc-url "$ETH_RPC_URL" eth_getTransactionByHash "$1" 2>/dev/null)" != null ]
+}
+# pending_nonce ADDR: the account's nonce counting the transactions in anvil's pool.
+pending_nonce() { "$CAST" nonce --rpc-url "$ETH_RPC_URL" --block pending "$1"; }
+
+# Quiet windows. "A restart sends nothing" and "nothing else is sent" need the process to
+# have looked at new blocks, not a number of seconds to have passed: check_scans waits until
+# a node or watcher has recorded in its store a cursor N blocks past the head at the call.
+# A node's steps (watch, compute, track, submit, deliver) run one after another, so once its
+# cursor passes a block mined after the call, a whole step has run since then.
+# cursor_at_least DB QUERY BLOCK: the cursor QUERY reads from SQLite store DB is >= BLOCK.
+cursor_at_least() {
+  local c
+  c=$(sqlite3 "$1" "$2" 2>/dev/null)
+  [ -n "$c" ] && [ "$c" -ge "$3" ]
+}
+# check_scans N DESC DB QUERY: a check that the cursor reaches the current head + N (60 s).
+check_scans() {
+  local h
+  h=$("$CAST" block-number --rpc-url "$ETH_RPC_URL") || { fail "$2: no block number"; return; }
+  check_until 60 "$2" cursor_at_least "$3" "$4" $((h + $1))
+}
+# node_check_scans N DESC: check_scans on the node's store ($WORK/node.db, one chain).
+node_check_scans() { check_scans "$1" "$2" "$WORK/node.db" 'SELECT max(block) FROM cursor'; }

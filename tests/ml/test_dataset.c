@@ -8,29 +8,11 @@
 #include "ml2chain/buf.h"
 #include "ml2chain/dataset.h"
 #include "test.h"
-
-static char tmpdir[] = "/tmp/m2c_dsXXXXXX";
-
-static void cleanup(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
-
-/* The scratch directory, created on first use and removed at exit. */
-static const char *dir(void) {
-    static int made;
-    if (!made) {
-        if (!mkdtemp(tmpdir)) abort();
-        atexit(cleanup);
-        made = 1;
-    }
-    return tmpdir;
-}
+#include "scratch.h"
 
 static const char *write_file(const char *name, const char *text) {
     static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir(), name);
+    snprintf(path, sizeof path, "%s/%s", m2c_test_tmpdir(), name);
     FILE *f = fopen(path, "wb");
     if (f) {
         fputs(text, f);
@@ -108,7 +90,7 @@ TEST(test_dataset_csv__errors_name_rows_and_columns) {
 
 TEST(test_dataset_sqlite__types_nulls_and_queries) {
     char path[256];
-    snprintf(path, sizeof path, "%s/t.sqlite", dir());
+    snprintf(path, sizeof path, "%s/t.sqlite", m2c_test_tmpdir());
     sqlite3 *db;
     REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
     REQUIRE(sqlite3_exec(db,

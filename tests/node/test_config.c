@@ -6,6 +6,7 @@
 #include "ml2chain/node.h"
 #include "ml2chain/u256.h"
 #include "test.h"
+#include "scratch.h"
 
 static m2c_status parse(m2c_node_cfg *c, const char *json, m2c_err *e) {
     m2c_node_cfg_default(c);
@@ -96,8 +97,8 @@ TEST(test_config__check_rejects_incomplete_configs) {
 }
 
 TEST(test_config__reads_deployment_files) {
-    char path[128];
-    snprintf(path, sizeof path, "/tmp/m2c-test-deploy-%d.json", (int)getpid());
+    char path[4200];
+    m2c_test_tmp_path(path, sizeof path, "deploy.json");
     FILE *f = fopen(path, "w");
     REQUIRE(f);
     fprintf(f, "{\"chainId\":31337,\"coordinator\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\","

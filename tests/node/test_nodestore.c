@@ -9,13 +9,13 @@
 #include "ml2chain/nodestore.h"
 #include "ml2chain/u256.h"
 #include "test.h"
+#include "scratch.h"
 
-static char g_path[256];
+static char g_path[4096]; /* the database fresh() made last */
 
+/* A store on a new, empty database in the test's scratch directory. */
 static m2c_nodestore *fresh(void) {
-    snprintf(g_path, sizeof g_path, "/tmp/m2c-test-nodestore-%d-%llu.db", (int)getpid(),
-             (unsigned long long)m2c_test_rand());
-    unlink(g_path);
+    m2c_test_db_path(g_path, sizeof g_path, "nodestore");
     m2c_nodestore *s = NULL;
     m2c_err e;
     if (m2c_nodestore_open(&s, g_path, &e) != M2C_OK) return NULL;
@@ -24,12 +24,7 @@ static m2c_nodestore *fresh(void) {
 
 static void cleanup(m2c_nodestore *s) {
     m2c_nodestore_close(s);
-    char p[300];
-    unlink(g_path);
-    snprintf(p, sizeof p, "%s-wal", g_path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", g_path);
-    unlink(p);
+    m2c_test_db_remove(g_path);
 }
 
 static m2c_noderec rec(uint64_t id, uint64_t block, uint64_t idx) {

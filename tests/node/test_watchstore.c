@@ -7,13 +7,13 @@
 
 #include "ml2chain/watchstore.h"
 #include "test.h"
+#include "scratch.h"
 
-static char g_path[256];
+static char g_path[4096]; /* the database fresh() made last */
 
+/* A store on a new, empty database in the test's scratch directory. */
 static m2c_watchstore *fresh(void) {
-    snprintf(g_path, sizeof g_path, "/tmp/m2c-test-watchstore-%d-%llu.db", (int)getpid(),
-             (unsigned long long)m2c_test_rand());
-    unlink(g_path);
+    m2c_test_db_path(g_path, sizeof g_path, "watchstore");
     m2c_watchstore *s = NULL;
     m2c_err e;
     if (m2c_watchstore_open(&s, g_path, &e) != M2C_OK) return NULL;
@@ -22,12 +22,7 @@ static m2c_watchstore *fresh(void) {
 
 static void cleanup(m2c_watchstore *s) {
     m2c_watchstore_close(s);
-    char p[300];
-    unlink(g_path);
-    snprintf(p, sizeof p, "%s-wal", g_path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", g_path);
-    unlink(p);
+    m2c_test_db_remove(g_path);
 }
 
 static m2c_hash32 H(uint8_t v) {
