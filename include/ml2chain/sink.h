@@ -105,21 +105,6 @@ M2C_WUR m2c_status m2c_sink_begin(m2c_sink *s, m2c_err *err);
 /* Appends one row to table `t`; vals has the table's ncols cells. */
 M2C_WUR m2c_status m2c_sink_row(m2c_sink *s, size_t t, const m2c_sink_val *vals, m2c_err *err);
 
-/* The place of a row in chain order: block number, then the log's (or transaction's) index in
- * its block; 0 when the numbers are out of range (block >= 2^38, index >= 2^24). */
-uint64_t m2c_sink_pos(uint64_t block, uint64_t index);
-
-/* m2c_sink_row with the row's place in chain order (m2c_sink_pos; 0: none). A backend that
- * keys rows by it keeps chain order whatever order the chunks are committed in; see
- * m2c_sink_any_order. */
-M2C_WUR m2c_status m2c_sink_row_at(m2c_sink *s, size_t t, uint64_t pos, const m2c_sink_val *vals,
-                                   m2c_err *err);
-
-/* 1 when chunks whose rows all carry a place (m2c_sink_row_at) may be committed in any block
- * order and still read back in chain order: SQLite, where the place is the rowid. CSV, JSONL
- * and PostgreSQL append, so their chunks must be committed in block order. */
-int m2c_sink_any_order(const m2c_sink *s);
-
 /* Records the hash ("0x" + 64 hex) of a block seen in this chunk (for reorg detection and
  * provenance). */
 M2C_WUR m2c_status m2c_sink_block(m2c_sink *s, uint64_t number, const char *hash, m2c_err *err);

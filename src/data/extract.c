@@ -66,8 +66,7 @@ static uint64_t xrand(uint64_t *s) {
 typedef struct {
     xchunk c;
     uint64_t seq;
-    int state;   /* 0 free, 1 being fetched, 2 fetched (st says how), 3 written before an
-                  * earlier chunk (free once that one is written too) */
+    int state;   /* 0 free, 1 being fetched, 2 fetched (st says how) */
     size_t held; /* rows counted in engine.held while fetched and not yet written */
     m2c_status st;
     m2c_err err;
@@ -351,21 +350,9 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
                 goto out;
             }
             numbers[n++] = from; /* its hash is the provenance of a range's first block */
-            uint64_t prev = 0; /* place of the previous log: each log has its own, ascending */
             for (size_t p = 0; p < c->nparts; p++)
                 for (size_t i = 0; i < c->parts[p].n; i++) {
                     uint64_t b = c->parts[p].v[i].block_number;
-                    uint64_t pos = m2c_sink_pos(b, c->parts[p].v[i].log_index);
-                    if (pos <= prev) {
-                        st = m2c_err_set(err, M2C_ERR_PROTOCOL,
-                                         "eth_getLogs %llu..%llu: log index %llu of block %llu %s",
-                                         (unsigned long long)from, (unsigned long long)to,
-                                         (unsigned long long)c->parts[p].v[i].log_index,
-                                         (unsigned long long)b,
-                                         pos ? "repeated or out of order" : "out of range");
-                        goto out;
-                    }
-                    prev = pos;
                     if (n && numbers[n - 1] >= b) {
                         if (numbers[n - 1] == b) continue;
                         st = m2c_err_set(err, M2C_ERR_PROTOCOL,
@@ -635,7 +622,6 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
     const m2c_extract_opts *o = R->o;
     m2c_status st = M2C_OK;
     if (!n) return M2C_OK;
-    int any_order = m2c_sink_any_order(R->sink);
     e->todo = todo;
     e->ntodo = n;
     e->itodo = 0;
@@ -656,17 +642,9 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
     }
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        /* the earliest fetched chunk: the next in block order, or, when the sink keeps rows
-         * in chain order by their place (SQLite), any chunk fetched, so a slow dense chunk
-         * does not hold back writing the ones after it */
-        xslot *sl = NULL;
-        for (;;) {
-            for (uint64_t q = e->seq_write; q < e->seq_next && !sl; q++) {
-                xslot *c = &e->ring[q % e->window];
-                if (c->state == 2) sl = c;
-                if (!any_order) break;
-            }
-            if (sl || (exhausted(e) && e->seq_write == e->seq_next) || cancelled(o)) break;
+        xslot *sl = &e->ring[e->seq_write % e->window];
+        while (!(sl->state == 2 && sl->seq == e->seq_write) &&
+               !(exhausted(e) && e->seq_write == e->seq_next) && !cancelled(o)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += 200000000L;
@@ -701,11 +679,8 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
         R->p.requests = reqs;
         e->held -= sl->held;
         sl->held = 0;
-        sl->state = 3; /* written; the slot is reused once every earlier chunk is written */
-        while (e->seq_write < e->seq_next && e->ring[e->seq_write % e->window].state == 3) {
-            e->ring[e->seq_write % e->window].state = 0;
-            e->seq_write++;
-        }
+        sl->state = 0;
+        e->seq_write++;
         pthread_cond_broadcast(&e->cv_work);
         pthread_mutex_unlock(&e->mu);
         report(R);

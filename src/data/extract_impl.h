@@ -50,7 +50,6 @@ typedef struct {
     size_t nvals, capvals;
     size_t *tables; /* per row: table index */
     size_t *first;  /* per row: index of its first cell */
-    uint64_t *pos;  /* per row: its place in chain order (m2c_sink_pos) */
     size_t nrows, caprows;
     m2c_buf text;
     uint64_t undecoded;

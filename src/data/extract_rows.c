@@ -354,9 +354,6 @@ static m2c_status xbatch_reserve(xbatch *b, size_t rows, size_t vals, size_t tex
         size_t *nf = realloc(b->first, rows * sizeof *nf);
         if (!nf) goto nomem;
         b->first = nf;
-        uint64_t *np = realloc(b->pos, rows * sizeof *np);
-        if (!np) goto nomem;
-        b->pos = np;
         b->caprows = rows;
     }
     /* the text size is an estimate (the rows grow the buffer if they need more): never the
@@ -368,8 +365,8 @@ nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-/* Appends the row under construction to batch b as a row of table t at place pos. */
-static m2c_status row_write(xrow *r, xbatch *b, size_t t, uint64_t pos, m2c_err *err) {
+/* Appends the row under construction to batch b as a row of table t. */
+static m2c_status row_write(xrow *r, xbatch *b, size_t t, m2c_err *err) {
     if (b->nvals + r->n > b->capvals) {
         size_t nc = b->capvals ? b->capvals * 2 : 4096;
         while (nc < b->nvals + r->n)
@@ -390,9 +387,6 @@ static m2c_status row_write(xrow *r, xbatch *b, size_t t, uint64_t pos, m2c_err 
         size_t *nf = realloc(b->first, nc * sizeof *nf);
         if (!nf) goto nomem;
         b->first = nf;
-        uint64_t *np = realloc(b->pos, nc * sizeof *np);
-        if (!np) goto nomem;
-        b->pos = np;
         b->caprows = nc;
     }
     size_t base = b->text.len;
@@ -402,7 +396,6 @@ static m2c_status row_write(xrow *r, xbatch *b, size_t t, uint64_t pos, m2c_err 
         b->offs[b->nvals + c] = r->off[c] ? r->off[c] + base : 0;
     b->tables[b->nrows] = t;
     b->first[b->nrows] = b->nvals;
-    b->pos[b->nrows] = pos;
     b->nrows++;
     b->nvals += r->n;
     return M2C_OK;
@@ -415,7 +408,6 @@ void m2c_xbatch_free(xbatch *b) {
     free(b->offs);
     free(b->tables);
     free(b->first);
-    free(b->pos);
     m2c_buf_free(&b->text);
     memset(b, 0, sizeof *b);
 }
@@ -523,7 +515,6 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
         for (size_t i = 0; i < c->parts[p].n; i++) {
             const m2c_rpc_log *l = &c->parts[p].v[i];
             const m2c_rpc_block *b = find_block(c, l->block_number);
-            uint64_t pos = m2c_sink_pos(l->block_number, l->log_index);
             if (!b) {
                 st = m2c_err_set(err, M2C_ERR_STATE, "no block %llu fetched for log %zu",
                                  (unsigned long long)l->block_number, i);
@@ -532,7 +523,7 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
             if (!x->nevents) {
                 row_reset(r, N_LOG_RAW);
                 if ((st = raw_log_cells(r, l, b))) goto nomem;
-                if ((st = row_write(r, s, 0, pos, err))) goto out;
+                if ((st = row_write(r, s, 0, err))) goto out;
                 (*rows)++;
                 continue;
             }
@@ -572,7 +563,7 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
                         }
                     }
                     if (bad) continue;
-                    if ((st = row_write(r, s, xe->table, pos, err))) goto out;
+                    if ((st = row_write(r, s, xe->table, err))) goto out;
                     (*rows)++;
                     done = 1;
                 }
@@ -582,7 +573,7 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
                 if ((st = raw_log_cells(r, l, b))) goto nomem;
                 const char *m = derr.msg[0] ? derr.msg : "no event of the ABI matches topic0";
                 if ((st = put_text(r, N_LOG_RAW, m, strlen(m)))) goto nomem;
-                if ((st = row_write(r, s, x->undecoded_table, pos, err))) goto out;
+                if ((st = row_write(r, s, x->undecoded_table, err))) goto out;
                 (*rows)++;
                 (*undecoded)++;
             }
@@ -618,7 +609,7 @@ static m2c_status write_blocks(const m2c_extract_opts *o, xbatch *s, const xchun
             r->v[7].null = r->v[8].null = 1;
         }
         put_int(r, 9, (int64_t)b->tx_count);
-        if ((st = row_write(r, s, 0, m2c_sink_pos(b->number, 0), err))) return st;
+        if ((st = row_write(r, s, 0, err))) return st;
         (*rows)++;
     }
     return M2C_OK;
@@ -686,7 +677,7 @@ static m2c_status write_txs(const m2c_extract_opts *o, xbatch *s, const xchunk *
             } else {
                 r->v[21].null = 1;
             }
-            if ((st = row_write(r, s, 0, m2c_sink_pos(b->number, j), err))) return st;
+            if ((st = row_write(r, s, 0, err))) return st;
             (*rows)++;
         }
     }
@@ -738,7 +729,7 @@ m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, xchunk *c, uint64_t *r
     for (size_t i = 0; i < b->nvals; i++)
         if (b->offs[i]) b->vals[i].s = (const char *)b->text.p + b->offs[i] - 1;
     for (size_t i = 0; i < b->nrows; i++) {
-        m2c_status st = m2c_sink_row_at(s, b->tables[i], b->pos[i], b->vals + b->first[i], err);
+        m2c_status st = m2c_sink_row(s, b->tables[i], b->vals + b->first[i], err);
         if (st) return st;
     }
     *rows += b->nrows;

@@ -154,26 +154,12 @@ m2c_status m2c_sink_begin(m2c_sink *s, m2c_err *err) {
     return M2C_OK;
 }
 
-m2c_status m2c_sink_row_at(m2c_sink *s, size_t t, uint64_t pos, const m2c_sink_val *vals,
-                           m2c_err *err) {
+m2c_status m2c_sink_row(m2c_sink *s, size_t t, const m2c_sink_val *vals, m2c_err *err) {
     if (!s->in_chunk) return m2c_err_set(err, M2C_ERR_STATE, "sink: row outside a chunk");
     if (t >= s->schema->ntables) return m2c_err_set(err, M2C_ERR_INVALID, "sink: no table %zu", t);
-    m2c_status st = s->ops->row(s, t, pos, vals, err);
+    m2c_status st = s->ops->row(s, t, vals, err);
     if (st == M2C_OK) s->pending[t]++;
     return st;
-}
-
-m2c_status m2c_sink_row(m2c_sink *s, size_t t, const m2c_sink_val *vals, m2c_err *err) {
-    return m2c_sink_row_at(s, t, 0, vals, err);
-}
-
-uint64_t m2c_sink_pos(uint64_t block, uint64_t index) {
-    if (block >= ((uint64_t)1 << 38) || index >= ((uint64_t)1 << 24)) return 0;
-    return (block << 24 | index) + 1;
-}
-
-int m2c_sink_any_order(const m2c_sink *s) {
-    return s->any_order;
 }
 
 m2c_status m2c_sink_block(m2c_sink *s, uint64_t number, const char *hash, m2c_err *err) {

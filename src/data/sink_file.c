@@ -516,9 +516,7 @@ static m2c_status csv_field(m2c_buf *b, const char *p, size_t n) {
     return st == M2C_OK ? m2c_buf_append_byte(b, '"') : st;
 }
 
-static m2c_status file_row(m2c_sink *s, size_t t, uint64_t pos, const m2c_sink_val *v,
-                           m2c_err *err) {
-    (void)pos; /* appended in commit order, which is block order */
+static m2c_status file_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err) {
     file_impl *f = s->impl;
     const m2c_sink_table *tb = &s->schema->tables[t];
     m2c_buf *b = &f->pend[t];

@@ -21,8 +21,7 @@ typedef struct m2c_sink_ops {
     /* Opens or creates the output; must fill s->done/ndone, s->rows, s->meta from it. */
     m2c_status (*open)(m2c_sink *s, const char *target, m2c_err *err);
     m2c_status (*begin)(m2c_sink *s, m2c_err *err);
-    /* pos: the row's place in chain order (m2c_sink_pos), 0 when it has none */
-    m2c_status (*row)(m2c_sink *s, size_t t, uint64_t pos, const m2c_sink_val *v, m2c_err *err);
+    m2c_status (*row)(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err);
     /* Makes the chunk durable, with the checkpoint, s->pending_blocks and s->meta. */
     m2c_status (*commit)(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *err);
     m2c_status (*rewind)(m2c_sink *s, uint64_t from, m2c_err *err);
@@ -47,7 +46,6 @@ struct m2c_sink {
     m2c_sink_blockhash *blocks; /* hashes recorded in the open chunk */
     size_t nblocks, capblocks;
     int in_chunk;
-    int any_order; /* set by a backend's open: rows are keyed by their place (m2c_sink_any_order) */
 };
 
 /* Adds [from, to] to s->done keeping it sorted and merged. */

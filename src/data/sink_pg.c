@@ -243,9 +243,7 @@ static m2c_status copy_text(m2c_buf *b, const char *s, size_t n) {
     return st;
 }
 
-static m2c_status pg_row(m2c_sink *s, size_t t, uint64_t pos, const m2c_sink_val *v,
-                         m2c_err *err) {
-    (void)pos; /* COPY appends in commit order, which is block order */
+static m2c_status pg_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err) {
     pg_impl *p = s->impl;
     const m2c_sink_table *tb = &s->schema->tables[t];
     m2c_buf *b = &p->pend[t];

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -266,19 +265,6 @@ out:
     return st;
 }
 
-/* The name that sets table tb's rowid: rowid, _rowid_ or oid, the first not taken by a column
- * (SQLite gives a column the name it shadows); NULL when all three are. */
-static const char *sq_rowid_name(const m2c_sink_table *tb) {
-    static const char *const names[] = {"rowid", "_rowid_", "oid"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        int taken = 0;
-        for (size_t c = 0; c < tb->ncols && !taken; c++)
-            taken = !strcasecmp(tb->cols[c].name, names[i]);
-        if (!taken) return names[i];
-    }
-    return NULL;
-}
-
 static m2c_status sq_prepare_inserts(m2c_sink *s, m2c_err *err) {
     sq_impl *q = s->impl;
     m2c_status st = M2C_OK;
@@ -288,26 +274,14 @@ static m2c_status sq_prepare_inserts(m2c_sink *s, m2c_err *err) {
         st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
         goto out;
     }
-    /* Each insert sets the rowid (the first parameter) to the row's place in chain order, so
-     * the tables read back in chain order whatever order chunks commit in. A column named
-     * rowid hides that name; then _rowid_ or oid is used. */
-    s->any_order = 1;
     for (size_t t = 0; t < s->schema->ntables; t++) {
         const m2c_sink_table *tb = &s->schema->tables[t];
-        const char *key = sq_rowid_name(tb);
-        if (!key) s->any_order = 0;
         m2c_buf_reset(&b);
         st = m2c_buf_append_str(&b, "INSERT INTO ");
         if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->name);
-        if (st == M2C_OK) st = m2c_buf_append_byte(&b, '(');
-        if (st == M2C_OK && key) st = m2c_buf_printf(&b, "%s,", key);
-        for (size_t c = 0; st == M2C_OK && c < tb->ncols; c++) {
-            if (c) st = m2c_buf_append_byte(&b, ',');
-            if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->cols[c].name);
-        }
-        if (st == M2C_OK) st = m2c_buf_append_str(&b, key ? ") VALUES (?" : ") VALUES (");
+        if (st == M2C_OK) st = m2c_buf_append_str(&b, " VALUES (");
         for (size_t c = 0; st == M2C_OK && c < tb->ncols; c++)
-            st = m2c_buf_append_str(&b, c || key ? ",?" : "?");
+            st = m2c_buf_append_str(&b, c ? ",?" : "?");
         if (st == M2C_OK) st = m2c_buf_append_byte(&b, ')');
         if (st != M2C_OK) {
             st = m2c_err_set(err, st, "sink: out of memory");
@@ -414,21 +388,12 @@ static m2c_status sq_begin(m2c_sink *s, m2c_err *err) {
     return sq_exec(s, "BEGIN IMMEDIATE", err);
 }
 
-static m2c_status sq_row(m2c_sink *s, size_t t, uint64_t pos, const m2c_sink_val *v,
-                         m2c_err *err) {
+static m2c_status sq_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err) {
     sq_impl *q = s->impl;
     const m2c_sink_table *tb = &s->schema->tables[t];
     sqlite3_stmt *ins = q->ins[t];
-    /* with a rowid parameter first, the cells start at 2; no place: SQLite picks the rowid */
-    int keyed = sqlite3_bind_parameter_count(ins) > (int)tb->ncols;
-    if (keyed) {
-        if (pos)
-            sqlite3_bind_int64(ins, 1, (sqlite3_int64)pos);
-        else
-            sqlite3_bind_null(ins, 1);
-    }
     for (size_t c = 0; c < tb->ncols; c++) {
-        int i = (int)c + 1 + keyed;
+        int i = (int)c + 1;
         if (v[c].null) {
             sqlite3_bind_null(ins, i);
             continue;
