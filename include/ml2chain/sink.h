@@ -105,6 +105,12 @@ M2C_WUR m2c_status m2c_sink_begin(m2c_sink *s, m2c_err *err);
 /* Appends one row to table `t`; vals has the table's ncols cells. */
 M2C_WUR m2c_status m2c_sink_row(m2c_sink *s, size_t t, const m2c_sink_val *vals, m2c_err *err);
 
+/* Appends n rows to table `t`, in order: rows[i] is row i's ncols cells. The same as n calls of
+ * m2c_sink_row, cheaper where a backend can store several rows at once (SQLite: many rows
+ * per INSERT). */
+M2C_WUR m2c_status m2c_sink_row_batch(m2c_sink *s, size_t t, const m2c_sink_val *const *rows,
+                                      size_t n, m2c_err *err);
+
 /* Records the hash ("0x" + 64 hex) of a block seen in this chunk (for reorg detection and
  * provenance). */
 M2C_WUR m2c_status m2c_sink_block(m2c_sink *s, uint64_t number, const char *hash, m2c_err *err);

@@ -724,14 +724,23 @@ out:
 
 m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, xchunk *c, uint64_t *rows,
                            uint64_t *undecoded, m2c_err *err) {
-    (void)x;
     xbatch *b = &c->rows;
     for (size_t i = 0; i < b->nvals; i++)
         if (b->offs[i]) b->vals[i].s = (const char *)b->text.p + b->offs[i] - 1;
-    for (size_t i = 0; i < b->nrows; i++) {
-        m2c_status st = m2c_sink_row(s, b->tables[i], b->vals + b->first[i], err);
-        if (st) return st;
+    /* table by table (each in chain order), so the sink can store many rows at once */
+    const m2c_sink_val **run = malloc((b->nrows ? b->nrows : 1) * sizeof *run);
+    if (!run) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory writing rows");
+    for (size_t t = 0; t < x->ntables; t++) {
+        size_t n = 0;
+        for (size_t i = 0; i < b->nrows; i++)
+            if (b->tables[i] == t) run[n++] = b->vals + b->first[i];
+        m2c_status st = n ? m2c_sink_row_batch(s, t, run, n, err) : M2C_OK;
+        if (st) {
+            free(run);
+            return st;
+        }
     }
+    free(run);
     *rows += b->nrows;
     *undecoded += b->undecoded;
     return M2C_OK;

@@ -60,7 +60,7 @@ static m2c_status check_schema(const m2c_sink_schema *sc, m2c_err *err) {
 }
 
 m2c_status m2c_sink_open(m2c_sink **out, const char *target, const m2c_sink_schema *schema,
-                         m2c_err *err) {
+                              m2c_err *err) {
     m2c_status st;
     m2c_sink *s = NULL;
     m2c_buf b;
@@ -159,6 +159,22 @@ m2c_status m2c_sink_row(m2c_sink *s, size_t t, const m2c_sink_val *vals, m2c_err
     if (t >= s->schema->ntables) return m2c_err_set(err, M2C_ERR_INVALID, "sink: no table %zu", t);
     m2c_status st = s->ops->row(s, t, vals, err);
     if (st == M2C_OK) s->pending[t]++;
+    return st;
+}
+
+m2c_status m2c_sink_row_batch(m2c_sink *s, size_t t, const m2c_sink_val *const *rows, size_t n,
+                              m2c_err *err) {
+    if (!s->in_chunk) return m2c_err_set(err, M2C_ERR_STATE, "sink: row outside a chunk");
+    if (t >= s->schema->ntables) return m2c_err_set(err, M2C_ERR_INVALID, "sink: no table %zu", t);
+    if (!s->ops->rows) {
+        for (size_t i = 0; i < n; i++) {
+            m2c_status st = m2c_sink_row(s, t, rows[i], err);
+            if (st) return st;
+        }
+        return M2C_OK;
+    }
+    m2c_status st = s->ops->rows(s, t, rows, n, err);
+    if (st == M2C_OK) s->pending[t] += n;
     return st;
 }
 

@@ -22,6 +22,9 @@ typedef struct m2c_sink_ops {
     m2c_status (*open)(m2c_sink *s, const char *target, m2c_err *err);
     m2c_status (*begin)(m2c_sink *s, m2c_err *err);
     m2c_status (*row)(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err);
+    /* n rows at once; NULL: row() for each */
+    m2c_status (*rows)(m2c_sink *s, size_t t, const m2c_sink_val *const *v, size_t n,
+                       m2c_err *err);
     /* Makes the chunk durable, with the checkpoint, s->pending_blocks and s->meta. */
     m2c_status (*commit)(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *err);
     m2c_status (*rewind)(m2c_sink *s, uint64_t from, m2c_err *err);

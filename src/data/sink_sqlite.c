@@ -20,7 +20,9 @@
 
 typedef struct {
     sqlite3 *db;
-    sqlite3_stmt **ins; /* one INSERT per table */
+    sqlite3_stmt **ins;  /* one INSERT per table */
+    sqlite3_stmt **insk; /* per table: an INSERT of batch[t] rows at once */
+    size_t *batch;
     sqlite3_stmt *ins_block, *ins_ckpt, *put_meta;
     int lockfd; /* flock'd: one writer per output */
     /* the checkpointer: its connection and thread, woken by the writer's WAL hook */
@@ -33,6 +35,8 @@ typedef struct {
 } sq_impl;
 
 #define SQ_CKPT_BYTES  ((int64_t)16 << 20) /* WAL size that starts a checkpoint */
+#define SQ_BATCH_ROWS  32                  /* rows per multi-row INSERT */
+#define SQ_BATCH_VARS  30000               /* and never more parameters than SQLite takes */
 #define SQ_CKPT_BEHIND 8                   /* this many times that: the writer checkpoints itself */
 
 /* Runs after every commit with the WAL's size in frames: wakes the checkpointer; if it has
@@ -270,24 +274,36 @@ static m2c_status sq_prepare_inserts(m2c_sink *s, m2c_err *err) {
     m2c_status st = M2C_OK;
     m2c_buf b;
     m2c_buf_init(&b, 1 << 20);
-    if (!(q->ins = calloc(s->schema->ntables, sizeof *q->ins))) {
+    size_t nt = s->schema->ntables;
+    if (!(q->ins = calloc(nt, sizeof *q->ins)) || !(q->insk = calloc(nt, sizeof *q->insk)) ||
+        !(q->batch = calloc(nt, sizeof *q->batch))) {
         st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
         goto out;
     }
-    for (size_t t = 0; t < s->schema->ntables; t++) {
+    /* per table: INSERT INTO t VALUES (?,..), and the same with batch[t] row tuples: one
+     * statement run per many rows costs much less than a run per row */
+    for (size_t t = 0; t < nt; t++) {
         const m2c_sink_table *tb = &s->schema->tables[t];
-        m2c_buf_reset(&b);
-        st = m2c_buf_append_str(&b, "INSERT INTO ");
-        if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->name);
-        if (st == M2C_OK) st = m2c_buf_append_str(&b, " VALUES (");
-        for (size_t c = 0; st == M2C_OK && c < tb->ncols; c++)
-            st = m2c_buf_append_str(&b, c ? ",?" : "?");
-        if (st == M2C_OK) st = m2c_buf_append_byte(&b, ')');
-        if (st != M2C_OK) {
-            st = m2c_err_set(err, st, "sink: out of memory");
-            goto out;
+        size_t k = tb->ncols ? SQ_BATCH_VARS / tb->ncols : SQ_BATCH_ROWS;
+        q->batch[t] = k > SQ_BATCH_ROWS ? SQ_BATCH_ROWS : k ? k : 1;
+        for (int multi = 0; multi < 2; multi++) {
+            m2c_buf_reset(&b);
+            st = m2c_buf_append_str(&b, "INSERT INTO ");
+            if (st == M2C_OK) st = m2c_sql_ident_(&b, tb->name);
+            if (st == M2C_OK) st = m2c_buf_append_str(&b, " VALUES ");
+            for (size_t r = 0; st == M2C_OK && r < (multi ? q->batch[t] : 1); r++) {
+                st = m2c_buf_append_str(&b, r ? ",(" : "(");
+                for (size_t c = 0; st == M2C_OK && c < tb->ncols; c++)
+                    st = m2c_buf_append_str(&b, c ? ",?" : "?");
+                if (st == M2C_OK) st = m2c_buf_append_byte(&b, ')');
+            }
+            if (st != M2C_OK) {
+                st = m2c_err_set(err, st, "sink: out of memory");
+                goto out;
+            }
+            if ((st = sq_prepare(s, multi ? &q->insk[t] : &q->ins[t], (char *)b.p, err)) != M2C_OK)
+                goto out;
         }
-        if ((st = sq_prepare(s, &q->ins[t], (char *)b.p, err)) != M2C_OK) goto out;
     }
     if ((st = sq_prepare(s, &q->ins_block, "INSERT OR REPLACE INTO _m2c_blocks VALUES (?, ?)",
                          err)) != M2C_OK)
@@ -306,10 +322,13 @@ static void sq_close(m2c_sink *s) {
     if (!q) return;
     if (q->db && s->in_chunk) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
     sq_ckpt_stop(q); /* closing the writer's connection then checkpoints what is left */
-    if (q->ins)
-        for (size_t t = 0; t < s->schema->ntables; t++)
-            sqlite3_finalize(q->ins[t]);
+    for (size_t t = 0; t < s->schema->ntables; t++) {
+        if (q->ins) sqlite3_finalize(q->ins[t]);
+        if (q->insk) sqlite3_finalize(q->insk[t]);
+    }
     free(q->ins);
+    free(q->insk);
+    free(q->batch);
     sqlite3_finalize(q->ins_block);
     sqlite3_finalize(q->ins_ckpt);
     sqlite3_finalize(q->put_meta);
@@ -388,12 +407,11 @@ static m2c_status sq_begin(m2c_sink *s, m2c_err *err) {
     return sq_exec(s, "BEGIN IMMEDIATE", err);
 }
 
-static m2c_status sq_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err) {
-    sq_impl *q = s->impl;
-    const m2c_sink_table *tb = &s->schema->tables[t];
-    sqlite3_stmt *ins = q->ins[t];
+/* Binds one row's cells to parameters base+1 .. base+ncols of ins. */
+static void sq_bind_row(sqlite3_stmt *ins, const m2c_sink_table *tb, const m2c_sink_val *v,
+                        int base) {
     for (size_t c = 0; c < tb->ncols; c++) {
-        int i = (int)c + 1;
+        int i = base + (int)c + 1;
         if (v[c].null) {
             sqlite3_bind_null(ins, i);
             continue;
@@ -413,10 +431,36 @@ static m2c_status sq_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *
             break;
         }
     }
+}
+
+static m2c_status sq_run(m2c_sink *s, sqlite3_stmt *ins, m2c_err *err) {
+    sq_impl *q = s->impl;
     int rc = sqlite3_step(ins);
     sqlite3_reset(ins);
     if (rc != SQLITE_DONE) return sq_fail(err, q->db, "insert", s->target);
     return M2C_OK;
+}
+
+static m2c_status sq_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err) {
+    sq_impl *q = s->impl;
+    sq_bind_row(q->ins[t], &s->schema->tables[t], v, 0);
+    return sq_run(s, q->ins[t], err);
+}
+
+static m2c_status sq_rows(m2c_sink *s, size_t t, const m2c_sink_val *const *v, size_t n,
+                          m2c_err *err) {
+    sq_impl *q = s->impl;
+    const m2c_sink_table *tb = &s->schema->tables[t];
+    size_t k = q->batch[t], i = 0;
+    m2c_status st = M2C_OK;
+    for (; st == M2C_OK && n - i >= k; i += k) {
+        for (size_t r = 0; r < k; r++)
+            sq_bind_row(q->insk[t], tb, v[i + r], (int)(r * tb->ncols));
+        st = sq_run(s, q->insk[t], err);
+    }
+    for (; st == M2C_OK && i < n; i++)
+        st = sq_row(s, t, v[i], err);
+    return st;
 }
 
 static m2c_status sq_put_meta(m2c_sink *s, m2c_err *err) {
@@ -557,6 +601,6 @@ static m2c_status sq_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most, 
 }
 
 const m2c_sink_ops m2c_sink_sqlite_ops = {
-    "sqlite",  sq_open,       sq_begin,        sq_row,   sq_commit,
+    "sqlite",  sq_open,       sq_begin,        sq_row,   sq_rows, sq_commit,
     sq_rewind, sq_block_hash, sq_block_before, sq_close,
 };

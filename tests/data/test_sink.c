@@ -7,6 +7,7 @@
 
 #include "ml2chain/sink.h"
 #include "test.h"
+#include "scratch.h"
 
 static const m2c_sink_col cols[] = {
     {"block_number", M2C_COL_INT}, {"tx", M2C_COL_TEXT}, {"value", M2C_COL_NUMERIC},
@@ -22,7 +23,7 @@ static const m2c_sink_schema schema_other = {"logs address=0x02", tables, 2};
 static char *tmp_path(const char *suffix) {
     static int n;
     char *p = NULL;
-    if (asprintf(&p, "/tmp/m2c-test-sink-%d-%d%s", (int)getpid(), n++, suffix) < 0) return NULL;
+    if (asprintf(&p, "%s/sink-%d%s", m2c_test_tmpdir(), n++, suffix) < 0) return NULL;
     return p;
 }
 
@@ -410,6 +411,67 @@ TEST(test_sink__done_ranges_merge_and_sort) {
     free(p);
 }
 
+/* Rows i = 0..n-1 of the test schema's table 0: block i, tx "r<i>", value i, real -i. */
+static m2c_sink_val *numbered_rows(size_t n, char (*txt)[16], const m2c_sink_val **ptr) {
+    m2c_sink_val *v = calloc(n * 5, sizeof *v);
+    if (!v) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(txt[i], 16, "r%zu", i);
+        v[5 * i].i = (int64_t)i;
+        v[5 * i + 1].s = txt[i];
+        v[5 * i + 1].n = strlen(txt[i]);
+        v[5 * i + 2].s = txt[i] + 1;
+        v[5 * i + 2].n = strlen(txt[i]) - 1;
+        v[5 * i + 3].d = -(double)i;
+        v[5 * i + 4].null = 1;
+        ptr[i] = v + 5 * i;
+    }
+    return v;
+}
+
+TEST(test_sink__row_batch_stores_every_row_in_order_in_each_backend) {
+    enum { N = 70 }; /* two full multi-row INSERTs of 32 and 6 single rows in SQLite */
+    static char txt[N][16];
+    const m2c_sink_val *ptr[N];
+    m2c_sink_val *v = numbered_rows(N, txt, ptr);
+    REQUIRE(v);
+    const char *sfx[] = {".sqlite", ".csv"};
+    for (size_t k = 0; k < 2; k++) {
+        char *p = tmp_path(sfx[k]);
+        m2c_sink *s = NULL;
+        m2c_err e;
+        REQUIRE(m2c_sink_open(&s, p, &schema_one, &e) == M2C_OK);
+        CHECK(m2c_sink_row_batch(s, 0, ptr, N, &e) == M2C_ERR_STATE); /* outside a chunk */
+        REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+        CHECK(m2c_sink_row_batch(s, 3, ptr, N, &e) == M2C_ERR_INVALID); /* no such table */
+        REQUIRE(m2c_sink_row_batch(s, 0, ptr, N, &e) == M2C_OK);
+        REQUIRE(m2c_sink_row_batch(s, 0, ptr, 0, &e) == M2C_OK);
+        REQUIRE(m2c_sink_commit(s, 0, N - 1, &e) == M2C_OK);
+        CHECK_EQ_INT(m2c_sink_rows(s, 0), N);
+        m2c_sink_close(s);
+        if (k == 0) {
+            CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), N);
+            /* in order, every cell where it belongs */
+            CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE rowid = block_number + 1"
+                                       " AND tx = 'r' || block_number AND value = '' || block_number"
+                                       " AND value_f = -block_number AND ok IS NULL"),
+                         N);
+        } else {
+            char buf[4096];
+            int n = file_bytes(p, buf, sizeof buf);
+            REQUIRE(n > 0);
+            CHECK(strstr(buf, "\n0,r0,0,") != NULL);
+            CHECK(strstr(buf, "\n69,r69,69,") != NULL);
+            const char *a = strstr(buf, "\n31,r31,"), *b = strstr(buf, "\n32,r32,"),
+                       *c = strstr(buf, "\n64,r64,");
+            CHECK(a && b && c && a < b && b < c);
+        }
+        rm_outputs(p);
+        free(p);
+    }
+    free(v);
+}
+
 TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
           T(test_sink_sqlite__uncommitted_chunk_leaves_no_trace),
           T(test_sink_sqlite__new_file_has_64k_pages_in_wal_and_old_page_size_is_kept),
@@ -420,4 +482,5 @@ TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
           T(test_sink_jsonl__writes_valid_json_with_exact_numbers),
           T(test_sink__several_tables_go_to_files_named_after_them),
           T(test_sink__rewind_removes_rows_at_and_above_the_block),
-          T(test_sink__done_ranges_merge_and_sort))
+          T(test_sink__done_ranges_merge_and_sort),
+          T(test_sink__row_batch_stores_every_row_in_order_in_each_backend))
