@@ -123,8 +123,14 @@ step "start the operator node (ml2chain node)"
 ETH_PRIVATE_KEY=$OP_KEY "$M2C" node --rpc-url "$ETH_RPC_URL" --deployment "$DEP" --models "$WORK/models" \
   --state "$WORK/node.db" --poll-ms 200 --confirmations 0 >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
-sleep 0.5
+# up once it says it serves the model (it checks the file's hash against the registration)
+for _ in $(seq 1 100); do
+  grep -q "model 1: served" "$WORK/node.log" 2>/dev/null && break
+  kill -0 "$NODE_PID" 2>/dev/null || break
+  sleep 0.1
+done
 kill -0 "$NODE_PID" 2>/dev/null || { cat "$WORK/node.log" >&2; die "the node exited"; }
+grep -q "model 1: served" "$WORK/node.log" || { cat "$WORK/node.log" >&2; die "the node does not serve model 1"; }
 say "node pid $NODE_PID, log $WORK/node.log"
 
 # feature vector of an address, in training order, as decimal text
