@@ -28,6 +28,9 @@ void m2c_arena_reset(m2c_arena *a);
 /* Returns `n` bytes aligned for any object, zero-filled, or NULL when the cap is reached or
  * malloc fails. n == 0 returns a valid unique pointer. */
 void *m2c_arena_alloc(m2c_arena *a, size_t n);
+/* m2c_arena_alloc without the zero fill, for memory the caller writes before reading (large
+ * buffers filled item by item: zeroing them first costs a pass over memory just mapped). */
+void *m2c_arena_alloc_uninit(m2c_arena *a, size_t n);
 /* Array form of m2c_arena_alloc: NULL on count * size overflow as well. */
 void *m2c_arena_calloc(m2c_arena *a, size_t count, size_t size);
 /* Copies `n` bytes of `s` into the arena and appends a NUL; NULL on failure. */

@@ -53,7 +53,7 @@ void m2c_arena_reset(m2c_arena *a) {
     a->used = 0;
 }
 
-void *m2c_arena_alloc(m2c_arena *a, size_t n) {
+void *m2c_arena_alloc_uninit(m2c_arena *a, size_t n) {
     if (n > SIZE_MAX - ARENA_ALIGN) return NULL;
     size_t need = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
     if (need == 0) need = ARENA_ALIGN;
@@ -78,7 +78,12 @@ void *m2c_arena_alloc(m2c_arena *a, size_t n) {
     void *p = c->data + c->pos;
     c->pos += need;
     a->used += need;
-    memset(p, 0, need);
+    return p;
+}
+
+void *m2c_arena_alloc(m2c_arena *a, size_t n) {
+    void *p = m2c_arena_alloc_uninit(a, n);
+    if (p) memset(p, 0, n ? n : 1);
     return p;
 }
 

@@ -34,6 +34,25 @@ const uint8_t m2c_hex_digit_value[256] = {
 // clang-format on
 
 static const char DIGITS[] = "0123456789abcdef";
+/* The two lowercase digits of every byte value, in order: one lookup per byte. */
+static const char PAIRS[513] =
+    "000102030405060708090a0b0c0d0e0f"
+    "101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f"
+    "303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f"
+    "505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f"
+    "707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f"
+    "909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+    "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+    "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 
 static int has_prefix(const char *s, size_t len) {
     return len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
@@ -148,10 +167,8 @@ size_t m2c_hex_encode(char *out, const uint8_t *in, size_t n, int with_prefix) {
         *o++ = '0';
         *o++ = 'x';
     }
-    for (size_t i = 0; i < n; i++) {
-        *o++ = DIGITS[in[i] >> 4];
-        *o++ = DIGITS[in[i] & 15];
-    }
+    for (size_t i = 0; i < n; i++, o += 2)
+        memcpy(o, PAIRS + 2 * in[i], 2);
     *o = 0;
     return (size_t)(o - out);
 }

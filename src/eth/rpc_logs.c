@@ -173,7 +173,7 @@ static int get_data(cur *c, m2c_rpc_log *l) {
     if (p >= end || *p != '"' || (p - h) % 2) return 0;
     size_t n = (size_t)(p - h) / 2;
     if (n > M2C_RPC_MAX_DATA) return 0;
-    uint8_t *d = m2c_arena_alloc(c->arena, n);
+    uint8_t *d = m2c_arena_alloc_uninit(c->arena, n); /* every byte written below */
     if (!d) return 0;
     for (size_t i = 0; i < n; i++)
         d[i] = (uint8_t)(m2c_hex_digit_value[h[2 * i]] << 4 | m2c_hex_digit_value[h[2 * i + 1]]);
@@ -303,14 +303,15 @@ static int fast(m2c_rpc_logs *out, const char *body, size_t len, uint64_t id) {
             if (!eat(&c, '[')) return 0;
             size_t cap = len / 512 + 16, n = 0;
             if (cap > M2C_RPC_MAX_LOGS) cap = M2C_RPC_MAX_LOGS;
-            m2c_rpc_log *v = m2c_arena_alloc(&out->arena, cap * sizeof *v);
+            /* not zeroed: get_log clears each entry it fills */
+            m2c_rpc_log *v = m2c_arena_alloc_uninit(&out->arena, cap * sizeof *v);
             if (!v) return 0;
             if (!eat(&c, ']')) {
                 do {
                     if (n == cap) {
                         if (cap >= M2C_RPC_MAX_LOGS) return 0;
                         size_t ncap = cap * 2 > M2C_RPC_MAX_LOGS ? M2C_RPC_MAX_LOGS : cap * 2;
-                        m2c_rpc_log *nv = m2c_arena_alloc(&out->arena, ncap * sizeof *nv);
+                        m2c_rpc_log *nv = m2c_arena_alloc_uninit(&out->arena, ncap * sizeof *nv);
                         if (!nv) return 0;
                         memcpy(nv, v, n * sizeof *v);
                         v = nv;
