@@ -49,5 +49,25 @@ TEST(test_arena_reset__forgets_allocations_keeps_one_chunk_and_zeroes_again) {
     CHECK(a.head == NULL);
 }
 
+TEST(test_arena_alloc_uninit__same_placement_and_cap_without_the_fill) {
+    m2c_arena a;
+    m2c_arena_init(&a, 1000);
+    unsigned char *p = m2c_arena_alloc_uninit(&a, 10);
+    REQUIRE(p != NULL);
+    CHECK_EQ_INT((uintptr_t)p % _Alignof(max_align_t), 0);
+    memset(p, 0xee, 10);
+    CHECK(m2c_arena_alloc_uninit(&a, 2000) == NULL); /* over the cap, like m2c_arena_alloc */
+    CHECK(m2c_arena_alloc_uninit(&a, 900) != NULL);
+    CHECK(m2c_arena_alloc_uninit(&a, 100) == NULL);
+    /* memory written through an uninitialised allocation comes back zeroed from alloc */
+    m2c_arena_reset(&a);
+    unsigned char *q = m2c_arena_alloc(&a, 10);
+    REQUIRE(q == p);
+    for (int i = 0; i < 10; i++)
+        CHECK_EQ_INT(q[i], 0);
+    m2c_arena_free(&a);
+}
+
 TEST_MAIN(T(test_arena_alloc__zeroed_aligned_and_capped),
+          T(test_arena_alloc_uninit__same_placement_and_cap_without_the_fill),
           T(test_arena_reset__forgets_allocations_keeps_one_chunk_and_zeroes_again))
