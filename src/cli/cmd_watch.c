@@ -396,8 +396,8 @@ static int scan(watcher *w, uint64_t from, uint64_t to) {
     return ok;
 }
 
-/* The stall entry of challenge transaction tx, added (waiting since `head`) if new; NULL
- * when the table is full (that challenge is then only re-sent as it is). */
+/* The index of the stall entry of challenge transaction tx, added (waiting since `head`) if
+ * new; MAX_STALL when the table is full (that challenge is then only re-sent as it is). */
 static size_t stall_of(watcher *w, const m2c_hash32 *tx, uint64_t head) {
     for (size_t i = 0; i < w->n_stall; i++)
         if (!memcmp(w->stall[i].tx.b, tx->b, 32)) return i;
@@ -521,23 +521,25 @@ static int follow_challenges(watcher *w, uint64_t head) {
         hexs(ids, c->id.b, 32);
         m2c_rpc_receipt rc;
         memset(&rc, 0, sizeof rc);
-        /* the open transaction and any it replaced: the first with a receipt settles it */
-        m2c_hash32 hs[16];
-        size_t nh = 0;
+        /* the open transaction's receipt; once its nonce is used and it has none, the one of
+         * a transaction it replaced (one of them was mined, or another transaction took it) */
+        hexs(th, c->tx_hash.b, 32);
         m2c_err_clear(&e);
-        if (m2c_watchstore_challenge_hashes(w->st, &c->id, c->nonce, hs, 16, &nh, &e) != M2C_OK) {
-            logf_("%s", e.msg);
-            ok = 0;
-            break;
+        m2c_status rs = m2c_rpc_get_receipt(w->ch.rpc, &rc, &c->tx_hash, &e);
+        if (rs == M2C_ERR_NOTFOUND && c->nonce < latest_nonce) {
+            m2c_hash32 hs[64];
+            size_t nh = 0;
+            if (m2c_watchstore_challenge_hashes(w->st, &c->id, c->nonce, hs, 64, &nh, &e) != M2C_OK) {
+                logf_("%s", e.msg);
+                ok = 0;
+                break;
+            }
+            for (size_t k = 1; k < nh && rs == M2C_ERR_NOTFOUND; k++) { /* hs[0] is the open one */
+                m2c_err_clear(&e);
+                rs = m2c_rpc_get_receipt(w->ch.rpc, &rc, &hs[k], &e);
+                if (rs == M2C_OK) hexs(th, hs[k].b, 32);
+            }
         }
-        if (!nh) hs[nh++] = c->tx_hash;
-        m2c_status rs = M2C_ERR_NOTFOUND;
-        for (size_t k = 0; k < nh && rs == M2C_ERR_NOTFOUND; k++) {
-            m2c_err_clear(&e);
-            hexs(th, hs[k].b, 32);
-            rs = m2c_rpc_get_receipt(w->ch.rpc, &rc, &hs[k], &e);
-        }
-        if (rs != M2C_OK) hexs(th, c->tx_hash.b, 32);
         if (rs == M2C_OK) {
             int slashed_seen = 0;
             for (size_t k = 0; k < rc.n_logs; k++) {
