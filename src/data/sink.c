@@ -60,7 +60,7 @@ static m2c_status check_schema(const m2c_sink_schema *sc, m2c_err *err) {
 }
 
 m2c_status m2c_sink_open(m2c_sink **out, const char *target, const m2c_sink_schema *schema,
-                              m2c_err *err) {
+                         m2c_err *err) {
     m2c_status st;
     m2c_sink *s = NULL;
     m2c_buf b;

@@ -22,7 +22,7 @@ typedef struct {
     sqlite3 *db;
     sqlite3_stmt **ins;  /* one INSERT per table */
     sqlite3_stmt **insk; /* per table: an INSERT of batch[t] rows at once */
-    size_t *batch;
+    size_t *batch;       /* per table: rows per multi-row INSERT */
     sqlite3_stmt *ins_block, *ins_ckpt, *put_meta;
     int lockfd; /* flock'd: one writer per output */
     /* the checkpointer: its connection and thread, woken by the writer's WAL hook */
