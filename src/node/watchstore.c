@@ -394,6 +394,22 @@ m2c_status m2c_watchstore_verdict_counts(m2c_watchstore *s,
 
 /* ---- challenges ---- */
 
+/* Inserts c as the request's open challenge (state sent), inside the caller's transaction. */
+static m2c_status insert_open(m2c_watchstore *s, const m2c_watch_challenge *c, m2c_err *err) {
+    sqlite3_stmt *q = NULL;
+    m2c_status st = prep(s, &q, "INSERT INTO wchallenges(id, nonce, tx_hash, raw, state, sent_time)"
+                                " VALUES(?,?,?,?,0,?)", err);
+    if (st) return st;
+    sqlite3_bind_blob(q, 1, c->id.b, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)c->nonce);
+    sqlite3_bind_blob(q, 3, c->tx_hash.b, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 4, c->raw, (int)c->raw_len, SQLITE_TRANSIENT);
+    sqlite3_bind_double(q, 5, c->sent_time ? c->sent_time : now_s());
+    st = step_done(s, q, err);
+    sqlite3_finalize(q);
+    return st;
+}
+
 m2c_status m2c_watchstore_record_challenge(m2c_watchstore *s, const m2c_watch_challenge *c,
                                            m2c_err *err) {
     sqlite3_stmt *q = NULL;
@@ -407,20 +423,8 @@ m2c_status m2c_watchstore_record_challenge(m2c_watchstore *s, const m2c_watch_ch
             st = m2c_err_set(err, M2C_ERR_STATE, "watch state: a challenge is already open");
     }
     sqlite3_finalize(q);
-    q = NULL;
     if (!st) st = update_verdict(s, &c->id, "pending", "challenging", err);
-    if (!st)
-        st = prep(s, &q, "INSERT INTO wchallenges(id, nonce, tx_hash, raw, state, sent_time)"
-                         " VALUES(?,?,?,?,0,?)", err);
-    if (!st) {
-        sqlite3_bind_blob(q, 1, c->id.b, 32, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 2, (sqlite3_int64)c->nonce);
-        sqlite3_bind_blob(q, 3, c->tx_hash.b, 32, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(q, 4, c->raw, (int)c->raw_len, SQLITE_TRANSIENT);
-        sqlite3_bind_double(q, 5, c->sent_time ? c->sent_time : now_s());
-        st = step_done(s, q, err);
-    }
-    sqlite3_finalize(q);
+    if (!st) st = insert_open(s, c, err);
     return finish(s, st, err);
 }
 
@@ -519,19 +523,7 @@ m2c_status m2c_watchstore_replace_challenge(m2c_watchstore *s, const m2c_watch_c
                              (unsigned long long)c->nonce);
     }
     sqlite3_finalize(q);
-    q = NULL;
-    if (!st)
-        st = prep(s, &q, "INSERT INTO wchallenges(id, nonce, tx_hash, raw, state, sent_time)"
-                         " VALUES(?,?,?,?,0,?)", err);
-    if (!st) {
-        sqlite3_bind_blob(q, 1, c->id.b, 32, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 2, (sqlite3_int64)c->nonce);
-        sqlite3_bind_blob(q, 3, c->tx_hash.b, 32, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(q, 4, c->raw, (int)c->raw_len, SQLITE_TRANSIENT);
-        sqlite3_bind_double(q, 5, c->sent_time ? c->sent_time : now_s());
-        st = step_done(s, q, err);
-    }
-    sqlite3_finalize(q);
+    if (!st) st = insert_open(s, c, err);
     return finish(s, st, err);
 }
 

@@ -118,6 +118,23 @@ TEST(test_watchstore__records_a_range_and_resumes_after_reopen) {
     cleanup(s);
 }
 
+/* Closes *s and opens it again (a restart): exactly one challenge is open, in state sent, at
+ * `nonce`, its hash starting with byte h0 and its signed bytes equal to raw[0..len). */
+static int reopen_finds_one_open(m2c_watchstore **s, uint64_t nonce, uint8_t h0,
+                                 const uint8_t *raw, size_t len) {
+    m2c_err e;
+    m2c_watchstore_close(*s);
+    *s = NULL;
+    if (m2c_watchstore_open(s, g_path, &e) != M2C_OK) return 0;
+    m2c_watch_challenge *cs = NULL;
+    size_t n = 0;
+    if (m2c_watchstore_open_challenges(*s, &cs, &n, &e) != M2C_OK) return 0;
+    int ok = n == 1 && cs[0].nonce == nonce && cs[0].tx_hash.b[0] == h0 && cs[0].raw_len == len &&
+             memcmp(cs[0].raw, raw, len) == 0 && cs[0].state == M2C_CHALLENGE_SENT;
+    m2c_watchstore_challenges_free(cs, n);
+    return ok;
+}
+
 TEST(test_watchstore__challenge_recorded_once_and_settled) {
     m2c_watchstore *s = fresh();
     REQUIRE(s);
@@ -148,16 +165,9 @@ TEST(test_watchstore__challenge_recorded_once_and_settled) {
     c.id = id3;
     CHECK(m2c_watchstore_record_challenge(s, &c, &e) == M2C_ERR_STATE);
     /* a restart finds the open challenge with its exact bytes */
-    m2c_watchstore_close(s);
-    s = NULL;
-    REQUIRE(m2c_watchstore_open(&s, g_path, &e) == M2C_OK);
+    REQUIRE(reopen_finds_one_open(&s, 7, 0x77, raw, sizeof raw));
     m2c_watch_challenge *cs = NULL;
     size_t n = 0;
-    REQUIRE(m2c_watchstore_open_challenges(s, &cs, &n, &e) == M2C_OK);
-    REQUIRE(n == 1);
-    CHECK(cs[0].nonce == 7 && cs[0].tx_hash.b[0] == 0x77 && cs[0].raw_len == 5 &&
-          memcmp(cs[0].raw, raw, 5) == 0 && cs[0].state == M2C_CHALLENGE_SENT);
-    m2c_watchstore_challenges_free(cs, n);
     /* dropped: judged again; then recorded anew and mined */
     m2c_hash32 id2 = H(2);
     REQUIRE(m2c_watchstore_settle_challenge(s, &id2, M2C_CHALLENGE_DROPPED, 0, &e) == M2C_OK);
@@ -263,16 +273,9 @@ TEST(test_watchstore__replacement_keeps_every_hash_of_the_nonce_until_settled) {
     c.id = H(3);
     CHECK(m2c_watchstore_replace_challenge(s, &c, &e) == M2C_ERR_STATE);
     /* a restart: one open challenge, the newest bytes; the hashes newest first */
-    m2c_watchstore_close(s);
-    s = NULL;
-    REQUIRE(m2c_watchstore_open(&s, g_path, &e) == M2C_OK);
+    REQUIRE(reopen_finds_one_open(&s, 4, 0x43, raw3, sizeof raw3));
     m2c_watch_challenge *cs = NULL;
     size_t n = 0;
-    REQUIRE(m2c_watchstore_open_challenges(s, &cs, &n, &e) == M2C_OK);
-    REQUIRE(n == 1);
-    CHECK(cs[0].nonce == 4 && cs[0].tx_hash.b[0] == 0x43 && cs[0].raw_len == 2 &&
-          memcmp(cs[0].raw, raw3, 2) == 0);
-    m2c_watchstore_challenges_free(cs, n);
     m2c_hash32 id2 = H(2), hs[8];
     REQUIRE(m2c_watchstore_challenge_hashes(s, &id2, 4, hs, 8, &n, &e) == M2C_OK);
     REQUIRE(n == 3);
