@@ -29,10 +29,7 @@ check_ok "model bonded" bond_model "$MODEL_ID"
 check_ok "two requests" requests "$MODEL_ID" 2 5
 
 # --- a lie is fulfilled; then blocks are only mined by hand
-node_start --confirmations 0 --test-lie-rate 1
-two_f() { [ "$(fulfilled_count)" -ge 2 ]; }
-check_until 30 "lying node fulfils both" two_f
-node_stop
+lies_fulfilled 2 --confirmations 0
 rpc evm_setAutomine false
 N_W0=$("$CAST" nonce --rpc-url "$ETH_RPC_URL" "$W_ADDR")
 watch_start --confirmations 0 --replace-blocks 2 --fee-cap-gwei "$CAP_GWEI"

@@ -24,10 +24,7 @@ check_ok "model 1 bonded" bond_model "$MODEL_ID"
 
 # --- lies, fulfilled while no watcher runs
 check_ok "2 requests on model 1" requests "$MODEL_ID" 2 5
-node_start --confirmations 1 --test-lie-rate 1
-two_f() { [ "$(fulfilled_count)" -ge 2 ]; }
-check_until 30 "lying node fulfils both" two_f
-node_stop
+lies_fulfilled 2 --confirmations 1
 # one more block: the fulfilments have a confirmation
 LAST_F=$(logs_json "$T_FULFILLED" | jq -r '.[].blockNumber' | while read -r b; do echo $((b)); done | sort -n | tail -1)
 confirmed_f() { [ "$("$CAST" block-number --rpc-url "$ETH_RPC_URL")" -gt "$LAST_F" ]; }

@@ -48,3 +48,13 @@ requests() {
   done
 }
 challenged_count() { logs_json "$T_CHALLENGED" | jq 'length'; }
+# lies_fulfilled N [NODE ARGS...]: a check: a node that answers every request wrongly
+# (--test-lie-rate 1) runs until N Fulfilled events are on chain, then stops.
+lies_fulfilled() {
+  local n=$1
+  shift
+  node_start "$@" --test-lie-rate 1
+  n_fulfilled() { [ "$(fulfilled_count)" -ge "$n" ]; }
+  check_until 30 "a lying node fulfils $n requests" n_fulfilled
+  node_stop
+}
