@@ -421,31 +421,33 @@ out:
     return M2C_OK;
 }
 
-m2c_status m2c_nodestore_list(m2c_nodestore *s, const char *chain, int state, size_t cap,
-                              m2c_noderec **recs, size_t *n, m2c_err *err) {
+/* Requests that `sql` selects with ?1 = chain, ?2 = key and, when it has a ?3, ?3 = cap. */
+static m2c_status list_by(m2c_nodestore *s, const char *sql, const char *chain, int64_t key,
+                          size_t cap, m2c_noderec **recs, size_t *n, m2c_err *err) {
     sqlite3_stmt *q = NULL;
-    m2c_status st = prep(s, &q, "SELECT " REC_COLS " FROM requests WHERE chain = ? AND state = ?"
-                                " ORDER BY block, log_index LIMIT ?", err);
+    m2c_status st = prep(s, &q, sql, err);
     if (st) return st;
     sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(q, 2, state);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)(cap > INT64_MAX ? INT64_MAX : cap));
+    sqlite3_bind_int64(q, 2, key);
+    if (sqlite3_bind_parameter_count(q) >= 3)
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)(cap > INT64_MAX ? INT64_MAX : cap));
     st = list_query(s, q, cap, recs, n, err);
     sqlite3_finalize(q);
     return st;
 }
 
+m2c_status m2c_nodestore_list(m2c_nodestore *s, const char *chain, int state, size_t cap,
+                              m2c_noderec **recs, size_t *n, m2c_err *err) {
+    return list_by(s, "SELECT " REC_COLS " FROM requests WHERE chain = ? AND state = ?"
+                      " ORDER BY block, log_index LIMIT ?",
+                   chain, state, cap, recs, n, err);
+}
+
 m2c_status m2c_nodestore_list_nonce(m2c_nodestore *s, const char *chain, uint64_t nonce,
                                     m2c_noderec **recs, size_t *n, m2c_err *err) {
-    sqlite3_stmt *q = NULL;
-    m2c_status st = prep(s, &q, "SELECT " REC_COLS " FROM requests WHERE chain = ? AND nonce = ?"
-                                " AND state = 2 ORDER BY block, log_index", err);
-    if (st) return st;
-    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)nonce);
-    st = list_query(s, q, SIZE_MAX, recs, n, err);
-    sqlite3_finalize(q);
-    return st;
+    return list_by(s, "SELECT " REC_COLS " FROM requests WHERE chain = ? AND nonce = ?"
+                      " AND state = 2 ORDER BY block, log_index",
+                   chain, (int64_t)nonce, SIZE_MAX, recs, n, err);
 }
 
 m2c_status m2c_nodestore_get(m2c_nodestore *s, const char *chain, const m2c_hash32 *id,
@@ -751,31 +753,18 @@ const char *m2c_delivery_state_str(int s) {
 
 m2c_status m2c_nodestore_deliveries(m2c_nodestore *s, const char *chain, int state, size_t cap,
                                     m2c_noderec **recs, size_t *n, m2c_err *err) {
-    sqlite3_stmt *q = NULL;
-    m2c_status st = prep(s, &q, "SELECT " REC_COLS " FROM requests WHERE chain = ?1 AND id IN"
-                                " (SELECT id FROM deliveries WHERE chain = ?1 AND state = ?2)"
-                                " ORDER BY block, log_index LIMIT ?3", err);
-    if (st) return st;
-    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(q, 2, state);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)(cap > INT64_MAX ? INT64_MAX : cap));
-    st = list_query(s, q, cap, recs, n, err);
-    sqlite3_finalize(q);
-    return st;
+    return list_by(s, "SELECT " REC_COLS " FROM requests WHERE chain = ?1 AND id IN"
+                      " (SELECT id FROM deliveries WHERE chain = ?1 AND state = ?2)"
+                      " ORDER BY block, log_index LIMIT ?3",
+                   chain, state, cap, recs, n, err);
 }
 
 m2c_status m2c_nodestore_deliveries_nonce(m2c_nodestore *s, const char *chain, uint64_t nonce,
                                           m2c_noderec **recs, size_t *n, m2c_err *err) {
-    sqlite3_stmt *q = NULL;
-    m2c_status st = prep(s, &q, "SELECT " REC_COLS " FROM requests WHERE chain = ?1 AND id IN"
-                                " (SELECT id FROM deliveries WHERE chain = ?1 AND state = 1"
-                                " AND nonce = ?2) ORDER BY block, log_index", err);
-    if (st) return st;
-    sqlite3_bind_text(q, 1, chain, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)nonce);
-    st = list_query(s, q, SIZE_MAX, recs, n, err);
-    sqlite3_finalize(q);
-    return st;
+    return list_by(s, "SELECT " REC_COLS " FROM requests WHERE chain = ?1 AND id IN"
+                      " (SELECT id FROM deliveries WHERE chain = ?1 AND state = 1"
+                      " AND nonce = ?2) ORDER BY block, log_index",
+                   chain, (int64_t)nonce, SIZE_MAX, recs, n, err);
 }
 
 m2c_status m2c_nodestore_submit_delivery(m2c_nodestore *s, const char *chain,
