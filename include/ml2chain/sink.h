@@ -74,7 +74,22 @@ typedef struct m2c_sink m2c_sink;
 M2C_WUR m2c_status m2c_sink_open(m2c_sink **out, const char *target, const m2c_sink_schema *schema,
                                  m2c_err *err);
 
-/* Closes the sink; a chunk begun but not committed is discarded. NULL is accepted. */
+/* m2c_sink_open_ex flags. */
+enum {
+    /* A bulk load (an extraction that does not follow the chain): a backend may commit chunks
+     * in groups and write faster for it. SQLite then uses a rollback journal instead of WAL
+     * (readers of the file may meet "database is locked" meanwhile) and commits a group of
+     * chunks at 16 MiB of rows or after 1 s; m2c_sink_flush commits a group early. */
+    M2C_SINK_BULK = 1,
+};
+
+/* m2c_sink_open with flags (M2C_SINK_BULK). */
+M2C_WUR m2c_status m2c_sink_open_ex(m2c_sink **out, const char *target,
+                                    const m2c_sink_schema *schema, unsigned flags, m2c_err *err);
+
+/* Closes the sink; a chunk begun but not committed is discarded. Chunks committed but not yet
+ * flushed (M2C_SINK_BULK) are kept if that can be done; call m2c_sink_flush first to know.
+ * NULL is accepted. */
 void m2c_sink_close(m2c_sink *s);
 
 /* "sqlite", "csv", "jsonl" or "postgres". */
@@ -120,8 +135,14 @@ M2C_WUR m2c_status m2c_sink_block(m2c_sink *s, uint64_t number, const char *hash
 M2C_WUR m2c_status m2c_sink_meta(m2c_sink *s, const char *key, const char *value, m2c_err *err);
 
 /* Commits the chunk: its rows, the checkpoint [from, to], block hashes and provenance, as one
- * atomic step. */
+ * atomic step. With M2C_SINK_BULK the step may be grouped with the next chunks: it is on disk
+ * at the latest at the next m2c_sink_flush (or after 16 MiB of rows or 1 s). A kill before
+ * then loses the group whole, never part of a chunk. */
 M2C_WUR m2c_status m2c_sink_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *err);
+
+/* Commits whatever committed chunks are still grouped (M2C_SINK_BULK); a no-op otherwise.
+ * Not valid inside a chunk. After it fails the sink accepts no more chunks. */
+M2C_WUR m2c_status m2c_sink_flush(m2c_sink *s, m2c_err *err);
 
 /* Removes everything at or above block `from` (rows, block hashes, checkpoints), for a reorg.
  * CSV/JSONL can only rewind to a chunk boundary: rows of the whole chunk containing `from`

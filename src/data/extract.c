@@ -1,6 +1,7 @@
 /* extract.c: the extraction engine (see extract.h): range resolution, worker threads that
  * fetch chunks (splitting refused ranges, retrying transient failures), the in-order writer,
  * provenance, and follow mode with reorg handling. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -643,6 +644,7 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
     for (;;) {
         pthread_mutex_lock(&e->mu);
         xslot *sl = &e->ring[e->seq_write % e->window];
+        int idle = 0;
         while (!(sl->state == 2 && sl->seq == e->seq_write) &&
                !(exhausted(e) && e->seq_write == e->seq_next) && !cancelled(o)) {
             struct timespec ts;
@@ -652,15 +654,26 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
-            pthread_cond_timedwait(&e->cv_done, &e->mu, &ts);
+            if (pthread_cond_timedwait(&e->cv_done, &e->mu, &ts) == ETIMEDOUT && !idle) {
+                /* the next chunk is slow to come: what is written so far goes to disk now */
+                idle = 1;
+                pthread_mutex_unlock(&e->mu);
+                st = m2c_sink_flush(R->sink, err);
+                pthread_mutex_lock(&e->mu);
+                if (st) break;
+            }
         }
         int finished = exhausted(e) && e->seq_write == e->seq_next;
         pthread_mutex_unlock(&e->mu);
+        if (st) goto out;
         if (cancelled(o)) {
             st = m2c_err_set(err, M2C_ERR_INTERRUPTED, "interrupted");
             goto out;
         }
-        if (finished) break;
+        if (finished) {
+            st = m2c_sink_flush(R->sink, err);
+            break;
+        }
         if (sl->st != M2C_OK) {
             if (err) *err = sl->err;
             st = sl->st;
@@ -802,7 +815,11 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
         goto out;
     }
     if ((st = m2c_xschema_build(&R.x, o, R.chain_id, err))) goto out;
-    if ((st = m2c_sink_open(&R.sink, o->out, &R.x.schema, err))) goto out;
+    /* a run that ends when the range is done is a bulk load; a follower keeps the output
+     * readable at every chunk */
+    if ((st = m2c_sink_open_ex(&R.sink, o->out, &R.x.schema, o->follow ? 0 : M2C_SINK_BULK,
+                               err)))
+        goto out;
     snprintf(sum->sink_kind, sizeof sum->sink_kind, "%s", m2c_sink_kind(R.sink));
     /* provenance that does not change per chunk */
     char num[32];
@@ -933,14 +950,20 @@ out:
         R.p.splits = e->splits;
         R.p.retries = e->retries;
     }
+    if (R.sink) {
+        /* chunks written before an error or an interrupt are complete: keep them */
+        m2c_err ferr;
+        m2c_status fst = m2c_sink_flush(R.sink, st ? &ferr : err);
+        if (!st) st = fst;
+    }
     report(&R);
     sum->p = R.p;
-    sum->p.seconds = now_s() - R.t0;
     sum->chain_id = R.chain_id;
     if (R.sink)
         for (size_t t = 0; t < R.x.ntables; t++)
             sum->rows_total += m2c_sink_rows(R.sink, t);
     m2c_sink_close(R.sink);
+    sum->p.seconds = now_s() - R.t0; /* the output closed is part of the run */
     m2c_xschema_free(&R.x);
     if (R.engine_ready) {
         for (unsigned i = 0; i < e->nworkers; i++)

@@ -61,6 +61,11 @@ static m2c_status check_schema(const m2c_sink_schema *sc, m2c_err *err) {
 
 m2c_status m2c_sink_open(m2c_sink **out, const char *target, const m2c_sink_schema *schema,
                          m2c_err *err) {
+    return m2c_sink_open_ex(out, target, schema, 0, err);
+}
+
+m2c_status m2c_sink_open_ex(m2c_sink **out, const char *target, const m2c_sink_schema *schema,
+                            unsigned flags, m2c_err *err) {
     m2c_status st;
     m2c_sink *s = NULL;
     m2c_buf b;
@@ -75,6 +80,7 @@ m2c_status m2c_sink_open(m2c_sink **out, const char *target, const m2c_sink_sche
     if (!(s = calloc(1, sizeof *s))) goto out;
     s->ops = pick_ops(target);
     s->schema = schema;
+    s->flags = flags;
     if (!(s->target = strdup(target)) || !(s->identity = strdup(schema->identity))) goto out;
     if (!(s->rows = calloc(schema->ntables, sizeof *s->rows))) goto out;
     if (!(s->pending = calloc(schema->ntables, sizeof *s->pending))) goto out;
@@ -274,6 +280,11 @@ m2c_status m2c_sink_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *err
     if (m2c_sink_add_done_(s, from, to) != M2C_OK)
         return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
     return M2C_OK;
+}
+
+m2c_status m2c_sink_flush(m2c_sink *s, m2c_err *err) {
+    if (s->in_chunk) return m2c_err_set(err, M2C_ERR_STATE, "sink: flush inside a chunk");
+    return s->ops->flush ? s->ops->flush(s, err) : M2C_OK;
 }
 
 m2c_status m2c_sink_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {

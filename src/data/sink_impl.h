@@ -25,8 +25,10 @@ typedef struct m2c_sink_ops {
     /* n rows at once; NULL: row() for each */
     m2c_status (*rows)(m2c_sink *s, size_t t, const m2c_sink_val *const *v, size_t n,
                        m2c_err *err);
-    /* Makes the chunk durable, with the checkpoint, s->pending_blocks and s->meta. */
+    /* Commits the chunk, with the checkpoint, s->pending_blocks and s->meta. */
     m2c_status (*commit)(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *err);
+    /* Makes every committed chunk durable; NULL: commit already does. */
+    m2c_status (*flush)(m2c_sink *s, m2c_err *err);
     m2c_status (*rewind)(m2c_sink *s, uint64_t from, m2c_err *err);
     m2c_status (*block_hash)(m2c_sink *s, char out[67], uint64_t number, m2c_err *err);
     m2c_status (*block_before)(m2c_sink *s, uint64_t *out, uint64_t at_most, m2c_err *err);
@@ -49,6 +51,7 @@ struct m2c_sink {
     m2c_sink_blockhash *blocks; /* hashes recorded in the open chunk */
     size_t nblocks, capblocks;
     int in_chunk;
+    unsigned flags; /* M2C_SINK_BULK, ... (m2c_sink_open_ex) */
 };
 
 /* Adds [from, to] to s->done keeping it sorted and merged. */

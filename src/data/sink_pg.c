@@ -469,6 +469,6 @@ static m2c_status pg_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most, 
 }
 
 const m2c_sink_ops m2c_sink_pg_ops = {
-    "postgres", pg_open,       pg_begin,        pg_row,   NULL, pg_commit,
-    pg_rewind,  pg_block_hash, pg_block_before, pg_close,
+    "postgres", pg_open,   pg_begin,      pg_row,          NULL,     pg_commit,
+    NULL,       pg_rewind, pg_block_hash, pg_block_before, pg_close,
 };

@@ -1,11 +1,19 @@
-/* sink_sqlite.c: the SQLite sink (the default). WAL journal, one transaction per chunk holding
- * the rows, the checkpoint, the block hashes and the provenance; prepared inserts. Besides the
- * dataset's tables the file has _m2c_meta(key, value), _m2c_checkpoints(from_block, to_block)
- * and _m2c_blocks(number, hash); see docs/datasets.md.
+/* sink_sqlite.c: the SQLite sink (the default). One transaction holds whole chunks: their rows,
+ * checkpoints, block hashes and provenance; prepared inserts. Besides the dataset's tables the
+ * file has _m2c_meta(key, value), _m2c_checkpoints(from_block, to_block) and
+ * _m2c_blocks(number, hash); see docs/datasets.md.
  *
- * WAL checkpoints (copying committed pages from the WAL into the database) run on a second
- * connection in a thread of their own, so the writer keeps inserting while the last chunks'
- * pages are copied; they are as crash-safe as SQLite's automatic ones. */
+ * Two ways to write, both safe against a kill at any point and, with synchronous=NORMAL,
+ * against power loss (which may lose the last commits but never leaves a broken file):
+ * - live (the default; `extract --follow`): WAL journal, one transaction per chunk, so readers
+ *   never wait and see every chunk as soon as it is written. WAL checkpoints (copying committed
+ *   pages from the WAL into the database) run on a second connection in a thread of their own,
+ *   so the writer keeps inserting while the last chunks' pages are copied.
+ * - bulk (M2C_SINK_BULK): a rollback journal, with chunks committed in groups (SQ_GROUP_BYTES
+ *   of rows, or SQ_GROUP_SECONDS, or m2c_sink_flush). Appended pages need no journal, so every
+ *   page is written once instead of to the WAL and then again into the database, and a group
+ *   pays its fsyncs once. Each chunk is a savepoint, so a failed chunk leaves the group's
+ *   earlier chunks intact. Readers may meet "database is locked" while a group is written. */
 #include "sink_impl.h"
 
 #include <pthread.h>
@@ -16,6 +24,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -32,12 +41,26 @@ typedef struct {
     pthread_mutex_t ck_mu;
     pthread_cond_t ck_cv;
     int ck_frames; /* WAL frames that wake it (SQ_CKPT_BYTES of pages) */
+    /* the open transaction: in bulk mode it holds a group of committed chunks */
+    int group;       /* bulk mode: chunks are committed in groups */
+    int tx_open;     /* a transaction is open */
+    int broken;      /* a group's COMMIT failed: its chunks are gone, the sink is unusable */
+    size_t tx_bytes; /* bytes of row cells in it */
+    double tx_t0;    /* when it began (CLOCK_MONOTONIC seconds) */
 } sq_impl;
 
 #define SQ_CKPT_BYTES  ((int64_t)16 << 20) /* WAL size that starts a checkpoint */
 #define SQ_BATCH_ROWS  32                  /* rows per multi-row INSERT */
 #define SQ_BATCH_VARS  30000               /* and never more parameters than SQLite takes */
 #define SQ_CKPT_BEHIND 8                   /* this many times that: the writer checkpoints itself */
+#define SQ_GROUP_BYTES   ((size_t)16 << 20) /* bulk: row bytes that end a group of chunks */
+#define SQ_GROUP_SECONDS 1.0                /* bulk: nor is a group kept open longer than this */
+
+static double sq_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* Runs after every commit with the WAL's size in frames: wakes the checkpointer; if it has
  * fallen far behind (the WAL keeps growing), checkpoints here as SQLite's default hook does. */
@@ -317,10 +340,42 @@ out:
     return st;
 }
 
+/* Commits the open transaction (in bulk mode: the group of chunks it holds). */
+static m2c_status sq_end(m2c_sink *s, m2c_err *err) {
+    sq_impl *q = s->impl;
+    if (!q->tx_open) return M2C_OK;
+    q->tx_open = 0;
+    m2c_status st = sq_exec(s, "COMMIT", err);
+    if (st != M2C_OK) {
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+        q->broken = q->group; /* chunks reported committed are gone */
+    }
+    return st;
+}
+
+/* Discards the open chunk: its savepoint in bulk mode, else its transaction. */
+static void sq_undo_chunk(m2c_sink *s) {
+    sq_impl *q = s->impl;
+    if (q->group && !sqlite3_get_autocommit(q->db)) {
+        sqlite3_exec(q->db, "ROLLBACK TO chunk; RELEASE chunk", NULL, NULL, NULL);
+    } else {
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+        q->tx_open = 0;
+    }
+    /* an I/O error can make SQLite roll back the whole transaction itself: the group's
+     * earlier chunks are gone then */
+    if (q->tx_open && sqlite3_get_autocommit(q->db)) {
+        q->tx_open = 0;
+        q->broken = 1;
+    }
+}
+
 static void sq_close(m2c_sink *s) {
     sq_impl *q = s->impl;
     if (!q) return;
-    if (q->db && s->in_chunk) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    if (q->db && s->in_chunk) sq_undo_chunk(s);
+    /* the group's chunks are complete: keep them (callers that must know flush first) */
+    if (q->db && q->tx_open) sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
     sq_ckpt_stop(q); /* closing the writer's connection then checkpoints what is left */
     for (size_t t = 0; t < s->schema->ntables; t++) {
         if (q->ins) sqlite3_finalize(q->ins[t]);
@@ -336,6 +391,41 @@ static void sq_close(m2c_sink *s) {
     if (q->lockfd >= 0) close(q->lockfd);
     free(q);
     s->impl = NULL;
+}
+
+/* The journal mode's current name ("wal", "delete", ...) into out, after running sql. */
+static int sq_pragma_mode(sqlite3 *db, const char *sql, char out[16]) {
+    sqlite3_stmt *ps = NULL;
+    int ok = sqlite3_prepare_v2(db, sql, -1, &ps, NULL) == SQLITE_OK &&
+             sqlite3_step(ps) == SQLITE_ROW && sqlite3_column_text(ps, 0);
+    if (ok) snprintf(out, 16, "%s", (const char *)sqlite3_column_text(ps, 0));
+    sqlite3_finalize(ps);
+    return ok;
+}
+
+/* Live: WAL. Bulk: a rollback journal, if the file can be switched to one (not while another
+ * connection has a WAL file open: it stays in WAL then, committing chunk by chunk). */
+static m2c_status sq_journal(m2c_sink *s, int existed, m2c_err *err) {
+    sq_impl *q = s->impl;
+    char mode[16] = "";
+    m2c_status st;
+    /* a new file gets 64 KiB pages (before WAL fixes the size): a bulk load then makes ~16x
+     * fewer write/read syscalls than with 4 KiB pages */
+    if (!existed && (st = sq_exec(s, "PRAGMA page_size=65536;", err)) != M2C_OK) return st;
+    if ((st = sq_exec(s, "PRAGMA synchronous=NORMAL;", err)) != M2C_OK) return st;
+    if (s->flags & M2C_SINK_BULK) {
+        sqlite3_busy_timeout(q->db, 0); /* a reader holding the WAL open: do not wait for it */
+        if (sq_pragma_mode(q->db, "PRAGMA journal_mode=DELETE", mode) && !strcmp(mode, "delete"))
+            q->group = 1;
+        /* each chunk's savepoint keeps the pages it changes again in a statement journal:
+         * in memory, not in a temporary file */
+        if (q->group && (st = sq_exec(s, "PRAGMA temp_store=MEMORY;", err)) != M2C_OK) return st;
+        sqlite3_busy_timeout(q->db, 5000);
+        if (q->group) return M2C_OK;
+    }
+    if (!sq_pragma_mode(q->db, "PRAGMA journal_mode=WAL", mode) || strcmp(mode, "wal"))
+        return sq_fail(err, q->db, "cannot set the WAL journal", s->target);
+    return M2C_OK;
 }
 
 static m2c_status sq_open(m2c_sink *s, const char *target, m2c_err *err) {
@@ -383,18 +473,14 @@ static m2c_status sq_open(m2c_sink *s, const char *target, m2c_err *err) {
         }
         existed = has_meta;
     }
-    /* a new file gets 64 KiB pages (before WAL fixes the size): a bulk load then makes ~16x
-     * fewer write/read syscalls for the WAL and its checkpoints than with 4 KiB pages */
-    if (!existed && (st = sq_exec(s, "PRAGMA page_size=65536;", err)) != M2C_OK) goto out;
-    if ((st = sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)) != M2C_OK)
-        goto out;
+    if ((st = sq_journal(s, existed, err)) != M2C_OK) goto out;
     if (existed)
         st = sq_load(s, err);
     else
         st = sq_create(s, err);
     if (st != M2C_OK) goto out;
     st = sq_prepare_inserts(s, err);
-    if (st == M2C_OK) sq_ckpt_start(q, target);
+    if (st == M2C_OK && !q->group) sq_ckpt_start(q, target);
 out:
     if (st != M2C_OK) {
         sq_close(s);
@@ -404,12 +490,25 @@ out:
 }
 
 static m2c_status sq_begin(m2c_sink *s, m2c_err *err) {
-    return sq_exec(s, "BEGIN IMMEDIATE", err);
+    sq_impl *q = s->impl;
+    m2c_status st;
+    if (q->broken)
+        return m2c_err_set(err, M2C_ERR_STATE,
+                           "%s: an earlier commit failed; reopen the output to go on",
+                           s->target);
+    if (!q->tx_open) {
+        if ((st = sq_exec(s, "BEGIN IMMEDIATE", err)) != M2C_OK) return st;
+        q->tx_open = 1;
+        q->tx_bytes = 0;
+        q->tx_t0 = sq_now();
+    }
+    return q->group ? sq_exec(s, "SAVEPOINT chunk", err) : M2C_OK;
 }
 
-/* Binds one row's cells to parameters base+1 .. base+ncols of ins. */
-static void sq_bind_row(sqlite3_stmt *ins, const m2c_sink_table *tb, const m2c_sink_val *v,
-                        int base) {
+/* Binds one row's cells to parameters base+1 .. base+ncols of ins; returns the bytes of text. */
+static size_t sq_bind_row(sqlite3_stmt *ins, const m2c_sink_table *tb, const m2c_sink_val *v,
+                          int base) {
+    size_t bytes = 0;
     for (size_t c = 0; c < tb->ncols; c++) {
         int i = base + (int)c + 1;
         if (v[c].null) {
@@ -428,9 +527,11 @@ static void sq_bind_row(sqlite3_stmt *ins, const m2c_sink_table *tb, const m2c_s
         case M2C_COL_TEXT:
         case M2C_COL_NUMERIC:
             sqlite3_bind_text(ins, i, v[c].s ? v[c].s : "", (int)v[c].n, SQLITE_STATIC);
+            bytes += v[c].n;
             break;
         }
     }
+    return bytes + 8 * tb->ncols;
 }
 
 static m2c_status sq_run(m2c_sink *s, sqlite3_stmt *ins, m2c_err *err) {
@@ -443,7 +544,7 @@ static m2c_status sq_run(m2c_sink *s, sqlite3_stmt *ins, m2c_err *err) {
 
 static m2c_status sq_row(m2c_sink *s, size_t t, const m2c_sink_val *v, m2c_err *err) {
     sq_impl *q = s->impl;
-    sq_bind_row(q->ins[t], &s->schema->tables[t], v, 0);
+    q->tx_bytes += sq_bind_row(q->ins[t], &s->schema->tables[t], v, 0);
     return sq_run(s, q->ins[t], err);
 }
 
@@ -455,7 +556,7 @@ static m2c_status sq_rows(m2c_sink *s, size_t t, const m2c_sink_val *const *v, s
     m2c_status st = M2C_OK;
     for (; st == M2C_OK && n - i >= k; i += k) {
         for (size_t r = 0; r < k; r++)
-            sq_bind_row(q->insk[t], tb, v[i + r], (int)(r * tb->ncols));
+            q->tx_bytes += sq_bind_row(q->insk[t], tb, v[i + r], (int)(r * tb->ncols));
         st = sq_run(s, q->insk[t], err);
     }
     for (; st == M2C_OK && i < n; i++)
@@ -498,11 +599,18 @@ static m2c_status sq_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *er
         goto fail;
     }
     if ((st = sq_put_meta(s, err)) != M2C_OK) goto fail;
-    if ((st = sq_exec(s, "COMMIT", err)) != M2C_OK) goto fail;
+    if (!q->group) return sq_end(s, err);
+    if ((st = sq_exec(s, "RELEASE chunk", err)) != M2C_OK) goto fail;
+    if (q->tx_bytes >= SQ_GROUP_BYTES || sq_now() - q->tx_t0 >= SQ_GROUP_SECONDS)
+        return sq_end(s, err);
     return M2C_OK;
 fail:
-    sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    sq_undo_chunk(s);
     return st;
+}
+
+static m2c_status sq_flush(m2c_sink *s, m2c_err *err) {
+    return sq_end(s, err);
 }
 
 static m2c_status sq_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {
@@ -510,6 +618,7 @@ static m2c_status sq_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {
     m2c_status st;
     m2c_buf b;
     m2c_buf_init(&b, 1 << 20);
+    if ((st = sq_end(s, err)) != M2C_OK) goto out; /* the chunks before it stay */
     if ((st = sq_exec(s, "BEGIN IMMEDIATE", err)) != M2C_OK) goto out;
     for (size_t t = 0; t < s->schema->ntables; t++) {
         const m2c_sink_table *tb = &s->schema->tables[t];
@@ -601,6 +710,6 @@ static m2c_status sq_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most, 
 }
 
 const m2c_sink_ops m2c_sink_sqlite_ops = {
-    "sqlite",  sq_open,       sq_begin,        sq_row,   sq_rows, sq_commit,
-    sq_rewind, sq_block_hash, sq_block_before, sq_close,
+    "sqlite",  sq_open,       sq_begin,        sq_row,   sq_rows,  sq_commit,
+    sq_flush,  sq_rewind,     sq_block_hash,   sq_block_before, sq_close,
 };

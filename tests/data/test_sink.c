@@ -30,8 +30,8 @@ static char *tmp_path(const char *suffix) {
 static void rm_outputs(const char *p) {
     char q[512];
     unlink(p);
-    const char *sfx[] = {".meta.json", "-wal", "-shm", ".meta.json.tmp"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *sfx[] = {".meta.json", "-wal", "-shm", ".meta.json.tmp", "-journal"};
+    for (size_t i = 0; i < 5; i++) {
         snprintf(q, sizeof q, "%s%s", p, sfx[i]);
         unlink(q);
     }
@@ -222,6 +222,110 @@ TEST(test_sink_sqlite__wal_is_checkpointed_while_writing_not_only_at_close) {
         count_rows(p,
                    "SELECT count(*) FROM pragma_integrity_check() WHERE integrity_check != 'ok'"),
         0);
+    rm_outputs(p);
+    free(p);
+}
+
+/* The journal mode a new connection finds the file in ("wal", "delete"). */
+static void journal_mode(const char *path, char out[16]) {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    out[0] = 0;
+    if (sqlite3_open(path, &db) != SQLITE_OK) return;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        snprintf(out, 16, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+/* Bulk: chunks are committed together, on flush or at 16 MiB of rows; the file has a
+ * rollback journal meanwhile. A chunk that fails inside a group takes only itself back. */
+TEST(test_sink_sqlite__bulk_commits_chunks_in_groups_and_a_failed_chunk_only_itself) {
+    char *p = tmp_path(".sqlite");
+    m2c_sink *s = NULL;
+    m2c_err e;
+    char mode[16];
+    REQUIRE(m2c_sink_open_ex(&s, p, &schema, M2C_SINK_BULK, &e) == M2C_OK);
+    journal_mode(p, mode);
+    CHECK_EQ_STR(mode, "delete");
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 12, "a", "1", 1, 1) == M2C_OK);
+    CHECK(m2c_sink_flush(s, &e) == M2C_ERR_STATE); /* not inside a chunk */
+    REQUIRE(m2c_sink_commit(s, 10, 19, &e) == M2C_OK);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 25, "b", "2", 2, 1) == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 20, 29, &e) == M2C_OK);
+    CHECK_EQ_INT(m2c_sink_rows(s, 0), 2);
+    /* grouped: another connection sees the file as it was before the group */
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), 0);
+    REQUIRE(m2c_sink_flush(s, &e) == M2C_OK);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), 2);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM _m2c_checkpoints"), 2);
+    REQUIRE(m2c_sink_flush(s, &e) == M2C_OK); /* nothing grouped: a no-op */
+    /* a new group: one chunk committed, the next one fails before its commit */
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 31, "c", "3", 3, 1) == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 30, 39, &e) == M2C_OK);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 41, "lost", "4", 4, 1) == M2C_OK);
+    CHECK(m2c_sink_commit(s, 49, 40, &e) == M2C_ERR_INVALID); /* reversed: the chunk fails */
+    m2c_sink_close(s); /* stops with the chunk open: it goes, the group's first chunk stays */
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), 3);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE tx = 'lost'"), 0);
+    CHECK_EQ_INT(count_rows(p, "SELECT max(to_block) FROM _m2c_checkpoints"), 39);
+    CHECK_EQ_INT(count_rows(p, "SELECT value FROM _m2c_meta WHERE key = 'rows.Transfer'"), 3);
+    /* 16 MiB of rows end a group without a flush */
+    REQUIRE(m2c_sink_open_ex(&s, p, &schema, M2C_SINK_BULK, &e) == M2C_OK);
+    static char big[4001];
+    for (int i = 0; i < 4000; i++)
+        big[i] = "0123456789abcdef"[m2c_test_rand() % 16];
+    int64_t block = 100;
+    for (int chunk = 0; chunk < 5; chunk++) { /* 5 x 1000 rows of 4 KB: ~20 MB */
+        REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+        for (int r = 0; r < 1000; r++, block++)
+            REQUIRE(put_row(s, 0, block, big, "1", 1, 1) == M2C_OK);
+        REQUIRE(m2c_sink_commit(s, (uint64_t)block - 1000, (uint64_t)block - 1, &e) == M2C_OK);
+    }
+    long seen = count_rows(p, "SELECT count(*) FROM Transfer");
+    CHECK(seen >= 3 + 4000); /* the fifth chunk crossed 16 MiB */
+    m2c_sink_close(s);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), 5003);
+    CHECK_EQ_INT(
+        count_rows(p,
+                   "SELECT count(*) FROM pragma_integrity_check() WHERE integrity_check != 'ok'"),
+        0);
+    /* opened live again (a follower): back in WAL */
+    REQUIRE(m2c_sink_open(&s, p, &schema, &e) == M2C_OK);
+    journal_mode(p, mode);
+    CHECK_EQ_STR(mode, "wal");
+    m2c_sink_close(s);
+    rm_outputs(p);
+    free(p);
+}
+
+/* A reader holding the WAL file open: a bulk sink cannot switch the journal and stays in WAL,
+ * committing chunk by chunk without waiting for the reader. */
+TEST(test_sink_sqlite__bulk_stays_in_wal_beside_a_reader) {
+    char *p = tmp_path(".sqlite");
+    REQUIRE(write_two_chunks(p, &schema)); /* live: WAL */
+    sqlite3 *rd;
+    REQUIRE(sqlite3_open(p, &rd) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM Transfer;", NULL, NULL, NULL) ==
+            SQLITE_OK);
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open_ex(&s, p, &schema, M2C_SINK_BULK, &e) == M2C_OK);
+    char mode[16];
+    journal_mode(p, mode);
+    CHECK_EQ_STR(mode, "wal");
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 31, "c", "3", 3, 1) == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 30, 39, &e) == M2C_OK);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer"), 4); /* committed at once */
+    sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(rd);
+    m2c_sink_close(s);
     rm_outputs(p);
     free(p);
 }
@@ -476,6 +580,8 @@ TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
           T(test_sink_sqlite__uncommitted_chunk_leaves_no_trace),
           T(test_sink_sqlite__new_file_has_64k_pages_in_wal_and_old_page_size_is_kept),
           T(test_sink_sqlite__wal_is_checkpointed_while_writing_not_only_at_close),
+          T(test_sink_sqlite__bulk_commits_chunks_in_groups_and_a_failed_chunk_only_itself),
+          T(test_sink_sqlite__bulk_stays_in_wal_beside_a_reader),
           T(test_sink__refuses_output_with_another_dataset_and_leaves_it_unchanged),
           T(test_sink__refuses_foreign_files),
           T(test_sink_csv__quotes_fields_and_truncates_uncommitted_bytes),

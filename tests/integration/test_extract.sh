@@ -57,6 +57,7 @@ raw_union "$T/a.sqlite" >"$T/a.tsv"
 check_eq "log count = cast logs" "$(wc -l <"$T/cast.tsv")" "$(wc -l <"$T/a.tsv")"
 check_eq "log count is 20000" 20000 "$(wc -l <"$T/a.tsv")"
 check_eq "raw rows equal cast logs row for row" "$(md5sum <"$T/cast.tsv")" "$(md5sum <"$T/a.tsv")"
+check_eq "a bulk run leaves one file, in rollback-journal mode" "delete" "$(Q "$T/a.sqlite" 'PRAGMA journal_mode'; ls "$T"/a.sqlite-* 2>/dev/null)"
 check_eq "every kind decoded (no undecoded logs)" 0 "$(Q "$T/a.sqlite" 'SELECT count(*) FROM undecoded_logs')"
 check_eq "anonymous events decoded" 3333 "$(Q "$T/a.sqlite" 'SELECT count(*) FROM Anon')"
 check_eq "provenance: chain id" "$($CAST chain-id)" "$(Q "$T/a.sqlite" "SELECT value FROM _m2c_meta WHERE key='chain_id'")"
@@ -266,6 +267,7 @@ FOUT=$T/follow.sqlite
 fpid=$!
 followed_to() { [ "$(Q "$FOUT" "SELECT max(to_block) FROM _m2c_checkpoints")" = "$1" ]; } # BLOCK
 wait_until 20 "follow to reach block $FHEAD" followed_to "$FHEAD"
+check_eq "follow: the output is in WAL mode (readers never wait for it)" wal "$(Q "$FOUT" 'PRAGMA journal_mode')"
 check_eq "follow: new blocks extracted" 25 "$(Q "$FOUT" "SELECT count(*) FROM Transfer WHERE block_number > $HEAD")"
 $CAST rpc evm_revert "$snap" >/dev/null
 EMITTER_SEED=700000 emitter_emit 4 60   # a different, longer chain from the same parent
