@@ -52,13 +52,16 @@ typedef struct {
 } m2c_sink_schema;
 
 /* One cell. Which field is read depends on the column type: i (INT, BOOL), d (REAL),
- * s/n (TEXT, NUMERIC: n bytes at s, need not be NUL-terminated). */
+ * s/n (TEXT, NUMERIC: n bytes at s, need not be NUL-terminated). 24 bytes: a writer reads
+ * millions of them. */
 typedef struct {
-    int null;
-    int64_t i;
-    double d;
     const char *s;
-    size_t n;
+    union {
+        int64_t i;
+        double d;
+    };
+    uint32_t n;
+    int32_t null;
 } m2c_sink_val;
 
 /* A completed, inclusive block range. */

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ml2chain/keccak.h"
 
@@ -161,13 +164,68 @@ m2c_status m2c_hex_decode_exact(uint8_t *out, size_t n, const char *s, m2c_err *
     return m2c_hex_decode(out, n, &got, s, len, M2C_HEX_PREFIX_OPTIONAL, err);
 }
 
+#ifdef __SSE2__
+/* 16 nibbles (0..15) to their lowercase digits: '0' + v, plus 39 more for 10..15. */
+static inline __m128i nibble_digits(__m128i v) {
+    __m128i over9 = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(9)), _mm_set1_epi8(39));
+    return _mm_add_epi8(_mm_add_epi8(v, _mm_set1_epi8('0')), over9);
+}
+
+/* 16 hex digits (either case) to their values in the low byte of 8 16-bit lanes each pair
+ * (high digit << 4 | low digit); *bad gets a lane mask of the non-digits. */
+static inline __m128i digit_pairs(const char *hex, __m128i *bad) {
+    __m128i c = _mm_loadu_si128((const __m128i *)hex);
+    __m128i lc = _mm_or_si128(c, _mm_set1_epi8(0x20)); /* 'A'..'F' -> 'a'..'f' */
+    __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
+                                _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), c));
+    __m128i let = _mm_and_si128(_mm_cmpgt_epi8(lc, _mm_set1_epi8('a' - 1)),
+                                _mm_cmpgt_epi8(_mm_set1_epi8('f' + 1), lc));
+    *bad = _mm_or_si128(*bad, _mm_andnot_si128(_mm_or_si128(dig, let), _mm_set1_epi8(-1)));
+    __m128i v = _mm_or_si128(_mm_and_si128(dig, _mm_sub_epi8(c, _mm_set1_epi8('0'))),
+                             _mm_and_si128(let, _mm_sub_epi8(lc, _mm_set1_epi8('a' - 10))));
+    /* lanes hold (low digit << 8 | high digit): combine into high << 4 | low */
+    __m128i hi = _mm_and_si128(v, _mm_set1_epi16(0x00ff)), lo = _mm_srli_epi16(v, 8);
+    return _mm_or_si128(_mm_slli_epi16(hi, 4), lo);
+}
+#endif
+
+int m2c_hex_to_bytes(uint8_t *out, const char *hex, size_t n) {
+    size_t i = 0;
+#ifdef __SSE2__
+    __m128i bad = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+        __m128i a = digit_pairs(hex + 2 * i, &bad), b = digit_pairs(hex + 2 * i + 16, &bad);
+        _mm_storeu_si128((__m128i *)(out + i), _mm_packus_epi16(a, b));
+    }
+    if (_mm_movemask_epi8(bad)) return 0;
+#endif
+    uint8_t badd = 0;
+    for (; i < n; i++) {
+        uint8_t hi = m2c_hex_digit_value[(unsigned char)hex[2 * i]],
+                lo = m2c_hex_digit_value[(unsigned char)hex[2 * i + 1]];
+        badd |= hi | lo;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return !(badd & 0xf0);
+}
+
 size_t m2c_hex_encode(char *out, const uint8_t *in, size_t n, int with_prefix) {
     char *o = out;
     if (with_prefix) {
         *o++ = '0';
         *o++ = 'x';
     }
-    for (size_t i = 0; i < n; i++, o += 2)
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= n; i += 16, o += 32) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(in + i));
+        __m128i hi = nibble_digits(_mm_and_si128(_mm_srli_epi16(x, 4), _mm_set1_epi8(0x0f)));
+        __m128i lo = nibble_digits(_mm_and_si128(x, _mm_set1_epi8(0x0f)));
+        _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi8(hi, lo));
+        _mm_storeu_si128((__m128i *)(o + 16), _mm_unpackhi_epi8(hi, lo));
+    }
+#endif
+    for (; i < n; i++, o += 2)
         memcpy(o, PAIRS + 2 * in[i], 2);
     *o = 0;
     return (size_t)(o - out);

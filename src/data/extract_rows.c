@@ -297,16 +297,19 @@ static void row_reset(xrow *r, size_t n) {
     m2c_buf_reset(&r->text);
 }
 
+/* A cell holds at most INT32_MAX bytes (SQLite's limit is lower still). */
 static m2c_status put_text(xrow *r, size_t c, const char *s, size_t n) {
+    if (n > INT32_MAX) return M2C_ERR_RANGE;
     size_t at = r->text.len;
     m2c_status st = m2c_buf_append(&r->text, s, n);
     if (st) return st;
     r->off[c] = at + 1;
-    r->v[c].n = n;
+    r->v[c].n = (uint32_t)n;
     return M2C_OK;
 }
 
 static m2c_status put_hex(xrow *r, size_t c, const uint8_t *p, size_t n) {
+    if (n > INT32_MAX / 2 - 2) return M2C_ERR_RANGE;
     size_t at = r->text.len;
     m2c_status st = m2c_buf_reserve(&r->text, 2 * n + 3);
     if (st) return st;
@@ -314,7 +317,7 @@ static m2c_status put_hex(xrow *r, size_t c, const uint8_t *p, size_t n) {
     r->text.len += w;
     r->text.p[r->text.len] = 0;
     r->off[c] = at + 1;
-    r->v[c].n = w;
+    r->v[c].n = (uint32_t)w;
     return M2C_OK;
 }
 

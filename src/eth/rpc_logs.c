@@ -150,14 +150,7 @@ static int get_fixed_or_null(cur *c, uint8_t *out, size_t n, int null_ok) {
     if ((size_t)(c->end - c->p) < 2 * n + 4 || p[0] != '"' || p[1] != '0' ||
         (p[2] != 'x' && p[2] != 'X') || p[2 * n + 3] != '"')
         return 0;
-    p += 3;
-    uint8_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t hi = m2c_hex_digit_value[p[2 * i]], lo = m2c_hex_digit_value[p[2 * i + 1]];
-        bad |= hi | lo;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    if (bad & 0xf0) return 0;
+    if (!m2c_hex_to_bytes(out, (const char *)p + 3, n)) return 0;
     c->p += 2 * n + 4;
     return 1;
 }
@@ -168,15 +161,13 @@ static int get_data(cur *c, m2c_rpc_log *l) {
     if (end - p < 4 || p[0] != '"' || p[1] != '0' || (p[2] != 'x' && p[2] != 'X')) return 0;
     p += 3;
     const unsigned char *h = p;
-    while (p < end && m2c_hex_digit_value[*p] != 0xff)
-        p++;
-    if (p >= end || *p != '"' || (p - h) % 2) return 0;
+    /* the digits run to the closing quote; any other byte before it fails the decode */
+    p = memchr(h, '"', (size_t)(end - h));
+    if (!p || (p - h) % 2) return 0;
     size_t n = (size_t)(p - h) / 2;
     if (n > M2C_RPC_MAX_DATA) return 0;
     uint8_t *d = m2c_arena_alloc_uninit(c->arena, n); /* every byte written below */
-    if (!d) return 0;
-    for (size_t i = 0; i < n; i++)
-        d[i] = (uint8_t)(m2c_hex_digit_value[h[2 * i]] << 4 | m2c_hex_digit_value[h[2 * i + 1]]);
+    if (!d || !m2c_hex_to_bytes(d, (const char *)h, n)) return 0;
     l->data = d;
     l->data_len = n;
     c->p = (const char *)p + 1;

@@ -120,6 +120,43 @@ TEST(test_hex_encode__lowercase_with_and_without_prefix) {
     CHECK_EQ_STR(out, "0x");
 }
 
+/* The vector paths (16 bytes at a time) and the byte-wise tails agree with a plain reference,
+ * at every length around the 16-byte steps, in both cases; every non-digit at every position
+ * is caught, including bytes that differ from a digit only in the case bit or the top bit. */
+TEST(test_hex_block_paths__encode_and_decode_agree_with_a_reference) {
+    static const char ref_digits[] = "0123456789abcdef";
+    uint8_t in[80], back[80];
+    char enc[2 * 80 + 3], want[2 * 80 + 3], upper[2 * 80 + 1];
+    for (size_t n = 0; n <= 80; n++) {
+        m2c_test_rand_bytes(in, n);
+        for (size_t i = 0; i < n; i++) {
+            want[2 * i] = ref_digits[in[i] >> 4];
+            want[2 * i + 1] = ref_digits[in[i] & 15];
+        }
+        want[2 * n] = 0;
+        CHECK_EQ_INT(m2c_hex_encode(enc, in, n, 0), 2 * n);
+        CHECK_EQ_STR(enc, want);
+        CHECK_EQ_INT(m2c_hex_encode(enc, in, n, 1), 2 * n + 2);
+        CHECK(enc[0] == '0' && enc[1] == 'x' && strcmp(enc + 2, want) == 0);
+        memset(back, 0, sizeof back);
+        CHECK(m2c_hex_to_bytes(back, want, n));
+        CHECK(memcmp(back, in, n) == 0);
+        for (size_t i = 0; i < 2 * n; i++)
+            upper[i] = (char)toupper((unsigned char)want[i]);
+        memset(back, 0, sizeof back);
+        CHECK(m2c_hex_to_bytes(back, upper, n));
+        CHECK(memcmp(back, in, n) == 0);
+        static const unsigned char bad[] = {'g', 'G', 'x', '/', ':', '@', '`', 0,
+                                            ' ', 0x10, 0x19, 0x80, 0xb0, 0xe1, 0xff};
+        for (size_t i = 0; i < 2 * n; i++) {
+            char saved = upper[i];
+            upper[i] = (char)bad[(i * 7 + n) % sizeof bad];
+            CHECK(!m2c_hex_to_bytes(back, upper, n));
+            upper[i] = saved;
+        }
+    }
+}
+
 TEST(test_hex_decode_exact__names_expected_and_actual_length) {
     uint8_t out[4];
     m2c_err e;
@@ -285,6 +322,7 @@ TEST(test_hash_parse__exact_length) {
 }
 
 TEST_MAIN(T(test_hex_decode__accepts_both_cases_and_optional_prefix),
+          T(test_hex_block_paths__encode_and_decode_agree_with_a_reference),
           T(test_hex_decode__rejects_bad_digit_naming_offset),
           T(test_hex_decode__rejects_odd_length), T(test_hex_decode__enforces_prefix_mode),
           T(test_hex_decode__capacity_triplet), T(test_hex_decode_alloc__round_trips_random_bytes),
