@@ -282,26 +282,46 @@ void m2c_xchunk_clear(xchunk *c) {
 
 /* ---- rows ------------------------------------------------------------------------------ */
 
-/* A row under construction: text cells live in `text` (offsets fixed up before writing). */
+/* A row under construction, built in place at the end of batch b: its cells at
+ * b->vals + b->nvals, its text appended to b->text. row_write keeps it; the next row_reset
+ * drops whatever a row left unfinished. Text cells record their offset in b->text (+ 1) until
+ * the batch is complete (xbatch_finish), since the text may move as it grows. */
 typedef struct {
+    xbatch *b;
     m2c_sink_val *v;
-    size_t *off; /* text offset + 1 for text cells, 0 otherwise */
+    size_t *off;
     size_t n;
-    m2c_buf text;
+    size_t base; /* b->text.len after the last row kept */
 } xrow;
 
-static void row_reset(xrow *r, size_t n) {
+static m2c_status row_reset(xrow *r, size_t n) {
+    xbatch *b = r->b;
+    if (b->nvals + n > b->capvals) {
+        size_t nc = b->capvals ? b->capvals * 2 : 4096;
+        while (nc < b->nvals + n)
+            nc *= 2;
+        m2c_sink_val *nv = realloc(b->vals, nc * sizeof *nv);
+        if (!nv) return M2C_ERR_NOMEM;
+        b->vals = nv;
+        size_t *no = realloc(b->offs, nc * sizeof *no);
+        if (!no) return M2C_ERR_NOMEM;
+        b->offs = no;
+        b->capvals = nc;
+    }
+    r->v = b->vals + b->nvals;
+    r->off = b->offs + b->nvals;
     memset(r->v, 0, n * sizeof *r->v);
     memset(r->off, 0, n * sizeof *r->off);
     r->n = n;
-    m2c_buf_reset(&r->text);
+    b->text.len = r->base;
+    return M2C_OK;
 }
 
 /* A cell holds at most INT32_MAX bytes (SQLite's limit is lower still). */
 static m2c_status put_text(xrow *r, size_t c, const char *s, size_t n) {
     if (n > INT32_MAX) return M2C_ERR_RANGE;
-    size_t at = r->text.len;
-    m2c_status st = m2c_buf_append(&r->text, s, n);
+    size_t at = r->b->text.len;
+    m2c_status st = m2c_buf_append(&r->b->text, s, n);
     if (st) return st;
     r->off[c] = at + 1;
     r->v[c].n = (uint32_t)n;
@@ -310,12 +330,13 @@ static m2c_status put_text(xrow *r, size_t c, const char *s, size_t n) {
 
 static m2c_status put_hex(xrow *r, size_t c, const uint8_t *p, size_t n) {
     if (n > INT32_MAX / 2 - 2) return M2C_ERR_RANGE;
-    size_t at = r->text.len;
-    m2c_status st = m2c_buf_reserve(&r->text, 2 * n + 3);
+    m2c_buf *t = &r->b->text;
+    size_t at = t->len;
+    m2c_status st = m2c_buf_reserve(t, 2 * n + 3);
     if (st) return st;
-    size_t w = m2c_hex_encode((char *)r->text.p + at, p, n, 1);
-    r->text.len += w;
-    r->text.p[r->text.len] = 0;
+    size_t w = m2c_hex_encode((char *)t->p + at, p, n, 1);
+    t->len += w;
+    t->p[t->len] = 0;
     r->off[c] = at + 1;
     r->v[c].n = (uint32_t)w;
     return M2C_OK;
@@ -368,20 +389,9 @@ nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-/* Appends the row under construction to batch b as a row of table t. */
-static m2c_status row_write(xrow *r, xbatch *b, size_t t, m2c_err *err) {
-    if (b->nvals + r->n > b->capvals) {
-        size_t nc = b->capvals ? b->capvals * 2 : 4096;
-        while (nc < b->nvals + r->n)
-            nc *= 2;
-        m2c_sink_val *nv = realloc(b->vals, nc * sizeof *nv);
-        if (!nv) goto nomem;
-        b->vals = nv;
-        size_t *no = realloc(b->offs, nc * sizeof *no);
-        if (!no) goto nomem;
-        b->offs = no;
-        b->capvals = nc;
-    }
+/* Keeps the row under construction as a row of table t. */
+static m2c_status row_write(xrow *r, size_t t, m2c_err *err) {
+    xbatch *b = r->b;
     if (b->nrows == b->caprows) {
         size_t nc = b->caprows ? b->caprows * 2 : 256;
         size_t *nt = realloc(b->tables, nc * sizeof *nt);
@@ -392,21 +402,41 @@ static m2c_status row_write(xrow *r, xbatch *b, size_t t, m2c_err *err) {
         b->first = nf;
         b->caprows = nc;
     }
-    size_t base = b->text.len;
-    if (r->text.len && m2c_buf_append(&b->text, r->text.p, r->text.len) != M2C_OK) goto nomem;
-    memcpy(b->vals + b->nvals, r->v, r->n * sizeof *r->v);
-    for (size_t c = 0; c < r->n; c++)
-        b->offs[b->nvals + c] = r->off[c] ? r->off[c] + base : 0;
     b->tables[b->nrows] = t;
     b->first[b->nrows] = b->nvals;
     b->nrows++;
     b->nvals += r->n;
+    r->base = b->text.len;
     return M2C_OK;
 nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
+/* Once every row is built (the text no longer moves): points the text cells into it and
+ * orders the rows table by table, each table's in chain order, for m2c_xrows_write. Done by
+ * the worker, so the writer only inserts. */
+static m2c_status xbatch_finish(xbatch *b, size_t ntables, m2c_err *err) {
+    for (size_t i = 0; i < b->nvals; i++)
+        if (b->offs[i]) b->vals[i].s = (const char *)b->text.p + b->offs[i] - 1;
+    b->tstart = calloc(ntables + 1, sizeof *b->tstart);
+    b->run = malloc((b->nrows ? b->nrows : 1) * sizeof *b->run);
+    if (!b->tstart || !b->run) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < b->nrows; i++)
+        b->tstart[b->tables[i] + 1]++;
+    for (size_t t = 0; t < ntables; t++)
+        b->tstart[t + 1] += b->tstart[t];
+    for (size_t i = 0; i < b->nrows; i++) /* tstart[t] moves on as table t's rows are placed */
+        b->run[b->tstart[b->tables[i]]++] = b->vals + b->first[i];
+    for (size_t t = ntables; t > 0; t--) /* each ended where the next began: shift back */
+        b->tstart[t] = b->tstart[t - 1];
+    b->tstart[0] = 0;
+    b->ntables = ntables;
+    return M2C_OK;
+}
+
 void m2c_xbatch_free(xbatch *b) {
+    free(b->run);
+    free(b->tstart);
     free(b->vals);
     free(b->offs);
     free(b->tables);
@@ -506,8 +536,8 @@ static m2c_status param_cells(xrow *r, const xevent *xe, size_t i, const m2c_abi
     return M2C_ERR_INVALID;
 }
 
-static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch *s,
-                             const xchunk *c, xrow *r, uint64_t *rows, uint64_t *undecoded,
+static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, const xchunk *c,
+                             xrow *r, uint64_t *rows, uint64_t *undecoded,
                              m2c_err *err) {
     m2c_status st = M2C_OK;
     m2c_arena a;
@@ -524,17 +554,16 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
                 goto out;
             }
             if (!x->nevents) {
-                row_reset(r, N_LOG_RAW);
-                if ((st = raw_log_cells(r, l, b))) goto nomem;
-                if ((st = row_write(r, s, 0, err))) goto out;
+                if ((st = row_reset(r, N_LOG_RAW)) || (st = raw_log_cells(r, l, b))) goto nomem;
+                if ((st = row_write(r, 0, err))) goto out;
                 (*rows)++;
                 continue;
             }
             /* the first event that decodes the log wins: named events by topic0 first,
              * then anonymous ones */
             int done = 0;
-            m2c_err derr;
-            m2c_err_clear(&derr);
+            m2c_err derr; /* why the log did not decode: only msg is read, when set */
+            derr.msg[0] = 0;
             for (int pass = 0; pass < 2 && !done; pass++) {
                 for (size_t e = 0; e < x->nevents && !done; e++) {
                     const xevent *xe = &x->events[e];
@@ -553,8 +582,8 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
                         continue;
                     }
                     const m2c_sink_table *tb = &x->tables[xe->table];
-                    row_reset(r, tb->ncols);
-                    if ((st = raw_log_cells(r, l, b))) goto nomem;
+                    if ((st = row_reset(r, tb->ncols)) || (st = raw_log_cells(r, l, b)))
+                        goto nomem;
                     int bad = 0;
                     for (size_t k = 0; k < v.n && !bad; k++) {
                         m2c_status pst = param_cells(r, xe, k, &v.items[k], o->decimals, &scratch);
@@ -566,17 +595,16 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xbatch
                         }
                     }
                     if (bad) continue;
-                    if ((st = row_write(r, s, xe->table, err))) goto out;
+                    if ((st = row_write(r, xe->table, err))) goto out;
                     (*rows)++;
                     done = 1;
                 }
             }
             if (!done) {
-                row_reset(r, N_LOG_RAW + 1);
-                if ((st = raw_log_cells(r, l, b))) goto nomem;
+                if ((st = row_reset(r, N_LOG_RAW + 1)) || (st = raw_log_cells(r, l, b))) goto nomem;
                 const char *m = derr.msg[0] ? derr.msg : "no event of the ABI matches topic0";
                 if ((st = put_text(r, N_LOG_RAW, m, strlen(m)))) goto nomem;
-                if ((st = row_write(r, s, x->undecoded_table, err))) goto out;
+                if ((st = row_write(r, x->undecoded_table, err))) goto out;
                 (*rows)++;
                 (*undecoded)++;
             }
@@ -591,13 +619,13 @@ out:
     return st;
 }
 
-static m2c_status write_blocks(const m2c_extract_opts *o, xbatch *s, const xchunk *c, xrow *r,
+static m2c_status write_blocks(const m2c_extract_opts *o, const xchunk *c, xrow *r,
                                uint64_t *rows, m2c_err *err) {
     m2c_status st;
     for (size_t i = 0; i < c->nblocks; i++) {
         const m2c_rpc_block *b = &c->blocks[i];
         if (b->number < c->from || b->number > c->to) continue;
-        row_reset(r, N_BLOCK_COLS);
+        if ((st = row_reset(r, N_BLOCK_COLS))) goto nomem;
         put_int(r, 0, (int64_t)b->number);
         if ((st = put_hex(r, 1, b->hash.b, 32)) || (st = put_hex(r, 2, b->parent_hash.b, 32)))
             goto nomem;
@@ -612,7 +640,7 @@ static m2c_status write_blocks(const m2c_extract_opts *o, xbatch *s, const xchun
             r->v[7].null = r->v[8].null = 1;
         }
         put_int(r, 9, (int64_t)b->tx_count);
-        if ((st = row_write(r, s, 0, err))) return st;
+        if ((st = row_write(r, 0, err))) return st;
         (*rows)++;
     }
     return M2C_OK;
@@ -620,7 +648,7 @@ nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-static m2c_status write_txs(const m2c_extract_opts *o, xbatch *s, const xchunk *c, xrow *r,
+static m2c_status write_txs(const m2c_extract_opts *o, const xchunk *c, xrow *r,
                             uint64_t *rows, m2c_err *err) {
     m2c_status st;
     size_t k = 0; /* receipt index */
@@ -635,7 +663,7 @@ static m2c_status write_txs(const m2c_extract_opts *o, xbatch *s, const xchunk *
                                    "block %llu: receipt %zu does not match transaction %zu",
                                    (unsigned long long)b->number, k, j);
             const m2c_rpc_receipt *rc = &c->receipts[k];
-            row_reset(r, N_TX_COLS);
+            if ((st = row_reset(r, N_TX_COLS))) goto nomem;
             put_int(r, 0, (int64_t)b->number);
             put_int(r, 1, (int64_t)b->timestamp);
             if ((st = put_hex(r, 2, b->hash.b, 32))) goto nomem;
@@ -680,7 +708,7 @@ static m2c_status write_txs(const m2c_extract_opts *o, xbatch *s, const xchunk *
             } else {
                 r->v[21].null = 1;
             }
-            if ((st = row_write(r, s, 0, err))) return st;
+            if ((st = row_write(r, 0, err))) return st;
             (*rows)++;
         }
     }
@@ -690,18 +718,12 @@ nomem:
 }
 
 m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c, m2c_err *err) {
-    xrow r;
+    xrow r = {0};
     m2c_status st;
     uint64_t rows = 0, undecoded = 0;
     m2c_xbatch_free(&c->rows);
     m2c_buf_init(&c->rows.text, 1u << 30);
-    r.v = calloc(x->maxcols, sizeof *r.v);
-    r.off = calloc(x->maxcols, sizeof *r.off);
-    m2c_buf_init(&r.text, 256 << 20);
-    if (!r.v || !r.off) {
-        st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
-        goto out;
-    }
+    r.b = &c->rows;
     if (o->kind == M2C_EXTRACT_LOGS) {
         /* size the batch once (one row per log) rather than doubling it as it fills: each
          * doubling copies everything so far; the text estimate only has to be close */
@@ -711,39 +733,26 @@ m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *
                 text += 4 * c->parts[p].v[i].data_len + 66 * c->parts[p].v[i].n_topics + 400;
         if ((st = xbatch_reserve(&c->rows, (size_t)c->nlogs, (size_t)c->nlogs * x->maxcols, text,
                                  err)))
-            goto out;
-        st = write_logs(x, o, &c->rows, c, &r, &rows, &undecoded, err);
+            return st;
+        st = write_logs(x, o, c, &r, &rows, &undecoded, err);
     } else if (o->kind == M2C_EXTRACT_BLOCKS)
-        st = write_blocks(o, &c->rows, c, &r, &rows, err);
+        st = write_blocks(o, c, &r, &rows, err);
     else
-        st = write_txs(o, &c->rows, c, &r, &rows, err);
+        st = write_txs(o, c, &r, &rows, err);
+    c->rows.text.len = r.base; /* nothing of a row not kept */
     c->rows.undecoded = undecoded;
-out:
-    free(r.v);
-    free(r.off);
-    m2c_buf_free(&r.text);
-    return st;
+    return st ? st : xbatch_finish(&c->rows, x->ntables, err);
 }
 
 m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, xchunk *c, uint64_t *rows,
                            uint64_t *undecoded, m2c_err *err) {
     xbatch *b = &c->rows;
-    for (size_t i = 0; i < b->nvals; i++)
-        if (b->offs[i]) b->vals[i].s = (const char *)b->text.p + b->offs[i] - 1;
     /* table by table (each in chain order), so the sink can store many rows at once */
-    const m2c_sink_val **run = malloc((b->nrows ? b->nrows : 1) * sizeof *run);
-    if (!run) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory writing rows");
-    for (size_t t = 0; t < x->ntables; t++) {
-        size_t n = 0;
-        for (size_t i = 0; i < b->nrows; i++)
-            if (b->tables[i] == t) run[n++] = b->vals + b->first[i];
-        m2c_status st = n ? m2c_sink_row_batch(s, t, run, n, err) : M2C_OK;
-        if (st) {
-            free(run);
-            return st;
-        }
+    for (size_t t = 0; t < x->ntables && t < b->ntables; t++) {
+        size_t n = b->tstart[t + 1] - b->tstart[t];
+        m2c_status st = n ? m2c_sink_row_batch(s, t, b->run + b->tstart[t], n, err) : M2C_OK;
+        if (st) return st;
     }
-    free(run);
     *rows += b->nrows;
     *undecoded += b->undecoded;
     return M2C_OK;
