@@ -477,9 +477,27 @@ static size_t emit(char *out, size_t cap, const char *s, size_t n) {
 }
 
 static size_t dec_digits(char buf[80], const m2c_u256 *a) {
-    /* Peel off 19 decimal digits at a time with one-limb divisions; fill from the end. */
+    /* Peel off 19 decimal digits at a time with one-limb divisions; fill from the end. A value
+     * that fits one limb (most token amounts) needs no division of the wide value. */
     char *p = buf + 80;
     m2c_u256 v = *a;
+    if (!(v.w[1] | v.w[2] | v.w[3])) {
+        uint64_t x = v.w[0];
+        while (x >= 100) {
+            unsigned d = (unsigned)(x % 100);
+            x /= 100;
+            *--p = (char)('0' + d % 10);
+            *--p = (char)('0' + d / 10);
+        }
+        if (x >= 10) {
+            *--p = (char)('0' + x % 10);
+            x /= 10;
+        }
+        *--p = (char)('0' + x);
+        size_t n = (size_t)(buf + 80 - p);
+        memmove(buf, p, n);
+        return n;
+    }
     do {
         uint64_t chunk = divmod_small(&v, &v, 10000000000000000000ULL);
         int more = !m2c_u256_is_zero(&v);

@@ -292,7 +292,7 @@ static int fast(m2c_rpc_logs *out, const char *body, size_t len, uint64_t id) {
             if (have_result) return 0;
             have_result = 1;
             if (!eat(&c, '[')) return 0;
-            size_t cap = len / 512 + 16, n = 0;
+            size_t cap = len / 256 + 16, n = 0; /* a log's JSON is 250+ bytes: no regrowth */
             if (cap > M2C_RPC_MAX_LOGS) cap = M2C_RPC_MAX_LOGS;
             /* not zeroed: get_log clears each entry it fills */
             m2c_rpc_log *v = m2c_arena_alloc_uninit(&out->arena, cap * sizeof *v);
