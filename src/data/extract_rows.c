@@ -294,19 +294,38 @@ typedef struct {
     size_t base; /* b->text.len after the last row kept */
 } xrow;
 
+/* Room in b for `vals` cells, and for `rows` rows; 0 when out of memory. */
+static int xbatch_cap_vals(xbatch *b, size_t vals) {
+    if (vals <= b->capvals) return 1;
+    m2c_sink_val *nv = realloc(b->vals, vals * sizeof *nv);
+    if (!nv) return 0;
+    b->vals = nv;
+    size_t *no = realloc(b->offs, vals * sizeof *no);
+    if (!no) return 0;
+    b->offs = no;
+    b->capvals = vals;
+    return 1;
+}
+
+static int xbatch_cap_rows(xbatch *b, size_t rows) {
+    if (rows <= b->caprows) return 1;
+    size_t *nt = realloc(b->tables, rows * sizeof *nt);
+    if (!nt) return 0;
+    b->tables = nt;
+    size_t *nf = realloc(b->first, rows * sizeof *nf);
+    if (!nf) return 0;
+    b->first = nf;
+    b->caprows = rows;
+    return 1;
+}
+
 static m2c_status row_reset(xrow *r, size_t n) {
     xbatch *b = r->b;
     if (b->nvals + n > b->capvals) {
         size_t nc = b->capvals ? b->capvals * 2 : 4096;
         while (nc < b->nvals + n)
             nc *= 2;
-        m2c_sink_val *nv = realloc(b->vals, nc * sizeof *nv);
-        if (!nv) return M2C_ERR_NOMEM;
-        b->vals = nv;
-        size_t *no = realloc(b->offs, nc * sizeof *no);
-        if (!no) return M2C_ERR_NOMEM;
-        b->offs = no;
-        b->capvals = nc;
+        if (!xbatch_cap_vals(b, nc)) return M2C_ERR_NOMEM;
     }
     r->v = b->vals + b->nvals;
     r->off = b->offs + b->nvals;
@@ -362,24 +381,7 @@ static m2c_status put_num(xrow *r, size_t c, long real_col, const m2c_u256 *v, i
 
 /* Makes room in b for rows rows of vals cells in all and text bytes of text. */
 static m2c_status xbatch_reserve(xbatch *b, size_t rows, size_t vals, size_t text, m2c_err *err) {
-    if (vals > b->capvals) {
-        m2c_sink_val *nv = realloc(b->vals, vals * sizeof *nv);
-        if (!nv) goto nomem;
-        b->vals = nv;
-        size_t *no = realloc(b->offs, vals * sizeof *no);
-        if (!no) goto nomem;
-        b->offs = no;
-        b->capvals = vals;
-    }
-    if (rows > b->caprows) {
-        size_t *nt = realloc(b->tables, rows * sizeof *nt);
-        if (!nt) goto nomem;
-        b->tables = nt;
-        size_t *nf = realloc(b->first, rows * sizeof *nf);
-        if (!nf) goto nomem;
-        b->first = nf;
-        b->caprows = rows;
-    }
+    if (!xbatch_cap_vals(b, vals) || !xbatch_cap_rows(b, rows)) goto nomem;
     /* the text size is an estimate (the rows grow the buffer if they need more): never the
      * whole cap, so a failure here means out of memory */
     if (text > b->text.max / 2) text = b->text.max / 2;
@@ -392,16 +394,8 @@ nomem:
 /* Keeps the row under construction as a row of table t. */
 static m2c_status row_write(xrow *r, size_t t, m2c_err *err) {
     xbatch *b = r->b;
-    if (b->nrows == b->caprows) {
-        size_t nc = b->caprows ? b->caprows * 2 : 256;
-        size_t *nt = realloc(b->tables, nc * sizeof *nt);
-        if (!nt) goto nomem;
-        b->tables = nt;
-        size_t *nf = realloc(b->first, nc * sizeof *nf);
-        if (!nf) goto nomem;
-        b->first = nf;
-        b->caprows = nc;
-    }
+    if (b->nrows == b->caprows && !xbatch_cap_rows(b, b->caprows ? b->caprows * 2 : 256))
+        goto nomem;
     b->tables[b->nrows] = t;
     b->first[b->nrows] = b->nvals;
     b->nrows++;

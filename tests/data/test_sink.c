@@ -187,6 +187,26 @@ TEST(test_sink_sqlite__new_file_has_64k_pages_in_wal_and_old_page_size_is_kept) 
     free(p);
 }
 
+/* Writes n chunks of 1000 rows of 4 KB of hex text into table 0 of an open sink, blocks
+ * first .. first + 1000n - 1, a chunk per 1000 blocks. */
+static int write_big_chunks(m2c_sink *s, int64_t first, int n) {
+    static char big[4001];
+    m2c_err e;
+    for (int i = 0; i < 4000; i++)
+        big[i] = "0123456789abcdef"[m2c_test_rand() % 16];
+    int64_t block = first;
+    for (int chunk = 0; chunk < n; chunk++) {
+        if (m2c_sink_begin(s, &e) != M2C_OK) return 0;
+        for (int r = 0; r < 1000; r++, block++) {
+            big[r % 4000] = "0123456789abcdef"[m2c_test_rand() % 16];
+            if (put_row(s, 0, block, big, "1", 1, 1) != M2C_OK) return 0;
+        }
+        if (m2c_sink_commit(s, (uint64_t)block - 1000, (uint64_t)block - 1, &e) != M2C_OK)
+            return 0;
+    }
+    return 1;
+}
+
 /* The WAL is copied into the database while the sink is open (every 16 MiB, by the
  * checkpointer thread), not only on close: SQLite's own hook would wait for 1000 frames,
  * 64 MiB with these pages, so without it the database file would not grow here. */
@@ -195,19 +215,7 @@ TEST(test_sink_sqlite__wal_is_checkpointed_while_writing_not_only_at_close) {
     m2c_sink *s = NULL;
     m2c_err e;
     REQUIRE(m2c_sink_open(&s, p, &schema, &e) == M2C_OK);
-    static char big[4001];
-    for (int i = 0; i < 4000; i++)
-        big[i] = "0123456789abcdef"[m2c_test_rand() % 16];
-    int64_t block = 0;
-    for (int chunk = 0; chunk < 6; chunk++) { /* 6 x 1000 rows of 4 KB: ~24 MiB */
-        REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
-        for (int r = 0; r < 1000; r++, block++) {
-            big[r % 4000] = "0123456789abcdef"[m2c_test_rand() % 16];
-            REQUIRE(put_row(s, 0, block, big, "1", 1, 1) == M2C_OK);
-        }
-        REQUIRE(m2c_sink_commit(s, (uint64_t)chunk * 1000, (uint64_t)chunk * 1000 + 999, &e) ==
-                M2C_OK);
-    }
+    REQUIRE(write_big_chunks(s, 0, 6)); /* ~24 MiB */
     struct stat st;
     int grown = 0;
     for (int waited = 0; waited < 100 && !grown; waited++) { /* up to 5 s for the thread */
@@ -277,16 +285,7 @@ TEST(test_sink_sqlite__bulk_commits_chunks_in_groups_and_a_failed_chunk_only_its
     CHECK_EQ_INT(count_rows(p, "SELECT value FROM _m2c_meta WHERE key = 'rows.Transfer'"), 3);
     /* 16 MiB of rows end a group without a flush */
     REQUIRE(m2c_sink_open_ex(&s, p, &schema, M2C_SINK_BULK, &e) == M2C_OK);
-    static char big[4001];
-    for (int i = 0; i < 4000; i++)
-        big[i] = "0123456789abcdef"[m2c_test_rand() % 16];
-    int64_t block = 100;
-    for (int chunk = 0; chunk < 5; chunk++) { /* 5 x 1000 rows of 4 KB: ~20 MB */
-        REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
-        for (int r = 0; r < 1000; r++, block++)
-            REQUIRE(put_row(s, 0, block, big, "1", 1, 1) == M2C_OK);
-        REQUIRE(m2c_sink_commit(s, (uint64_t)block - 1000, (uint64_t)block - 1, &e) == M2C_OK);
-    }
+    REQUIRE(write_big_chunks(s, 100, 5)); /* ~20 MB */
     long seen = count_rows(p, "SELECT count(*) FROM Transfer");
     CHECK(seen >= 3 + 4000); /* the fifth chunk crossed 16 MiB */
     m2c_sink_close(s);
