@@ -44,6 +44,7 @@ typedef struct {
     /* the open transaction: in bulk mode it holds a group of committed chunks */
     int group;       /* bulk mode: chunks are committed in groups */
     int tx_open;     /* a transaction is open */
+    int tx_chunks;   /* chunks committed into it (bulk) */
     int broken;      /* a group's COMMIT failed: its chunks are gone, the sink is unusable */
     size_t tx_bytes; /* bytes of row cells in it */
     double tx_t0;    /* when it began (CLOCK_MONOTONIC seconds) */
@@ -348,7 +349,7 @@ static m2c_status sq_end(m2c_sink *s, m2c_err *err) {
     m2c_status st = sq_exec(s, "COMMIT", err);
     if (st != M2C_OK) {
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-        q->broken = q->group; /* chunks reported committed are gone */
+        q->broken = q->tx_chunks > 0; /* chunks reported committed are gone */
     }
     return st;
 }
@@ -356,17 +357,16 @@ static m2c_status sq_end(m2c_sink *s, m2c_err *err) {
 /* Discards the open chunk: its savepoint in bulk mode, else its transaction. */
 static void sq_undo_chunk(m2c_sink *s) {
     sq_impl *q = s->impl;
-    if (q->group && !sqlite3_get_autocommit(q->db)) {
-        sqlite3_exec(q->db, "ROLLBACK TO chunk; RELEASE chunk", NULL, NULL, NULL);
-    } else {
+    if (!q->group) {
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
         q->tx_open = 0;
-    }
-    /* an I/O error can make SQLite roll back the whole transaction itself: the group's
-     * earlier chunks are gone then */
-    if (q->tx_open && sqlite3_get_autocommit(q->db)) {
+    } else if (!sqlite3_get_autocommit(q->db)) {
+        sqlite3_exec(q->db, "ROLLBACK TO chunk; RELEASE chunk", NULL, NULL, NULL);
+    } else {
+        /* an I/O error made SQLite roll back the whole transaction itself: the group's
+         * earlier chunks went with it */
         q->tx_open = 0;
-        q->broken = 1;
+        q->broken = q->tx_chunks > 0;
     }
 }
 
@@ -499,6 +499,7 @@ static m2c_status sq_begin(m2c_sink *s, m2c_err *err) {
     if (!q->tx_open) {
         if ((st = sq_exec(s, "BEGIN IMMEDIATE", err)) != M2C_OK) return st;
         q->tx_open = 1;
+        q->tx_chunks = 0;
         q->tx_bytes = 0;
         q->tx_t0 = sq_now();
     }
@@ -614,6 +615,7 @@ static m2c_status sq_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *er
     if ((st = sq_put_meta(s, err)) != M2C_OK) goto fail;
     if (!q->group) return sq_end(s, err);
     if ((st = sq_exec(s, "RELEASE chunk", err)) != M2C_OK) goto fail;
+    q->tx_chunks++;
     if (q->tx_bytes >= SQ_GROUP_BYTES || sq_now() - q->tx_t0 >= SQ_GROUP_SECONDS)
         return sq_end(s, err);
     return M2C_OK;

@@ -303,6 +303,37 @@ TEST(test_sink_sqlite__bulk_commits_chunks_in_groups_and_a_failed_chunk_only_its
     free(p);
 }
 
+/* A group whose COMMIT fails (here: a reader holds the file past the 5 s busy timeout) is gone
+ * whole; the sink then refuses more chunks, and the file still holds its last commit. */
+TEST(test_sink_sqlite__bulk_group_that_fails_to_commit_leaves_the_last_commit) {
+    char *p = tmp_path(".sqlite");
+    REQUIRE(write_two_chunks(p, &schema)); /* 3 rows, blocks 10..29 */
+    m2c_sink *s = NULL;
+    m2c_err e;
+    REQUIRE(m2c_sink_open_ex(&s, p, &schema, M2C_SINK_BULK, &e) == M2C_OK);
+    REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
+    REQUIRE(put_row(s, 0, 31, "grouped", "3", 3, 1) == M2C_OK);
+    REQUIRE(m2c_sink_commit(s, 30, 39, &e) == M2C_OK);
+    sqlite3 *rd;
+    REQUIRE(sqlite3_open(p, &rd) == SQLITE_OK);
+    sqlite3_stmt *q;
+    REQUIRE(sqlite3_prepare_v2(rd, "SELECT count(*) FROM Transfer", -1, &q, NULL) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(rd, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW); /* holds its read lock until COMMIT */
+    CHECK(m2c_sink_flush(s, &e) == M2C_ERR_DB);
+    CHECK(strstr(e.msg, "locked") != NULL);
+    CHECK(m2c_sink_begin(s, &e) == M2C_ERR_STATE);
+    CHECK(strstr(e.msg, "earlier commit failed") != NULL);
+    sqlite3_finalize(q);
+    sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(rd);
+    m2c_sink_close(s);
+    CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE tx = 'grouped'"), 0);
+    check_reopened(p, &schema); /* blocks 10..29, 3 rows: as before the group */
+    rm_outputs(p);
+    free(p);
+}
+
 /* A reader holding the WAL file open: a bulk sink cannot switch the journal and stays in WAL,
  * committing chunk by chunk without waiting for the reader. */
 TEST(test_sink_sqlite__bulk_stays_in_wal_beside_a_reader) {
@@ -581,6 +612,7 @@ TEST_MAIN(T(test_sink_sqlite__stores_exact_values_and_checkpoints),
           T(test_sink_sqlite__wal_is_checkpointed_while_writing_not_only_at_close),
           T(test_sink_sqlite__bulk_commits_chunks_in_groups_and_a_failed_chunk_only_itself),
           T(test_sink_sqlite__bulk_stays_in_wal_beside_a_reader),
+          T(test_sink_sqlite__bulk_group_that_fails_to_commit_leaves_the_last_commit),
           T(test_sink__refuses_output_with_another_dataset_and_leaves_it_unchanged),
           T(test_sink__refuses_foreign_files),
           T(test_sink_csv__quotes_fields_and_truncates_uncommitted_bytes),
