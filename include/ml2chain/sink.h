@@ -140,7 +140,8 @@ M2C_WUR m2c_status m2c_sink_meta(m2c_sink *s, const char *key, const char *value
 /* Commits the chunk: its rows, the checkpoint [from, to], block hashes and provenance, as one
  * atomic step. With M2C_SINK_BULK the step may be grouped with the next chunks: it is on disk
  * at the latest at the next m2c_sink_flush (or after 16 MiB of rows or 1 s). A kill before
- * then loses the group whole, never part of a chunk. */
+ * then loses the group whole, never part of a chunk; so does a chunk of the group that fails,
+ * after which the sink accepts no more chunks. */
 M2C_WUR m2c_status m2c_sink_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *err);
 
 /* Commits whatever committed chunks are still grouped (M2C_SINK_BULK); a no-op otherwise.
