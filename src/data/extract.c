@@ -817,8 +817,7 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     if ((st = m2c_xschema_build(&R.x, o, R.chain_id, err))) goto out;
     /* a run that ends when the range is done is a bulk load; a follower keeps the output
      * readable at every chunk */
-    if ((st = m2c_sink_open_ex(&R.sink, o->out, &R.x.schema, o->follow ? 0 : M2C_SINK_BULK,
-                               err)))
+    if ((st = m2c_sink_open_ex(&R.sink, o->out, &R.x.schema, o->follow ? 0 : M2C_SINK_BULK, err)))
         goto out;
     snprintf(sum->sink_kind, sizeof sum->sink_kind, "%s", m2c_sink_kind(R.sink));
     /* provenance that does not change per chunk */

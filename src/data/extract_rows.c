@@ -530,9 +530,8 @@ static m2c_status param_cells(xrow *r, const xevent *xe, size_t i, const m2c_abi
     return M2C_ERR_INVALID;
 }
 
-static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, const xchunk *c,
-                             xrow *r, uint64_t *rows, uint64_t *undecoded,
-                             m2c_err *err) {
+static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, const xchunk *c, xrow *r,
+                             uint64_t *rows, uint64_t *undecoded, m2c_err *err) {
     m2c_status st = M2C_OK;
     m2c_arena a;
     m2c_buf scratch;
@@ -576,8 +575,7 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, const 
                         continue;
                     }
                     const m2c_sink_table *tb = &x->tables[xe->table];
-                    if ((st = row_reset(r, tb->ncols)) || (st = raw_log_cells(r, l, b)))
-                        goto nomem;
+                    if ((st = row_reset(r, tb->ncols)) || (st = raw_log_cells(r, l, b))) goto nomem;
                     int bad = 0;
                     for (size_t k = 0; k < v.n && !bad; k++) {
                         m2c_status pst = param_cells(r, xe, k, &v.items[k], o->decimals, &scratch);
@@ -613,8 +611,8 @@ out:
     return st;
 }
 
-static m2c_status write_blocks(const m2c_extract_opts *o, const xchunk *c, xrow *r,
-                               uint64_t *rows, m2c_err *err) {
+static m2c_status write_blocks(const m2c_extract_opts *o, const xchunk *c, xrow *r, uint64_t *rows,
+                               m2c_err *err) {
     m2c_status st;
     for (size_t i = 0; i < c->nblocks; i++) {
         const m2c_rpc_block *b = &c->blocks[i];
@@ -642,8 +640,8 @@ nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-static m2c_status write_txs(const m2c_extract_opts *o, const xchunk *c, xrow *r,
-                            uint64_t *rows, m2c_err *err) {
+static m2c_status write_txs(const m2c_extract_opts *o, const xchunk *c, xrow *r, uint64_t *rows,
+                            m2c_err *err) {
     m2c_status st;
     size_t k = 0; /* receipt index */
     int dec = o->decimals < 0 ? 18 : o->decimals;

@@ -678,10 +678,10 @@ static m2c_status file_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most
 }
 
 const m2c_sink_ops m2c_sink_csv_ops = {
-    "csv",       csv_open,    file_begin,      file_row,          NULL,      file_commit,
-    NULL,        file_rewind, file_block_hash, file_block_before, file_close,
+    "csv", csv_open,    file_begin,      file_row,          NULL,       file_commit,
+    NULL,  file_rewind, file_block_hash, file_block_before, file_close,
 };
 const m2c_sink_ops m2c_sink_jsonl_ops = {
-    "jsonl",     jsonl_open,  file_begin,      file_row,          NULL,      file_commit,
-    NULL,        file_rewind, file_block_hash, file_block_before, file_close,
+    "jsonl", jsonl_open,  file_begin,      file_row,          NULL,       file_commit,
+    NULL,    file_rewind, file_block_hash, file_block_before, file_close,
 };

@@ -56,8 +56,8 @@ typedef struct {
 #define SQ_BATCH_ROWS  32                  /* rows per multi-row INSERT */
 #define SQ_BATCH_VARS  30000               /* and never more parameters than SQLite takes */
 #define SQ_CKPT_BEHIND 8                   /* this many times that: the writer checkpoints itself */
-#define SQ_GROUP_BYTES   ((size_t)16 << 20) /* bulk: row bytes that end a group of chunks */
-#define SQ_GROUP_SECONDS 1.0                /* bulk: nor is a group kept open longer than this */
+#define SQ_GROUP_BYTES   ((size_t)16 << 20)  /* bulk: row bytes that end a group of chunks */
+#define SQ_GROUP_SECONDS 1.0                 /* bulk: nor is a group kept open longer than this */
 
 static double sq_now(void) {
     struct timespec ts;
@@ -486,8 +486,7 @@ static m2c_status sq_begin(m2c_sink *s, m2c_err *err) {
     m2c_status st;
     if (q->broken)
         return m2c_err_set(err, M2C_ERR_STATE,
-                           "%s: an earlier commit failed; reopen the output to go on",
-                           s->target);
+                           "%s: an earlier commit failed; reopen the output to go on", s->target);
     if (!q->tx_open) {
         if ((st = sq_exec(s, "BEGIN IMMEDIATE", err)) != M2C_OK) return st;
         q->tx_open = 1;
@@ -716,6 +715,6 @@ static m2c_status sq_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most, 
 }
 
 const m2c_sink_ops m2c_sink_sqlite_ops = {
-    "sqlite",  sq_open,       sq_begin,        sq_row,   sq_rows,  sq_commit,
-    sq_flush,  sq_rewind,     sq_block_hash,   sq_block_before, sq_close,
+    "sqlite", sq_open,   sq_begin,      sq_row,          sq_rows,  sq_commit,
+    sq_flush, sq_rewind, sq_block_hash, sq_block_before, sq_close,
 };

@@ -146,7 +146,7 @@ TEST(test_hex_block_paths__encode_and_decode_agree_with_a_reference) {
         memset(back, 0, sizeof back);
         CHECK(m2c_hex_to_bytes(back, upper, n));
         CHECK(memcmp(back, in, n) == 0);
-        static const unsigned char bad[] = {'g', 'G', 'x', '/', ':', '@', '`', 0,
+        static const unsigned char bad[] = {'g', 'G',  'x',  '/',  ':',  '@',  '`', 0,
                                             ' ', 0x10, 0x19, 0x80, 0xb0, 0xe1, 0xff};
         for (size_t i = 0; i < 2 * n; i++) {
             char saved = upper[i];

@@ -201,8 +201,7 @@ static int write_big_chunks(m2c_sink *s, int64_t first, int n) {
             big[r % 4000] = "0123456789abcdef"[m2c_test_rand() % 16];
             if (put_row(s, 0, block, big, "1", 1, 1) != M2C_OK) return 0;
         }
-        if (m2c_sink_commit(s, (uint64_t)block - 1000, (uint64_t)block - 1, &e) != M2C_OK)
-            return 0;
+        if (m2c_sink_commit(s, (uint64_t)block - 1000, (uint64_t)block - 1, &e) != M2C_OK) return 0;
     }
     return 1;
 }
