@@ -43,11 +43,10 @@ M2C_WUR m2c_status m2c_xschema_build(xschema *x, const m2c_extract_opts *o, uint
 void m2c_xschema_free(xschema *x);
 
 /* Rows built from a chunk (by a worker), to be written by the writer thread. While rows are
- * built, text cells point into `text` by offset; once built, by pointer, and `run` lists the
- * rows table by table. */
+ * built, text cells hold their offset in `text` (+ 1, in `i`); once built, a pointer, and `run`
+ * lists the rows table by table. */
 typedef struct {
-    m2c_sink_val *vals; /* every row's cells, back to back */
-    size_t *offs;       /* per cell: text offset + 1, or 0 */
+    m2c_sink_val *vals;       /* every row's cells, back to back */
     const m2c_sink_val **run; /* the rows of table t: run[tstart[t] .. tstart[t + 1]) */
     size_t *tstart, ntables;
     size_t nvals, capvals;

@@ -284,12 +284,11 @@ void m2c_xchunk_clear(xchunk *c) {
 
 /* A row under construction, built in place at the end of batch b: its cells at
  * b->vals + b->nvals, its text appended to b->text. row_write keeps it; the next row_reset
- * drops whatever a row left unfinished. Text cells record their offset in b->text (+ 1) until
- * the batch is complete (xbatch_finish), since the text may move as it grows. */
+ * drops whatever a row left unfinished. A text cell keeps its offset in b->text (+ 1) in `i`
+ * until the batch is complete (xbatch_finish), since the text may move as it grows. */
 typedef struct {
     xbatch *b;
     m2c_sink_val *v;
-    size_t *off;
     size_t n;
     size_t base; /* b->text.len after the last row kept */
 } xrow;
@@ -300,9 +299,6 @@ static int xbatch_cap_vals(xbatch *b, size_t vals) {
     m2c_sink_val *nv = realloc(b->vals, vals * sizeof *nv);
     if (!nv) return 0;
     b->vals = nv;
-    size_t *no = realloc(b->offs, vals * sizeof *no);
-    if (!no) return 0;
-    b->offs = no;
     b->capvals = vals;
     return 1;
 }
@@ -328,9 +324,7 @@ static m2c_status row_reset(xrow *r, size_t n) {
         if (!xbatch_cap_vals(b, nc)) return M2C_ERR_NOMEM;
     }
     r->v = b->vals + b->nvals;
-    r->off = b->offs + b->nvals;
     memset(r->v, 0, n * sizeof *r->v);
-    memset(r->off, 0, n * sizeof *r->off);
     r->n = n;
     b->text.len = r->base;
     return M2C_OK;
@@ -342,7 +336,7 @@ static m2c_status put_text(xrow *r, size_t c, const char *s, size_t n) {
     size_t at = r->b->text.len;
     m2c_status st = m2c_buf_append(&r->b->text, s, n);
     if (st) return st;
-    r->off[c] = at + 1;
+    r->v[c].i = (int64_t)at + 1;
     r->v[c].n = (uint32_t)n;
     return M2C_OK;
 }
@@ -356,7 +350,7 @@ static m2c_status put_hex(xrow *r, size_t c, const uint8_t *p, size_t n) {
     size_t w = m2c_hex_encode((char *)t->p + at, p, n, 1);
     t->len += w;
     t->p[t->len] = 0;
-    r->off[c] = at + 1;
+    r->v[c].i = (int64_t)at + 1;
     r->v[c].n = (uint32_t)w;
     return M2C_OK;
 }
@@ -409,9 +403,16 @@ nomem:
 /* Once every row is built (the text no longer moves): points the text cells into it and
  * orders the rows table by table, each table's in chain order, for m2c_xrows_write. Done by
  * the worker, so the writer only inserts. */
-static m2c_status xbatch_finish(xbatch *b, size_t ntables, m2c_err *err) {
-    for (size_t i = 0; i < b->nvals; i++)
-        if (b->offs[i]) b->vals[i].s = (const char *)b->text.p + b->offs[i] - 1;
+static m2c_status xbatch_finish(xbatch *b, const m2c_sink_table *tables, size_t ntables,
+                                m2c_err *err) {
+    for (size_t i = 0; i < b->nrows; i++) {
+        const m2c_sink_table *tb = &tables[b->tables[i]];
+        m2c_sink_val *v = b->vals + b->first[i];
+        for (size_t c = 0; c < tb->ncols; c++)
+            if ((tb->cols[c].type == M2C_COL_TEXT || tb->cols[c].type == M2C_COL_NUMERIC) &&
+                v[c].i > 0)
+                v[c].s = (const char *)b->text.p + v[c].i - 1;
+    }
     b->tstart = calloc(ntables + 1, sizeof *b->tstart);
     b->run = malloc((b->nrows ? b->nrows : 1) * sizeof *b->run);
     if (!b->tstart || !b->run) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
@@ -432,7 +433,6 @@ void m2c_xbatch_free(xbatch *b) {
     free(b->run);
     free(b->tstart);
     free(b->vals);
-    free(b->offs);
     free(b->tables);
     free(b->first);
     m2c_buf_free(&b->text);
@@ -733,7 +733,7 @@ m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *
         st = write_txs(o, c, &r, &rows, err);
     c->rows.text.len = r.base; /* nothing of a row not kept */
     c->rows.undecoded = undecoded;
-    return st ? st : xbatch_finish(&c->rows, x->ntables, err);
+    return st ? st : xbatch_finish(&c->rows, x->tables, x->ntables, err);
 }
 
 m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, xchunk *c, uint64_t *rows,
