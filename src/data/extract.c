@@ -670,10 +670,7 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
             st = m2c_err_set(err, M2C_ERR_INTERRUPTED, "interrupted");
             goto out;
         }
-        if (finished) {
-            st = m2c_sink_flush(R->sink, err);
-            break;
-        }
+        if (finished) break; /* m2c_extract_run flushes what is grouped, on every path */
         if (sl->st != M2C_OK) {
             if (err) *err = sl->err;
             st = sl->st;

@@ -56,6 +56,7 @@ typedef struct {
 #define SQ_BATCH_ROWS  32                  /* rows per multi-row INSERT */
 #define SQ_BATCH_VARS  30000               /* and never more parameters than SQLite takes */
 #define SQ_CKPT_BEHIND 8                   /* this many times that: the writer checkpoints itself */
+#define SQ_BUSY_MS       5000                /* how long a statement waits for other connections */
 #define SQ_GROUP_BYTES   ((size_t)16 << 20)  /* bulk: row bytes that end a group of chunks */
 #define SQ_GROUP_SECONDS 1.0                 /* bulk: nor is a group kept open longer than this */
 
@@ -412,7 +413,7 @@ static m2c_status sq_journal(m2c_sink *s, int existed, m2c_err *err) {
         sqlite3_busy_timeout(q->db, 0); /* a reader holding the WAL open: do not wait for it */
         if (sq_pragma_mode(q->db, "PRAGMA journal_mode=DELETE", mode) && !strcmp(mode, "delete"))
             q->group = 1;
-        sqlite3_busy_timeout(q->db, 5000);
+        sqlite3_busy_timeout(q->db, SQ_BUSY_MS);
         if (q->group) return M2C_OK;
     }
     if (!sq_pragma_mode(q->db, "PRAGMA journal_mode=WAL", mode) || strcmp(mode, "wal"))
@@ -433,7 +434,7 @@ static m2c_status sq_open(m2c_sink *s, const char *target, m2c_err *err) {
         st = sq_fail(err, q->db, "cannot open", target);
         goto out;
     }
-    sqlite3_busy_timeout(q->db, 5000);
+    sqlite3_busy_timeout(q->db, SQ_BUSY_MS);
     q->lockfd = open(target, O_RDONLY | O_CLOEXEC);
     if (q->lockfd < 0 || flock(q->lockfd, LOCK_EX | LOCK_NB) != 0) {
         st = m2c_err_set(err, M2C_ERR_STATE, "%s is being written by another ml2chain process",
