@@ -57,6 +57,19 @@ static m2c_watch_fulfilment ful(uint8_t id, uint64_t block) {
 }
 
 /* Records requests and fulfilments 1..n in blocks 10+i, cursor at `to`. */
+/* A challenge of request `id` at `nonce`, sent as transaction `tx` with signed bytes raw. */
+static m2c_watch_challenge challenge(m2c_hash32 id, uint64_t nonce, m2c_hash32 tx, uint8_t *raw,
+                                     size_t raw_len) {
+    m2c_watch_challenge c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.nonce = nonce;
+    c.tx_hash = tx;
+    c.raw = raw;
+    c.raw_len = raw_len;
+    return c;
+}
+
 static m2c_status record(m2c_watchstore *s, uint8_t n, uint64_t to, m2c_err *e) {
     m2c_noderec rs[8];
     m2c_watch_fulfilment fs[8];
@@ -141,13 +154,7 @@ TEST(test_watchstore__challenge_recorded_once_and_settled) {
     m2c_err e;
     REQUIRE(record(s, 3, 20, &e) == M2C_OK);
     uint8_t raw[5] = {1, 2, 3, 4, 5};
-    m2c_watch_challenge c;
-    memset(&c, 0, sizeof c);
-    c.id = H(2);
-    c.nonce = 7;
-    c.tx_hash = H(0x77);
-    c.raw = raw;
-    c.raw_len = sizeof raw;
+    m2c_watch_challenge c = challenge(H(2), 7, H(0x77), raw, sizeof raw);
     REQUIRE(m2c_watchstore_record_challenge(s, &c, &e) == M2C_OK);
     char v[24];
     REQUIRE(m2c_watchstore_verdict(s, &c.id, v, &e) == M2C_OK);
@@ -210,11 +217,7 @@ TEST(test_watchstore__rewind_forgets_unjudged_above_and_keeps_the_rest) {
     m2c_hash32 id2 = H(2), id4 = H(4);
     REQUIRE(m2c_watchstore_set_verdict(s, &id4, "ok", &e) == M2C_OK);
     uint8_t raw[1] = {9};
-    m2c_watch_challenge c;
-    memset(&c, 0, sizeof c);
-    c.id = id2;
-    c.raw = raw;
-    c.raw_len = 1;
+    m2c_watch_challenge c = challenge(id2, 0, H(0), raw, 1);
     REQUIRE(m2c_watchstore_record_challenge(s, &c, &e) == M2C_OK);
     uint64_t nums[8];
     m2c_hash32 hashes[8];
@@ -249,13 +252,7 @@ TEST(test_watchstore__replacement_keeps_every_hash_of_the_nonce_until_settled) {
     m2c_err e;
     REQUIRE(record(s, 3, 20, &e) == M2C_OK);
     uint8_t raw1[3] = {1, 1, 1}, raw2[4] = {2, 2, 2, 2}, raw3[2] = {3, 3};
-    m2c_watch_challenge c;
-    memset(&c, 0, sizeof c);
-    c.id = H(2);
-    c.nonce = 4;
-    c.tx_hash = H(0x41);
-    c.raw = raw1;
-    c.raw_len = sizeof raw1;
+    m2c_watch_challenge c = challenge(H(2), 4, H(0x41), raw1, sizeof raw1);
     REQUIRE(m2c_watchstore_record_challenge(s, &c, &e) == M2C_OK);
     /* two replacements at the same nonce: the newest is the open one, all three are known */
     c.tx_hash = H(0x42);
