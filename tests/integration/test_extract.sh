@@ -202,6 +202,19 @@ check_eq "interrupt: the message's blocks and rows are what the file holds" "$sa
 check_ok "interrupt: the re-run completes" run_extract --out "$out"
 check_eq "interrupt: after the re-run = one clean run" "$(dump_sqlite "$T/a.sqlite" | md5sum)" "$(dump_sqlite "$out" | md5sum)"
 
+# a bulk run whose next chunk is slow commits what it has written within 200 ms, not when the
+# group would end (the next chunk, 1 s on): at 0.5 requests/s the first checkpoint shows up
+# alone, seconds before the second
+out=$T/slow.sqlite
+"$M2C" extract logs --address "$EMITTER" "${ABI[@]}" --from-block 0 --to-block "$HEAD" -q \
+  --out "$out" --chunk-size 1 --concurrency 1 --rps 0.5 >/dev/null 2>&1 &
+pid=$!
+ckpts() { sqlite3 -batch -noheader "$out" "SELECT count(*) FROM _m2c_checkpoints" 2>/dev/null || echo 0; }
+first_ckpt() { [ "$(ckpts)" -gt 0 ] || ! kill -0 "$pid"; }
+wait_until 20 "slow run: the first chunk committed" first_ckpt
+check_eq "slow run: the first chunk is on disk while the next one is still coming" 1 "$(ckpts)"
+kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+
 # a re-run of a complete output does nothing and duplicates nothing
 check_eq "re-run of a complete output is a no-op" "nothing to do" "$(run_extract --out "$T/a.sqlite" | grep -o 'nothing to do')"
 check_eq "no duplicates after re-runs" 20000 "$(raw_union "$T/a.sqlite" | wc -l)"
