@@ -17,7 +17,7 @@
 #define X_BACKOFF_MAX_MS  5000
 #define X_MAX_WORKERS     64
 #define X_BLOCK_BATCH     100 /* blocks per batch request */
-#define X_RING_PER_WORKER 4   /* chunks in flight per worker (small ones cost little) */
+#define X_RING_PER_WORKER 16  /* chunks fetched ahead per worker: small ones cost little */
 #define X_HELD_TARGETS    24  /* rows fetched ahead of the writer: this many target chunks */
 
 void m2c_extract_opts_default(m2c_extract_opts *o) {

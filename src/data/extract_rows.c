@@ -286,11 +286,21 @@ void m2c_xchunk_clear(xchunk *c) {
  * b->vals + b->nvals, its text appended to b->text. row_write keeps it; the next row_reset
  * drops whatever a row left unfinished. A text cell keeps its offset in b->text (+ 1) in `i`
  * until the batch is complete (xbatch_finish), since the text may move as it grows. */
+/* The last value written by put_hex_memo for one column: rows of a block (and of a transaction)
+ * repeat its hash and address, so their cells share one copy of the text. */
+typedef struct {
+    uint8_t key[32];
+    size_t at; /* its text in b->text; valid while below the row's base (a kept row's) */
+    uint32_t n;
+    int ok;
+} xmemo;
+
 typedef struct {
     xbatch *b;
     m2c_sink_val *v;
     size_t n;
     size_t base; /* b->text.len after the last row kept */
+    xmemo block_hash, tx_hash, address;
 } xrow;
 
 /* Room in b for `vals` cells, and for `rows` rows; 0 when out of memory. */
@@ -327,6 +337,10 @@ static m2c_status row_reset(xrow *r, size_t n) {
     memset(r->v, 0, n * sizeof *r->v);
     r->n = n;
     b->text.len = r->base;
+    /* a memo into text of a row that was not kept goes with it */
+    xmemo *m[] = {&r->block_hash, &r->tx_hash, &r->address};
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++)
+        if (m[i]->at >= r->base) m[i]->ok = 0;
     return M2C_OK;
 }
 
@@ -352,6 +366,26 @@ static m2c_status put_hex(xrow *r, size_t c, const uint8_t *p, size_t n) {
     t->p[t->len] = 0;
     r->v[c].i = (int64_t)at + 1;
     r->v[c].n = (uint32_t)w;
+    return M2C_OK;
+}
+
+/* put_hex of at most 32 bytes, sharing the text of the previous call with the same memo when
+ * the bytes are the same. */
+static m2c_status put_hex_memo(xrow *r, size_t c, const uint8_t *p, size_t n, xmemo *m) {
+    if (m->ok && m->n == 2 * n + 2 && !memcmp(m->key, p, n)) {
+        r->v[c].i = (int64_t)m->at + 1;
+        r->v[c].n = m->n;
+        return M2C_OK;
+    }
+    size_t at = r->b->text.len;
+    m2c_status st = put_hex(r, c, p, n);
+    if (st) return st;
+    m->ok = n <= sizeof m->key;
+    if (m->ok) {
+        memcpy(m->key, p, n);
+        m->at = at;
+        m->n = r->v[c].n;
+    }
     return M2C_OK;
 }
 
@@ -480,11 +514,11 @@ static m2c_status raw_log_cells(xrow *r, const m2c_rpc_log *l, const m2c_rpc_blo
     m2c_status st;
     put_int(r, 0, (int64_t)l->block_number);
     put_int(r, 1, (int64_t)b->timestamp);
-    if ((st = put_hex(r, 2, l->block_hash.b, 32))) return st;
-    if ((st = put_hex(r, 3, l->transaction_hash.b, 32))) return st;
+    if ((st = put_hex_memo(r, 2, l->block_hash.b, 32, &r->block_hash))) return st;
+    if ((st = put_hex_memo(r, 3, l->transaction_hash.b, 32, &r->tx_hash))) return st;
     put_int(r, 4, (int64_t)l->transaction_index);
     put_int(r, 5, (int64_t)l->log_index);
-    if ((st = put_hex(r, 6, l->address.b, 20))) return st;
+    if ((st = put_hex_memo(r, 6, l->address.b, 20, &r->address))) return st;
     for (size_t t = 0; t < 4; t++) {
         if (t < l->n_topics) {
             if ((st = put_hex(r, 7 + t, l->topics[t].b, 32))) return st;
@@ -658,7 +692,7 @@ static m2c_status write_txs(const m2c_extract_opts *o, const xchunk *c, xrow *r,
             if ((st = row_reset(r, N_TX_COLS))) goto nomem;
             put_int(r, 0, (int64_t)b->number);
             put_int(r, 1, (int64_t)b->timestamp);
-            if ((st = put_hex(r, 2, b->hash.b, 32))) goto nomem;
+            if ((st = put_hex_memo(r, 2, b->hash.b, 32, &r->block_hash))) goto nomem;
             put_int(r, 3, (int64_t)t->transaction_index);
             if ((st = put_hex(r, 4, t->hash.b, 32))) goto nomem;
             put_int(r, 5, t->type);
