@@ -117,6 +117,12 @@ m2c_extract_action m2c_extract_classify(m2c_status st, const m2c_err *err, uint6
  * `target` logs per chunk, grows at most 2x, never below 1 or above `max`. */
 uint64_t m2c_extract_next_span(uint64_t span, uint64_t count, uint64_t target, uint64_t max);
 
+/* Blocks in the chunk handed out next: `span`, but no more than a 1/(2 workers) share of the
+ * `left` blocks not handed out yet (guided self-scheduling by halves). Near the end of a range
+ * chunks shrink, so that no chunk that meets a dense stretch late is fetched alone while the
+ * other workers idle and the writer waits for it. At least 1. */
+uint64_t m2c_extract_chunk_blocks(uint64_t span, uint64_t left, unsigned workers);
+
 /* Scales an exact integer (decimal text, maybe negative) by 10^-decimals into a double
  * correctly rounded from the decimal text (so "1000000000000000000" with 18 gives exactly 1). */
 double m2c_extract_scaled(const char *dec, size_t n, int decimals);

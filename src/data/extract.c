@@ -98,6 +98,7 @@ struct engine {
     const m2c_block_range *todo;
     size_t ntodo, itodo;
     uint64_t cursor; /* next block to hand out within todo[itodo] */
+    uint64_t left;   /* blocks of todo not handed out yet */
     uint64_t span;     /* blocks in the next chunk */
     uint64_t max_span; /* their ceiling: --chunk-size, lowered by every refusal */
     int stop;
@@ -453,7 +454,9 @@ static void *worker_main(void *arg) {
         if (e->stop || exhausted(e)) break;
         const m2c_block_range *r = &e->todo[e->itodo];
         uint64_t a = e->cursor, b = r->to;
-        if (b - a >= e->span) b = a + e->span - 1;
+        uint64_t span = m2c_extract_chunk_blocks(e->span, e->left, e->nworkers);
+        if (b - a >= span) b = a + span - 1;
+        e->left -= b - a + 1;
         if (b == r->to) {
             e->itodo++;
             if (!exhausted(e)) e->cursor = e->todo[e->itodo].from;
@@ -627,6 +630,9 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
     e->ntodo = n;
     e->itodo = 0;
     e->cursor = todo[0].from;
+    e->left = 0;
+    for (size_t i = 0; i < n; i++)
+        e->left += todo[i].to - todo[i].from + 1;
     e->seq_next = e->seq_write = 0;
     e->held = 0;
     e->stop = 0;

@@ -103,6 +103,13 @@ uint64_t m2c_extract_next_span(uint64_t span, uint64_t count, uint64_t target, u
     return next;
 }
 
+uint64_t m2c_extract_chunk_blocks(uint64_t span, uint64_t left, unsigned workers) {
+    uint64_t parts = 2 * (uint64_t)(workers ? workers : 1);
+    uint64_t share = left / parts + (left % parts != 0);
+    uint64_t n = span < share ? span : share;
+    return n ? n : 1;
+}
+
 double m2c_extract_scaled(const char *dec, size_t n, int decimals) {
     /* Fast paths, exact by IEEE rounding: an integer below 10^19 converts from uint64_t with
      * one rounding; below 2^53 it is exact, and so is 10^d for d <= 22, so the quotient is

@@ -129,6 +129,35 @@ TEST(test_extract_next_span__aims_at_target_within_bounds) {
     CHECK_EQ_INT(m2c_extract_next_span(UINT64_MAX, 0, 5000, UINT64_MAX), UINT64_MAX);
 }
 
+TEST(test_extract_chunk_blocks__shrinks_to_a_share_of_what_is_left) {
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(2000, 1000000, 4), 2000); /* far from the end */
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(2000, 80, 4), 10);        /* 80 / (2 * 4) */
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(2000, 81, 4), 11);        /* rounded up */
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(3, 80, 4), 3);            /* the span is smaller */
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(2000, 3, 4), 1);
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(2000, 0, 4), 1);
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(0, 50, 4), 1);
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(100, 10, 0), 5); /* no workers counts as one */
+    CHECK_EQ_INT(m2c_extract_chunk_blocks(UINT64_MAX, UINT64_MAX, 1), UINT64_MAX / 2 + 1);
+    /* a range handed out chunk by chunk: covered exactly, and the chunks only shrink once the
+     * share is below the span */
+    for (int round = 0; round < 200; round++) {
+        uint64_t left = 1 + m2c_test_rand() % 100000, span = 1 + m2c_test_rand() % 3000;
+        unsigned workers = 1 + (unsigned)(m2c_test_rand() % 16);
+        uint64_t total = left, sum = 0, prev = UINT64_MAX;
+        int ok = 1;
+        while (left) {
+            uint64_t n = m2c_extract_chunk_blocks(span, left, workers);
+            if (n > left) n = left; /* what the engine does at the end of a range */
+            ok &= n >= 1 && n <= span && n <= prev;
+            prev = n;
+            sum += n;
+            left -= n;
+        }
+        CHECK(ok && sum == total);
+    }
+}
+
 TEST(test_extract_scaled__is_correctly_rounded_from_the_decimal_text) {
     CHECK(m2c_extract_scaled("1000000000000000000", 19, 18) == 1.0);
     CHECK(m2c_extract_scaled("-2500000", 8, 6) == -2.5);
@@ -159,4 +188,5 @@ TEST_MAIN(T(test_extract_missing__subtracts_done_ranges),
           T(test_extract_missing__random_ranges_cover_exactly_the_gaps),
           T(test_extract_classify__splits_refused_ranges_retries_transient_fails_the_rest),
           T(test_extract_next_span__aims_at_target_within_bounds),
+          T(test_extract_chunk_blocks__shrinks_to_a_share_of_what_is_left),
           T(test_extract_scaled__is_correctly_rounded_from_the_decimal_text))
