@@ -240,6 +240,28 @@ const char *m2c_sink_get_meta_(const m2c_sink *s, const char *key) {
     return NULL;
 }
 
+m2c_status m2c_sink_rewind_sql_(m2c_buf *b, uint64_t from, m2c_err *err) {
+    if (m2c_buf_printf(b,
+                       "DELETE FROM _m2c_blocks WHERE number >= %llu;"
+                       "DELETE FROM _m2c_checkpoints WHERE from_block >= %llu;"
+                       "UPDATE _m2c_checkpoints SET to_block = %llu WHERE to_block >= %llu;",
+                       (unsigned long long)from, (unsigned long long)from,
+                       (unsigned long long)(from - 1), (unsigned long long)from) != M2C_OK)
+        return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+    return M2C_OK;
+}
+
+m2c_status m2c_sink_rewind_meta_(m2c_sink *s, const uint64_t *removed, m2c_err *err) {
+    for (size_t t = 0; t < s->schema->ntables; t++) {
+        char key[300], num[32];
+        snprintf(key, sizeof key, "rows.%s", s->schema->tables[t].name);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)(s->rows[t] - removed[t]));
+        if (m2c_sink_set_meta_(s, key, num) != M2C_OK)
+            return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
+    }
+    return M2C_OK;
+}
+
 const char *m2c_sink_meta_get(const m2c_sink *s, const char *key) {
     return m2c_sink_get_meta_(s, key);
 }

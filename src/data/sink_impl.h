@@ -61,6 +61,12 @@ void m2c_sink_trim_done_(m2c_sink *s, uint64_t from);
 /* Sets a meta key without the reserved-key check (used when loading an output). */
 m2c_status m2c_sink_set_meta_(m2c_sink *s, const char *key, const char *value);
 const char *m2c_sink_get_meta_(const m2c_sink *s, const char *key);
+/* A rewind to block `from` in the SQL backends: m2c_sink_rewind_sql_ appends to b the
+ * statements that drop the stored hashes and checkpoints of blocks >= from;
+ * m2c_sink_rewind_meta_ then sets each table's rows.<name> meta to its count less removed[t].
+ * M2C_ERR_NOMEM (err set) when out of memory. */
+m2c_status m2c_sink_rewind_sql_(m2c_buf *b, uint64_t from, m2c_err *err);
+m2c_status m2c_sink_rewind_meta_(m2c_sink *s, const uint64_t *removed, m2c_err *err);
 
 /* Backends. */
 extern const m2c_sink_ops m2c_sink_sqlite_ops;

@@ -400,25 +400,9 @@ static m2c_status pg_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {
         }
     }
     m2c_buf_reset(&b);
-    if (m2c_buf_printf(&b,
-                       "DELETE FROM _m2c_blocks WHERE number >= %llu;"
-                       "DELETE FROM _m2c_checkpoints WHERE from_block >= %llu;"
-                       "UPDATE _m2c_checkpoints SET to_block = %llu WHERE to_block >= %llu;",
-                       (unsigned long long)from, (unsigned long long)from,
-                       (unsigned long long)(from - 1), (unsigned long long)from) != M2C_OK) {
-        st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
-        goto fail;
-    }
+    if ((st = m2c_sink_rewind_sql_(&b, from, err)) != M2C_OK) goto fail;
     if ((st = pg_exec(s, (char *)b.p, err)) != M2C_OK) goto fail;
-    for (size_t t = 0; t < s->schema->ntables; t++) {
-        char key[300], num[32];
-        snprintf(key, sizeof key, "rows.%s", s->schema->tables[t].name);
-        snprintf(num, sizeof num, "%llu", (unsigned long long)(s->rows[t] - removed[t]));
-        if (m2c_sink_set_meta_(s, key, num) != M2C_OK) {
-            st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
-            goto fail;
-        }
-    }
+    if ((st = m2c_sink_rewind_meta_(s, removed, err)) != M2C_OK) goto fail;
     if ((st = pg_put_meta(s, err)) != M2C_OK) goto fail;
     if ((st = pg_exec(s, "COMMIT", err)) != M2C_OK) goto fail;
     for (size_t t = 0; t < s->schema->ntables; t++)

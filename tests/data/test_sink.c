@@ -1,5 +1,7 @@
-/* Tests for src/data/sink*.c: the SQLite, CSV and JSONL sinks without a chain. */
+/* Tests for src/data/sink*.c: the SQLite, CSV and JSONL sinks without a chain, and the
+ * PostgreSQL sink's rewind when M2C_PG_URL names a server (scripts/test.sh starts one). */
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -481,10 +483,47 @@ TEST(test_sink__several_tables_go_to_files_named_after_them) {
     free(p);
 }
 
+/* A fresh schema on the M2C_PG_URL server, and the sink target that writes into it; NULL when
+ * no server is given. drop_pg_schema removes it. */
+static char *pg_target(const char *pg_schema) {
+    const char *url = getenv("M2C_PG_URL");
+    if (!url || !*url) return NULL;
+    PGconn *c = PQconnectdb(url);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SET client_min_messages TO warning; DROP SCHEMA IF EXISTS %s CASCADE; "
+             "CREATE SCHEMA %s",
+             pg_schema, pg_schema);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) fprintf(stderr, "  %s: %s", url, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    char *t = NULL;
+    if (!ok || asprintf(&t, "%s%soptions=-csearch_path%%3D%s", url, strchr(url, '?') ? "&" : "?",
+                        pg_schema) < 0)
+        return NULL;
+    return t;
+}
+
+static void drop_pg_schema(const char *pg_schema) {
+    PGconn *c = PQconnectdb(getenv("M2C_PG_URL"));
+    char sql[128];
+    snprintf(sql, sizeof sql, "SET client_min_messages TO warning; DROP SCHEMA %s CASCADE",
+             pg_schema);
+    PQclear(PQexec(c, sql));
+    PQfinish(c);
+}
+
 TEST(test_sink__rewind_removes_rows_at_and_above_the_block) {
-    const char *sfx[] = {".sqlite", ".csv", ".jsonl"};
-    for (size_t k = 0; k < 3; k++) {
-        char *p = tmp_path(sfx[k]);
+    const char *sfx[] = {".sqlite", ".csv", ".jsonl", "postgres"};
+    char pg_schema[64];
+    snprintf(pg_schema, sizeof pg_schema, "m2c_sink_rewind_%ld", (long)getpid());
+    const char *pg_url = getenv("M2C_PG_URL");
+    int with_pg = pg_url && *pg_url;
+    for (size_t k = 0; k < 3 + (size_t)with_pg; k++) {
+        char *p = k < 3 ? tmp_path(sfx[k]) : pg_target(pg_schema);
+        REQUIRE(p);
         REQUIRE(write_two_chunks(p, &schema_one));
         m2c_sink *s = NULL;
         m2c_err e;
@@ -493,11 +532,20 @@ TEST(test_sink__rewind_removes_rows_at_and_above_the_block) {
         size_t n;
         const m2c_block_range *d = m2c_sink_done(s, &n);
         REQUIRE(n == 1);
-        /* SQLite keeps 20..21; files can only drop the whole chunk 20..29 */
-        CHECK_EQ_INT(d[0].to, k == 0 ? 21 : 19);
+        /* SQLite and PostgreSQL keep 20..21; files can only drop the whole chunk 20..29 */
+        CHECK_EQ_INT(d[0].to, k == 0 || k == 3 ? 21 : 19);
         CHECK_EQ_INT(m2c_sink_rows(s, 0), 2);
         char h[67];
         CHECK(m2c_sink_block_hash(s, h, 25, &e) == M2C_ERR_NOTFOUND);
+        /* the rewind is stored whole: rows, checkpoints and the provenance's row count */
+        m2c_sink_close(s);
+        REQUIRE(m2c_sink_open(&s, p, &schema_one, &e) == M2C_OK);
+        CHECK_EQ_INT(m2c_sink_rows(s, 0), 2);
+        const char *counted = m2c_sink_meta_get(s, "rows.Transfer");
+        CHECK_EQ_STR(counted ? counted : "(none)", "2");
+        d = m2c_sink_done(s, &n);
+        REQUIRE(n == 1);
+        CHECK_EQ_INT(d[0].to, k == 0 || k == 3 ? 21 : 19);
         /* write the replacement chunk, then reopen */
         REQUIRE(m2c_sink_begin(s, &e) == M2C_OK);
         REQUIRE(put_row(s, 0, 26, "new", "8", 8, 0) == M2C_OK);
@@ -505,6 +553,8 @@ TEST(test_sink__rewind_removes_rows_at_and_above_the_block) {
         m2c_sink_close(s);
         REQUIRE(m2c_sink_open(&s, p, &schema_one, &e) == M2C_OK);
         CHECK_EQ_INT(m2c_sink_rows(s, 0), 3);
+        counted = m2c_sink_meta_get(s, "rows.Transfer");
+        CHECK_EQ_STR(counted ? counted : "(none)", "3");
         d = m2c_sink_done(s, &n);
         CHECK(n == 1 && d[0].from == 10 && d[0].to == 29);
         m2c_sink_close(s);
@@ -516,7 +566,10 @@ TEST(test_sink__rewind_removes_rows_at_and_above_the_block) {
             CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE block_number >= 22"),
                          1);
         }
-        rm_outputs(p);
+        if (k < 3)
+            rm_outputs(p);
+        else
+            drop_pg_schema(pg_schema);
         free(p);
     }
 }
