@@ -282,10 +282,6 @@ void m2c_xchunk_clear(xchunk *c) {
 
 /* ---- rows ------------------------------------------------------------------------------ */
 
-/* A row under construction, built in place at the end of batch b: its cells at
- * b->vals + b->nvals, its text appended to b->text. row_write keeps it; the next row_reset
- * drops whatever a row left unfinished. A text cell keeps its offset in b->text (+ 1) in `i`
- * until the batch is complete (xbatch_finish), since the text may move as it grows. */
 /* The last value written by put_hex_memo for one column: rows of a block (and of a transaction)
  * repeat its hash and address, so their cells share one copy of the text. */
 typedef struct {
@@ -295,6 +291,10 @@ typedef struct {
     int ok;
 } xmemo;
 
+/* A row under construction, built in place at the end of batch b: its cells at
+ * b->vals + b->nvals, its text appended to b->text. row_write keeps it; the next row_reset
+ * drops whatever a row left unfinished. A text cell keeps its offset in b->text (+ 1) in `i`
+ * until the batch is complete (xbatch_finish), since the text may move as it grows. */
 typedef struct {
     xbatch *b;
     m2c_sink_val *v;
