@@ -117,6 +117,13 @@ m2c_extract_action m2c_extract_classify(m2c_status st, const m2c_err *err, uint6
  * `target` logs per chunk, grows at most 2x, never below 1 or above `max`. */
 uint64_t m2c_extract_next_span(uint64_t span, uint64_t count, uint64_t target, uint64_t max);
 
+/* Slow start: the largest span allowed once `done` chunks have come back to `workers`
+ * workers. It doubles with each round of workers' chunks (1 until the first round is back, then
+ * 2, 4, ...), so chunks handed out side by side never run far ahead of the densities seen:
+ * dense blocks met early are fetched one or two at a time, and the writer gets its first rows
+ * sooner. */
+uint64_t m2c_extract_ramp(uint64_t done, unsigned workers);
+
 /* Blocks in the chunk handed out next: `span`, but no more than a 1/(2 workers) share of the
  * `left` blocks not handed out yet (guided self-scheduling by halves). Near the end of a range
  * chunks shrink, so that no chunk that meets a dense stretch late is fetched alone while the

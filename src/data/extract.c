@@ -103,6 +103,7 @@ struct engine {
     uint64_t max_span; /* their ceiling: --chunk-size, lowered by every refusal */
     int stop;
     uint64_t splits, retries;
+    uint64_t fetched; /* chunks fetched so far (logs), for the slow start */
     worker workers[X_MAX_WORKERS];
     unsigned nworkers;
 };
@@ -481,8 +482,12 @@ static void *worker_main(void *arg) {
         sl->state = 2;
         sl->held = st == M2C_OK ? sl->c.rows.nrows : 0;
         e->held += sl->held;
-        if (st == M2C_OK && e->o->kind == M2C_EXTRACT_LOGS)
-            e->span = m2c_extract_next_span(b - a + 1, sl->c.nlogs, e->o->target_logs, e->max_span);
+        if (st == M2C_OK && e->o->kind == M2C_EXTRACT_LOGS) {
+            uint64_t next =
+                m2c_extract_next_span(b - a + 1, sl->c.nlogs, e->o->target_logs, e->max_span);
+            uint64_t ramp = m2c_extract_ramp(++e->fetched, e->nworkers);
+            e->span = next < ramp ? next : ramp;
+        }
         pthread_cond_broadcast(&e->cv_done);
     }
     pthread_mutex_unlock(&e->mu);

@@ -103,6 +103,11 @@ uint64_t m2c_extract_next_span(uint64_t span, uint64_t count, uint64_t target, u
     return next;
 }
 
+uint64_t m2c_extract_ramp(uint64_t done, unsigned workers) {
+    uint64_t rounds = done / (workers ? workers : 1);
+    return rounds >= 63 ? UINT64_MAX : (uint64_t)1 << rounds;
+}
+
 uint64_t m2c_extract_chunk_blocks(uint64_t span, uint64_t left, unsigned workers) {
     uint64_t parts = 2 * (uint64_t)(workers ? workers : 1);
     uint64_t share = left / parts + (left % parts != 0);

@@ -129,6 +129,20 @@ TEST(test_extract_next_span__aims_at_target_within_bounds) {
     CHECK_EQ_INT(m2c_extract_next_span(UINT64_MAX, 0, 5000, UINT64_MAX), UINT64_MAX);
 }
 
+TEST(test_extract_ramp__doubles_with_each_round_of_workers) {
+    CHECK_EQ_INT(m2c_extract_ramp(0, 4), 1);
+    CHECK_EQ_INT(m2c_extract_ramp(3, 4), 1); /* the first round is not back yet */
+    CHECK_EQ_INT(m2c_extract_ramp(4, 4), 2);
+    CHECK_EQ_INT(m2c_extract_ramp(7, 4), 2);
+    CHECK_EQ_INT(m2c_extract_ramp(8, 4), 4);
+    CHECK_EQ_INT(m2c_extract_ramp(44, 4), 2048); /* past the default ceiling of 2000 blocks */
+    CHECK_EQ_INT(m2c_extract_ramp(5, 1), 32);
+    CHECK_EQ_INT(m2c_extract_ramp(5, 0), 32); /* no workers counts as one */
+    CHECK_EQ_INT(m2c_extract_ramp(62, 1), (uint64_t)1 << 62);
+    CHECK_EQ_INT(m2c_extract_ramp(63, 1), UINT64_MAX);
+    CHECK_EQ_INT(m2c_extract_ramp(UINT64_MAX, 1), UINT64_MAX);
+}
+
 TEST(test_extract_chunk_blocks__shrinks_to_a_share_of_what_is_left) {
     CHECK_EQ_INT(m2c_extract_chunk_blocks(2000, 1000000, 4), 2000); /* far from the end */
     CHECK_EQ_INT(m2c_extract_chunk_blocks(2000, 80, 4), 10);        /* 80 / (2 * 4) */
@@ -188,5 +202,6 @@ TEST_MAIN(T(test_extract_missing__subtracts_done_ranges),
           T(test_extract_missing__random_ranges_cover_exactly_the_gaps),
           T(test_extract_classify__splits_refused_ranges_retries_transient_fails_the_rest),
           T(test_extract_next_span__aims_at_target_within_bounds),
+          T(test_extract_ramp__doubles_with_each_round_of_workers),
           T(test_extract_chunk_blocks__shrinks_to_a_share_of_what_is_left),
           T(test_extract_scaled__is_correctly_rounded_from_the_decimal_text))
