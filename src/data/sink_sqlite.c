@@ -344,19 +344,6 @@ out:
     return st;
 }
 
-/* Commits the open transaction (in bulk mode: the group of chunks it holds). */
-static m2c_status sq_end(m2c_sink *s, m2c_err *err) {
-    sq_impl *q = s->impl;
-    if (!q->tx_open) return M2C_OK;
-    q->tx_open = 0;
-    m2c_status st = sq_exec(s, "COMMIT", err);
-    if (st != M2C_OK) {
-        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-        q->broken = q->tx_chunks > 0; /* chunks reported committed are gone */
-    }
-    return st;
-}
-
 /* Discards the open chunk with its transaction: in bulk mode, with the group's earlier
  * chunks, which the sink had reported committed, so it accepts no more. */
 static void sq_undo_chunk(m2c_sink *s) {
@@ -364,6 +351,19 @@ static void sq_undo_chunk(m2c_sink *s) {
     sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
     q->tx_open = 0;
     q->broken = q->tx_chunks > 0;
+}
+
+/* Commits the open transaction (in bulk mode: the group of chunks it holds); a failed
+ * COMMIT loses the group as sq_undo_chunk does. */
+static m2c_status sq_end(m2c_sink *s, m2c_err *err) {
+    sq_impl *q = s->impl;
+    if (!q->tx_open) return M2C_OK;
+    m2c_status st = sq_exec(s, "COMMIT", err);
+    if (st != M2C_OK)
+        sq_undo_chunk(s);
+    else
+        q->tx_open = 0;
+    return st;
 }
 
 static void sq_close(m2c_sink *s) {
