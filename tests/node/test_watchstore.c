@@ -56,7 +56,6 @@ static m2c_watch_fulfilment ful(uint8_t id, uint64_t block) {
     return f;
 }
 
-/* Records requests and fulfilments 1..n in blocks 10+i, cursor at `to`. */
 /* A challenge of request `id` at `nonce`, sent as transaction `tx` with signed bytes raw. */
 static m2c_watch_challenge challenge(m2c_hash32 id, uint64_t nonce, m2c_hash32 tx, uint8_t *raw,
                                      size_t raw_len) {
@@ -70,6 +69,7 @@ static m2c_watch_challenge challenge(m2c_hash32 id, uint64_t nonce, m2c_hash32 t
     return c;
 }
 
+/* Records requests and fulfilments 1..n in blocks 10+i, cursor at `to`. */
 static m2c_status record(m2c_watchstore *s, uint8_t n, uint64_t to, m2c_err *e) {
     m2c_noderec rs[8];
     m2c_watch_fulfilment fs[8];
