@@ -8,6 +8,7 @@
 #   - through a fault-injecting proxy (429, 5xx, truncated JSON, stalls, "more than 10000
 #     results") the output is still complete and exact
 #   - blocks and transactions (receipt fields) against cast
+#   - how a sparse range is cut into chunks: a slow start, and the last chunks shrinking
 #   - follow mode survives a reorg (evm_snapshot / evm_revert) and drops orphaned rows
 #   - bad input: one-line error, exit 1, nothing written
 set -u
@@ -285,6 +286,19 @@ check_eq "range limit over a sparse range: exit 0" 0 "$?"
 kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
 check_eq "range limit: refused once, then never asked again" "1 splits" "$(grep -o '[0-9]* splits' "$T/sparse.log")"
 check_eq "range limit: output complete and exact" "$(md5sum <"$T/a.tsv")" "$(raw_union "$T/sparse.sqlite" | md5sum)"
+# how the same sparse range is cut with 4 workers (each committed chunk is a checkpoint row):
+# slow start, the k-th chunk handed out spans at most 2^(k/4) blocks; and no chunk takes more
+# than ceil(left / 8) of the blocks not handed out before it
+check_ok "extract the sparse range with 4 workers" run_extract --to-block "$SHEAD" --out "$T/chunks.sqlite"
+chunk_faults=$(Q "$T/chunks.sqlite" "SELECT from_block, to_block FROM _m2c_checkpoints ORDER BY from_block" |
+  awk -F'|' -v left=$((SHEAD + 1)) '
+    { n = $2 - $1 + 1; ramp = 2 ^ int(k / 4); share = int((left + 7) / 8); if (share < 1) share = 1
+      if (n > ramp) print "chunk " k " (" $1 ".." $2 "): over the slow start " ramp
+      if (n > share) print "chunk " k " (" $1 ".." $2 "): over its share " share " of " left
+      left -= n; k++ }
+    END { if (k < 16) print "only " k " chunks" }')
+check_eq "sparse range: chunks grow by rounds and shrink at the end" "" "$chunk_faults"
+check_eq "sparse range with 4 workers: output complete and exact" "$(md5sum <"$T/a.tsv")" "$(raw_union "$T/chunks.sqlite" | md5sum)"
 
 # ---- 6. follow mode across a reorg -------------------------------------------------------
 echo "  [${SECONDS}s] 6. follow mode across a reorg" | sed -E "s/ -+$//"
