@@ -16,6 +16,7 @@
 
 #include "chaintx.h"
 #include "cli.h"
+#include "ml2chain/clock.h"
 #include "ml2chain/encoding.h"
 #include "ml2chain/hex.h"
 #include "ml2chain/keccak.h"
@@ -83,12 +84,6 @@ static void logf_(const char *fmt, ...) {
     va_end(ap);
     fputc('\n', stderr);
     fflush(stderr);
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void hexs(char *out, const uint8_t *p, size_t n) {
@@ -457,7 +452,7 @@ static int replace_challenge(watcher *w, const m2c_watch_challenge *c, size_t si
         tx.max_fee_per_gas = nw.max_fee;
         tx.max_priority_fee_per_gas = nw.prio_fee;
     }
-    m2c_watch_challenge r = {.id = c->id, .nonce = c->nonce, .sent_time = now_s()};
+    m2c_watch_challenge r = {.id = c->id, .nonce = c->nonce, .sent_time = m2c_clock_wall_s()};
     if (m2c_tx_sign(&tx, &w->ch.key, &e) != M2C_OK || m2c_tx_encode_signed(&raw, &tx, &e) != M2C_OK ||
         m2c_tx_hash(&r.tx_hash, &tx, &e) != M2C_OK) {
         logf_("request %s: cannot re-sign the challenge: %s", ids, e.msg);
@@ -512,8 +507,8 @@ static int follow_challenges(watcher *w, uint64_t head) {
         }
     }
     m2c_hash32 t_ch = m2c_event_topic(M2C_SIG_CHALLENGED);
-    int resend = w->first_pass || now_s() - w->last_resend > 5.0;
-    if (resend) w->last_resend = now_s();
+    int resend = w->first_pass || m2c_clock_wall_s() - w->last_resend > 5.0;
+    if (resend) w->last_resend = m2c_clock_wall_s();
     stall_prune(w, cs, n);
     for (size_t i = 0; ok && i < n && !g_stop; i++) {
         m2c_watch_challenge *c = &cs[i];
@@ -567,7 +562,8 @@ static int follow_challenges(watcher *w, uint64_t head) {
         } else if (rs != M2C_ERR_NOTFOUND) {
             logf_("receipt of %s: %s", th, e.msg);
             ok = 0;
-        } else if (c->nonce < latest_nonce && now_s() - c->sent_time > 2.0 && !w->first_pass) {
+        } else if (c->nonce < latest_nonce && m2c_clock_wall_s() - c->sent_time > 2.0 &&
+                   !w->first_pass) {
             /* another transaction used the nonce: judge the fulfilment again */
             logf_("request %s: challenge %s was dropped (nonce %llu used); judging again", ids, th,
                   (unsigned long long)c->nonce);
@@ -685,7 +681,7 @@ static int judge(watcher *w, const m2c_watch_fulfilment *fu) {
     }
     c.raw = raw.p;
     c.raw_len = raw.len;
-    c.sent_time = now_s();
+    c.sent_time = m2c_clock_wall_s();
     /* recorded before it is sent: after a crash the same bytes are sent again */
     if (m2c_watchstore_record_challenge(w->st, &c, &e) != M2C_OK) {
         logf_("request %s: cannot record the challenge: %s", ids, e.msg);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "extract_impl.h"
+#include "ml2chain/clock.h"
 #include "ml2chain/hex.h"
 
 #define X_MAX_ATTEMPTS    10 /* chunk-level attempts after transient failures */
@@ -31,12 +32,6 @@ void m2c_extract_opts_default(m2c_extract_opts *o) {
     o->concurrency = 4;
     o->timeout_ms = 30000;
     o->target_logs = 2000;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int cancelled(const m2c_extract_opts *o) {
@@ -551,7 +546,7 @@ static m2c_status make_rpc(const m2c_extract_opts *o, m2c_rpc **out, double rps,
 
 static void report(run *R) {
     if (!R->o->progress) return;
-    R->p.seconds = now_s() - R->t0;
+    R->p.seconds = m2c_clock_mono_s() - R->t0;
     R->o->progress(R->o->progress_ud, &R->p);
 }
 
@@ -790,7 +785,7 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     memset(&R, 0, sizeof R);
     memset(sum, 0, sizeof *sum);
     R.o = o;
-    R.t0 = now_s();
+    R.t0 = m2c_clock_mono_s();
     m2c_status st;
     m2c_block_range *todo = NULL;
     engine *e = &R.e;
@@ -970,7 +965,7 @@ out:
         for (size_t t = 0; t < R.x.ntables; t++)
             sum->rows_total += m2c_sink_rows(R.sink, t);
     m2c_sink_close(R.sink);
-    sum->p.seconds = now_s() - R.t0; /* the output closed is part of the run */
+    sum->p.seconds = m2c_clock_mono_s() - R.t0; /* the output closed is part of the run */
     m2c_xschema_free(&R.x);
     if (R.engine_ready) {
         for (unsigned i = 0; i < e->nworkers; i++)

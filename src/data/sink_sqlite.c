@@ -17,6 +17,7 @@
  *   cost 5 % of a run's CPU, copying the pages each chunk changes again. Readers may meet
  *   "database is locked" while a group is written. */
 #include "sink_impl.h"
+#include "ml2chain/clock.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -26,7 +27,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -59,12 +59,6 @@ typedef struct {
 #define SQ_BUSY_MS       5000                /* how long a statement waits for other connections */
 #define SQ_GROUP_BYTES   ((size_t)16 << 20)  /* bulk: row bytes that end a group of chunks */
 #define SQ_GROUP_SECONDS 1.0                 /* bulk: nor is a group kept open longer than this */
-
-static double sq_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Runs after every commit with the WAL's size in frames: wakes the checkpointer; if it has
  * fallen far behind (the WAL keeps growing), checkpoints here as SQLite's default hook does. */
@@ -493,7 +487,7 @@ static m2c_status sq_begin(m2c_sink *s, m2c_err *err) {
         q->tx_open = 1;
         q->tx_chunks = 0;
         q->tx_bytes = 0;
-        q->tx_t0 = sq_now();
+        q->tx_t0 = m2c_clock_mono_s();
     }
     return M2C_OK;
 }
@@ -607,7 +601,7 @@ static m2c_status sq_commit(m2c_sink *s, uint64_t from, uint64_t to, m2c_err *er
     if ((st = sq_put_meta(s, err)) != M2C_OK) goto fail;
     if (!q->group) return sq_end(s, err);
     q->tx_chunks++;
-    if (q->tx_bytes >= SQ_GROUP_BYTES || sq_now() - q->tx_t0 >= SQ_GROUP_SECONDS)
+    if (q->tx_bytes >= SQ_GROUP_BYTES || m2c_clock_mono_s() - q->tx_t0 >= SQ_GROUP_SECONDS)
         return sq_end(s, err);
     return M2C_OK;
 fail:

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "metrics.h"
+#include "ml2chain/clock.h"
 #include "ml2chain/encoding.h"
 #include "ml2chain/hex.h"
 #include "ml2chain/keccak.h"
@@ -55,7 +55,7 @@ typedef struct {
 
 typedef struct {
     uint64_t nonce;
-    double t;
+    double t; /* when last broadcast, monotonic seconds */
 } bcast;
 
 typedef struct chain {
@@ -86,10 +86,9 @@ typedef struct chain {
     double last_ok;
 } chain;
 
+/* Times kept in the store (sent, seen) and compared with them are wall-clock seconds. */
 static double now_s(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+    return m2c_clock_wall_s();
 }
 
 static void logf_(node *n, m2c_log_level lvl, const chain *c, const m2c_hash32 *req,
@@ -878,18 +877,19 @@ static m2c_status sign_tx(chain *c, m2c_nodetx *out, uint64_t nonce, const m2c_n
 static void note_bcast(chain *c, uint64_t nonce) {
     for (size_t i = 0; i < c->n_bc; i++)
         if (c->bc[i].nonce == nonce) {
-            c->bc[i].t = now_s();
+            c->bc[i].t = m2c_clock_mono_s();
             return;
         }
     if (c->n_bc == sizeof c->bc / sizeof c->bc[0]) c->n_bc = 0;
     c->bc[c->n_bc].nonce = nonce;
-    c->bc[c->n_bc++].t = now_s();
+    c->bc[c->n_bc++].t = m2c_clock_mono_s();
 }
 
+/* When nonce was last broadcast (monotonic seconds); never: as long ago as can be. */
 static double last_bcast(const chain *c, uint64_t nonce) {
     for (size_t i = 0; i < c->n_bc; i++)
         if (c->bc[i].nonce == nonce) return c->bc[i].t;
-    return 0;
+    return -1e300;
 }
 
 /* Sends raw bytes; benign answers (already known, nonce already used) are not errors here:
@@ -1086,7 +1086,7 @@ static m2c_status deliver_due(chain *c, size_t open, int *did, m2c_err *err) {
     if (c->cfg->iface != M2C_IFACE_COORDINATOR) return M2C_OK;
     /* Each due delivery costs two eth_calls to look at; those waiting for a long window are
      * looked at every 5 s rather than every step. */
-    if (now_s() < c->next_deliver_check) return M2C_OK;
+    if (m2c_clock_mono_s() < c->next_deliver_check) return M2C_OK;
     c->due_final = 0;
     {
         /* submit() may have opened nonces since `open` was counted */
@@ -1160,7 +1160,7 @@ static m2c_status deliver_due(chain *c, size_t open, int *did, m2c_err *err) {
         m2c_buf_free(&data);
     }
     m2c_nodestore_recs_free(recs, nr);
-    if (!st) c->next_deliver_check = now_s() + (c->due_final || nr == 32 ? 0 : 5.0);
+    if (!st) c->next_deliver_check = m2c_clock_mono_s() + (c->due_final || nr == 32 ? 0 : 5.0);
     return st;
 }
 
@@ -1504,10 +1504,10 @@ static m2c_status track(chain *c, size_t *open_out, int *did, m2c_err *err) {
                 st = replace(c, nonces[i], last, err);
                 *did = 1;
             } else if (stalled && c->head >= last->sent_block + c->cfg->replace_blocks &&
-                       now_s() - last_bcast(c, nonces[i]) > 1.0) {
+                       m2c_clock_mono_s() - last_bcast(c, nonces[i]) > 1.0) {
                 st = replace(c, nonces[i], last, err);
                 *did = 1;
-            } else if (c->first_pass || now_s() - last_bcast(c, nonces[i]) > 5.0)
+            } else if (c->first_pass || m2c_clock_mono_s() - last_bcast(c, nonces[i]) > 5.0)
                 broadcast(c, last);
         }
         m2c_nodestore_txs_free(txs, nt);
@@ -1645,9 +1645,9 @@ static m2c_status submit(chain *c, size_t open, int *did, double *prof, m2c_err 
             goto next;
         }
         /* Never send a fulfilment for a request that is no longer open. */
-        double t = now_s();
+        double t = m2c_clock_mono_s();
         st = chain_states(c, recs, nr, states, err);
-        prof[0] += now_s() - t;
+        prof[0] += m2c_clock_mono_s() - t;
         if (st) goto next;
         st = m2c_nodestore_begin(c->st, err);
         if (st) goto next;
@@ -1666,9 +1666,9 @@ static m2c_status submit(chain *c, size_t open, int *did, double *prof, m2c_err 
         }
         if (nk == 0) goto next;
         if (!have_fees) {
-            t = now_s();
+            t = m2c_clock_mono_s();
             st = current_fees(c, &fees, err);
-            prof[1] += now_s() - t;
+            prof[1] += m2c_clock_mono_s() - t;
             if (st) goto next;
             have_fees = 1;
         }
@@ -1684,7 +1684,7 @@ static m2c_status submit(chain *c, size_t open, int *did, double *prof, m2c_err 
                 m2c_buf_reset(&data);
                 st = build_calldata(c, &data, keep + at, b, cb, err);
                 if (st) goto next;
-                t = now_s();
+                t = m2c_clock_mono_s();
                 if (c->cfg->iface == M2C_IFACE_TEMPLATE) {
                     gas = gas_for(c, &data, cb, b, &ee);
                 } else {
@@ -1701,7 +1701,7 @@ static m2c_status submit(chain *c, size_t open, int *did, double *prof, m2c_err 
                     gas = gas_limit(c, memo[m].estimate, cb, b);
                     ee = memo[m].err;
                 }
-                prof[2] += now_s() - t;
+                prof[2] += m2c_clock_mono_s() - t;
                 if (gas == 0 && b > 1) {
                     b /= 2; /* the callbacks do not fit in one block: smaller batch */
                     continue;
@@ -1734,12 +1734,12 @@ static m2c_status submit(chain *c, size_t open, int *did, double *prof, m2c_err 
         }
         if (ntx == 0) goto next;
         /* Recorded before sent: a crash after this point rebroadcasts them at restart. */
-        t = now_s();
+        t = m2c_clock_mono_s();
         st = m2c_nodestore_begin(c->st, err);
         for (size_t i = 0; i < ntx && !st; i++)
             st = m2c_nodestore_submit(c->st, c->key, &txs[i], ids + tx_first[i], tx_n[i], err);
         if (!st) st = m2c_nodestore_commit(c->st, err);
-        prof[3] += now_s() - t;
+        prof[3] += m2c_clock_mono_s() - t;
         if (st) {
             m2c_nodestore_rollback(c->st);
             goto next;
@@ -1753,9 +1753,9 @@ static m2c_status submit(chain *c, size_t open, int *did, double *prof, m2c_err 
             for (size_t k = 0; k < tx_n[i]; k++)
                 logf_(n, M2C_LOG_DEBUG, c, &ids[tx_first[i] + k], "submitted in %s", hh);
         }
-        t = now_s();
+        t = m2c_clock_mono_s();
         broadcast_many(c, txs, ntx);
-        prof[4] += now_s() - t;
+        prof[4] += m2c_clock_mono_s() - t;
         open += ntx;
     next:
         /* Nonces taken for transactions that were not recorded go back to the sequence. */
@@ -1918,9 +1918,9 @@ static void update_gauges(chain *c) {
  * block), looking every ms/4 (50..250 ms). */
 static void wait_head(chain *c, unsigned ms) {
     unsigned every = ms / 4 < 50 ? 50 : ms / 4 > 250 ? 250 : ms / 4;
-    double end = now_s() + ms / 1000.0;
+    double end = m2c_clock_mono_s() + ms / 1000.0;
     uint64_t h0 = c->head, h;
-    while (!*c->n->stop && now_s() < end) {
+    while (!*c->n->stop && m2c_clock_mono_s() < end) {
         sleep_ms(c->n, every);
         m2c_err e;
         if (m2c_rpc_block_number(c->rpc, &h, &e) == M2C_OK && h != h0) return;
@@ -1931,7 +1931,7 @@ static void *chain_main(void *arg) {
     chain *c = arg;
     node *n = c->n;
     c->first_pass = 1;
-    c->last_ok = now_s();
+    c->last_ok = m2c_clock_mono_s();
     unsigned backoff = 0;
     while (!*n->stop) {
         m2c_err e;
@@ -1941,17 +1941,17 @@ static void *chain_main(void *arg) {
         /* Time per phase, for the debug log (docs/node.md "Throughput"): watch, compute,
          * track, submit; within submit: states, fees, estimates, store, send. */
         double t[5], sub[5] = {0, 0, 0, 0, 0};
-        t[0] = now_s();
+        t[0] = m2c_clock_mono_s();
         m2c_status st = m2c_rpc_block_number(c->rpc, &c->head, &e);
         if (!st) st = watch(c, &did, &e);
-        t[1] = now_s();
+        t[1] = m2c_clock_mono_s();
         if (!st) st = compute(c, &did, &e);
-        t[2] = now_s();
+        t[2] = m2c_clock_mono_s();
         if (!st) st = track(c, &open, &did, &e);
-        t[3] = now_s();
+        t[3] = m2c_clock_mono_s();
         if (!st) st = submit(c, open, &did, sub, &e);
         if (!st) st = deliver_due(c, open, &did, &e);
-        t[4] = now_s();
+        t[4] = m2c_clock_mono_s();
         if (!st && did && t[4] - t[0] > 0.001)
             logf_(n, M2C_LOG_DEBUG, c, NULL,
                   "step at head %llu: watch %.0f ms, compute %.0f ms, track %.0f ms, submit %.0f ms"
@@ -1972,7 +1972,7 @@ static void *chain_main(void *arg) {
         }
         backoff = 0;
         c->first_pass = 0;
-        c->last_ok = now_s();
+        c->last_ok = m2c_clock_mono_s();
         update_gauges(c);
         if (n->cfg->once && !did) {
             uint64_t counts[M2C_REQ_STATES], dcounts[M2C_DELIVERY_STATES], cursor;
@@ -2060,10 +2060,10 @@ m2c_status m2c_node_run(const m2c_node_cfg *cfg, const m2c_key *key,
         char why[128] = "";
         for (size_t i = 0; i < started; i++) {
             double lim = 30.0 + chains[i].cfg->poll_ms / 1000.0 * 3;
-            if (now_s() - chains[i].last_ok > lim) {
+            if (m2c_clock_mono_s() - chains[i].last_ok > lim) {
                 ok = 0;
                 snprintf(why, sizeof why, "chain %s: no successful step for %.0f s", chains[i].key,
-                         now_s() - chains[i].last_ok);
+                         m2c_clock_mono_s() - chains[i].last_ok);
             }
         }
         m2c_metrics_set_health(n.metrics, ok, why);

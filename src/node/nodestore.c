@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml2chain/clock.h"
 #include "ml2chain/u256.h"
 
 #include "sqlstore.h"
@@ -23,8 +24,6 @@ static const char *const state_names[M2C_REQ_STATES] = {"seen",      "computed",
 const char *m2c_req_state_str(int s) {
     return s >= 0 && s < M2C_REQ_STATES ? state_names[s] : "?";
 }
-
-static double now_s(void) { return m2c_sqlstore_now(); }
 
 static m2c_status dberr(m2c_nodestore *s, m2c_err *err, const char *what) {
     return m2c_sqlstore_err(s->db, STORE, what, err);
@@ -220,7 +219,7 @@ m2c_status m2c_nodestore_record_range(m2c_nodestore *s, const char *chain,
     if (st) goto out;
     st = prep(s, &blk, "INSERT OR REPLACE INTO blocks(chain, number, hash) VALUES(?,?,?)", err);
     if (st) goto out;
-    double t = now_s();
+    double t = m2c_clock_wall_s();
     for (size_t i = 0; i < n; i++) {
         const m2c_noderec *r = &recs[i];
         sqlite3_reset(ins);
@@ -572,7 +571,7 @@ m2c_status m2c_nodestore_set_confirmed(m2c_nodestore *s, const char *chain, cons
     if (tx_hash) sqlite3_bind_blob(q, 1, tx_hash->b, 32, SQLITE_TRANSIENT);
     else sqlite3_bind_null(q, 1);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)done_block);
-    sqlite3_bind_double(q, 3, now_s());
+    sqlite3_bind_double(q, 3, m2c_clock_wall_s());
     sqlite3_bind_text(q, 4, chain, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(q, 5, id->b, 32, SQLITE_TRANSIENT);
     st = update_one(s, q, "set confirmed", err);
@@ -587,7 +586,7 @@ m2c_status m2c_nodestore_set_failed(m2c_nodestore *s, const char *chain, const m
                                 " WHERE chain = ? AND id = ? AND state IN (0, 1, 2)", err);
     if (st) return st;
     sqlite3_bind_text(q, 1, reason, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(q, 2, now_s());
+    sqlite3_bind_double(q, 2, m2c_clock_wall_s());
     sqlite3_bind_text(q, 3, chain, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(q, 4, id->b, 32, SQLITE_TRANSIENT);
     st = update_one(s, q, "set failed", err);

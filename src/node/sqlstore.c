@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 m2c_status m2c_sqlstore_err(sqlite3 *db, const char *store, const char *what, m2c_err *err) {
     return m2c_err_set(err, M2C_ERR_DB, "%s: %s: %s", store, what,
@@ -57,12 +56,6 @@ m2c_status m2c_sqlstore_step(sqlite3 *db, const char *store, sqlite3_stmt *st, m
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return m2c_sqlstore_err(db, store, "write", err);
     return M2C_OK;
-}
-
-double m2c_sqlstore_now(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
 void m2c_sqlstore_col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i) {

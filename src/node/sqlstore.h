@@ -30,7 +30,5 @@ void m2c_sqlstore_col_hash(m2c_hash32 *h, sqlite3_stmt *st, int i);
  * *len 0). NULL for an SQL NULL and when out of memory: for a NOT NULL column, NULL means out
  * of memory. */
 uint8_t *m2c_sqlstore_col_dup(sqlite3_stmt *st, int i, size_t *len);
-/* Wall-clock seconds, for the stores' timestamps. */
-double m2c_sqlstore_now(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml2chain/clock.h"
 #include "sqlstore.h"
 
 #define STORE "watch state"
@@ -32,8 +33,6 @@ static const char schema[] =
     " state INTEGER NOT NULL DEFAULT 0, block INTEGER NOT NULL DEFAULT 0,"
     " sent_time REAL NOT NULL);"
     "CREATE INDEX IF NOT EXISTS wchallenges_id ON wchallenges(id, state);";
-
-static double now_s(void) { return m2c_sqlstore_now(); }
 
 static m2c_status dberr(m2c_watchstore *s, m2c_err *err, const char *what) {
     return m2c_sqlstore_err(s->db, STORE, what, err);
@@ -339,7 +338,7 @@ static m2c_status update_verdict(m2c_watchstore *s, const m2c_hash32 *id, const 
                                 " AND verdict = ?", err);
     if (st) return st;
     sqlite3_bind_text(q, 1, to, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(q, 2, now_s());
+    sqlite3_bind_double(q, 2, m2c_clock_wall_s());
     sqlite3_bind_blob(q, 3, id->b, 32, SQLITE_TRANSIENT);
     sqlite3_bind_text(q, 4, from, -1, SQLITE_TRANSIENT);
     st = step_done(s, q, err);
@@ -404,7 +403,7 @@ static m2c_status insert_open(m2c_watchstore *s, const m2c_watch_challenge *c, m
     sqlite3_bind_int64(q, 2, (sqlite3_int64)c->nonce);
     sqlite3_bind_blob(q, 3, c->tx_hash.b, 32, SQLITE_TRANSIENT);
     sqlite3_bind_blob(q, 4, c->raw, (int)c->raw_len, SQLITE_TRANSIENT);
-    sqlite3_bind_double(q, 5, c->sent_time ? c->sent_time : now_s());
+    sqlite3_bind_double(q, 5, c->sent_time ? c->sent_time : m2c_clock_wall_s());
     st = step_done(s, q, err);
     sqlite3_finalize(q);
     return st;
