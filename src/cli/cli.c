@@ -1,6 +1,7 @@
 /* cli.c: shared helpers for subcommands; see cli.h. */
 #include "cli.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,22 @@ int m2c_cli_fail_err(const char *cmd, const m2c_err *err, const char *fmt, ...) 
     else
         fprintf(stderr, ": %s\n", m2c_status_str(err ? err->code : M2C_ERR_INVALID));
     return 1;
+}
+
+int m2c_cli_uint(const char *cmd, const char *flag, const char *v, unsigned long long min,
+                 unsigned long long max, const char *unit, unsigned long long *out) {
+    unsigned long long x = 0;
+    int ok = *v != 0;
+    for (const char *p = v; ok && *p; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        ok = d <= 9 && x <= (ULLONG_MAX - d) / 10;
+        x = x * 10 + d;
+    }
+    if (!ok || x < min || x > max)
+        return m2c_cli_fail(cmd, "bad %s \"%.40s\": expected %llu..%llu%s%s", flag, v, min, max,
+                            unit ? " " : "", unit ? unit : "");
+    *out = x;
+    return 0;
 }
 
 const char *m2c_cli_rpc_url(const char *flag_value) {

@@ -18,6 +18,12 @@ int m2c_cli_fail(const char *cmd, const char *fmt, ...) M2C_PRINTF(2, 3);
 int m2c_cli_fail_err(const char *cmd, const m2c_err *err, const char *fmt, ...)
     M2C_PRINTF(3, 4);
 
+/* Parses v, the value of `flag`, as a whole decimal number in min..max: digits only (no sign,
+ * space, fraction or suffix). Returns 0 with *out set; otherwise prints "ml2chain <cmd>: bad
+ * <flag> \"<v>\": expected min..max[ unit]" and returns 1 (*out untouched). unit may be NULL. */
+int m2c_cli_uint(const char *cmd, const char *flag, const char *v, unsigned long long min,
+                 unsigned long long max, const char *unit, unsigned long long *out);
+
 /* --rpc-url value if given, else $ETH_RPC_URL, else "http://127.0.0.1:8545". */
 const char *m2c_cli_rpc_url(const char *flag_value);
 

@@ -264,6 +264,7 @@ int m2c_cmd_deploy(int argc, char **argv) {
                *risk_model = "1", *risk_threshold = "0.5", *tmpl_op = NULL;
     int template = 0, opt;
     long timeout_s = 120;
+    unsigned long long u;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
         int k = m2c_cli_rpc_flag(CMD, &rf, opt, optarg);
@@ -278,9 +279,8 @@ int m2c_cmd_deploy(int argc, char **argv) {
         case OPT_RISK_MODEL: risk_model = optarg; break;
         case OPT_RISK_THRESHOLD: risk_threshold = optarg; break;
         case OPT_TIMEOUT:
-            timeout_s = strtol(optarg, NULL, 10);
-            if (timeout_s <= 0)
-                return m2c_cli_fail(CMD, "bad --timeout \"%s\": expected seconds", optarg);
+            if (m2c_cli_uint(CMD, "--timeout", optarg, 1, 2592000, "seconds", &u)) return 1;
+            timeout_s = (long)u;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;

@@ -63,15 +63,6 @@ static int find_anvil(char *out, size_t cap) {
     return 1;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out) {
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || errno || v > max || *s == '-') return 0;
-    *out = v;
-    return 1;
-}
-
 int m2c_cmd_devnet(int argc, char **argv) {
     static const struct option longopts[] = {{"port", required_argument, NULL, OPT_PORT},
                                              {"block-time", required_argument, NULL,
@@ -81,25 +72,21 @@ int m2c_cmd_devnet(int argc, char **argv) {
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     const char *port_s = "8545", *bt_s = NULL, *anvil_s = NULL, *acc_s = "10";
-    unsigned long v;
+    unsigned long long v;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_PORT:
-            if (!parse_uint(optarg, 65535, &v))
-                return m2c_cli_fail(CMD, "bad --port \"%.40s\": expected 0..65535", optarg);
+            if (m2c_cli_uint(CMD, "--port", optarg, 0, 65535, NULL, &v)) return 1;
             port_s = optarg;
             break;
         case OPT_BLOCK_TIME:
-            if (!parse_uint(optarg, 86400, &v) || v == 0)
-                return m2c_cli_fail(CMD, "bad --block-time \"%.40s\": expected seconds (1..86400)",
-                                    optarg);
+            if (m2c_cli_uint(CMD, "--block-time", optarg, 1, 86400, "seconds", &v)) return 1;
             bt_s = optarg;
             break;
         case OPT_ACCOUNTS:
-            if (!parse_uint(optarg, 1000, &v) || v == 0)
-                return m2c_cli_fail(CMD, "bad --accounts \"%.40s\": expected 1..1000", optarg);
+            if (m2c_cli_uint(CMD, "--accounts", optarg, 1, 1000, NULL, &v)) return 1;
             acc_s = optarg;
             break;
         case OPT_ANVIL: anvil_s = optarg; break;

@@ -65,16 +65,6 @@ static void usage(FILE *f) {
             "See docs/datasets.md for the tables and columns of each kind.\n");
 }
 
-static int parse_u64(const char *s, uint64_t *out) {
-    if (!s || !*s || *s == '-') return 0;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno) return 0;
-    *out = v;
-    return 1;
-}
-
 typedef struct {
     int tty, quiet;
     double last;
@@ -248,7 +238,7 @@ int m2c_cmd_extract(int argc, char **argv) {
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":r:o:qh", longopts, NULL)) != -1) {
-        uint64_t v;
+        unsigned long long v;
         switch (c) {
         case 'r': rpc_flag = optarg; break;
         case 'o': o.out = optarg; break;
@@ -288,24 +278,15 @@ int m2c_cmd_extract(int argc, char **argv) {
             }
             break;
         case O_DEC:
-            if (!parse_u64(optarg, &v) || v > 77) {
-                m2c_cli_fail(CMD, "bad --decimals \"%s\": expected 0..77", optarg);
-                goto out;
-            }
+            if (m2c_cli_uint(CMD, "--decimals", optarg, 0, 77, NULL, &v)) goto out;
             o.decimals = (int)v;
             break;
         case O_CHUNK:
-            if (!parse_u64(optarg, &v) || v == 0 || v > 100000000) {
-                m2c_cli_fail(CMD, "bad --chunk-size \"%s\": expected 1..100000000", optarg);
-                goto out;
-            }
+            if (m2c_cli_uint(CMD, "--chunk-size", optarg, 1, 100000000, "blocks", &v)) goto out;
             o.chunk_size = v;
             break;
         case O_CONC:
-            if (!parse_u64(optarg, &v) || v == 0 || v > 64) {
-                m2c_cli_fail(CMD, "bad --concurrency \"%s\": expected 1..64", optarg);
-                goto out;
-            }
+            if (m2c_cli_uint(CMD, "--concurrency", optarg, 1, 64, NULL, &v)) goto out;
             o.concurrency = (unsigned)v;
             break;
         case O_RPS: {
@@ -320,25 +301,16 @@ int m2c_cmd_extract(int argc, char **argv) {
             break;
         }
         case O_CONF:
-            if (!parse_u64(optarg, &v) || v > 1000000) {
-                m2c_cli_fail(CMD, "bad --confirmations \"%s\"", optarg);
-                goto out;
-            }
+            if (m2c_cli_uint(CMD, "--confirmations", optarg, 0, 1000000, "blocks", &v)) goto out;
             o.confirmations = v;
             break;
         case O_FOLLOW: o.follow = 1; break;
         case O_TIMEOUT:
-            if (!parse_u64(optarg, &v) || v == 0 || v > 3600000) {
-                m2c_cli_fail(CMD, "bad --timeout \"%s\": expected milliseconds", optarg);
-                goto out;
-            }
+            if (m2c_cli_uint(CMD, "--timeout", optarg, 1, 3600000, "ms", &v)) goto out;
             o.timeout_ms = (long)v;
             break;
         case O_POLL:
-            if (!parse_u64(optarg, &v) || v == 0 || v > 3600000) {
-                m2c_cli_fail(CMD, "bad --poll-interval \"%s\": expected milliseconds", optarg);
-                goto out;
-            }
+            if (m2c_cli_uint(CMD, "--poll-interval", optarg, 1, 3600000, "ms", &v)) goto out;
             o.poll_ms = (unsigned)v;
             break;
         case ':': m2c_cli_fail(CMD, "%s needs a value", argv[optind - 1]); goto out;

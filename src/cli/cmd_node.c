@@ -121,15 +121,6 @@ static void log_line(void *ctx, m2c_log_level level, const char *chain, const m2
     fflush(stderr);
 }
 
-static int parse_uint(const char *flag, const char *v, unsigned long long max, unsigned long long *out) {
-    char *end;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (!*v || *end || v[0] == '-' || x > max)
-        return m2c_cli_fail("node", "%s: expected an integer in 0..%llu, got \"%s\"", flag, max, v);
-    *out = x;
-    return 0;
-}
-
 static int parse_gwei(const char *flag, const char *v, m2c_u256 *out) {
     char *end;
     double x = strtod(v, &end);
@@ -205,23 +196,23 @@ int m2c_cmd_node(int argc, char **argv) {
             else return m2c_cli_fail("node", "--interface: expected coordinator or template, got \"%s\"", optarg);
             break;
         case O_CONF:
-            if (parse_uint("--confirmations", optarg, 1000, &u)) return 1;
+            if (m2c_cli_uint("node", "--confirmations", optarg, 0, 1000, NULL, &u)) return 1;
             ch.confirmations = (unsigned)u, chain_flags = 1;
             break;
         case O_POLL:
-            if (parse_uint("--poll-ms", optarg, 600000, &u)) return 1;
+            if (m2c_cli_uint("node", "--poll-ms", optarg, 0, 600000, "ms", &u)) return 1;
             ch.poll_ms = (unsigned)u, chain_flags = 1;
             break;
         case O_BATCH:
-            if (parse_uint("--batch-size", optarg, 500, &u)) return 1;
+            if (m2c_cli_uint("node", "--batch-size", optarg, 0, 500, NULL, &u)) return 1;
             ch.batch_size = (unsigned)u, chain_flags = 1;
             break;
         case O_INFLIGHT:
-            if (parse_uint("--max-inflight", optarg, 256, &u)) return 1;
+            if (m2c_cli_uint("node", "--max-inflight", optarg, 0, 256, NULL, &u)) return 1;
             ch.max_inflight = (unsigned)u, chain_flags = 1;
             break;
         case O_REPLACE:
-            if (parse_uint("--replace-blocks", optarg, 10000, &u)) return 1;
+            if (m2c_cli_uint("node", "--replace-blocks", optarg, 0, 10000, NULL, &u)) return 1;
             ch.replace_blocks = (unsigned)u, chain_flags = 1;
             break;
         case O_FEECAP:
@@ -233,18 +224,18 @@ int m2c_cmd_node(int argc, char **argv) {
             chain_flags = 1;
             break;
         case O_START:
-            if (parse_uint("--start-block", optarg, (1ull << 62), &u)) return 1;
+            if (m2c_cli_uint("node", "--start-block", optarg, 0, (1ull << 62), NULL, &u)) return 1;
             ch.start_block = u, chain_flags = 1;
             break;
         case O_RANGE:
-            if (parse_uint("--max-range", optarg, 1000000, &u)) return 1;
+            if (m2c_cli_uint("node", "--max-range", optarg, 0, 1000000, NULL, &u)) return 1;
             ch.max_range = u, chain_flags = 1;
             break;
         case O_MODELS: models = optarg; break;
         case O_STATE: state = optarg; break;
         case O_METRICS: metrics = optarg; break;
         case O_WORKERS:
-            if (parse_uint("--workers", optarg, 256, &u)) return 1;
+            if (m2c_cli_uint("node", "--workers", optarg, 0, 256, NULL, &u)) return 1;
             cfg.workers = (unsigned)u, workers_set = 1;
             break;
         case O_LOGFMT:
@@ -268,7 +259,7 @@ int m2c_cmd_node(int argc, char **argv) {
             break;
         }
         case O_LIESEED:
-            if (parse_uint("--test-lie-seed", optarg, ~0ull, &u)) return 1;
+            if (m2c_cli_uint("node", "--test-lie-seed", optarg, 0, ~0ull, NULL, &u)) return 1;
             cfg.test_lie_seed = u;
             break;
         default: return m2c_cli_fail("node", "unknown option (see ml2chain node --help)");

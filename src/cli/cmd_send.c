@@ -85,6 +85,7 @@ int m2c_cmd_send(int argc, char **argv) {
                *prio_s = NULL, *nonce_s = NULL;
     int legacy = 0, async = 0, opt;
     long timeout_s = 120;
+    unsigned long long u;
     while ((opt = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
         int k = m2c_cli_rpc_flag(CMD, &rf, opt, optarg);
         if (k < 0) return 1;
@@ -100,9 +101,8 @@ int m2c_cmd_send(int argc, char **argv) {
         case OPT_NONCE: nonce_s = optarg; break;
         case OPT_ASYNC: async = 1; break;
         case OPT_TIMEOUT:
-            timeout_s = strtol(optarg, NULL, 10);
-            if (timeout_s <= 0)
-                return m2c_cli_fail(CMD, "bad --timeout \"%s\": expected seconds", optarg);
+            if (m2c_cli_uint(CMD, "--timeout", optarg, 1, 2592000, "seconds", &u)) return 1;
+            timeout_s = (long)u;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;

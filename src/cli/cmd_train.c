@@ -1,6 +1,7 @@
 /* cmd_train.c: `ml2chain train`: load a dataset, split it, train a float model, quantize it
  * into a qmodel, and report held-out metrics for both side by side. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,8 +120,7 @@ int m2c_cmd_train(int argc, char **argv) {
     m2c_curve_rec rec;
     memset(&rec, 0, sizeof rec);
     double split = 0.2, l2 = -1, lr = 0, val = 0.1;
-    long epochs = 0, batch = 0, patience = 0;
-    unsigned long long seed = 1;
+    unsigned long long epochs = 0, batch = 0, patience = 0, seed = 1;
     unsigned hidden[M2C_TRAIN_MAX_HIDDEN], n_hidden = 0, act = M2C_QACT_RELU;
     int quiet = 0, c;
     optind = 1;
@@ -162,23 +162,22 @@ int m2c_cmd_train(int argc, char **argv) {
                                     optarg);
             break;
         case 'e':
-            epochs = strtol(optarg, NULL, 10);
-            if (epochs < 1 || epochs > 1000000)
-                return m2c_cli_fail("train", "--epochs %s: expected 1..1000000", optarg);
+            if (m2c_cli_uint("train", "--epochs", optarg, 1, 1000000, NULL, &epochs)) return 1;
             break;
         case 'r':
             if (!parse_double(&lr, optarg) || !(lr > 0))
                 return m2c_cli_fail("train", "--lr %s: expected a positive number", optarg);
             break;
         case 'b':
-            batch = strtol(optarg, NULL, 10);
-            if (batch < 1) return m2c_cli_fail("train", "--batch %s: expected >= 1", optarg);
+            if (m2c_cli_uint("train", "--batch", optarg, 1, 1u << 24, "rows", &batch)) return 1;
             break;
         case 'p':
-            patience = strtol(optarg, NULL, 10);
-            if (patience < 1) return m2c_cli_fail("train", "--patience %s: expected >= 1", optarg);
+            if (m2c_cli_uint("train", "--patience", optarg, 1, 1000000, "epochs", &patience))
+                return 1;
             break;
-        case 'x': seed = strtoull(optarg, NULL, 0); break;
+        case 'x':
+            if (m2c_cli_uint("train", "--seed", optarg, 0, ULLONG_MAX, NULL, &seed)) return 1;
+            break;
         case 'o': out = optarg; break;
         case 'Q': quiet = 1; break;
         case 'R': report = optarg; break;

@@ -720,7 +720,7 @@ int m2c_cmd_watch(int argc, char **argv) {
         {NULL, 0, NULL, 0},
     };
     const char *deployment = NULL, *models = NULL, *state = "ml2chain-watch.db", *metrics = NULL;
-    long conf = 1, poll_ms = 1000, replace_blocks = 3;
+    unsigned long long conf = 1, poll_ms = 1000, replace_blocks = 3;
     m2c_u256 fee_cap = m2c_u256_from_u64(0);
     m2c_cli_keyarg ka = {0};
     m2c_cli_rpc_flags rf;
@@ -735,27 +735,16 @@ int m2c_cmd_watch(int argc, char **argv) {
         case 'm': models = optarg; break;
         case 's': state = optarg; break;
         case 'M': metrics = optarg; break;
-        case 'c': {
-            char *e;
-            conf = strtol(optarg, &e, 10);
-            if (*e || conf < 0 || conf > 1000)
-                return m2c_cli_fail(CMD, "bad --confirmations: %s", optarg);
+        case 'c':
+            if (m2c_cli_uint(CMD, "--confirmations", optarg, 0, 1000, "blocks", &conf)) return 1;
             break;
-        }
-        case 'p': {
-            char *e;
-            poll_ms = strtol(optarg, &e, 10);
-            if (*e || poll_ms < 10 || poll_ms > 600000)
-                return m2c_cli_fail(CMD, "bad --poll-ms: %s", optarg);
+        case 'p':
+            if (m2c_cli_uint(CMD, "--poll-ms", optarg, 10, 600000, "ms", &poll_ms)) return 1;
             break;
-        }
-        case 'R': {
-            char *e;
-            replace_blocks = strtol(optarg, &e, 10);
-            if (!*optarg || *e || replace_blocks < 1 || replace_blocks > 10000)
-                return m2c_cli_fail(CMD, "--replace-blocks: expected 1..10000, got \"%s\"", optarg);
+        case 'R':
+            if (m2c_cli_uint(CMD, "--replace-blocks", optarg, 1, 10000, "blocks", &replace_blocks))
+                return 1;
             break;
-        }
         case 'F': {
             char *e;
             double g = strtod(optarg, &e);
@@ -881,7 +870,7 @@ int m2c_cmd_watch(int argc, char **argv) {
         if (all_ok) w.first_pass = 0;
         if (more && all_ok) continue;
     sleep:;
-        struct timespec ts = {poll_ms / 1000, (poll_ms % 1000) * 1000000L};
+        struct timespec ts = {(time_t)(poll_ms / 1000), (long)(poll_ms % 1000) * 1000000L};
         if (!g_stop) nanosleep(&ts, NULL);
     }
     logf_("stopped cleanly");

@@ -192,6 +192,27 @@ check_fails "devnet port in use" "^ml2chain devnet: anvil .* exited with status"
 check_fails "devnet without anvil" "^ml2chain devnet: anvil \(/nonexistent/anvil\) exited with status 127" \
   "$M2C" devnet --port 0 --anvil /nonexistent/anvil
 check_fails "devnet bad block time" "^ml2chain devnet: bad --block-time" "$M2C" devnet --block-time 0
+# Whole-number flags of every command take decimal digits only, within the flag's range; the
+# error names the flag, the value and the range, before anything runs.
+bad_uint() { # FLAG VALUE RANGE CMD...: CMD FLAG VALUE is refused with "bad FLAG "VALUE": expected RANGE"
+  local flag=$1 v=$2 range=$3 vre; shift 3
+  vre=$(printf '%s' "$v" | sed 's/[][\.*^$+?(){}|]/\\&/g') # the value, as a regular expression
+  check_fails "$1 $flag '$v' refused" "^ml2chain $1: bad $flag \"$vre\": expected $range\$" \
+    "$M2C" "$@" "$flag" "$v"
+}
+bad_uint --timeout 5s '1\.\.2592000 seconds' deploy
+bad_uint --timeout +5 '1\.\.2592000 seconds' request
+bad_uint --timeout ' 7' '1\.\.2592000 seconds' send
+bad_uint --port 65536 '0\.\.65535' devnet
+bad_uint --concurrency 4x '1\.\.64' extract logs
+bad_uint --timeout 99999999999999999999 '1\.\.3600000 ms' extract logs
+bad_uint --decimals '' '0\.\.77' extract logs
+bad_uint --epochs 10x '1\.\.1000000' train
+bad_uint --seed -1 '0\.\.18446744073709551615' train
+bad_uint --patience 1.5 '1\.\.1000000 epochs' train
+bad_uint --poll-ms 5ms '0\.\.600000 ms' node
+bad_uint --confirmations 1e3 '0\.\.1000 blocks' watch
+bad_uint --replace-blocks 0 '1\.\.10000 blocks' watch
 # When devnet's parent dies, devnet and its anvil go too.
 bash -c "\"$M2C\" devnet --port 0 >\"$WORK/devnet2.out\" 2>&1 & wait" &
 SH=$!
