@@ -240,6 +240,27 @@ const char *m2c_sink_get_meta_(const m2c_sink *s, const char *key) {
     return NULL;
 }
 
+m2c_status m2c_sink_check_same_(const m2c_sink *s, const char *id, const char *sc, const char *what,
+                                const char *instead, m2c_err *err) {
+    if (!id || strcmp(id, s->identity))
+        return m2c_err_set(err, M2C_ERR_STATE, "%s holds another dataset (%s), not %s; choose %s",
+                           what, id ? id : "unknown", s->identity, instead);
+    if (!sc || strcmp(sc, s->schema_text))
+        return m2c_err_set(err, M2C_ERR_STATE,
+                           "%s holds the same filter with other tables/columns (%s); choose %s",
+                           what, sc ? sc : "unknown", instead);
+    return M2C_OK;
+}
+
+void m2c_sink_load_rows_(m2c_sink *s) {
+    for (size_t t = 0; t < s->schema->ntables; t++) {
+        char key[300];
+        snprintf(key, sizeof key, "rows.%s", s->schema->tables[t].name);
+        const char *v = m2c_sink_get_meta_(s, key);
+        s->rows[t] = v ? strtoull(v, NULL, 10) : 0;
+    }
+}
+
 m2c_status m2c_sink_rewind_sql_(m2c_buf *b, uint64_t from, m2c_err *err) {
     if (m2c_buf_printf(b,
                        "DELETE FROM _m2c_blocks WHERE number >= %llu;"

@@ -301,19 +301,7 @@ static m2c_status load_sidecar(m2c_sink *s, m2c_err *err) {
                            je.line, je.text);
     const char *id = json_string_value(json_object_get(root, "identity"));
     const char *sc = json_string_value(json_object_get(root, "schema"));
-    if (!id || strcmp(id, s->identity)) {
-        st = m2c_err_set(err, M2C_ERR_STATE,
-                         "%s holds another dataset (%s), not %s; choose another --out", s->target,
-                         id ? id : "unknown", s->identity);
-        goto out;
-    }
-    if (!sc || strcmp(sc, s->schema_text)) {
-        st = m2c_err_set(err, M2C_ERR_STATE,
-                         "%s holds the same filter with other tables/columns (%s); choose "
-                         "another --out",
-                         s->target, sc ? sc : "unknown");
-        goto out;
-    }
+    if ((st = m2c_sink_check_same_(s, id, sc, s->target, "another --out", err)) != M2C_OK) goto out;
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(root, "meta"), k, v) {
@@ -364,12 +352,7 @@ static m2c_status load_sidecar(m2c_sink *s, m2c_err *err) {
         if (!json_u64(json_array_get(v, 0), &n) || !h || strlen(h) != 66) goto bad;
         if (add_block(f, n, h) != M2C_OK) goto nomem;
     }
-    for (size_t t = 0; t < nt; t++) {
-        char key[300];
-        snprintf(key, sizeof key, "rows.%s", s->schema->tables[t].name);
-        const char *rv = m2c_sink_get_meta_(s, key);
-        s->rows[t] = rv ? strtoull(rv, NULL, 10) : 0;
-    }
+    m2c_sink_load_rows_(s);
     goto out;
 bad:
     st = m2c_err_set(err, M2C_ERR_STATE, "%s: malformed sidecar", f->sidecar);

@@ -61,6 +61,14 @@ void m2c_sink_trim_done_(m2c_sink *s, uint64_t from);
 /* Sets a meta key without the reserved-key check (used when loading an output). */
 m2c_status m2c_sink_set_meta_(m2c_sink *s, const char *key, const char *value);
 const char *m2c_sink_get_meta_(const m2c_sink *s, const char *key);
+/* Reopening an output: M2C_ERR_STATE unless its stored identity `id` and table description
+ * `sc` (either may be NULL: not stored) are this sink's. The error says that `what` (the output)
+ * holds another dataset, or the same filter with other tables or columns, and to choose
+ * `instead`. */
+m2c_status m2c_sink_check_same_(const m2c_sink *s, const char *id, const char *sc, const char *what,
+                                const char *instead, m2c_err *err);
+/* Sets each table's committed row count from its rows.<name> meta (0 where absent). */
+void m2c_sink_load_rows_(m2c_sink *s);
 /* A rewind to block `from` in the SQL backends: m2c_sink_rewind_sql_ appends to b the
  * statements that drop the stored hashes and checkpoints of blocks >= from;
  * m2c_sink_rewind_meta_ then sets each table's rows.<name> meta to its count less removed[t].

@@ -84,23 +84,10 @@ static m2c_status pg_load(m2c_sink *s, m2c_err *err) {
             return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
         }
     PQclear(r);
-    const char *id = m2c_sink_get_meta_(s, "identity");
-    const char *sc = m2c_sink_get_meta_(s, "schema");
-    if (!id || strcmp(id, s->identity))
-        return m2c_err_set(err, M2C_ERR_STATE,
-                           "postgres output holds another dataset (%s), not %s; choose another "
-                           "database or schema",
-                           id ? id : "unknown", s->identity);
-    if (!sc || strcmp(sc, s->schema_text))
-        return m2c_err_set(err, M2C_ERR_STATE,
-                           "postgres output holds the same filter with other tables/columns (%s)",
-                           sc);
-    for (size_t t = 0; t < s->schema->ntables; t++) {
-        char key[300];
-        snprintf(key, sizeof key, "rows.%s", s->schema->tables[t].name);
-        const char *v = m2c_sink_get_meta_(s, key);
-        s->rows[t] = v ? strtoull(v, NULL, 10) : 0;
-    }
+    st = m2c_sink_check_same_(s, m2c_sink_get_meta_(s, "identity"), m2c_sink_get_meta_(s, "schema"),
+                              "postgres output", "another database or schema", err);
+    if (st != M2C_OK) return st;
+    m2c_sink_load_rows_(s);
     r = pg_query(s, "SELECT from_block, to_block FROM _m2c_checkpoints", NULL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);

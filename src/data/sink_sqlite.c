@@ -194,27 +194,11 @@ static m2c_status sq_load(m2c_sink *s, m2c_err *err) {
         st = sq_fail(err, q->db, "read metadata", s->target);
         goto out;
     }
-    const char *id = m2c_sink_get_meta_(s, "identity");
-    const char *sc = m2c_sink_get_meta_(s, "schema");
-    if (!id || strcmp(id, s->identity)) {
-        st = m2c_err_set(err, M2C_ERR_STATE,
-                         "%s holds another dataset (%s), not %s; choose another --out", s->target,
-                         id ? id : "unknown", s->identity);
+    if ((st = m2c_sink_check_same_(s, m2c_sink_get_meta_(s, "identity"),
+                                   m2c_sink_get_meta_(s, "schema"), s->target, "another --out",
+                                   err)) != M2C_OK)
         goto out;
-    }
-    if (!sc || strcmp(sc, s->schema_text)) {
-        st = m2c_err_set(err, M2C_ERR_STATE,
-                         "%s holds the same filter with other tables/columns (%s); choose "
-                         "another --out",
-                         s->target, sc ? sc : "unknown");
-        goto out;
-    }
-    for (size_t t = 0; t < s->schema->ntables; t++) {
-        char key[300];
-        snprintf(key, sizeof key, "rows.%s", s->schema->tables[t].name);
-        const char *v = m2c_sink_get_meta_(s, key);
-        s->rows[t] = v ? strtoull(v, NULL, 10) : 0;
-    }
+    m2c_sink_load_rows_(s);
     sqlite3_finalize(st_);
     st_ = NULL;
     if (sqlite3_prepare_v2(q->db, "SELECT from_block, to_block FROM _m2c_checkpoints", -1, &st_,

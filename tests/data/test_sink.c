@@ -371,29 +371,6 @@ static int file_bytes(const char *path, char *out, size_t cap) {
     return (int)n;
 }
 
-TEST(test_sink__refuses_output_with_another_dataset_and_leaves_it_unchanged) {
-    const char *sfx[] = {".sqlite", ".csv", ".jsonl"};
-    for (size_t k = 0; k < 3; k++) {
-        char *p = tmp_path(sfx[k]);
-        REQUIRE(write_two_chunks(p, k ? &schema_one : &schema));
-        static char before[1 << 16], after[1 << 16];
-        int nb = file_bytes(p, before, sizeof before);
-        m2c_sink *s = NULL;
-        m2c_err e;
-        m2c_err_clear(&e);
-        CHECK(m2c_sink_open(&s, p, &schema_other, &e) == M2C_ERR_STATE);
-        CHECK(s == NULL);
-        CHECK(strstr(e.msg, "another dataset") != NULL);
-        /* same identity, other tables: refused too */
-        CHECK(m2c_sink_open(&s, p, k ? &schema : &schema_one, &e) == M2C_ERR_STATE);
-        int na = file_bytes(p, after, sizeof after);
-        CHECK_EQ_INT(na, nb);
-        CHECK(nb > 0 && memcmp(before, after, (size_t)nb) == 0);
-        rm_outputs(p);
-        free(p);
-    }
-}
-
 TEST(test_sink__refuses_foreign_files) {
     char *p = tmp_path(".sqlite");
     FILE *f = fopen(p, "w");
@@ -515,14 +492,71 @@ static void drop_pg_schema(const char *pg_schema) {
     PQfinish(c);
 }
 
+/* Backend tests run on outputs 0..n_outputs()-1: SQLite, CSV, JSONL, and (when M2C_PG_URL is
+ * set) a fresh PostgreSQL schema named `pg_schema`. */
+static size_t n_outputs(void) {
+    const char *url = getenv("M2C_PG_URL");
+    return url && *url ? 4 : 3;
+}
+
+static char *output_target(size_t k, const char *pg_schema) {
+    static const char *const sfx[] = {".sqlite", ".csv", ".jsonl"};
+    return k < 3 ? tmp_path(sfx[k]) : pg_target(pg_schema);
+}
+
+static void output_remove(size_t k, char *target, const char *pg_schema) {
+    if (k < 3)
+        rm_outputs(target);
+    else
+        drop_pg_schema(pg_schema);
+    free(target);
+}
+
+TEST(test_sink__refuses_output_with_another_dataset_and_leaves_it_unchanged) {
+    char pg_schema[64];
+    snprintf(pg_schema, sizeof pg_schema, "m2c_sink_refuse_%ld", (long)getpid());
+    for (size_t k = 0; k < n_outputs(); k++) {
+        char *p = output_target(k, pg_schema);
+        REQUIRE(p);
+        const m2c_sink_schema *mine = k == 1 || k == 2 ? &schema_one : &schema;
+        REQUIRE(write_two_chunks(p, mine));
+        static char before[1 << 16], after[1 << 16];
+        int nb = k < 3 ? file_bytes(p, before, sizeof before) : 0;
+        m2c_sink *s = NULL;
+        m2c_err e;
+        m2c_err_clear(&e);
+        CHECK(m2c_sink_open(&s, p, &schema_other, &e) == M2C_ERR_STATE);
+        CHECK(s == NULL);
+        CHECK(strstr(e.msg, "holds another dataset") != NULL);
+        CHECK(strstr(e.msg, k < 3 ? "choose another --out" : "choose another database") != NULL);
+        /* same identity, other tables: refused too */
+        m2c_err_clear(&e);
+        CHECK(m2c_sink_open(&s, p, mine == &schema ? &schema_one : &schema, &e) == M2C_ERR_STATE);
+        CHECK(s == NULL);
+        CHECK(strstr(e.msg, "holds the same filter with other tables/columns") != NULL);
+        CHECK(strstr(e.msg, k < 3 ? "choose another --out" : "choose another database") != NULL);
+        if (k < 3) {
+            int na = file_bytes(p, after, sizeof after);
+            CHECK_EQ_INT(na, nb);
+            CHECK(nb > 0 && memcmp(before, after, (size_t)nb) == 0);
+        } else {
+            /* the refused opens changed nothing: the dataset reopens whole */
+            REQUIRE(m2c_sink_open(&s, p, mine, &e) == M2C_OK);
+            CHECK_EQ_INT(m2c_sink_rows(s, 0), 3);
+            size_t n;
+            const m2c_block_range *d = m2c_sink_done(s, &n);
+            CHECK(n == 1 && d[0].from == 10 && d[0].to == 29);
+            m2c_sink_close(s);
+        }
+        output_remove(k, p, pg_schema);
+    }
+}
+
 TEST(test_sink__rewind_removes_rows_at_and_above_the_block) {
-    const char *sfx[] = {".sqlite", ".csv", ".jsonl", "postgres"};
     char pg_schema[64];
     snprintf(pg_schema, sizeof pg_schema, "m2c_sink_rewind_%ld", (long)getpid());
-    const char *pg_url = getenv("M2C_PG_URL");
-    int with_pg = pg_url && *pg_url;
-    for (size_t k = 0; k < 3 + (size_t)with_pg; k++) {
-        char *p = k < 3 ? tmp_path(sfx[k]) : pg_target(pg_schema);
+    for (size_t k = 0; k < n_outputs(); k++) {
+        char *p = output_target(k, pg_schema);
         REQUIRE(p);
         REQUIRE(write_two_chunks(p, &schema_one));
         m2c_sink *s = NULL;
@@ -566,11 +600,7 @@ TEST(test_sink__rewind_removes_rows_at_and_above_the_block) {
             CHECK_EQ_INT(count_rows(p, "SELECT count(*) FROM Transfer WHERE block_number >= 22"),
                          1);
         }
-        if (k < 3)
-            rm_outputs(p);
-        else
-            drop_pg_schema(pg_schema);
-        free(p);
+        output_remove(k, p, pg_schema);
     }
 }
 
