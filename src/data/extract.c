@@ -348,17 +348,29 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
                 goto out;
             }
             numbers[n++] = from; /* its hash is the provenance of a range's first block */
+            /* Logs come in chain order, each once: a repeated log would be a duplicate row. */
+            const m2c_rpc_log *prev = NULL;
             for (size_t p = 0; p < c->nparts; p++)
                 for (size_t i = 0; i < c->parts[p].n; i++) {
-                    uint64_t b = c->parts[p].v[i].block_number;
-                    if (n && numbers[n - 1] >= b) {
-                        if (numbers[n - 1] == b) continue;
-                        st = m2c_err_set(err, M2C_ERR_PROTOCOL,
-                                         "eth_getLogs %llu..%llu: logs out of block order",
-                                         (unsigned long long)from, (unsigned long long)to);
+                    const m2c_rpc_log *l = &c->parts[p].v[i];
+                    if (prev && (l->block_number < prev->block_number ||
+                                 (l->block_number == prev->block_number &&
+                                  l->log_index <= prev->log_index))) {
+                        st = m2c_err_set(
+                            err, M2C_ERR_PROTOCOL,
+                            "eth_getLogs %llu..%llu: log %llu of block %llu %s log %llu of block "
+                            "%llu (logs must come in chain order, each once)",
+                            (unsigned long long)from, (unsigned long long)to,
+                            (unsigned long long)l->log_index, (unsigned long long)l->block_number,
+                            l->block_number == prev->block_number && l->log_index == prev->log_index
+                                ? "repeats"
+                                : "comes after",
+                            (unsigned long long)prev->log_index,
+                            (unsigned long long)prev->block_number);
                         goto out;
                     }
-                    numbers[n++] = b;
+                    prev = l;
+                    if (numbers[n - 1] != l->block_number) numbers[n++] = l->block_number;
                 }
             if (!n || numbers[n - 1] != to) numbers[n++] = to;
         } else {

@@ -245,6 +245,22 @@ check_ok "extract logs from a node without blockTimestamp" run_extract --out "$T
 kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
 check_eq "without blockTimestamp: same rows and timestamps (from headers)" "$(dump_sqlite "$T/a.sqlite" | md5sum)" "$(dump_sqlite "$T/nots.sqlite" | md5sum)"
 
+# a node that repeats a log or sends two out of order: refused (a repeat would be a duplicate
+# row), nothing of that chunk stored, and a re-run against a good node completes the output
+for how in repeat swap; do
+  coproc PROXY { exec node tests/tools/faultproxy.js "$ETH_RPC_URL" --rate 0 --max-range 1000000 --mangle-logs "$how"; }
+  PROXY_PID=$PROXY_PID
+  read -r _ pport <&"${PROXY[0]}"
+  err=$(run_extract --out "$T/mangled-$how.sqlite" --rpc-url "http://127.0.0.1:$pport" 2>&1 >/dev/null); rc=$?
+  kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
+  want="log [0-9]+ of block [0-9]+ $([ "$how" = repeat ] && echo repeats || echo 'comes after') log [0-9]+ of block [0-9]+ \(logs must come in chain order, each once\)$"
+  if [ $rc -eq 1 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -qE "$want" <<<"$err"; then pass
+  else fail "${how}ed log: exit $rc, stderr '$err'"; fi
+  check_eq "${how}ed log: no duplicate rows stored" 0 "$(raw_union "$T/mangled-$how.sqlite" | sort | uniq -d | wc -l)"
+  check_ok "${how}ed log: re-run against anvil" run_extract --out "$T/mangled-$how.sqlite"
+  check_eq "${how}ed log: re-run output equals one clean run" "$(dump_sqlite "$T/a.sqlite" | md5sum)" "$(dump_sqlite "$T/mangled-$how.sqlite" | md5sum)"
+done
+
 # ---- 5. blocks and transactions ----------------------------------------------------------
 echo "  [${SECONDS}s] 5. blocks and transactions" | sed -E "s/ -+$//"
 check_ok "extract blocks" "$M2C" extract blocks --from-block 0 --to-block "$HEAD" --out "$T/blocks.sqlite" -q

@@ -6,8 +6,11 @@
 //   error "query returned more than 10000 results".
 // --no-block-timestamp removes "blockTimestamp" from the logs it forwards (as older nodes send
 // them), so clients must read timestamps from block headers.
+// --mangle-logs repeat|swap: in each eth_getLogs answer of two or more logs, the middle log is
+// sent twice (repeat), or swapped with the one before it (swap), as a faulty node or load
+// balancer might.
 // Usage: faultproxy.js UPSTREAM [--seed N] [--rate P] [--max-range N] [--stall-ms N] [--html]
-//        [--no-block-timestamp]
+//        [--no-block-timestamp] [--mangle-logs repeat|swap]
 // Prints "listening PORT" once ready; logs a count of each injected fault on SIGTERM to stderr.
 // --html turns it into a non-Ethereum server that answers every request with an HTML page.
 'use strict';
@@ -25,6 +28,19 @@ const maxRange = Number(opt('--max-range', 4));
 const stallMs = Number(opt('--stall-ms', 2500));
 const html = args.includes('--html');
 const noBlockTimestamp = args.includes('--no-block-timestamp');
+const mangle = opt('--mangle-logs', null);
+
+// The eth_getLogs answer with its middle log repeated or swapped (see --mangle-logs).
+function mangleLogs(buf) {
+  let v;
+  try { v = JSON.parse(buf.toString()); } catch (e) { return buf; }
+  if (!v || !Array.isArray(v.result) || v.result.length < 2) return buf;
+  const k = v.result.length >> 1;
+  if (mangle === 'repeat') v.result.splice(k, 0, v.result[k]);
+  else [v.result[k - 1], v.result[k]] = [v.result[k], v.result[k - 1]];
+  counts.mangled++;
+  return Buffer.from(JSON.stringify(v));
+}
 
 // Deletes every "blockTimestamp" member in a JSON body (any depth); other bodies pass as is.
 function stripBlockTimestamp(buf) {
@@ -40,7 +56,7 @@ function stripBlockTimestamp(buf) {
   walk(v);
   return Buffer.from(JSON.stringify(v));
 }
-const counts = { forwarded: 0, r429: 0, r500: 0, truncated: 0, stall: 0, toomany: 0 };
+const counts = { forwarded: 0, r429: 0, r500: 0, truncated: 0, stall: 0, toomany: 0, mangled: 0 };
 
 function rand() { // mulberry32
   seed = (seed + 0x6d2b79f5) >>> 0;
@@ -107,6 +123,7 @@ const server = http.createServer((req, res) => {
     forward(body, (err, status, out) => {
       if (err) { res.writeHead(502); res.end('bad gateway\n'); return; }
       if (noBlockTimestamp) out = stripBlockTimestamp(out);
+      if (mangle && msg && msg.method === 'eth_getLogs') out = mangleLogs(out);
       if (truncate) {
         counts.truncated++;
         const cut = out.subarray(0, Math.max(1, out.length >> 1));
