@@ -305,19 +305,22 @@ M2C_WUR m2c_status m2c_rpc_get_code(m2c_rpc *c, uint8_t **code, size_t *code_len
                                     const m2c_addr20 *addr, const m2c_blockref *at, m2c_err *err);
 /* web3_clientVersion into out (capacity cap, truncated). */
 M2C_WUR m2c_status m2c_rpc_client_version(m2c_rpc *c, char *out, size_t cap, m2c_err *err);
-/* M2C_ERR_NOTFOUND when the node has no such block (null result). */
+/* M2C_ERR_NOTFOUND when the node has no such block (null result); M2C_ERR_PROTOCOL when a
+ * block asked for by number comes back with another number. */
 M2C_WUR m2c_status m2c_rpc_get_block(m2c_rpc *c, m2c_rpc_block *out, const m2c_blockref *at,
                                      int full_txs, m2c_err *err);
-/* Blocks numbers[0..n) in batches; out[i] matches numbers[i]. Any failed item fails the
- * call (its message names the block). */
+/* Blocks numbers[0..n) in batches; out[i] matches numbers[i] (a block with another number is
+ * M2C_ERR_PROTOCOL). Any failed item fails the call (its message names the block). */
 M2C_WUR m2c_status m2c_rpc_get_blocks(m2c_rpc *c, m2c_rpc_block *out, const uint64_t *numbers,
                                       size_t n, int full_txs, m2c_err *err);
 M2C_WUR m2c_status m2c_rpc_get_logs(m2c_rpc *c, m2c_rpc_logs *out, const m2c_rpc_filter *f,
                                     m2c_err *err);
-/* M2C_ERR_NOTFOUND while the transaction is unknown or pending. */
+/* M2C_ERR_NOTFOUND while the transaction is unknown or pending; M2C_ERR_PROTOCOL for the
+ * receipt of another transaction. */
 M2C_WUR m2c_status m2c_rpc_get_receipt(m2c_rpc *c, m2c_rpc_receipt *out, const m2c_hash32 *tx_hash,
                                        m2c_err *err);
-/* Receipts for hashes[0..n) in batches; a missing receipt is M2C_ERR_NOTFOUND. */
+/* Receipts for hashes[0..n) in batches; a missing receipt is M2C_ERR_NOTFOUND, the receipt of
+ * another transaction M2C_ERR_PROTOCOL. */
 M2C_WUR m2c_status m2c_rpc_get_receipts(m2c_rpc *c, m2c_rpc_receipt *out, const m2c_hash32 *hashes,
                                         size_t n, m2c_err *err);
 

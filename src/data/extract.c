@@ -396,7 +396,8 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
                 goto out;
         }
         if (o->kind == M2C_EXTRACT_TRANSACTIONS && (st = fetch_receipts(w, c, err))) goto out;
-        /* every log must belong to the block we fetched: if not, the chain moved under us */
+        /* every log must belong to the block we fetched, and none may be marked removed: if
+         * not, the chain moved under us */
         int consistent = 1;
         for (size_t p = 0; p < c->nparts && consistent; p++)
             for (size_t i = 0; i < c->parts[p].n && consistent; i++) {
@@ -409,7 +410,8 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
                     else
                         hi = mid;
                 }
-                consistent = lo < c->nblocks && !memcmp(c->blocks[lo].hash.b, l->block_hash.b, 32);
+                consistent = !l->removed && lo < c->nblocks &&
+                             !memcmp(c->blocks[lo].hash.b, l->block_hash.b, 32);
             }
         for (size_t i = 0; i < c->nreceipts && consistent; i++) {
             size_t lo = 0, hi = c->nblocks;

@@ -628,6 +628,21 @@ static json_t *block_params(const m2c_blockref *at, int full) {
     return json_pack("[ob]", json_blockref(at), full ? 1 : 0);
 }
 
+/* A node that answers with another block or receipt than the one asked for (a faulty node or
+ * load balancer) would have its answer stored under the wrong key: refused. */
+static m2c_status same_block(const m2c_rpc_block *b, uint64_t number, m2c_err *err) {
+    if (b->number == number) return M2C_OK;
+    return m2c_err_set(err, M2C_ERR_PROTOCOL, "asked for block %llu, the node sent block %llu",
+                       (unsigned long long)number, (unsigned long long)b->number);
+}
+
+static m2c_status same_receipt(const m2c_rpc_receipt *r, const m2c_hash32 *tx_hash, m2c_err *err) {
+    if (!memcmp(r->transaction_hash.b, tx_hash->b, 32)) return M2C_OK;
+    char got[67];
+    hex_into(got, r->transaction_hash.b, 32);
+    return m2c_err_set(err, M2C_ERR_PROTOCOL, "the node sent the receipt of transaction %s", got);
+}
+
 m2c_status m2c_rpc_get_block(m2c_rpc *c, m2c_rpc_block *out, const m2c_blockref *at, int full_txs,
                              m2c_err *err) {
     memset(out, 0, sizeof *out);
@@ -641,6 +656,8 @@ m2c_status m2c_rpc_get_block(m2c_rpc *c, m2c_rpc_block *out, const m2c_blockref 
         goto out;
     }
     st = m2c_rpc_parse_block(out, r, err);
+    if (!st && at->tag == M2C_BLOCK_NUMBER && (st = same_block(out, at->number, err)))
+        m2c_rpc_block_free(out);
     if (st) m2c_err_prefix(err, "eth_getBlockByNumber");
 out:
     json_decref(r);
@@ -678,6 +695,7 @@ m2c_status m2c_rpc_get_blocks(m2c_rpc *c, m2c_rpc_block *out, const uint64_t *nu
                 m2c_err_set(err, M2C_ERR_NOTFOUND, "no block %llu", (unsigned long long)numbers[i]);
         } else {
             st = m2c_rpc_parse_block(&out[i], reqs[i].result, err);
+            if (!st) st = same_block(&out[i], numbers[i], err);
         }
         if (st) m2c_err_prefix(err, "eth_getBlockByNumber %llu", (unsigned long long)numbers[i]);
     }
@@ -730,6 +748,7 @@ m2c_status m2c_rpc_get_receipt(m2c_rpc *c, m2c_rpc_receipt *out, const m2c_hash3
         goto out;
     }
     st = m2c_rpc_parse_receipt(out, r, err);
+    if (!st && (st = same_receipt(out, tx_hash, err))) m2c_rpc_receipt_free(out);
     if (st) m2c_err_prefix(err, "eth_getTransactionReceipt");
 out:
     json_decref(r);
@@ -767,6 +786,7 @@ m2c_status m2c_rpc_get_receipts(m2c_rpc *c, m2c_rpc_receipt *out, const m2c_hash
             st = m2c_err_set(err, M2C_ERR_NOTFOUND, "no receipt");
         } else {
             st = m2c_rpc_parse_receipt(&out[i], reqs[i].result, err);
+            if (!st) st = same_receipt(&out[i], &hashes[i], err);
         }
         if (st) m2c_err_prefix(err, "eth_getTransactionReceipt %s", h);
     }

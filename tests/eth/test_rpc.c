@@ -1464,6 +1464,55 @@ TEST(test_rpc_get_block__null_result_is_notfound) {
     m2c_rpc_destroy(c);
 }
 
+TEST(test_rpc_get_block__another_block_or_receipt_than_asked_is_refused) {
+    /* A faulty node or load balancer answers block 100 with block 101, and a receipt with
+     * another transaction's: each is refused, naming both, and nothing is returned. */
+    json_t *v = json_loads(BLOCK_FULL, 0, NULL);
+    REQUIRE(v);
+    json_object_set_new(v, "number", json_string("0x65"));
+    json_object_set_new(v, "transactions", json_array());
+    char *blk = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    REQUIRE(blk);
+    char one[4096], batch[4096], rc[2048], rc1[4096], rcs[8192];
+    snprintf(one, sizeof one, "{\"jsonrpc\":\"2.0\",\"id\":%%ID%%,\"result\":%s}", blk);
+    snprintf(batch, sizeof batch, "[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":%s}]", blk);
+    free(blk);
+    snprintf(rc, sizeof rc,
+             "{\"transactionHash\":\"%s\",\"transactionIndex\":\"0x0\",\"blockHash\":\"%s\","
+             "\"blockNumber\":\"0x2\",\"from\":\"%s\",\"to\":\"%s\",\"status\":\"0x1\","
+             "\"gasUsed\":\"0x5208\",\"cumulativeGasUsed\":\"0x5208\",\"logs\":[]}",
+             H32("2"), H32("3"), A20("3"), A20("4"));
+    snprintf(rc1, sizeof rc1, "{\"jsonrpc\":\"2.0\",\"id\":%%ID%%,\"result\":%s}", rc);
+    snprintf(rcs, sizeof rcs, "[{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":%s}]", rc);
+    reply r[] = {OKJSON(one), OKJSON(batch), OKJSON(rc1), OKJSON(rcs)};
+    script(r, 4);
+    m2c_rpc *c = client(0, NULL);
+    REQUIRE(c);
+    m2c_err err;
+    m2c_rpc_block b;
+    m2c_blockref at = m2c_blockref_num(100);
+    CHECK_EQ_INT(m2c_rpc_get_block(c, &b, &at, 0, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "asked for block 100, the node sent block 101") != NULL);
+    CHECK(b.tx_hashes == NULL && b.number == 0);
+    uint64_t n = 100;
+    CHECK_EQ_INT(m2c_rpc_get_blocks(c, &b, &n, 1, 0, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "eth_getBlockByNumber 100: asked for block 100, the node sent block "
+                          "101") != NULL);
+    CHECK(b.tx_hashes == NULL && b.number == 0);
+    m2c_hash32 h;
+    memset(h.b, 0x11, 32);
+    m2c_rpc_receipt out;
+    CHECK_EQ_INT(m2c_rpc_get_receipt(c, &out, &h, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "the node sent the receipt of transaction 0x2222") != NULL);
+    CHECK(out.logs == NULL && out.gas_used == 0);
+    CHECK_EQ_INT(m2c_rpc_get_receipts(c, &out, &h, 1, &err), M2C_ERR_PROTOCOL);
+    CHECK(strstr(err.msg, "eth_getTransactionReceipt 0x1111") != NULL);
+    CHECK(strstr(err.msg, "the node sent the receipt of transaction 0x2222") != NULL);
+    CHECK(out.logs == NULL && out.gas_used == 0);
+    m2c_rpc_destroy(c);
+}
+
 TEST(test_rpc_parse_receipt__fields_and_logs) {
     char buf[4096];
     snprintf(buf, sizeof buf,
@@ -1605,6 +1654,7 @@ TEST_MAIN(T(test_rpc_call__returns_result_and_sends_jsonrpc_request),
           T(test_rpc_get_blocks__batch_in_any_order_and_null_is_notfound),
           T(test_rpc_get_receipts__item_error_names_the_hash),
           T(test_rpc_get_block__null_result_is_notfound),
+          T(test_rpc_get_block__another_block_or_receipt_than_asked_is_refused),
           T(test_rpc_parse_receipt__fields_and_logs),
           T(test_rpc_parse_fee_history__shapes_are_checked),
           T(test_rpc_eth_call__revert_keeps_error_data))

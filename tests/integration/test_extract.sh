@@ -260,6 +260,16 @@ for how in repeat swap; do
   check_ok "${how}ed log: re-run against anvil" run_extract --out "$T/mangled-$how.sqlite"
   check_eq "${how}ed log: re-run output equals one clean run" "$(dump_sqlite "$T/a.sqlite" | md5sum)" "$(dump_sqlite "$T/mangled-$how.sqlite" | md5sum)"
 done
+# a log marked removed (a reorg while the chunk was read) makes the chunk retry, and the
+# removed log is not stored
+coproc PROXY { exec node tests/tools/faultproxy.js "$ETH_RPC_URL" --rate 0 --max-range 1000000 --mangle-logs removed; }
+PROXY_PID=$PROXY_PID
+read -r _ pport <&"${PROXY[0]}"
+summary=$(run_extract --out "$T/removed.sqlite" --rpc-url "http://127.0.0.1:$pport" 2>&1); rc=$?
+kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
+check_eq "removed log: extract succeeds" 0 "$rc"
+check_eq "removed log: the chunk was retried once" "0 splits, 1 retries" "$(grep -oE '[0-9]+ splits, [0-9]+ retries' <<<"$summary")"
+check_eq "removed log: output equals one clean run" "$(dump_sqlite "$T/a.sqlite" | md5sum)" "$(dump_sqlite "$T/removed.sqlite" | md5sum)"
 
 # ---- 5. blocks and transactions ----------------------------------------------------------
 echo "  [${SECONDS}s] 5. blocks and transactions" | sed -E "s/ -+$//"

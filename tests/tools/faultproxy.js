@@ -6,11 +6,12 @@
 //   error "query returned more than 10000 results".
 // --no-block-timestamp removes "blockTimestamp" from the logs it forwards (as older nodes send
 // them), so clients must read timestamps from block headers.
-// --mangle-logs repeat|swap: in each eth_getLogs answer of two or more logs, the middle log is
-// sent twice (repeat), or swapped with the one before it (swap), as a faulty node or load
-// balancer might.
+// --mangle-logs repeat|swap|removed: in each eth_getLogs answer of two or more logs, the middle
+// log is sent twice (repeat), or swapped with the one before it (swap), as a faulty node or load
+// balancer might; or, in the first such answer only, marked "removed": true (removed), as a node
+// does for a log a reorg took away while it was being read.
 // Usage: faultproxy.js UPSTREAM [--seed N] [--rate P] [--max-range N] [--stall-ms N] [--html]
-//        [--no-block-timestamp] [--mangle-logs repeat|swap]
+//        [--no-block-timestamp] [--mangle-logs repeat|swap|removed]
 // Prints "listening PORT" once ready; logs a count of each injected fault on SIGTERM to stderr.
 // --html turns it into a non-Ethereum server that answers every request with an HTML page.
 'use strict';
@@ -35,8 +36,10 @@ function mangleLogs(buf) {
   let v;
   try { v = JSON.parse(buf.toString()); } catch (e) { return buf; }
   if (!v || !Array.isArray(v.result) || v.result.length < 2) return buf;
+  if (mangle === 'removed' && counts.mangled > 0) return buf;
   const k = v.result.length >> 1;
   if (mangle === 'repeat') v.result.splice(k, 0, v.result[k]);
+  else if (mangle === 'removed') v.result[k] = Object.assign({}, v.result[k], { removed: true });
   else [v.result[k - 1], v.result[k]] = [v.result[k], v.result[k - 1]];
   counts.mangled++;
   return Buffer.from(JSON.stringify(v));
