@@ -60,6 +60,15 @@ emitter_emit() {
     [ "$(jq -nc '{jsonrpc:"2.0",id:1,method:"txpool_status",params:[]}' | _rpc | jq -r .result.pending)" = 0x0 ] && break
     jq -nc '{jsonrpc:"2.0",id:1,method:"evm_mine",params:[]}' | _rpc >/dev/null
   done
+  # the pool can be empty before the last block is the head: wait for the last receipt, so a
+  # block number read after this call covers every event emitted
+  local last
+  last=$(jq -r 'max_by(.id) | .result' <<<"$res")
+  for ((i = 0; i < 100; i++)); do
+    [ "$(jq -nc --arg h "$last" '{jsonrpc:"2.0",id:1,method:"eth_getTransactionReceipt",params:[$h]}' |
+      _rpc | jq -r '.result != null')" = true ] && break
+    sleep 0.05
+  done
   EMITTER_SEED=$((EMITTER_SEED + calls * per))
   export EMITTER_SEED
 }
