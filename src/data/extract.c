@@ -59,16 +59,20 @@ static uint64_t xrand(uint64_t *s) {
 
 /* ---- shared engine state --------------------------------------------------------------- */
 
+typedef struct engine engine;
+
 typedef struct {
     xchunk c;
     uint64_t seq;
     int state;   /* 0 free, 1 being fetched, 2 fetched (st says how) */
-    size_t held; /* rows counted in engine.held while fetched and not yet written */
+    size_t held; /* rows of complete slices counted in engine.held and not yet written */
+    size_t ready;   /* slices of c complete (the writer may store them while state is 1) */
+    size_t written; /* slices the writer has stored (the writer's own) */
+    int begun;      /* the writer has begun c's sink chunk (the writer's own) */
     m2c_status st;
     m2c_err err;
+    engine *e;
 } xslot;
-
-typedef struct engine engine;
 
 typedef struct {
     engine *e;
@@ -88,7 +92,7 @@ struct engine {
     pthread_cond_t cv_work, cv_done;
     xslot *ring;
     size_t window;         /* ring slots: chunks handed out and not yet written */
-    size_t held, held_cap; /* rows fetched and waiting for the writer, and their cap */
+    size_t held, held_cap; /* rows built and waiting for the writer, and their cap */
     uint64_t seq_next, seq_write;
     const m2c_block_range *todo;
     size_t ntodo, itodo;
@@ -323,8 +327,23 @@ out:
     return st;
 }
 
-/* Fetches everything chunk [c->from, c->to] needs. */
-static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
+/* m2c_xrows_build's progress: the writer may take the slices built so far; their rows count
+ * against the cap on rows waiting for it. */
+static void slices_ready(void *ctx, size_t n) {
+    xslot *sl = ctx;
+    pthread_mutex_lock(&sl->e->mu);
+    for (size_t k = sl->ready; k < n; k++) {
+        sl->held += sl->c.slices[k].nrows;
+        sl->e->held += sl->c.slices[k].nrows;
+    }
+    sl->ready = n;
+    pthread_cond_broadcast(&sl->e->cv_done);
+    pthread_mutex_unlock(&sl->e->mu);
+}
+
+/* Fetches everything chunk [c->from, c->to] needs, and builds its rows (telling `ready` as
+ * slices of them are complete). */
+static m2c_status fetch_chunk(worker *w, xchunk *c, const xready *ready, m2c_err *err) {
     engine *e = w->e;
     const m2c_extract_opts *o = e->o;
     uint64_t *numbers = NULL;
@@ -427,7 +446,7 @@ static m2c_status fetch_chunk(worker *w, xchunk *c, m2c_err *err) {
         }
         if (consistent) {
             /* decode here, in parallel; the writer only inserts. The logs are not needed after. */
-            st = m2c_xrows_build(x, o, c, err);
+            st = m2c_xrows_build(x, o, c, ready, err);
             for (size_t p = 0; p < c->nparts; p++)
                 m2c_rpc_logs_free(&c->parts[p]);
             c->nparts = 0;
@@ -480,17 +499,19 @@ static void *worker_main(void *arg) {
         sl->c.to = b;
         sl->seq = seq;
         sl->state = 1;
+        sl->ready = sl->written = 0;
+        sl->begun = 0;
+        sl->e = e;
         m2c_err_clear(&sl->err);
         pthread_mutex_unlock(&e->mu);
-        m2c_status st = fetch_chunk(w, &sl->c, &sl->err);
+        xready ready = {slices_ready, sl};
+        m2c_status st = fetch_chunk(w, &sl->c, &ready, &sl->err);
         m2c_rpc_stats rs;
         m2c_rpc_get_stats(w->rpc, &rs); /* the handle is this thread's */
         pthread_mutex_lock(&e->mu);
         w->requests = rs.http_requests;
         sl->st = st;
         sl->state = 2;
-        sl->held = st == M2C_OK ? sl->c.rows.nrows : 0;
-        e->held += sl->held;
         if (st == M2C_OK && e->o->kind == M2C_EXTRACT_LOGS) {
             uint64_t next =
                 m2c_extract_next_span(b - a + 1, sl->c.nlogs, e->o->target_logs, e->max_span);
@@ -606,12 +627,29 @@ static m2c_status chunk_meta(run *R, const xchunk *c, m2c_err *err) {
     return set_meta_u64(s, "undecoded_logs", R->undecoded_before + R->p.undecoded, err);
 }
 
-static m2c_status write_chunk(run *R, xchunk *c, m2c_err *err) {
+/* Stores the slices of sl's rows that are complete and not yet stored, beginning its sink chunk
+ * first if need be, and frees each once stored (the writer's thread); *rows counts them. */
+static m2c_status write_slices(run *R, xslot *sl, size_t ready, size_t *rows, m2c_err *err) {
+    m2c_status st;
+    *rows = 0;
+    if (!sl->begun) {
+        if ((st = m2c_sink_begin(R->sink, err))) return st;
+        sl->begun = 1;
+    }
+    for (; sl->written < ready; sl->written++) {
+        xbatch *b = &sl->c.slices[sl->written];
+        if ((st = m2c_xrows_write(&R->x, R->sink, b, &R->p.rows, &R->p.undecoded, err))) return st;
+        *rows += b->nrows;
+        m2c_xbatch_free(b);
+    }
+    return M2C_OK;
+}
+
+/* Ends a chunk whose rows are all stored: its block hashes, provenance and checkpoint. */
+static m2c_status write_chunk_end(run *R, xchunk *c, m2c_err *err) {
     m2c_sink *s = R->sink;
     m2c_status st;
     char hx[67];
-    if ((st = m2c_sink_begin(s, err))) return st;
-    if ((st = m2c_xrows_write(&R->x, s, c, &R->p.rows, &R->p.undecoded, err))) return st;
     for (size_t i = 0; i < c->nblocks; i++) {
         m2c_hex_encode(hx, c->blocks[i].hash.b, 32, 1);
         if ((st = m2c_sink_block(s, c->blocks[i].number, hx, err))) return st;
@@ -665,7 +703,9 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
         pthread_mutex_lock(&e->mu);
         xslot *sl = &e->ring[e->seq_write % e->window];
         int idle = 0;
-        while (!(sl->state == 2 && sl->seq == e->seq_write) &&
+        /* the next chunk in chain order: whole, or some more slices of its rows */
+        while (!(sl->seq == e->seq_write && sl->state != 0 &&
+                 (sl->state == 2 || sl->ready > sl->written)) &&
                !(exhausted(e) && e->seq_write == e->seq_next) && !cancelled(o)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -674,7 +714,8 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
-            if (pthread_cond_timedwait(&e->cv_done, &e->mu, &ts) == ETIMEDOUT && !idle) {
+            if (pthread_cond_timedwait(&e->cv_done, &e->mu, &ts) == ETIMEDOUT && !idle &&
+                !(sl->seq == e->seq_write && sl->begun)) {
                 /* the next chunk is slow to come: what is written so far goes to disk now */
                 idle = 1;
                 pthread_mutex_unlock(&e->mu);
@@ -684,6 +725,8 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
             }
         }
         int finished = exhausted(e) && e->seq_write == e->seq_next;
+        int whole = sl->state == 2;
+        size_t ready = sl->ready;
         pthread_mutex_unlock(&e->mu);
         if (st) goto out;
         if (cancelled(o)) {
@@ -691,13 +734,23 @@ static m2c_status pass(run *R, const m2c_block_range *todo, size_t n, m2c_err *e
             goto out;
         }
         if (finished) break; /* m2c_extract_run flushes what is grouped, on every path */
-        if (sl->st != M2C_OK) {
+        if (whole && sl->st != M2C_OK) {
             if (err) *err = sl->err;
             st = sl->st;
             goto out;
         }
-        st = write_chunk(R, &sl->c, err);
-        if (st) goto out;
+        size_t stored;
+        if ((st = write_slices(R, sl, ready, &stored, err))) goto out;
+        if (!whole) { /* more slices to come; the rows stored no longer count as waiting */
+            pthread_mutex_lock(&e->mu);
+            e->held -= stored;
+            sl->held -= stored;
+            pthread_cond_broadcast(&e->cv_work);
+            pthread_mutex_unlock(&e->mu);
+            continue;
+        }
+        if ((st = write_chunk_end(R, &sl->c, err))) goto out;
+        sl->begun = 0;
         R->p.blocks_done += sl->c.to - sl->c.from + 1;
         m2c_xchunk_clear(&sl->c);
         pthread_mutex_lock(&e->mu);
@@ -861,7 +914,8 @@ m2c_status m2c_extract_run(const m2c_extract_opts *o, m2c_extract_summary *sum, 
     e->nworkers = o->concurrency ? o->concurrency : 1;
     if (e->nworkers > X_MAX_WORKERS) e->nworkers = X_MAX_WORKERS;
     /* memory stays flat however long the range: at most `window` chunks are in flight, and
-     * the finished ones waiting for the writer hold about held_cap rows (plus one chunk) */
+     * the rows built and waiting for the writer are about held_cap (plus one chunk); the
+     * writer frees each slice of rows as soon as it has stored it */
     e->window = (size_t)e->nworkers * X_RING_PER_WORKER + 2;
     e->ring = calloc(e->window, sizeof *e->ring);
     if (!e->ring) {

@@ -59,6 +59,10 @@ typedef struct {
 
 void m2c_xbatch_free(xbatch *b);
 
+/* A chunk's rows come in slices of at most this many logs, so the writer can store the first
+ * slices of a dense chunk while a worker still builds the rest. */
+#define X_SLICE_LOGS 2000
+
 /* A fetched chunk. */
 typedef struct {
     uint64_t from, to;
@@ -69,17 +73,29 @@ typedef struct {
     m2c_rpc_receipt *receipts; /* TRANSACTIONS: one per transaction, block order */
     size_t nreceipts;
     uint64_t nlogs;
-    xbatch rows; /* built from the above by m2c_xrows_build */
+    /* built from the above by m2c_xrows_build, in chain order: slices[0..nslices) are complete
+     * (the array is allocated once, before the first row, and never moves) */
+    xbatch *slices;
+    size_t nslices, capslices;
+    uint64_t nrows; /* in all slices */
 } xchunk;
 
 void m2c_xchunk_clear(xchunk *c);
 
-/* Decodes chunk c into c->rows (any thread; x and o are only read). */
-M2C_WUR m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c,
-                                   m2c_err *err);
+/* Told by m2c_xrows_build, on the building thread, each time slices[0..n) are complete: from
+ * then on another thread may read them (after a lock both take) while later ones are built. */
+typedef struct {
+    void (*fn)(void *ctx, size_t n);
+    void *ctx;
+} xready;
 
-/* Writes c->rows into sink s (inside an open sink chunk); adds to *rows and *undecoded. */
-M2C_WUR m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, xchunk *c, uint64_t *rows,
+/* Decodes chunk c into c->slices (any thread; x and o are only read); logs go X_SLICE_LOGS to
+ * a slice, blocks and transactions into one. ready may be NULL. */
+M2C_WUR m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c,
+                                   const xready *ready, m2c_err *err);
+
+/* Writes slice b into sink s (inside an open sink chunk); adds to *rows and *undecoded. */
+M2C_WUR m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, const xbatch *b, uint64_t *rows,
                                    uint64_t *undecoded, m2c_err *err);
 
 #endif

@@ -276,7 +276,9 @@ void m2c_xchunk_clear(xchunk *c) {
     for (size_t i = 0; i < c->nreceipts; i++)
         m2c_rpc_receipt_free(&c->receipts[i]);
     free(c->receipts);
-    m2c_xbatch_free(&c->rows);
+    for (size_t i = 0; i < c->capslices; i++)
+        m2c_xbatch_free(&c->slices[i]);
+    free(c->slices);
     memset(c, 0, sizeof *c);
 }
 
@@ -564,15 +566,57 @@ static m2c_status param_cells(xrow *r, const xevent *xe, size_t i, const m2c_abi
     return M2C_ERR_INVALID;
 }
 
-static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, const xchunk *c, xrow *r,
-                             uint64_t *rows, uint64_t *undecoded, m2c_err *err) {
+/* Starts slice c->nslices, with room for the rows of `logs` logs of about `per` bytes of text
+ * each: rows go there from now on, and the shared text of the slice before is not reused. */
+static m2c_status slice_start(const xschema *x, xchunk *c, xrow *r, size_t logs, size_t per,
+                              m2c_err *err) {
+    xbatch *b = &c->slices[c->nslices];
+    m2c_buf_init(&b->text, 1u << 30);
+    r->b = b;
+    r->base = 0;
+    r->block_hash.ok = r->tx_hash.ok = r->address.ok = 0;
+    return logs ? xbatch_reserve(b, logs, logs * x->maxcols, logs * per, err) : M2C_OK;
+}
+
+/* Completes the slice being built, then tells `ready` (which may be NULL). */
+static m2c_status slice_done(const xschema *x, xchunk *c, xrow *r, const xready *ready,
+                             m2c_err *err) {
+    xbatch *b = r->b;
+    b->text.len = r->base; /* nothing of a row not kept */
+    m2c_status st = xbatch_finish(b, x->tables, x->ntables, err);
+    if (st) return st;
+    c->nrows += b->nrows;
+    c->nslices++;
+    if (ready && ready->fn) ready->fn(ready->ctx, c->nslices);
+    return M2C_OK;
+}
+
+static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, xchunk *c, xrow *r,
+                             const xready *ready, m2c_err *err) {
     m2c_status st = M2C_OK;
     m2c_arena a;
     m2c_buf scratch;
     m2c_arena_init(&a, 64 << 20);
     m2c_buf_init(&scratch, 16 << 20);
+    /* the text of a slice is reserved from its share of an estimate made once: it only has to
+     * be close (a slice grows its text if it needs more) */
+    size_t text = 0, in_slice = 0;
+    for (size_t p = 0; p < c->nparts; p++)
+        for (size_t i = 0; i < c->parts[p].n; i++)
+            text += 4 * c->parts[p].v[i].data_len + 66 * c->parts[p].v[i].n_topics + 400;
+    size_t per = c->nlogs ? text / (size_t)c->nlogs + 1 : 0, left = (size_t)c->nlogs;
+    if ((st = slice_start(x, c, r, left < X_SLICE_LOGS ? left : X_SLICE_LOGS, per, err))) goto out;
     for (size_t p = 0; p < c->nparts; p++) {
         for (size_t i = 0; i < c->parts[p].n; i++) {
+            if (in_slice == X_SLICE_LOGS) {
+                left -= in_slice;
+                in_slice = 0;
+                if ((st = slice_done(x, c, r, ready, err)) ||
+                    (st =
+                         slice_start(x, c, r, left < X_SLICE_LOGS ? left : X_SLICE_LOGS, per, err)))
+                    goto out;
+            }
+            in_slice++;
             const m2c_rpc_log *l = &c->parts[p].v[i];
             const m2c_rpc_block *b = find_block(c, l->block_number);
             if (!b) {
@@ -583,7 +627,6 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, const 
             if (!x->nevents) {
                 if ((st = row_reset(r, N_LOG_RAW)) || (st = raw_log_cells(r, l, b))) goto nomem;
                 if ((st = row_write(r, 0, err))) goto out;
-                (*rows)++;
                 continue;
             }
             /* the first event that decodes the log wins: named events by topic0 first,
@@ -622,7 +665,6 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, const 
                     }
                     if (bad) continue;
                     if ((st = row_write(r, xe->table, err))) goto out;
-                    (*rows)++;
                     done = 1;
                 }
             }
@@ -631,11 +673,11 @@ static m2c_status write_logs(const xschema *x, const m2c_extract_opts *o, const 
                 const char *m = derr.msg[0] ? derr.msg : "no event of the ABI matches topic0";
                 if ((st = put_text(r, N_LOG_RAW, m, strlen(m)))) goto nomem;
                 if ((st = row_write(r, x->undecoded_table, err))) goto out;
-                (*rows)++;
-                (*undecoded)++;
+                r->b->undecoded++;
             }
         }
     }
+    st = slice_done(x, c, r, ready, err);
     goto out;
 nomem:
     st = m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
@@ -743,36 +785,33 @@ nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c, m2c_err *err) {
+m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *c,
+                           const xready *ready, m2c_err *err) {
     xrow r = {0};
-    m2c_status st;
-    uint64_t rows = 0, undecoded = 0;
-    m2c_xbatch_free(&c->rows);
-    m2c_buf_init(&c->rows.text, 1u << 30);
-    r.b = &c->rows;
-    if (o->kind == M2C_EXTRACT_LOGS) {
-        /* size the batch once (one row per log) rather than doubling it as it fills: each
-         * doubling copies everything so far; the text estimate only has to be close */
-        size_t text = 0;
-        for (size_t p = 0; p < c->nparts; p++)
-            for (size_t i = 0; i < c->parts[p].n; i++)
-                text += 4 * c->parts[p].v[i].data_len + 66 * c->parts[p].v[i].n_topics + 400;
-        if ((st = xbatch_reserve(&c->rows, (size_t)c->nlogs, (size_t)c->nlogs * x->maxcols, text,
-                                 err)))
-            return st;
-        st = write_logs(x, o, c, &r, &rows, &undecoded, err);
-    } else if (o->kind == M2C_EXTRACT_BLOCKS)
-        st = write_blocks(o, c, &r, &rows, err);
-    else
-        st = write_txs(o, c, &r, &rows, err);
-    c->rows.text.len = r.base; /* nothing of a row not kept */
-    c->rows.undecoded = undecoded;
-    return st ? st : xbatch_finish(&c->rows, x->tables, x->ntables, err);
+    for (size_t i = 0; i < c->capslices; i++)
+        m2c_xbatch_free(&c->slices[i]);
+    free(c->slices);
+    c->nslices = 0;
+    c->nrows = 0;
+    c->capslices = o->kind == M2C_EXTRACT_LOGS && c->nlogs > X_SLICE_LOGS
+                       ? (size_t)((c->nlogs + X_SLICE_LOGS - 1) / X_SLICE_LOGS)
+                       : 1;
+    c->slices = calloc(c->capslices, sizeof *c->slices);
+    if (!c->slices) {
+        c->capslices = 0;
+        return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
+    }
+    if (o->kind == M2C_EXTRACT_LOGS) return write_logs(x, o, c, &r, ready, err);
+    uint64_t rows = 0;
+    m2c_status st = slice_start(x, c, &r, 0, 0, err);
+    if (st) return st;
+    st = o->kind == M2C_EXTRACT_BLOCKS ? write_blocks(o, c, &r, &rows, err)
+                                       : write_txs(o, c, &r, &rows, err);
+    return st ? st : slice_done(x, c, &r, ready, err);
 }
 
-m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, xchunk *c, uint64_t *rows,
+m2c_status m2c_xrows_write(const xschema *x, m2c_sink *s, const xbatch *b, uint64_t *rows,
                            uint64_t *undecoded, m2c_err *err) {
-    xbatch *b = &c->rows;
     /* table by table (each in chain order), so the sink can store many rows at once */
     for (size_t t = 0; t < x->ntables && t < b->ntables; t++) {
         size_t n = b->tstart[t + 1] - b->tstart[t];

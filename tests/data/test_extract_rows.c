@@ -2,6 +2,7 @@
  * and of undecoded_logs, cell by cell. The logs come through the eth_getLogs parser, as they
  * do in a run. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../src/data/extract_impl.h"
@@ -93,11 +94,13 @@ TEST(test_xrows__cells_of_decoded_and_undecoded_logs_in_one_block) {
     c.nlogs = logs.n;
     c.blocks = &blk;
     c.nblocks = 1;
-    REQUIRE(m2c_xrows_build(&x, &o, &c, &err) == M2C_OK);
-    REQUIRE(c.rows.nrows == 4);
-    CHECK_EQ_INT(c.rows.undecoded, 1);
+    REQUIRE(m2c_xrows_build(&x, &o, &c, NULL, &err) == M2C_OK);
+    REQUIRE(c.nslices == 1);
+    REQUIRE(c.nrows == 4);
+    CHECK_EQ_INT(c.slices[0].nrows, 4);
+    CHECK_EQ_INT(c.slices[0].undecoded, 1);
 
-    const xbatch *b = &c.rows;
+    const xbatch *b = &c.slices[0];
     size_t tm = x.events[0].table, tu = x.undecoded_table;
     REQUIRE(b->tstart[tm + 1] - b->tstart[tm] == 3);
     REQUIRE(b->tstart[tu + 1] - b->tstart[tu] == 1);
@@ -127,10 +130,135 @@ TEST(test_xrows__cells_of_decoded_and_undecoded_logs_in_one_block) {
     CHECK(r0[2].s == r2[2].s);
     CHECK(u[2].s == r0[2].s);
 
-    m2c_xbatch_free(&c.rows);
+    c.parts = NULL; /* the test's own */
+    c.nparts = 0;
+    c.blocks = NULL;
+    c.nblocks = 0;
+    m2c_xchunk_clear(&c);
     m2c_rpc_logs_free(&logs);
     m2c_xschema_free(&x);
     m2c_arena_free(&a);
 }
 
-TEST_MAIN(T(test_xrows__cells_of_decoded_and_undecoded_logs_in_one_block))
+typedef struct {
+    size_t calls, last;
+    int in_order;
+} ready_log;
+
+static void on_ready(void *ctx, size_t n) {
+    ready_log *r = ctx;
+    r->in_order &= n == r->last + 1;
+    r->last = n;
+    r->calls++;
+}
+
+/* A chunk of 2 x X_SLICE_LOGS + 7 logs over three blocks, every fifth log undecodable: three
+ * slices of X_SLICE_LOGS, X_SLICE_LOGS and 7 logs, each told complete in turn, holding every
+ * log once, in chain order, with its own block's hash and the undecoded count of its logs. */
+TEST(test_xrows__dense_chunk_is_built_in_slices_told_in_order) {
+    m2c_arena a;
+    m2c_arena_init(&a, 1 << 20);
+    m2c_abi_sig ev;
+    m2c_err err;
+    REQUIRE(m2c_abi_sig_parse(&a, &ev, "Moved(address indexed who, uint256 amount)", M2C_ABI_EVENT,
+                              &err) == M2C_OK);
+    char topic0[67];
+    m2c_hex_encode(topic0, ev.topic0.b, 32, 1);
+    m2c_extract_opts o;
+    m2c_extract_opts_default(&o);
+    o.events = &ev;
+    o.n_events = 1;
+    xschema x;
+    REQUIRE(m2c_xschema_build(&x, &o, 31337, &err) == M2C_OK);
+
+    const size_t n = 2 * X_SLICE_LOGS + 7;
+    m2c_rpc_logs logs;
+    memset(&logs, 0, sizeof logs);
+    logs.v = calloc(n, sizeof *logs.v);
+    REQUIRE(logs.v);
+    logs.n = n;
+    uint8_t data[32] = {0};
+    m2c_rpc_block blk[3];
+    memset(blk, 0, sizeof blk);
+    for (size_t k = 0; k < 3; k++) {
+        blk[k].number = 10 + k;
+        blk[k].timestamp = 1000 + k;
+        memset(blk[k].hash.b, 0x21 + (int)k, 32);
+    }
+    for (size_t i = 0; i < n; i++) {
+        m2c_rpc_log *l = &logs.v[i];
+        size_t k = i < X_SLICE_LOGS - 3 ? 0 : i < n - 2 ? 1 : 2; /* blocks straddle slices */
+        l->block_number = blk[k].number;
+        l->block_hash = blk[k].hash;
+        l->log_index = i;
+        l->transaction_hash.b[0] = (uint8_t)(i / 500);
+        l->n_topics = 2;
+        l->topics[0] = ev.topic0;
+        if (i % 5 == 4) l->topics[0].b[0] ^= 1; /* no event has this topic0 */
+        l->topics[1].b[31] = 0xee;
+        l->data = data;
+        l->data_len = 32;
+    }
+    xchunk c;
+    memset(&c, 0, sizeof c);
+    c.from = 10;
+    c.to = 12;
+    c.parts = &logs;
+    c.nparts = c.capparts = 1;
+    c.nlogs = n;
+    c.blocks = blk;
+    c.nblocks = 3;
+    ready_log rl = {0, 0, 1};
+    xready ready = {on_ready, &rl};
+    REQUIRE(m2c_xrows_build(&x, &o, &c, &ready, &err) == M2C_OK);
+    REQUIRE(c.nslices == 3);
+    CHECK_EQ_INT(rl.calls, 3);
+    CHECK(rl.in_order && rl.last == 3);
+    CHECK_EQ_INT(c.nrows, n);
+    const size_t want[3] = {X_SLICE_LOGS, X_SLICE_LOGS, 7};
+    size_t tm = x.events[0].table, tu = x.undecoded_table, next = 0;
+    for (size_t s = 0; s < 3; s++) {
+        const xbatch *b = &c.slices[s];
+        CHECK_EQ_INT(b->nrows, want[s]);
+        size_t undecoded = 0;
+        for (size_t i = next; i < next + want[s]; i++)
+            undecoded += i % 5 == 4;
+        CHECK_EQ_INT(b->undecoded, undecoded);
+        /* each table's rows in chain order, and between them every log of the slice once */
+        size_t seen = 0;
+        for (size_t t = 0; t < 2; t++) {
+            size_t tb = t ? tu : tm;
+            const m2c_sink_table *tt = &x.tables[tb];
+            size_t prev = 0;
+            for (size_t j = b->tstart[tb]; j < b->tstart[tb + 1]; j++) {
+                const m2c_sink_val *row = b->run[j];
+                char buf[128], hx[67];
+                size_t li = 0;
+                for (size_t col = 0; col < tt->ncols; col++)
+                    if (!strcmp(tt->cols[col].name, "log_index")) li = (size_t)row[col].i;
+                CHECK(li >= next && li < next + want[s]);
+                CHECK(j == b->tstart[tb] || li > prev);
+                CHECK_EQ_INT(li % 5 == 4, t); /* undecodable logs in undecoded_logs only */
+                prev = li;
+                size_t k = li < X_SLICE_LOGS - 3 ? 0 : li < n - 2 ? 1 : 2;
+                m2c_hex_encode(hx, blk[k].hash.b, 32, 1);
+                CHECK_EQ_STR(cell_text(tt, row, "block_hash", buf, sizeof buf), hx);
+                seen++;
+            }
+        }
+        CHECK_EQ_INT(seen, want[s]);
+        next += want[s];
+    }
+
+    c.parts = NULL; /* the test's own */
+    c.nparts = 0;
+    c.blocks = NULL;
+    c.nblocks = 0;
+    m2c_xchunk_clear(&c);
+    free(logs.v);
+    m2c_xschema_free(&x);
+    m2c_arena_free(&a);
+}
+
+TEST_MAIN(T(test_xrows__cells_of_decoded_and_undecoded_logs_in_one_block),
+          T(test_xrows__dense_chunk_is_built_in_slices_told_in_order))
