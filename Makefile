@@ -15,10 +15,12 @@ OPT     ?= -O2 -g
 endif
 
 PKGS    := libsecp256k1 libcurl jansson sqlite3 libcrypto libpq libmicrohttpd libprotobuf-c
+# linked; libpq, libmicrohttpd and libxgboost are loaded on first use (include/ml2chain/dynlib.h)
+LINK_PKGS := libsecp256k1 libcurl jansson sqlite3 libcrypto libprotobuf-c
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen
 CFLAGS  += $(WARN) $(OPT) $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lxgboost -llinear -lm -lpthread
+LDLIBS  += $(shell pkg-config --libs $(LINK_PKGS)) -ldl -lm -lpthread
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
@@ -70,9 +72,12 @@ $(BUILD)/libml2chain.a: $(LIB_OBJ)
 $(BUILD)/ml2chain: $(CLI_OBJ) $(BUILD)/libml2chain.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Tests also link libpq and libmicrohttpd: some call them directly (a PostgreSQL schema of their
+# own, a real HTTPS server).
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libml2chain.a tests/test.h tests/scratch.h $(GEN_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libml2chain.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libml2chain.a $(LDLIBS) \
+	    -lpq -lmicrohttpd
 
 # Fuzz targets built with a plain main that replays the committed corpus (runs in `make test`).
 $(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libml2chain.a

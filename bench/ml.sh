@@ -18,7 +18,7 @@ if [ ! -x build/bench/bench_ml ] || [ bench/bench_ml.c -nt build/bench/bench_ml 
    [ build/libml2chain.a -nt build/bench/bench_ml ]; then
   # shellcheck disable=SC2046
   ${CC:-gcc} -std=c11 -O2 -D_GNU_SOURCE -Iinclude $(pkg-config --cflags $pkgs) -o build/bench/bench_ml \
-    bench/bench_ml.c build/libml2chain.a $(pkg-config --libs $pkgs) -lxgboost -llinear -lm -lpthread || exit 1
+    bench/bench_ml.c build/libml2chain.a $(pkg-config --libs $pkgs) -ldl -lm -lpthread || exit 1
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

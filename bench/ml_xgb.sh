@@ -15,7 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Ibuild/gen -o "$work/lat" bench/qmodel_latency.c \
   build/libml2chain.a $(pkg-config --libs libsecp256k1 libcurl jansson sqlite3 libcrypto libpq \
-  libmicrohttpd libprotobuf-c) -lxgboost -llinear -lm -lpthread
+  libmicrohttpd libprotobuf-c) -ldl -lm -lpthread
 
 echo "| dataset | rows (train/test) | ml2chain train s | xgboost train s | ratio | qmodel predict us | float tree us | xgboost predict us | speed-up | qmodel bytes |"
 echo "|---|---|---|---|---|---|---|---|---|---|"

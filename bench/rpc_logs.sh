@@ -13,7 +13,7 @@ PKGS="libsecp256k1 libcurl jansson sqlite3 libcrypto libpq libmicrohttpd libprot
 make -s -j2 lib
 mkdir -p build/bench
 cc -std=c11 -O2 -D_GNU_SOURCE -Iinclude $(pkg-config --cflags $PKGS) -o build/bench/rpc_logs \
-  bench/rpc_logs.c build/libml2chain.a $(pkg-config --libs $PKGS) -lxgboost -llinear -lm -lpthread
+  bench/rpc_logs.c build/libml2chain.a $(pkg-config --libs $PKGS) -ldl -lm -lpthread
 trap anvil_stop EXIT
 anvil_start >/dev/null
 code=$(solc_bytecode tests/data/rpc/RpcProbe.sol RpcProbe)

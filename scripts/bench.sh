@@ -14,7 +14,7 @@ for src in bench/bench_*.c; do
   # shellcheck disable=SC2046 # pkg-config output is a list of flags
   if ! ${CC:-gcc} -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ibuild/gen \
       $(pkg-config --cflags $pkgs) -o "build/bench/$n" "$src" build/libml2chain.a \
-      $(pkg-config --libs $pkgs) -lxgboost -llinear -lm -lpthread; then
+      $(pkg-config --libs $pkgs) -ldl -lm -lpthread; then
     echo "$n: build failed"; status=1; continue
   fi
   "build/bench/$n" || status=1

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential pkg-config git jq
   libsecp256k1-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libjansson-dev
   libmicrohttpd-dev libpq-dev postgresql
-  libxgboost-dev liblinear-dev libopenblas-dev
+  libxgboost-dev
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   clang libclang-rt-14-dev hyperfine
 )

@@ -10,6 +10,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml2chain/dynlib.h"
+
+/* libpq is loaded when a postgres:// output is first opened (dynlib.h); its functions are
+ * called as PQ(name)(...). */
+#define PQ_FNS(X)                                                                                  \
+    X(PQclear)                                                                                     \
+    X(PQcmdTuples)                                                                                 \
+    X(PQconnectdb)                                                                                 \
+    X(PQerrorMessage)                                                                              \
+    X(PQexec)                                                                                      \
+    X(PQexecParams)                                                                                \
+    X(PQfinish)                                                                                    \
+    X(PQgetResult)                                                                                 \
+    X(PQgetisnull)                                                                                 \
+    X(PQgetvalue)                                                                                  \
+    X(PQntuples)                                                                                   \
+    X(PQputCopyData)                                                                               \
+    X(PQputCopyEnd)                                                                                \
+    X(PQresultErrorMessage)                                                                        \
+    X(PQresultStatus)                                                                              \
+    X(PQstatus)
+#define X(f) PQI_##f,
+enum { PQ_FNS(X) PQ_N };
+#undef X
+#define X(f) #f,
+static const char *const pq_names[] = {PQ_FNS(X)};
+#undef X
+static void *pq_fns[PQ_N];
+static m2c_dynlib pq_lib = {"libpq.so.5", "libpq5",          pq_names, pq_fns,
+                            PQ_N,         PTHREAD_ONCE_INIT, M2C_OK,   ""};
+#define PQ(f) ((__typeof__(f) *)pq_fns[PQI_##f])
+
 typedef struct {
     PGconn *conn;
     m2c_buf *pend; /* per table, COPY text rows */
@@ -17,7 +49,7 @@ typedef struct {
 
 static m2c_status pg_fail(m2c_sink *s, m2c_err *err, const char *what) {
     pg_impl *p = s->impl;
-    const char *m = p && p->conn ? PQerrorMessage(p->conn) : "no connection";
+    const char *m = p && p->conn ? PQ(PQerrorMessage)(p->conn) : "no connection";
     size_t n = strlen(m);
     while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
         n--;
@@ -29,15 +61,15 @@ static m2c_status pg_fail(m2c_sink *s, m2c_err *err, const char *what) {
 
 static m2c_status pg_exec(m2c_sink *s, const char *sql, m2c_err *err) {
     pg_impl *p = s->impl;
-    PGresult *r = PQexec(p->conn, sql);
-    ExecStatusType k = PQresultStatus(r);
+    PGresult *r = PQ(PQexec)(p->conn, sql);
+    ExecStatusType k = PQ(PQresultStatus)(r);
     m2c_status st = M2C_OK;
     if (k != PGRES_COMMAND_OK && k != PGRES_TUPLES_OK) {
-        const char *m = PQresultErrorMessage(r);
+        const char *m = PQ(PQresultErrorMessage)(r);
         size_t n = strcspn(m, "\n");
         st = m2c_err_set(err, M2C_ERR_DB, "postgres: %.*s", (int)n, m);
     }
-    PQclear(r);
+    PQ(PQclear)(r);
     return st;
 }
 
@@ -59,7 +91,7 @@ static void pg_close(m2c_sink *s) {
         for (size_t t = 0; t < s->schema->ntables; t++)
             m2c_buf_free(&p->pend[t]);
     free(p->pend);
-    if (p->conn) PQfinish(p->conn);
+    if (p->conn) PQ(PQfinish)(p->conn);
     free(p);
     s->impl = NULL;
 }
@@ -68,36 +100,36 @@ static void pg_close(m2c_sink *s) {
 static PGresult *pg_query(m2c_sink *s, const char *sql, const char *arg) {
     pg_impl *p = s->impl;
     const char *params[1] = {arg};
-    return PQexecParams(p->conn, sql, arg ? 1 : 0, NULL, arg ? params : NULL, NULL, NULL, 0);
+    return PQ(PQexecParams)(p->conn, sql, arg ? 1 : 0, NULL, arg ? params : NULL, NULL, NULL, 0);
 }
 
 static m2c_status pg_load(m2c_sink *s, m2c_err *err) {
     m2c_status st = M2C_OK;
     PGresult *r = pg_query(s, "SELECT key, value FROM _m2c_meta", NULL);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        PQclear(r);
+    if (PQ(PQresultStatus)(r) != PGRES_TUPLES_OK) {
+        PQ(PQclear)(r);
         return pg_fail(s, err, "read metadata");
     }
-    for (int i = 0; i < PQntuples(r); i++)
-        if (m2c_sink_set_meta_(s, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)) != M2C_OK) {
-            PQclear(r);
+    for (int i = 0; i < PQ(PQntuples)(r); i++)
+        if (m2c_sink_set_meta_(s, PQ(PQgetvalue)(r, i, 0), PQ(PQgetvalue)(r, i, 1)) != M2C_OK) {
+            PQ(PQclear)(r);
             return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
         }
-    PQclear(r);
+    PQ(PQclear)(r);
     st = m2c_sink_check_same_(s, m2c_sink_get_meta_(s, "identity"), m2c_sink_get_meta_(s, "schema"),
                               "postgres output", "another database or schema", err);
     if (st != M2C_OK) return st;
     m2c_sink_load_rows_(s);
     r = pg_query(s, "SELECT from_block, to_block FROM _m2c_checkpoints", NULL);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        PQclear(r);
+    if (PQ(PQresultStatus)(r) != PGRES_TUPLES_OK) {
+        PQ(PQclear)(r);
         return pg_fail(s, err, "read checkpoints");
     }
-    for (int i = 0; i < PQntuples(r) && st == M2C_OK; i++)
-        if (m2c_sink_add_done_(s, strtoull(PQgetvalue(r, i, 0), NULL, 10),
-                               strtoull(PQgetvalue(r, i, 1), NULL, 10)) != M2C_OK)
+    for (int i = 0; i < PQ(PQntuples)(r) && st == M2C_OK; i++)
+        if (m2c_sink_add_done_(s, strtoull(PQ(PQgetvalue)(r, i, 0), NULL, 10),
+                               strtoull(PQ(PQgetvalue)(r, i, 1), NULL, 10)) != M2C_OK)
             st = m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
-    PQclear(r);
+    PQ(PQclear)(r);
     return st;
 }
 
@@ -110,9 +142,9 @@ static m2c_status pg_create(m2c_sink *s, m2c_err *err) {
         m2c_buf_reset(&b);
         if (m2c_sql_ident_(&b, s->schema->tables[t].name) != M2C_OK) goto nomem;
         PGresult *r = pg_query(s, "SELECT to_regclass($1) IS NOT NULL", (char *)b.p);
-        int exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-                     PQgetvalue(r, 0, 0)[0] == 't';
-        PQclear(r);
+        int exists = PQ(PQresultStatus)(r) == PGRES_TUPLES_OK && PQ(PQntuples)(r) == 1 &&
+                     PQ(PQgetvalue)(r, 0, 0)[0] == 't';
+        PQ(PQclear)(r);
         if (exists) {
             st = m2c_err_set(err, M2C_ERR_STATE,
                              "postgres: table %s exists and is not part of an ml2chain dataset",
@@ -144,10 +176,10 @@ static m2c_status pg_create(m2c_sink *s, m2c_err *err) {
     }
     const char *vals[4] = {"identity", s->identity, "schema", s->schema_text};
     pg_impl *p = s->impl;
-    PGresult *r = PQexecParams(p->conn, "INSERT INTO _m2c_meta VALUES ($1, $2), ($3, $4)", 4, NULL,
-                               vals, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
+    PGresult *r = PQ(PQexecParams)(p->conn, "INSERT INTO _m2c_meta VALUES ($1, $2), ($3, $4)", 4,
+                                   NULL, vals, NULL, NULL, 0);
+    int ok = PQ(PQresultStatus)(r) == PGRES_COMMAND_OK;
+    PQ(PQclear)(r);
     if (!ok) {
         st = pg_fail(s, err, "write metadata");
         goto fail;
@@ -167,7 +199,8 @@ out:
 }
 
 static m2c_status pg_open(m2c_sink *s, const char *target, m2c_err *err) {
-    m2c_status st;
+    m2c_status st = m2c_dynlib_load(&pq_lib, err);
+    if (st != M2C_OK) return m2c_err_prefix(err, "postgres output");
     pg_impl *p = calloc(1, sizeof *p);
     if (!p) return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
     s->impl = p;
@@ -177,26 +210,26 @@ static m2c_status pg_open(m2c_sink *s, const char *target, m2c_err *err) {
     }
     for (size_t t = 0; t < s->schema->ntables; t++)
         m2c_buf_init(&p->pend[t], 0);
-    p->conn = PQconnectdb(target);
-    if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
+    p->conn = PQ(PQconnectdb)(target);
+    if (!p->conn || PQ(PQstatus)(p->conn) != CONNECTION_OK) {
         st = pg_fail(s, err, "cannot connect");
         goto out;
     }
     if ((st = pg_exec(s, "SET client_min_messages = warning", err)) != M2C_OK) goto out;
     PGresult *r = pg_query(s, "SELECT to_regclass('_m2c_meta') IS NOT NULL", NULL);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        PQclear(r);
+    if (PQ(PQresultStatus)(r) != PGRES_TUPLES_OK || PQ(PQntuples)(r) != 1) {
+        PQ(PQclear)(r);
         st = pg_fail(s, err, "inspect database");
         goto out;
     }
-    int exists = PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
+    int exists = PQ(PQgetvalue)(r, 0, 0)[0] == 't';
+    PQ(PQclear)(r);
     /* one writer per dataset: a session advisory lock keyed by the identity */
     const char *id[1] = {s->identity};
-    r = PQexecParams(p->conn, "SELECT pg_try_advisory_lock(hashtext($1))", 1, NULL, id, NULL, NULL,
-                     0);
-    int locked = PQresultStatus(r) == PGRES_TUPLES_OK && PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
+    r = PQ(PQexecParams)(p->conn, "SELECT pg_try_advisory_lock(hashtext($1))", 1, NULL, id, NULL,
+                         NULL, 0);
+    int locked = PQ(PQresultStatus)(r) == PGRES_TUPLES_OK && PQ(PQgetvalue)(r, 0, 0)[0] == 't';
+    PQ(PQclear)(r);
     if (!locked) {
         st = m2c_err_set(err, M2C_ERR_STATE,
                          "postgres: the dataset is being written by another ml2chain process");
@@ -278,29 +311,29 @@ static m2c_status pg_copy(m2c_sink *s, const char *table, const m2c_buf *data, m
         m2c_buf_free(&sql);
         return m2c_err_set(err, M2C_ERR_NOMEM, "sink: out of memory");
     }
-    PGresult *r = PQexec(p->conn, (char *)sql.p);
+    PGresult *r = PQ(PQexec)(p->conn, (char *)sql.p);
     m2c_buf_free(&sql);
-    int ok = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
+    int ok = PQ(PQresultStatus)(r) == PGRES_COPY_IN;
+    PQ(PQclear)(r);
     if (!ok) return pg_fail(s, err, "start COPY");
     size_t off = 0;
     while (off < data->len) {
         size_t n = data->len - off > (1u << 20) ? (1u << 20) : data->len - off;
-        if (PQputCopyData(p->conn, (const char *)data->p + off, (int)n) != 1) {
+        if (PQ(PQputCopyData)(p->conn, (const char *)data->p + off, (int)n) != 1) {
             st = pg_fail(s, err, "COPY data");
             break;
         }
         off += n;
     }
-    if (PQputCopyEnd(p->conn, st == M2C_OK ? NULL : "aborted") != 1 && st == M2C_OK)
+    if (PQ(PQputCopyEnd)(p->conn, st == M2C_OK ? NULL : "aborted") != 1 && st == M2C_OK)
         st = pg_fail(s, err, "end COPY");
-    while ((r = PQgetResult(p->conn)) != NULL) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && st == M2C_OK) {
-            const char *m = PQresultErrorMessage(r);
+    while ((r = PQ(PQgetResult)(p->conn)) != NULL) {
+        if (PQ(PQresultStatus)(r) != PGRES_COMMAND_OK && st == M2C_OK) {
+            const char *m = PQ(PQresultErrorMessage)(r);
             st = m2c_err_set(err, M2C_ERR_DB, "postgres: COPY into %s: %.*s", table,
                              (int)strcspn(m, "\n"), m);
         }
-        PQclear(r);
+        PQ(PQclear)(r);
     }
     return st;
 }
@@ -309,12 +342,12 @@ static m2c_status pg_put_meta(m2c_sink *s, m2c_err *err) {
     pg_impl *p = s->impl;
     for (size_t i = 0; i < s->nmeta; i++) {
         const char *vals[2] = {s->meta[i].key, s->meta[i].value};
-        PGresult *r = PQexecParams(p->conn,
-                                   "INSERT INTO _m2c_meta VALUES ($1, $2) ON CONFLICT (key) DO "
-                                   "UPDATE SET value = EXCLUDED.value",
-                                   2, NULL, vals, NULL, NULL, 0);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        PQclear(r);
+        PGresult *r = PQ(PQexecParams)(p->conn,
+                                       "INSERT INTO _m2c_meta VALUES ($1, $2) ON CONFLICT (key) DO "
+                                       "UPDATE SET value = EXCLUDED.value",
+                                       2, NULL, vals, NULL, NULL, 0);
+        int ok = PQ(PQresultStatus)(r) == PGRES_COMMAND_OK;
+        PQ(PQclear)(r);
         if (!ok) return pg_fail(s, err, "write metadata");
     }
     return M2C_OK;
@@ -377,10 +410,10 @@ static m2c_status pg_rewind(m2c_sink *s, uint64_t from, m2c_err *err) {
             goto fail;
         }
         pg_impl *p = s->impl;
-        PGresult *r = PQexec(p->conn, (char *)b.p);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (ok) removed[t] = strtoull(PQcmdTuples(r), NULL, 10);
-        PQclear(r);
+        PGresult *r = PQ(PQexec)(p->conn, (char *)b.p);
+        int ok = PQ(PQresultStatus)(r) == PGRES_COMMAND_OK;
+        if (ok) removed[t] = strtoull(PQ(PQcmdTuples)(r), NULL, 10);
+        PQ(PQclear)(r);
         if (!ok) {
             st = pg_fail(s, err, "delete orphaned rows");
             goto fail;
@@ -409,15 +442,15 @@ static m2c_status pg_block_hash(m2c_sink *s, char out[67], uint64_t number, m2c_
     snprintf(arg, sizeof arg, "%llu", (unsigned long long)number);
     PGresult *r = pg_query(s, "SELECT hash FROM _m2c_blocks WHERE number = $1", arg);
     m2c_status st;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+    if (PQ(PQresultStatus)(r) != PGRES_TUPLES_OK)
         st = pg_fail(s, err, "read block hashes");
-    else if (PQntuples(r) == 0)
+    else if (PQ(PQntuples)(r) == 0)
         st = m2c_err_set(err, M2C_ERR_NOTFOUND, "postgres: no stored hash for block %s", arg);
     else {
-        snprintf(out, 67, "%s", PQgetvalue(r, 0, 0));
+        snprintf(out, 67, "%s", PQ(PQgetvalue)(r, 0, 0));
         st = M2C_OK;
     }
-    PQclear(r);
+    PQ(PQclear)(r);
     return st;
 }
 
@@ -426,16 +459,16 @@ static m2c_status pg_block_before(m2c_sink *s, uint64_t *out, uint64_t at_most, 
     snprintf(arg, sizeof arg, "%llu", (unsigned long long)at_most);
     PGresult *r = pg_query(s, "SELECT max(number) FROM _m2c_blocks WHERE number <= $1", arg);
     m2c_status st;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+    if (PQ(PQresultStatus)(r) != PGRES_TUPLES_OK)
         st = pg_fail(s, err, "read block hashes");
-    else if (PQgetisnull(r, 0, 0))
+    else if (PQ(PQgetisnull)(r, 0, 0))
         st = m2c_err_set(err, M2C_ERR_NOTFOUND, "postgres: no stored block hash at or below %s",
                          arg);
     else {
-        *out = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        *out = strtoull(PQ(PQgetvalue)(r, 0, 0), NULL, 10);
         st = M2C_OK;
     }
-    PQclear(r);
+    PQ(PQclear)(r);
     return st;
 }
 

@@ -8,6 +8,32 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 
+#include "ml2chain/dynlib.h"
+
+/* libxgboost is loaded on the first training (dynlib.h); its functions are called as
+ * XG(name)(...). */
+#define XG_FNS(X)                                                                                  \
+    X(XGBGetLastError)                                                                             \
+    X(XGBoosterCreate)                                                                             \
+    X(XGBoosterEvalOneIter)                                                                        \
+    X(XGBoosterFree)                                                                               \
+    X(XGBoosterSaveModelToBuffer)                                                                  \
+    X(XGBoosterSetParam)                                                                           \
+    X(XGBoosterUpdateOneIter)                                                                      \
+    X(XGDMatrixCreateFromMat)                                                                      \
+    X(XGDMatrixFree)                                                                               \
+    X(XGDMatrixSetFloatInfo)
+#define X(f) XGI_##f,
+enum { XG_FNS(X) XG_N };
+#undef X
+#define X(f) #f,
+static const char *const xg_names[] = {XG_FNS(X)};
+#undef X
+static void *xg_fns[XG_N];
+static m2c_dynlib xg_lib = {"libxgboost.so.0", "libxgboost0", xg_names, xg_fns, XG_N,
+                            PTHREAD_ONCE_INIT, M2C_OK,        ""};
+#define XG(f) ((__typeof__(f) *)xg_fns[XGI_##f])
+
 void m2c_gbdt_params_default(m2c_gbdt_params *p, m2c_gbdt_task task) {
     memset(p, 0, sizeof *p);
     p->task = task;
@@ -28,7 +54,7 @@ void m2c_gbdt_curve_free(m2c_gbdt_curve *c) {
 
 static m2c_status xgb_fail(m2c_err *err, const char *what) {
     return m2c_err_set(err, M2C_ERR_PROTOCOL, "gbdt: libxgboost %s failed: %s", what,
-                       XGBGetLastError());
+                       XG(XGBGetLastError)());
 }
 
 static m2c_status make_dmatrix(DMatrixHandle *h, const double *x, const double *y, size_t n,
@@ -44,13 +70,13 @@ static m2c_status make_dmatrix(DMatrixHandle *h, const double *x, const double *
         xf[i] = (float)x[i];
     for (size_t i = 0; i < n; i++)
         yf[i] = (float)y[i];
-    if (XGDMatrixCreateFromMat(xf, n, d, NAN, h) != 0) {
+    if (XG(XGDMatrixCreateFromMat)(xf, n, d, NAN, h) != 0) {
         st = xgb_fail(err, "XGDMatrixCreateFromMat");
         goto out;
     }
-    if (XGDMatrixSetFloatInfo(*h, "label", yf, n) != 0) {
+    if (XG(XGDMatrixSetFloatInfo)(*h, "label", yf, n) != 0) {
         st = xgb_fail(err, "XGDMatrixSetFloatInfo");
-        XGDMatrixFree(*h);
+        XG(XGDMatrixFree)(*h);
         *h = NULL;
     }
 out:
@@ -107,10 +133,11 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve, 
                                                                   : "a class label 0..k-1");
         }
     }
+    if ((st = m2c_dynlib_load(&xg_lib, err)) != M2C_OK) return m2c_err_prefix(err, "gbdt");
     if ((st = make_dmatrix(&dtrain, x, y, n, d, err)) != M2C_OK) goto out;
     if (xv && nv && (st = make_dmatrix(&dvalid, xv, yv, nv, d, err)) != M2C_OK) goto out;
     DMatrixHandle mats[2] = {dtrain, dvalid};
-    if (XGBoosterCreate(mats, 1, &b) != 0) {
+    if (XG(XGBoosterCreate)(mats, 1, &b) != 0) {
         st = xgb_fail(err, "XGBoosterCreate");
         goto out;
     }
@@ -134,18 +161,18 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve, 
         {"tree_method", "hist"},  {"verbosity", "0"},
     };
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
-        if (XGBoosterSetParam(b, params[i][0], params[i][1]) != 0) {
+        if (XG(XGBoosterSetParam)(b, params[i][0], params[i][1]) != 0) {
             st = xgb_fail(err, "XGBoosterSetParam");
             goto out;
         }
-    if (p->task == M2C_GBDT_MULTICLASS && XGBoosterSetParam(b, "num_class", v[6]) != 0) {
+    if (p->task == M2C_GBDT_MULTICLASS && XG(XGBoosterSetParam)(b, "num_class", v[6]) != 0) {
         st = xgb_fail(err, "XGBoosterSetParam");
         goto out;
     }
     if (p->threads) {
         char t[16];
         snprintf(t, sizeof t, "%u", p->threads);
-        if (XGBoosterSetParam(b, "nthread", t) != 0) {
+        if (XG(XGBoosterSetParam)(b, "nthread", t) != 0) {
             st = xgb_fail(err, "XGBoosterSetParam");
             goto out;
         }
@@ -161,13 +188,13 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve, 
     }
     const char *names[2] = {"train", "valid"};
     for (unsigned it = 0; it < p->trees; it++) {
-        if (XGBoosterUpdateOneIter(b, (int)it, dtrain) != 0) {
+        if (XG(XGBoosterUpdateOneIter)(b, (int)it, dtrain) != 0) {
             st = xgb_fail(err, "XGBoosterUpdateOneIter");
             goto out;
         }
         if (curve) {
             const char *res = NULL;
-            if (XGBoosterEvalOneIter(b, (int)it, mats, names, dvalid ? 2 : 1, &res) != 0) {
+            if (XG(XGBoosterEvalOneIter)(b, (int)it, mats, names, dvalid ? 2 : 1, &res) != 0) {
                 st = xgb_fail(err, "XGBoosterEvalOneIter");
                 goto out;
             }
@@ -178,7 +205,7 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve, 
     }
     bst_ulong len = 0;
     const char *buf = NULL;
-    if (XGBoosterSaveModelToBuffer(b, "{\"format\": \"json\"}", &len, &buf) != 0) {
+    if (XG(XGBoosterSaveModelToBuffer)(b, "{\"format\": \"json\"}", &len, &buf) != 0) {
         st = xgb_fail(err, "XGBoosterSaveModelToBuffer");
         goto out;
     }
@@ -199,8 +226,8 @@ m2c_status m2c_train_gbdt(m2c_ftrees **out, char **json, m2c_gbdt_curve *curve, 
     }
 out:
     if (st != M2C_OK && curve) m2c_gbdt_curve_free(curve);
-    if (b) XGBoosterFree(b);
-    if (dtrain) XGDMatrixFree(dtrain);
-    if (dvalid) XGDMatrixFree(dvalid);
+    if (b) XG(XGBoosterFree)(b);
+    if (dtrain) XG(XGDMatrixFree)(dtrain);
+    if (dvalid) XG(XGDMatrixFree)(dvalid);
     return st;
 }

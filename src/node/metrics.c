@@ -9,6 +9,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml2chain/dynlib.h"
+
+/* libmicrohttpd is loaded when the metrics endpoint is first served (dynlib.h); its functions
+ * are called as MHD(name)(...). */
+#define MHD_FNS(X)                                                                                 \
+    X(MHD_add_response_header)                                                                     \
+    X(MHD_create_response_from_buffer)                                                             \
+    X(MHD_destroy_response)                                                                        \
+    X(MHD_queue_response)                                                                          \
+    X(MHD_start_daemon)                                                                            \
+    X(MHD_stop_daemon)
+#define X(f) MHDI_##f,
+enum { MHD_FNS(X) MHD_N };
+#undef X
+#define X(f) #f,
+static const char *const mhd_names[] = {MHD_FNS(X)};
+#undef X
+static void *mhd_fns[MHD_N];
+static m2c_dynlib mhd_lib = {"libmicrohttpd.so.12",
+                             "libmicrohttpd12",
+                             mhd_names,
+                             mhd_fns,
+                             MHD_N,
+                             PTHREAD_ONCE_INIT,
+                             M2C_OK,
+                             ""};
+#define MHD(f) ((__typeof__(f) *)mhd_fns[MHDI_##f])
+
 enum { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM };
 
 #define MAX_BOUNDS 16
@@ -210,13 +238,13 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         code = 404;
         if (m2c_buf_append_str(&b, "not found (try /metrics or /health)\n")) code = 500;
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(b.len, b.p ? (void *)b.p : (void *)"", MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD(MHD_create_response_from_buffer)(
+        b.len, b.p ? (void *)b.p : (void *)"", MHD_RESPMEM_MUST_COPY);
     m2c_buf_free(&b);
     if (!r) return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", ctype);
-    enum MHD_Result ret = MHD_queue_response(conn, code, r);
-    MHD_destroy_response(r);
+    MHD(MHD_add_response_header)(r, "Content-Type", ctype);
+    enum MHD_Result ret = MHD(MHD_queue_response)(conn, code, r);
+    MHD(MHD_destroy_response)(r);
     return ret;
 }
 
@@ -240,16 +268,18 @@ m2c_status m2c_metrics_serve(m2c_metrics *m, const char *addr, m2c_err *err) {
     else if (!strcmp(host, "localhost")) sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
         return m2c_err_set(err, M2C_ERR_INVALID, "metrics address %s: host must be an IPv4 address", addr);
-    m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, answer,
-                                m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    m2c_status st = m2c_dynlib_load(&mhd_lib, err);
+    if (st != M2C_OK) return m2c_err_prefix(err, "metrics");
+    m->httpd = MHD(MHD_start_daemon)(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL,
+                                     answer, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     if (!m->httpd) return m2c_err_set(err, M2C_ERR_IO, "metrics: cannot listen on %s", addr);
     return M2C_OK;
 }
 
 void m2c_metrics_stop(m2c_metrics *m) {
     if (m && m->httpd) {
-        MHD_stop_daemon(m->httpd);
+        MHD(MHD_stop_daemon)(m->httpd);
         m->httpd = NULL;
     }
 }

@@ -1,0 +1,29 @@
+/* dynlib.h: optional shared libraries (libxgboost, libpq, libmicrohttpd) are loaded on first
+ * use with dlopen, not linked: a command that does not need them does not pay their start-up
+ * (about 6 ms of every run), and a machine without them runs every other command. A user
+ * module lists the functions it calls and calls them through a table filled here. Thread-safe:
+ * the first caller loads, the others wait for it; the library stays loaded. */
+#ifndef ML2CHAIN_DYNLIB_H
+#define ML2CHAIN_DYNLIB_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "ml2chain/err.h"
+
+typedef struct {
+    const char *soname;       /* e.g. "libpq.so.5" */
+    const char *package;      /* the Debian package that ships it, for the error message */
+    const char *const *names; /* the n functions to resolve */
+    void **fns;               /* receives them, in the same order */
+    size_t n;
+    pthread_once_t once; /* PTHREAD_ONCE_INIT */
+    m2c_status st;       /* set by the first load */
+    char msg[256];       /* why it failed */
+} m2c_dynlib;
+
+/* Loads d once (later calls return the first result): M2C_OK with d->fns filled, or
+ * M2C_ERR_UNSUPPORTED with err naming the library, the package to install and dlerror(). */
+M2C_WUR m2c_status m2c_dynlib_load(m2c_dynlib *d, m2c_err *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* Tests for src/core/dynlib.c: optional libraries loaded on first use. */
+#include <math.h>
+#include <string.h>
+
+#include "ml2chain/dynlib.h"
+#include "test.h"
+
+TEST(test_dynlib_load__resolves_functions_once) {
+    static const char *const names[] = {"cos", "sqrt"};
+    void *fns[2] = {0};
+    m2c_dynlib d = {"libm.so.6", "libc6", names, fns, 2, PTHREAD_ONCE_INIT, M2C_OK, ""};
+    m2c_err err;
+    REQUIRE(m2c_dynlib_load(&d, &err) == M2C_OK);
+    double (*c)(double) = (double (*)(double))fns[0];
+    double (*r)(double) = (double (*)(double))fns[1];
+    REQUIRE(c && r);
+    CHECK(c(0.0) == 1.0);
+    CHECK(r(2.25) == 1.5);
+    fns[0] = NULL; /* a second call does not load again */
+    CHECK(m2c_dynlib_load(&d, &err) == M2C_OK);
+    CHECK(fns[0] == NULL);
+}
+
+TEST(test_dynlib_load__missing_library_or_function_names_what_to_install) {
+    static const char *const names[] = {"cos"};
+    void *fns[1];
+    m2c_dynlib d = {"libm2c-absent.so.9", "m2c-absent9", names, fns, 1,
+                    PTHREAD_ONCE_INIT,    M2C_OK,        ""};
+    m2c_err err;
+    CHECK_EQ_INT(m2c_dynlib_load(&d, &err), M2C_ERR_UNSUPPORTED);
+    CHECK(strstr(err.msg, "cannot load libm2c-absent.so.9") != NULL);
+    CHECK(strstr(err.msg, "install the Debian package m2c-absent9") != NULL);
+    m2c_err_clear(&err);
+    CHECK_EQ_INT(m2c_dynlib_load(&d, &err), M2C_ERR_UNSUPPORTED); /* the same answer again */
+    CHECK(strstr(err.msg, "libm2c-absent.so.9") != NULL);
+
+    static const char *const bad[] = {"cos", "m2c_no_such_function"};
+    void *fns2[2];
+    m2c_dynlib d2 = {"libm.so.6", "libc6", bad, fns2, 2, PTHREAD_ONCE_INIT, M2C_OK, ""};
+    CHECK_EQ_INT(m2c_dynlib_load(&d2, &err), M2C_ERR_UNSUPPORTED);
+    CHECK(strstr(err.msg, "libm.so.6 has no function m2c_no_such_function") != NULL);
+}
+
+TEST_MAIN(T(test_dynlib_load__resolves_functions_once),
+          T(test_dynlib_load__missing_library_or_function_names_what_to_install))
