@@ -26,4 +26,17 @@ typedef struct {
  * M2C_ERR_UNSUPPORTED with err naming the library, the package to install and dlerror(). */
 M2C_WUR m2c_status m2c_dynlib_load(m2c_dynlib *d, m2c_err *err);
 
+/* In a module: M2C_DYNLIB(lib, soname, package, FNS) defines `static m2c_dynlib lib` for the
+ * functions FNS lists (FNS(X) expands X(name) for each); once m2c_dynlib_load(&lib, ...) has
+ * succeeded, M2C_DYNFN(lib, name) is that function, with its declared type. */
+#define M2C_DYNLIB_I_(f) m2c_dynlib_i_##f,
+#define M2C_DYNLIB_S_(f) #f,
+#define M2C_DYNLIB(lib, soname, package, FNS)                                                      \
+    enum { FNS(M2C_DYNLIB_I_) lib##_n };                                                           \
+    static const char *const lib##_names[] = {FNS(M2C_DYNLIB_S_)};                                 \
+    static void *lib##_fns[lib##_n];                                                               \
+    static m2c_dynlib lib = {soname,  package,           lib##_names, lib##_fns,                   \
+                             lib##_n, PTHREAD_ONCE_INIT, M2C_OK,      ""}
+#define M2C_DYNFN(lib, f) ((__typeof__(f) *)lib##_fns[m2c_dynlib_i_##f])
+
 #endif

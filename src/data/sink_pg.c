@@ -31,16 +31,8 @@
     X(PQresultErrorMessage)                                                                        \
     X(PQresultStatus)                                                                              \
     X(PQstatus)
-#define X(f) PQI_##f,
-enum { PQ_FNS(X) PQ_N };
-#undef X
-#define X(f) #f,
-static const char *const pq_names[] = {PQ_FNS(X)};
-#undef X
-static void *pq_fns[PQ_N];
-static m2c_dynlib pq_lib = {"libpq.so.5", "libpq5",          pq_names, pq_fns,
-                            PQ_N,         PTHREAD_ONCE_INIT, M2C_OK,   ""};
-#define PQ(f) ((__typeof__(f) *)pq_fns[PQI_##f])
+M2C_DYNLIB(pq_lib, "libpq.so.5", "libpq5", PQ_FNS);
+#define PQ(f) M2C_DYNFN(pq_lib, f)
 
 typedef struct {
     PGconn *conn;

@@ -23,16 +23,8 @@
     X(XGDMatrixCreateFromMat)                                                                      \
     X(XGDMatrixFree)                                                                               \
     X(XGDMatrixSetFloatInfo)
-#define X(f) XGI_##f,
-enum { XG_FNS(X) XG_N };
-#undef X
-#define X(f) #f,
-static const char *const xg_names[] = {XG_FNS(X)};
-#undef X
-static void *xg_fns[XG_N];
-static m2c_dynlib xg_lib = {"libxgboost.so.0", "libxgboost0", xg_names, xg_fns, XG_N,
-                            PTHREAD_ONCE_INIT, M2C_OK,        ""};
-#define XG(f) ((__typeof__(f) *)xg_fns[XGI_##f])
+M2C_DYNLIB(xg_lib, "libxgboost.so.0", "libxgboost0", XG_FNS);
+#define XG(f) M2C_DYNFN(xg_lib, f)
 
 void m2c_gbdt_params_default(m2c_gbdt_params *p, m2c_gbdt_task task) {
     memset(p, 0, sizeof *p);

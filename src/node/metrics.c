@@ -20,22 +20,8 @@
     X(MHD_queue_response)                                                                          \
     X(MHD_start_daemon)                                                                            \
     X(MHD_stop_daemon)
-#define X(f) MHDI_##f,
-enum { MHD_FNS(X) MHD_N };
-#undef X
-#define X(f) #f,
-static const char *const mhd_names[] = {MHD_FNS(X)};
-#undef X
-static void *mhd_fns[MHD_N];
-static m2c_dynlib mhd_lib = {"libmicrohttpd.so.12",
-                             "libmicrohttpd12",
-                             mhd_names,
-                             mhd_fns,
-                             MHD_N,
-                             PTHREAD_ONCE_INIT,
-                             M2C_OK,
-                             ""};
-#define MHD(f) ((__typeof__(f) *)mhd_fns[MHDI_##f])
+M2C_DYNLIB(mhd_lib, "libmicrohttpd.so.12", "libmicrohttpd12", MHD_FNS);
+#define MHD(f) M2C_DYNFN(mhd_lib, f)
 
 enum { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM };
 

@@ -5,20 +5,18 @@
 #include "ml2chain/dynlib.h"
 #include "test.h"
 
+#define M_FNS(X) X(cos) X(sqrt)
+M2C_DYNLIB(m_lib, "libm.so.6", "libc6", M_FNS);
+
 TEST(test_dynlib_load__resolves_functions_once) {
-    static const char *const names[] = {"cos", "sqrt"};
-    void *fns[2] = {0};
-    m2c_dynlib d = {"libm.so.6", "libc6", names, fns, 2, PTHREAD_ONCE_INIT, M2C_OK, ""};
     m2c_err err;
-    REQUIRE(m2c_dynlib_load(&d, &err) == M2C_OK);
-    double (*c)(double) = (double (*)(double))fns[0];
-    double (*r)(double) = (double (*)(double))fns[1];
-    REQUIRE(c && r);
-    CHECK(c(0.0) == 1.0);
-    CHECK(r(2.25) == 1.5);
-    fns[0] = NULL; /* a second call does not load again */
-    CHECK(m2c_dynlib_load(&d, &err) == M2C_OK);
-    CHECK(fns[0] == NULL);
+    REQUIRE(m2c_dynlib_load(&m_lib, &err) == M2C_OK);
+    REQUIRE(M2C_DYNFN(m_lib, cos) && M2C_DYNFN(m_lib, sqrt));
+    CHECK(M2C_DYNFN(m_lib, cos)(0.0) == 1.0);
+    CHECK(M2C_DYNFN(m_lib, sqrt)(2.25) == 1.5);
+    m_lib_fns[0] = NULL; /* a second call does not load again */
+    CHECK(m2c_dynlib_load(&m_lib, &err) == M2C_OK);
+    CHECK(m_lib_fns[0] == NULL);
 }
 
 TEST(test_dynlib_load__missing_library_or_function_names_what_to_install) {
