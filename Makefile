@@ -15,8 +15,9 @@ OPT     ?= -O2 -g
 endif
 
 PKGS    := libsecp256k1 libcurl jansson sqlite3 libcrypto libpq libmicrohttpd libprotobuf-c
-# linked; libpq, libmicrohttpd and libxgboost are loaded on first use (include/ml2chain/dynlib.h)
-LINK_PKGS := libsecp256k1 libcurl jansson sqlite3 libcrypto libprotobuf-c
+# linked; libcurl, libpq, libmicrohttpd and libxgboost are loaded on first use
+# (include/ml2chain/dynlib.h)
+LINK_PKGS := libsecp256k1 jansson sqlite3 libcrypto libprotobuf-c
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen
 CFLAGS  += $(WARN) $(OPT) $(shell pkg-config --cflags $(PKGS))

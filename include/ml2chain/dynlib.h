@@ -1,6 +1,6 @@
-/* dynlib.h: optional shared libraries (libxgboost, libpq, libmicrohttpd) are loaded on first
+/* dynlib.h: shared libraries (libcurl, libpq, libmicrohttpd, libxgboost) are loaded on first
  * use with dlopen, not linked: a command that does not need them does not pay their start-up
- * (about 6 ms of every run), and a machine without them runs every other command. A user
+ * (about 15 ms of every run), and a machine without them runs every other command. A user
  * module lists the functions it calls and calls them through a table filled here. Thread-safe:
  * the first caller loads, the others wait for it; the library stays loaded. */
 #ifndef ML2CHAIN_DYNLIB_H

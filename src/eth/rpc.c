@@ -12,7 +12,24 @@
 #include <string.h>
 #include <time.h>
 
+#include "ml2chain/dynlib.h"
 #include "ml2chain/json.h"
+
+/* libcurl is loaded when the first client is created (dynlib.h): commands that make no
+ * request (keccak, abi, ...) start without it. Its functions are called as CU(name)(...). */
+#define CU_FNS(X)                                                                                  \
+    X(curl_easy_cleanup)                                                                           \
+    X(curl_easy_getinfo)                                                                           \
+    X(curl_easy_init)                                                                              \
+    X(curl_easy_perform)                                                                           \
+    X(curl_easy_setopt)                                                                            \
+    X(curl_easy_strerror)                                                                          \
+    X(curl_getdate)                                                                                \
+    X(curl_global_init)                                                                            \
+    X(curl_slist_append)                                                                           \
+    X(curl_slist_free_all)
+M2C_DYNLIB(curl_lib, "libcurl.so.4", "libcurl4", CU_FNS);
+#define CU(f) M2C_DYNFN(curl_lib, f)
 
 #define RPC_MAX_DEPTH 256 /* nesting allowed in generic results (call traces nest deeply) */
 #define SNIPPET_BYTES 120 /* bytes of a bad answer quoted in messages */
@@ -50,7 +67,7 @@ void m2c_rpc_opts_default(m2c_rpc_opts *o) {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 static void curl_init(void) {
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_init_rc = CU(curl_global_init)(CURL_GLOBAL_DEFAULT);
 }
 
 static uint64_t now_ms(void) {
@@ -176,7 +193,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
             if (*end == 0 || *end == '.')
                 c->retry_after_ms = secs > 86400 ? 86400000L : (long)secs * 1000;
         } else if (*s) {
-            time_t t = curl_getdate(s, NULL);
+            time_t t = CU(curl_getdate)(s, NULL);
             if (t > 0) {
                 time_t now = time(NULL);
                 c->retry_after_ms = t > now ? (long)(t - now) * 1000 : 0;
@@ -203,10 +220,11 @@ m2c_status m2c_rpc_create(m2c_rpc **out, const char *url, const m2c_rpc_opts *op
         m2c_rpc_redact_url(red, sizeof red, url ? url : "");
         return m2c_err_set(err, M2C_ERR_INVALID, "rpc url %s: expected http:// or https://", red);
     }
+    if ((st = m2c_dynlib_load(&curl_lib, err)) != M2C_OK) return st;
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
         return m2c_err_set(err, M2C_ERR_HTTP, "cannot initialise libcurl: %s",
-                           curl_easy_strerror(curl_init_rc));
+                           CU(curl_easy_strerror)(curl_init_rc));
     c = calloc(1, sizeof *c);
     if (!c) return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory");
     if (opts)
@@ -227,13 +245,13 @@ m2c_status m2c_rpc_create(m2c_rpc **out, const char *url, const m2c_rpc_opts *op
         c->o.seed ? c->o.seed : ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)c ^ now_ms();
     c->retry_after_ms = -1;
     m2c_buf_init(&c->body, c->o.max_response + 1);
-    c->curl = curl_easy_init();
-    c->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    c->curl = CU(curl_easy_init)();
+    c->headers = CU(curl_slist_append)(NULL, "Content-Type: application/json");
     if (c->headers) {
-        struct curl_slist *h = curl_slist_append(c->headers, "Accept: application/json");
+        struct curl_slist *h = CU(curl_slist_append)(c->headers, "Accept: application/json");
         if (h) c->headers = h;
         /* libcurl otherwise sends "Expect: 100-continue" for large bodies: a wasted RTT. */
-        h = curl_slist_append(c->headers, "Expect:");
+        h = CU(curl_slist_append)(c->headers, "Expect:");
         if (h) c->headers = h;
     }
     if (!c->curl || !c->headers) {
@@ -241,28 +259,28 @@ m2c_status m2c_rpc_create(m2c_rpc **out, const char *url, const m2c_rpc_opts *op
         goto out;
     }
     CURL *h = c->curl;
-    curl_easy_setopt(h, CURLOPT_URL, c->url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/deflate/br if built in */
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_response);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "ml2chain");
-    if (c->o.ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, c->o.ca_file);
+    CU(curl_easy_setopt)(h, CURLOPT_URL, c->url);
+    CU(curl_easy_setopt)(h, CURLOPT_HTTPHEADER, c->headers);
+    CU(curl_easy_setopt)(h, CURLOPT_POST, 1L);
+    CU(curl_easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
+    CU(curl_easy_setopt)(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    CU(curl_easy_setopt)(h, CURLOPT_TCP_NODELAY, 1L);
+    CU(curl_easy_setopt)(h, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/deflate/br if built in */
+    CU(curl_easy_setopt)(h, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
+    CU(curl_easy_setopt)(h, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
+    CU(curl_easy_setopt)(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_response);
+    CU(curl_easy_setopt)(h, CURLOPT_WRITEFUNCTION, on_write);
+    CU(curl_easy_setopt)(h, CURLOPT_WRITEDATA, c);
+    CU(curl_easy_setopt)(h, CURLOPT_HEADERFUNCTION, on_header);
+    CU(curl_easy_setopt)(h, CURLOPT_HEADERDATA, c);
+    CU(curl_easy_setopt)(h, CURLOPT_ERRORBUFFER, c->errbuf);
+    CU(curl_easy_setopt)(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    CU(curl_easy_setopt)(h, CURLOPT_USERAGENT, "ml2chain");
+    if (c->o.ca_file) CU(curl_easy_setopt)(h, CURLOPT_CAINFO, c->o.ca_file);
     if (c->o.cancel) {
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        CU(curl_easy_setopt)(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        CU(curl_easy_setopt)(h, CURLOPT_XFERINFODATA, c);
+        CU(curl_easy_setopt)(h, CURLOPT_NOPROGRESS, 0L);
     }
 out:
     if (st) {
@@ -275,8 +293,8 @@ out:
 
 void m2c_rpc_destroy(m2c_rpc *c) {
     if (!c) return;
-    if (c->curl) curl_easy_cleanup(c->curl);
-    curl_slist_free_all(c->headers);
+    if (c->curl) CU(curl_easy_cleanup)(c->curl);
+    CU(curl_slist_free_all)(c->headers);
     if (c->url) m2c_wipe(c->url, strlen(c->url)); /* it may hold an API key */
     free(c->url);
     m2c_buf_free(&c->body);
@@ -315,13 +333,13 @@ static m2c_status rate_wait(m2c_rpc *c, m2c_err *err) {
 
 static long status_of(m2c_rpc *c) {
     long code = 0;
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+    CU(curl_easy_getinfo)(c->curl, CURLINFO_RESPONSE_CODE, &code);
     return code;
 }
 
 static const char *content_type_of(m2c_rpc *c) {
     char *ct = NULL;
-    curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
+    CU(curl_easy_getinfo)(c->curl, CURLINFO_CONTENT_TYPE, &ct);
     return ct ? ct : "no content type";
 }
 
@@ -372,11 +390,11 @@ static m2c_status exchange(m2c_rpc *c, const char *payload, size_t len, m2c_err 
         c->too_big = 0;
         c->retry_after_ms = -1;
         c->errbuf[0] = 0;
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, payload);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        CU(curl_easy_setopt)(c->curl, CURLOPT_POSTFIELDS, payload);
+        CU(curl_easy_setopt)(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         c->stats.http_requests++;
         if (attempt) c->stats.retries++;
-        CURLcode rc = curl_easy_perform(c->curl);
+        CURLcode rc = CU(curl_easy_perform)(c->curl);
         c->stats.bytes_in += c->body.len;
 
         int retry = 0;
@@ -393,7 +411,7 @@ static m2c_status exchange(m2c_rpc *c, const char *payload, size_t len, m2c_err 
             return m2c_err_set(err, M2C_ERR_INTERRUPTED, "rpc call interrupted");
         } else {
             retry = curl_retryable(rc);
-            const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+            const char *detail = c->errbuf[0] ? c->errbuf : CU(curl_easy_strerror)(rc);
             if (rc == CURLE_OPERATION_TIMEDOUT)
                 st = m2c_err_set(err, M2C_ERR_TIMEOUT, "%s: no answer within %ld ms (%s)",
                                  c->redacted, c->o.timeout_ms, detail);
