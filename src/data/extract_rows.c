@@ -687,8 +687,7 @@ out:
     return st;
 }
 
-static m2c_status write_blocks(const m2c_extract_opts *o, const xchunk *c, xrow *r, uint64_t *rows,
-                               m2c_err *err) {
+static m2c_status write_blocks(const m2c_extract_opts *o, const xchunk *c, xrow *r, m2c_err *err) {
     m2c_status st;
     for (size_t i = 0; i < c->nblocks; i++) {
         const m2c_rpc_block *b = &c->blocks[i];
@@ -709,15 +708,13 @@ static m2c_status write_blocks(const m2c_extract_opts *o, const xchunk *c, xrow 
         }
         put_int(r, 9, (int64_t)b->tx_count);
         if ((st = row_write(r, 0, err))) return st;
-        (*rows)++;
     }
     return M2C_OK;
 nomem:
     return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
 }
 
-static m2c_status write_txs(const m2c_extract_opts *o, const xchunk *c, xrow *r, uint64_t *rows,
-                            m2c_err *err) {
+static m2c_status write_txs(const m2c_extract_opts *o, const xchunk *c, xrow *r, m2c_err *err) {
     m2c_status st;
     size_t k = 0; /* receipt index */
     int dec = o->decimals < 0 ? 18 : o->decimals;
@@ -777,7 +774,6 @@ static m2c_status write_txs(const m2c_extract_opts *o, const xchunk *c, xrow *r,
                 r->v[21].null = 1;
             }
             if ((st = row_write(r, 0, err))) return st;
-            (*rows)++;
         }
     }
     return M2C_OK;
@@ -802,11 +798,9 @@ m2c_status m2c_xrows_build(const xschema *x, const m2c_extract_opts *o, xchunk *
         return m2c_err_set(err, M2C_ERR_NOMEM, "out of memory building rows");
     }
     if (o->kind == M2C_EXTRACT_LOGS) return write_logs(x, o, c, &r, ready, err);
-    uint64_t rows = 0;
     m2c_status st = slice_start(x, c, &r, 0, 0, err);
     if (st) return st;
-    st = o->kind == M2C_EXTRACT_BLOCKS ? write_blocks(o, c, &r, &rows, err)
-                                       : write_txs(o, c, &r, &rows, err);
+    st = o->kind == M2C_EXTRACT_BLOCKS ? write_blocks(o, c, &r, err) : write_txs(o, c, &r, err);
     return st ? st : slice_done(x, c, &r, ready, err);
 }
 
