@@ -6,7 +6,6 @@
 #ifndef ML2CHAIN_DYNLIB_H
 #define ML2CHAIN_DYNLIB_H
 
-#include <pthread.h>
 #include <stddef.h>
 
 #include "ml2chain/err.h"
@@ -17,9 +16,9 @@ typedef struct {
     const char *const *names; /* the n functions to resolve */
     void **fns;               /* receives them, in the same order */
     size_t n;
-    pthread_once_t once; /* PTHREAD_ONCE_INIT */
-    m2c_status st;       /* set by the first load */
-    char msg[256];       /* why it failed */
+    int tried;     /* a load was attempted (0 until then) */
+    m2c_status st; /* set by the first load */
+    char msg[256]; /* why it failed */
 } m2c_dynlib;
 
 /* Loads d once (later calls return the first result): M2C_OK with d->fns filled, or
@@ -35,8 +34,7 @@ M2C_WUR m2c_status m2c_dynlib_load(m2c_dynlib *d, m2c_err *err);
     enum { FNS(M2C_DYNLIB_I_) lib##_n };                                                           \
     static const char *const lib##_names[] = {FNS(M2C_DYNLIB_S_)};                                 \
     static void *lib##_fns[lib##_n];                                                               \
-    static m2c_dynlib lib = {soname,  package,           lib##_names, lib##_fns,                   \
-                             lib##_n, PTHREAD_ONCE_INIT, M2C_OK,      ""}
+    static m2c_dynlib lib = {soname, package, lib##_names, lib##_fns, lib##_n, 0, M2C_OK, ""}
 #define M2C_DYNFN(lib, f) ((__typeof__(f) *)lib##_fns[m2c_dynlib_i_##f])
 
 #endif

@@ -2,16 +2,14 @@
 #include "ml2chain/dynlib.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-/* pthread_once takes no argument: the library being loaded is handed over here, under a lock
- * that serialises first loads (each m2c_dynlib has its own once). */
+/* First loads are serialised; the library is loaded once and stays. */
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static m2c_dynlib *g_loading;
 
-static void load_once(void) {
-    m2c_dynlib *d = g_loading;
+static void load(m2c_dynlib *d) {
     void *h = dlopen(d->soname, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         d->st = M2C_ERR_UNSUPPORTED;
@@ -33,8 +31,10 @@ static void load_once(void) {
 
 m2c_status m2c_dynlib_load(m2c_dynlib *d, m2c_err *err) {
     pthread_mutex_lock(&g_mu);
-    g_loading = d;
-    pthread_once(&d->once, load_once);
+    if (!d->tried) {
+        load(d);
+        d->tried = 1;
+    }
     pthread_mutex_unlock(&g_mu);
     if (d->st != M2C_OK) return m2c_err_set(err, d->st, "%s", d->msg);
     return M2C_OK;

@@ -22,8 +22,7 @@ TEST(test_dynlib_load__resolves_functions_once) {
 TEST(test_dynlib_load__missing_library_or_function_names_what_to_install) {
     static const char *const names[] = {"cos"};
     void *fns[1];
-    m2c_dynlib d = {"libm2c-absent.so.9", "m2c-absent9", names, fns, 1,
-                    PTHREAD_ONCE_INIT,    M2C_OK,        ""};
+    m2c_dynlib d = {"libm2c-absent.so.9", "m2c-absent9", names, fns, 1, 0, M2C_OK, ""};
     m2c_err err;
     CHECK_EQ_INT(m2c_dynlib_load(&d, &err), M2C_ERR_UNSUPPORTED);
     CHECK(strstr(err.msg, "cannot load libm2c-absent.so.9") != NULL);
@@ -34,7 +33,7 @@ TEST(test_dynlib_load__missing_library_or_function_names_what_to_install) {
 
     static const char *const bad[] = {"cos", "m2c_no_such_function"};
     void *fns2[2];
-    m2c_dynlib d2 = {"libm.so.6", "libc6", bad, fns2, 2, PTHREAD_ONCE_INIT, M2C_OK, ""};
+    m2c_dynlib d2 = {"libm.so.6", "libc6", bad, fns2, 2, 0, M2C_OK, ""};
     CHECK_EQ_INT(m2c_dynlib_load(&d2, &err), M2C_ERR_UNSUPPORTED);
     CHECK(strstr(err.msg, "libm.so.6 has no function m2c_no_such_function") != NULL);
 }
