@@ -51,24 +51,40 @@ static const char *cell_text(const m2c_sink_table *t, const m2c_sink_val *row, c
     return NULL;
 }
 
+/* The schema of one event, Moved(address indexed who, uint256 amount), its signature in a. */
+static int moved_schema(m2c_arena *a, m2c_abi_sig *ev, m2c_extract_opts *o, xschema *x) {
+    m2c_err err;
+    m2c_arena_init(a, 1 << 20);
+    if (m2c_abi_sig_parse(a, ev, "Moved(address indexed who, uint256 amount)", M2C_ABI_EVENT,
+                          &err) != M2C_OK)
+        return 0;
+    m2c_extract_opts_default(o);
+    o->events = ev;
+    o->n_events = 1;
+    return m2c_xschema_build(x, o, 31337, &err) == M2C_OK;
+}
+
+/* Frees what m2c_xrows_build made of c; parts and blocks are the test's own. */
+static void chunk_release(xchunk *c) {
+    c->parts = NULL;
+    c->nparts = 0;
+    c->blocks = NULL;
+    c->nblocks = 0;
+    m2c_xchunk_clear(c);
+}
+
 /* Logs of one block: a Moved, one whose topic0 no event has, then two more Moved, the last of
  * another transaction. The rows repeat the block's hash, a transaction's hash and the address:
  * each must read right whether or not the rows around it decoded. */
 TEST(test_xrows__cells_of_decoded_and_undecoded_logs_in_one_block) {
     m2c_arena a;
-    m2c_arena_init(&a, 1 << 20);
     m2c_abi_sig ev;
+    m2c_extract_opts o;
+    xschema x;
     m2c_err err;
-    REQUIRE(m2c_abi_sig_parse(&a, &ev, "Moved(address indexed who, uint256 amount)", M2C_ABI_EVENT,
-                              &err) == M2C_OK);
+    REQUIRE(moved_schema(&a, &ev, &o, &x));
     char topic0[67];
     m2c_hex_encode(topic0, ev.topic0.b, 32, 1);
-    m2c_extract_opts o;
-    m2c_extract_opts_default(&o);
-    o.events = &ev;
-    o.n_events = 1;
-    xschema x;
-    REQUIRE(m2c_xschema_build(&x, &o, 31337, &err) == M2C_OK);
 
     char l0[1024], l1[1024], l2[1024], l3[1024], body[4400];
     log_json(l0, sizeof l0, topic0, TX_A, 0, WORD("5"));
@@ -130,11 +146,7 @@ TEST(test_xrows__cells_of_decoded_and_undecoded_logs_in_one_block) {
     CHECK(r0[2].s == r2[2].s);
     CHECK(u[2].s == r0[2].s);
 
-    c.parts = NULL; /* the test's own */
-    c.nparts = 0;
-    c.blocks = NULL;
-    c.nblocks = 0;
-    m2c_xchunk_clear(&c);
+    chunk_release(&c);
     m2c_rpc_logs_free(&logs);
     m2c_xschema_free(&x);
     m2c_arena_free(&a);
@@ -157,19 +169,11 @@ static void on_ready(void *ctx, size_t n) {
  * log once, in chain order, with its own block's hash and the undecoded count of its logs. */
 TEST(test_xrows__dense_chunk_is_built_in_slices_told_in_order) {
     m2c_arena a;
-    m2c_arena_init(&a, 1 << 20);
     m2c_abi_sig ev;
-    m2c_err err;
-    REQUIRE(m2c_abi_sig_parse(&a, &ev, "Moved(address indexed who, uint256 amount)", M2C_ABI_EVENT,
-                              &err) == M2C_OK);
-    char topic0[67];
-    m2c_hex_encode(topic0, ev.topic0.b, 32, 1);
     m2c_extract_opts o;
-    m2c_extract_opts_default(&o);
-    o.events = &ev;
-    o.n_events = 1;
     xschema x;
-    REQUIRE(m2c_xschema_build(&x, &o, 31337, &err) == M2C_OK);
+    m2c_err err;
+    REQUIRE(moved_schema(&a, &ev, &o, &x));
 
     const size_t n = 2 * X_SLICE_LOGS + 7;
     m2c_rpc_logs logs;
@@ -250,11 +254,7 @@ TEST(test_xrows__dense_chunk_is_built_in_slices_told_in_order) {
         next += want[s];
     }
 
-    c.parts = NULL; /* the test's own */
-    c.nparts = 0;
-    c.blocks = NULL;
-    c.nblocks = 0;
-    m2c_xchunk_clear(&c);
+    chunk_release(&c);
     free(logs.v);
     m2c_xschema_free(&x);
     m2c_arena_free(&a);
